@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { request, event } from './define';
+import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange } from '../wire';
+import { RoleSchema, RoutingModeSchema } from '../wire';
+
+export type ConnectionState =
+  | { state: 'logged-out'; reason?: string }
+  | { state: 'connecting' }
+  | { state: 'connected'; since: string }
+  | { state: 'reconnecting'; retryInSec: number; error: string };
+
+export interface SessionState {
+  relayUrl: string;
+  login: string;
+  loggedIn: boolean;
+  me: Employee | null;
+}
+
+/** A popup the shell must show (or update); closed when `open` turns false. */
+export interface CallPopup {
+  callId: number;
+  open: boolean;
+  call: Call;
+  contact: Contact | null;
+  recentCalls: Call[];
+  recentMails: { subject: string; date: string; from: string }[];
+}
+
+export const CallsQuerySchema = z.object({
+  limit: z.number().int().min(1).max(1000).default(200),
+  before: z.number().int().optional(),
+  direction: z.enum(['in', 'out']).optional(),
+  status: z.enum(['active', 'answered', 'missed', 'unanswered']).optional(),
+  phone: z.string().max(64).optional(),
+  employeeId: z.number().int().optional(),
+  search: z.string().max(100).optional(),
+  since: z.string().optional(),
+  until: z.string().optional(),
+});
+export type CallsQuery = z.input<typeof CallsQuerySchema>;
+
+const ContactInput = z.object({
+  name: z.string().max(200),
+  company: z.string().max(200).default(''),
+  phones: z.array(z.string().max(64)).max(20).default([]),
+  emails: z.array(z.string().max(200)).max(20).default([]),
+  note: z.string().max(5000).default(''),
+});
+
+export interface StatsResult {
+  days: { day: string; answered: number; missed: number }[];
+  byHour: { hour: number; answered: number; missed: number }[];
+  byEmployee: { employeeId: number; name: string; answered: number; missed: number; avgWaitSec: number; avgTalkSec: number }[];
+  totals: { total: number; answered: number; missed: number; missedRate: number };
+}
+
+export const telephonyRequests = {
+  'session:state': request<SessionState>()(z.undefined()),
+  'session:login': request<SessionState>()(
+    z.object({ relayUrl: z.string().url().max(500), login: z.string().min(1).max(100), password: z.string().min(1).max(200) }),
+  ),
+  'session:logout': request<void>()(z.undefined()),
+  'me:setAcceptCalls': request<Employee>()(z.object({ acceptCalls: z.boolean() })),
+  'connection:state': request<ConnectionState>()(z.undefined()),
+  'calls:list': request<{ calls: Call[] }>()(CallsQuerySchema),
+  'calls:callback': request<{ ok: true }>()(z.object({ toNumber: z.string().min(2).max(64) })),
+  'calls:recordingUrl': request<{ url: string }>()(z.object({ recordingId: z.string().min(1).max(256) })),
+  'popups:list': request<CallPopup[]>()(z.undefined()),
+  'popups:dismiss': request<void>()(z.object({ callId: z.number().int() })),
+  'contacts:lookup': request<Contact | null>()(z.object({ phone: z.string().min(1).max(64) })),
+  'contacts:get': request<{ contact: Contact; calls: Call[] }>()(z.object({ id: z.number().int() })),
+  'contacts:list': request<Contact[]>()(z.object({ search: z.string().max(100).optional() })),
+  'contacts:create': request<Contact>()(ContactInput),
+  'contacts:update': request<Contact>()(
+    z.object({ id: z.number().int(), patch: ContactInput.partial() }),
+  ),
+  'contacts:merge': request<Contact>()(
+    z.object({ keepId: z.number().int(), mergeId: z.number().int() }),
+  ),
+  'missed:list': request<Call[]>()(z.undefined()),
+  'missed:dismiss': request<void>()(z.object({ callId: z.number().int() })),
+  'stats:get': request<StatsResult>()(
+    z.object({ since: z.string(), until: z.string(), employeeId: z.number().int().optional() }),
+  ),
+  // Admin (the relay checks the role again; the app only hides what a non-admin cannot use).
+  'admin:employees': request<Employee[]>()(z.undefined()),
+  'admin:createEmployee': request<Employee>()(
+    z.object({
+      login: z.string().min(1).max(100),
+      name: z.string().min(1).max(200),
+      role: RoleSchema,
+      password: z.string().min(6).max(200),
+      extension: z.string().max(20).nullable().optional(),
+      email: z.string().max(200).nullable().optional(),
+    }),
+  ),
+  'admin:updateEmployee': request<Employee>()(
+    z.object({
+      id: z.number().int(),
+      patch: z.object({
+        name: z.string().min(1).max(200).optional(),
+        role: RoleSchema.optional(),
+        extension: z.string().max(20).nullable().optional(),
+        acceptCalls: z.boolean().optional(),
+        active: z.boolean().optional(),
+        password: z.string().min(6).max(200).optional(),
+      }),
+    }),
+  ),
+  'admin:statusLog': request<StatusChange[]>()(z.undefined()),
+  'admin:mangoGet': request<MangoSettingsView>()(z.undefined()),
+  'admin:mangoSave': request<MangoSettingsView>()(
+    z.object({
+      apiKey: z.string().max(200).optional(),
+      apiSalt: z.string().max(200).optional(),
+      vpbxId: z.string().max(100).optional(),
+      apiUrl: z.string().max(500).optional(),
+      enabled: z.boolean().optional(),
+      routingMode: RoutingModeSchema.optional(),
+      groupId: z.string().max(50).nullable().optional(),
+    }),
+  ),
+  'admin:mangoTest': request<MangoTestResult>()(z.undefined()),
+  'admin:importUsers': request<{ created: number; updated: number }>()(z.undefined()),
+};
+
+export const telephonyEvents = {
+  connection: event<ConnectionState>(),
+  session: event<SessionState>(),
+  /** Every feed item applied by the core, in order (history, statuses, presence). */
+  feed: event<FeedItem>(),
+  popup: event<CallPopup>(),
+};

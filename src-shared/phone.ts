@@ -1,0 +1,52 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+/**
+ * Normalizes what Mango, CRM users and contacts write as a phone number into one form:
+ * E.164 digits with a leading '+' for real numbers ("+79161234567"); extensions ("101")
+ * and SIP URIs stay as they are (trimmed), because they name employees' devices, not numbers.
+ */
+export function normalizePhone(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const s = String(raw).trim();
+  if (!s) return null;
+  if (/^sips?:/i.test(s)) return s.toLowerCase();
+  const digits = s.replace(/\D/g, '');
+  if (!digits) return null;
+  // Short digit strings are internal extensions (Mango extensions are 2–5 digits, some PBXs 6).
+  if (digits.length <= 6 && !s.startsWith('+')) return digits;
+  let candidate = s;
+  if (!s.startsWith('+')) {
+    if (digits.length === 11 && (digits[0] === '7' || digits[0] === '8')) candidate = '+7' + digits.slice(1);
+    else if (digits.length === 10 && digits[0] === '9') candidate = '+7' + digits;
+    else candidate = digits.length > 11 ? '+' + digits : digits;
+  }
+  const parsed = parsePhoneNumberFromString(candidate, 'RU');
+  if (parsed && parsed.isPossible()) return parsed.number;
+  // Not a plausible number anywhere: keep the digits so matching still works, never invent a '+'.
+  return digits;
+}
+
+/** True when a normalized value is a real external number, not an extension or a SIP URI. */
+export function isExternalNumber(normalized: string | null | undefined): boolean {
+  return !!normalized && normalized.startsWith('+');
+}
+
+/** Mango wants E.164 without '+' in commands and stats filters (mango-api.md §8.5). */
+export function toMangoNumber(raw: string): string {
+  const n = normalizePhone(raw);
+  if (!n) return raw.trim();
+  return n.startsWith('+') ? n.slice(1) : n;
+}
+
+/** Display form used across the UI: "+7 (916) 123-45-67" for Russian numbers. */
+export function formatPhone(raw: string | null | undefined): string {
+  const n = normalizePhone(raw);
+  if (!n) return raw ? String(raw) : '';
+  const m = /^\+7(\d{3})(\d{3})(\d{2})(\d{2})$/.exec(n);
+  if (m) return `+7 (${m[1]}) ${m[2]}-${m[3]}-${m[4]}`;
+  if (n.startsWith('+')) {
+    const p = parsePhoneNumberFromString(n);
+    return p ? p.formatInternational() : n;
+  }
+  return n;
+}

@@ -1,0 +1,166 @@
+/**
+ * The relay↔app contract: REST shapes and WebSocket feed messages, as zod schemas + types.
+ * The single source for server/ and src-main/core; both sides parse what they receive.
+ */
+import { z } from 'zod';
+import { ROLES } from './roles';
+
+export const RoleSchema = z.enum(ROLES);
+
+export const EmployeeSchema = z.object({
+  id: z.number().int(),
+  login: z.string(),
+  name: z.string(),
+  role: RoleSchema,
+  extension: z.string().nullable(),
+  mangoUserId: z.string().nullable(),
+  email: z.string().nullable(),
+  phones: z.array(z.string()),
+  active: z.boolean(),
+  acceptCalls: z.boolean(),
+  /** True once an admin or the employee set the flag by hand; role changes then keep it. */
+  acceptCallsManual: z.boolean(),
+  online: z.boolean().optional(),
+});
+export type Employee = z.infer<typeof EmployeeSchema>;
+
+export const CallDirectionSchema = z.enum(['in', 'out', 'internal']);
+export type CallDirection = z.infer<typeof CallDirectionSchema>;
+export const CallStatusSchema = z.enum(['active', 'answered', 'missed', 'unanswered']);
+export type CallStatus = z.infer<typeof CallStatusSchema>;
+
+export const RecordingSchema = z.object({
+  id: z.string(),
+  state: z.enum(['started', 'completed', 'available', 'failed']),
+});
+
+export const CallSchema = z.object({
+  id: z.number().int(),
+  entryId: z.string(),
+  direction: CallDirectionSchema,
+  from: z.object({ number: z.string().nullable(), extension: z.string().nullable() }),
+  to: z.object({ number: z.string().nullable(), extension: z.string().nullable(), line: z.string().nullable() }),
+  /** The external party's normalized number (E.164) — what contacts are matched on. */
+  clientNumber: z.string().nullable(),
+  employee: z.object({ id: z.number().int(), name: z.string(), extension: z.string().nullable() }).nullable(),
+  status: CallStatusSchema,
+  /** While active: ringing somewhere, or talking. */
+  phase: z.enum(['ivr', 'ringing', 'talking', 'ended']),
+  /** Extensions currently ringing (active calls only). */
+  ringingExtensions: z.array(z.string()),
+  startedAt: z.string(),
+  answeredAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  talkSeconds: z.number().int(),
+  waitSeconds: z.number().int(),
+  disconnectReason: z.number().int().nullable(),
+  recordings: z.array(RecordingSchema),
+  reconciled: z.boolean(),
+});
+export type Call = z.infer<typeof CallSchema>;
+
+export const ContactSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  company: z.string(),
+  phones: z.array(z.string()),
+  emails: z.array(z.string()),
+  note: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Contact = z.infer<typeof ContactSchema>;
+
+export const StatusChangeSchema = z.object({
+  employeeId: z.number().int(),
+  acceptCalls: z.boolean(),
+  changedBy: z.number().int().nullable(),
+  changedByName: z.string().nullable(),
+  at: z.string(),
+});
+export type StatusChange = z.infer<typeof StatusChangeSchema>;
+
+/** Feed payloads. `call` items carry the full current call so replay needs no other request. */
+export const FeedPayloadSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('call'),
+    call: CallSchema,
+    /** Whether this employee should see a ringing popup for it right now. */
+    popup: z.boolean(),
+    contact: ContactSchema.nullable(),
+    recentCalls: z.array(CallSchema),
+  }),
+  z.object({ kind: z.literal('status'), change: StatusChangeSchema }),
+  z.object({ kind: z.literal('presence'), employeeId: z.number().int(), online: z.boolean() }),
+  z.object({ kind: z.literal('employee'), employee: EmployeeSchema }),
+]);
+export type FeedPayload = z.infer<typeof FeedPayloadSchema>;
+
+export const FeedItemSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  payload: FeedPayloadSchema,
+});
+export type FeedItem = z.infer<typeof FeedItemSchema>;
+
+/** App → relay over the socket. */
+export const ClientMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('auth'), token: z.string().min(1).max(512) }),
+  z.object({ type: z.literal('hello'), lastId: z.number().int().min(0) }),
+]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** Relay → app over the socket. */
+export const ServerMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), employee: EmployeeSchema, serverTime: z.string() }),
+  z.object({ type: z.literal('item'), item: FeedItemSchema }),
+  /** Replay of everything after the client's lastId is complete; live items follow. */
+  z.object({ type: z.literal('synced'), lastId: z.number().int() }),
+  z.object({
+    type: z.literal('error'),
+    code: z.enum(['unauthorized', 'token-expired', 'bad-message', 'shutdown']),
+    message: z.string(),
+    /** On shutdown: reconnect after this many ms (another instance will serve). */
+    retryAfterMs: z.number().int().optional(),
+  }),
+]);
+export type ServerMessage = z.infer<typeof ServerMessageSchema>;
+
+/** WebSocket subprotocol carrying the token: `Sec-WebSocket-Protocol: asgard.v1, token.<token>`. */
+export const WS_PROTOCOL = 'asgard.v1';
+export const WS_TOKEN_PREFIX = 'token.';
+
+export const LoginResponseSchema = z.object({ token: z.string(), expiresAt: z.string(), employee: EmployeeSchema });
+export type LoginResponse = z.infer<typeof LoginResponseSchema>;
+
+export const RoutingModeSchema = z.enum(['popup', 'group', 'api']);
+export type RoutingMode = z.infer<typeof RoutingModeSchema>;
+
+export const MangoSettingsViewSchema = z.object({
+  apiKey: z.string(),
+  apiSaltMasked: z.string(),
+  saltConfigured: z.boolean(),
+  vpbxId: z.string(),
+  apiUrl: z.string(),
+  enabled: z.boolean(),
+  routingMode: RoutingModeSchema,
+  groupId: z.string().nullable(),
+  webhookUrl: z.string(),
+  lastTest: z.object({ ok: z.boolean(), at: z.string(), message: z.string() }).nullable(),
+  lastWebhookAt: z.string().nullable(),
+  lastGroupSync: z.object({ ok: z.boolean(), at: z.string(), message: z.string() }).nullable(),
+});
+export type MangoSettingsView = z.infer<typeof MangoSettingsViewSchema>;
+
+export const MangoTestResultSchema = z.object({
+  ok: z.boolean(),
+  code: z.string(),
+  message: z.string(),
+  employeesFound: z.number().int().optional(),
+  balance: z.number().optional(),
+});
+export type MangoTestResult = z.infer<typeof MangoTestResultSchema>;
+
+/** Error body of every relay API failure. `message` is Russian, for the user. */
+export const ApiErrorSchema = z.object({ error: z.string(), message: z.string(), details: z.unknown().optional() });
+export type ApiError = z.infer<typeof ApiErrorSchema>;
