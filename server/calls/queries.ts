@@ -1,0 +1,123 @@
+import type { Queryable } from '../db/db';
+import type { Call } from '../../src-shared/wire';
+import type { StatsResult } from '../../src-shared/ipc/telephony';
+import { normalizePhone } from '../../src-shared/phone';
+import type { EmployeeRow } from '../people/employees';
+
+export interface CallFilter {
+  limit: number;
+  before?: number;
+  direction?: 'in' | 'out';
+  status?: string;
+  phone?: string;
+  employeeId?: number;
+  search?: string;
+  since?: string;
+  until?: string;
+}
+
+/**
+ * Visibility: admins see every call; an employee sees calls they took part in plus incoming
+ * calls to the company's lines.
+ */
+function visibility(viewer: EmployeeRow, params: unknown[]): string {
+  if (viewer.role === 'admin') return 'true';
+  params.push(viewer.id, viewer.extension ?? '');
+  const a = params.length - 1;
+  const b = params.length;
+  return `(c.employee_id = $${a} OR c.direction = 'in' OR ($${b} <> '' AND c.participants ? $${b}))`;
+}
+
+export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter): Promise<Call[]> {
+  const params: unknown[] = [];
+  const where: string[] = [visibility(viewer, params)];
+  const add = (sql: (n: number) => string, v: unknown) => {
+    params.push(v);
+    where.push(sql(params.length));
+  };
+  if (f.before) add((n) => `(c.started_at, c.id) < (SELECT started_at, id FROM calls WHERE id = $${n})`, f.before);
+  if (f.direction) add((n) => `c.direction = $${n}`, f.direction);
+  if (f.status) add((n) => `c.status = $${n}`, f.status);
+  if (f.employeeId) add((n) => `c.employee_id = $${n}`, f.employeeId);
+  if (f.since) add((n) => `c.started_at >= $${n}`, f.since);
+  if (f.until) add((n) => `c.started_at < $${n}`, f.until);
+  if (f.phone) {
+    const p = normalizePhone(f.phone);
+    add((n) => `(c.client_number = $${n} OR c.from_number = $${n} OR c.to_number = $${n} OR c.from_extension = $${n} OR c.to_extension = $${n})`, p ?? f.phone);
+  }
+  if (f.search) {
+    const digits = f.search.replace(/\D/g, '');
+    params.push(f.search.trim());
+    const t = params.length;
+    params.push(digits.length >= 3 ? digits : '');
+    const d = params.length;
+    where.push(`(($${d} <> '' AND (c.client_number LIKE '%' || $${d} || '%' OR c.from_number LIKE '%' || $${d} || '%' OR c.to_number LIKE '%' || $${d} || '%'))
+      OR EXISTS (SELECT 1 FROM employees e WHERE e.id = c.employee_id AND e.name ILIKE '%' || $${t} || '%')
+      OR EXISTS (SELECT 1 FROM contact_phones p JOIN contacts k ON k.id = p.contact_id WHERE p.phone = c.client_number AND (k.name ILIKE '%' || $${t} || '%' OR k.company ILIKE '%' || $${t} || '%')))`);
+  }
+  params.push(Math.min(1000, Math.max(1, f.limit)));
+  const r = await q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params);
+  return r.rows.map((x) => x.view);
+}
+
+export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Promise<Call | null> {
+  const params: unknown[] = [id];
+  const r = await q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE c.id = $1 AND ${visibility(viewer, params)}`, params);
+  return r.rows[0]?.view ?? null;
+}
+
+export async function missedCalls(q: Queryable, viewer: EmployeeRow): Promise<Call[]> {
+  const params: unknown[] = [];
+  const r = await q.query<{ view: Call }>(
+    `SELECT c.view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
+       AND ${visibility(viewer, params)} ORDER BY c.started_at DESC LIMIT 200`,
+    params,
+  );
+  return r.rows.map((x) => x.view);
+}
+
+export async function callStats(q: Queryable, f: { since: string; until: string; employeeId?: number }): Promise<StatsResult> {
+  const params: unknown[] = [f.since, f.until];
+  let emp = '';
+  if (f.employeeId) {
+    params.push(f.employeeId);
+    emp = ` AND c.employee_id = $3`;
+  }
+  const cond = `c.started_at >= $1 AND c.started_at < $2 AND c.direction = 'in' AND c.status <> 'active'${emp}`;
+  const base = `FROM calls c WHERE ${cond}`;
+  const days = await q.query<{ day: string; answered: number; missed: number }>(
+    `SELECT to_char(date_trunc('day', c.started_at AT TIME ZONE 'Europe/Moscow'), 'YYYY-MM-DD') AS day,
+       count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,
+    params,
+  );
+  const hours = await q.query<{ hour: number; answered: number; missed: number }>(
+    `SELECT extract(hour FROM c.started_at AT TIME ZONE 'Europe/Moscow')::int AS hour,
+       count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,
+    params,
+  );
+  const emps = await q.query<{ employee_id: number; name: string; answered: number; missed: number; wait: number; talk: number }>(
+    `SELECT c.employee_id, e.name, count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed,
+       COALESCE(avg(c.wait_seconds), 0)::float AS wait, COALESCE(avg(c.talk_seconds) FILTER (WHERE c.status = 'answered'), 0)::float AS talk
+     FROM calls c JOIN employees e ON e.id = c.employee_id WHERE ${cond} GROUP BY c.employee_id, e.name ORDER BY e.name`,
+    params,
+  );
+  const byHour = Array.from({ length: 24 }, (_, hour) => {
+    const h = hours.rows.find((x) => Number(x.hour) === hour);
+    return { hour, answered: h?.answered ?? 0, missed: h?.missed ?? 0 };
+  });
+  const answered = days.rows.reduce((s, d) => s + d.answered, 0);
+  const missed = days.rows.reduce((s, d) => s + d.missed, 0);
+  return {
+    days: days.rows,
+    byHour,
+    byEmployee: emps.rows.map((e) => ({
+      employeeId: Number(e.employee_id),
+      name: e.name,
+      answered: e.answered,
+      missed: e.missed,
+      avgWaitSec: Math.round(e.wait),
+      avgTalkSec: Math.round(e.talk),
+    })),
+    totals: { total: answered + missed, answered, missed, missedRate: answered + missed ? missed / (answered + missed) : 0 },
+  };
+}

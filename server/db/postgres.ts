@@ -1,0 +1,95 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './db';
+
+// bigint (int8) as JS number: ids and counts stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
+  // An idle client losing its connection (database restart) must not crash the relay.
+  pool.on('error', () => {});
+  let listener: pg.Client | null = null;
+  const handlers = new Map<string, Set<(p: string) => void>>();
+  let closed = false;
+
+  async function ensureListener(): Promise<pg.Client> {
+    if (listener) return listener;
+    const client = new pg.Client({ connectionString: url });
+    client.on('notification', (msg) => {
+      for (const h of handlers.get(msg.channel) ?? []) h(msg.payload ?? '');
+    });
+    client.on('error', () => {
+      // Reconnect the LISTEN connection in the background; NOTIFYs missed meanwhile are
+      // covered by the feed's replay (clients always resume from their last id).
+      listener = null;
+      if (!closed) setTimeout(() => void reListen(), 1000);
+    });
+    await client.connect();
+    for (const ch of handlers.keys()) await client.query(`LISTEN "${ch}"`);
+    listener = client;
+    return client;
+  }
+  async function reListen() {
+    try {
+      await ensureListener();
+    } catch {
+      if (!closed) setTimeout(() => void reListen(), 1000);
+    }
+  }
+
+  const db: Db = {
+    kind: 'postgres',
+    async query<T>(text: string, params?: unknown[]) {
+      const r = await pool.query(text, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string) {
+      await pool.query(sql);
+    },
+    async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const q: Queryable = {
+          async query<R>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
+            const r = await client.query(text, params as unknown[]);
+            return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+          },
+          async exec(sql: string) {
+            await client.query(sql);
+          },
+        };
+        const out = await fn(q);
+        await client.query('COMMIT');
+        client.release();
+        return out;
+      } catch (err) {
+        try {
+          await client.query('ROLLBACK');
+          client.release();
+        } catch {
+          client.release(true);
+        }
+        throw err;
+      }
+    },
+    async listen(channel, onPayload) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`Bad channel name ${channel}`);
+      let set = handlers.get(channel);
+      const isNew = !set;
+      if (!set) handlers.set(channel, (set = new Set()));
+      set.add(onPayload);
+      const client = await ensureListener();
+      if (isNew) await client.query(`LISTEN "${channel}"`);
+      return async () => {
+        set!.delete(onPayload);
+      };
+    },
+    async close() {
+      closed = true;
+      await listener?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+  return db;
+}

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { RelayContext } from '../context';
+import { requireAdmin } from '../context';
+import { ApiFail } from '../errors';
+import { parseBody } from '../validate';
+import { RoutingModeSchema } from '../../../src-shared/wire';
+import { MangoError } from '../../mango/client';
+
+const MangoPatch = z.object({
+  apiKey: z.string().trim().max(200).optional(),
+  apiSalt: z.string().trim().max(200).optional(),
+  vpbxId: z.string().trim().max(100).optional(),
+  apiUrl: z.string().trim().url().max(500).optional(),
+  enabled: z.boolean().optional(),
+  routingMode: RoutingModeSchema.optional(),
+  groupId: z.string().trim().max(50).nullish(),
+});
+
+export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext) {
+  app.get('/api/admin/mango', async (req) => {
+    await requireAdmin(ctx, req);
+    return ctx.settings.view(ctx.webhookUrl());
+  });
+
+  app.put('/api/admin/mango', async (req) => {
+    const admin = await requireAdmin(ctx, req);
+    const p = parseBody(MangoPatch, req.body);
+    if (p.routingMode === 'group' && !(p.groupId ?? (await ctx.settings.get()).groupId)) {
+      throw new ApiFail(400, 'bad-request', 'Для режима «группа» выберите группу операторов Манго');
+    }
+    await ctx.settings.update({ ...p, groupId: p.groupId === undefined ? undefined : p.groupId || null });
+    ctx.log.info({ by: admin.id, fields: Object.keys(p).filter((k) => k !== 'apiSalt') }, 'Mango settings updated');
+    ctx.mango.statusChanged();
+    return ctx.settings.view(ctx.webhookUrl());
+  });
+
+  app.post('/api/admin/mango/test', async (req) => {
+    await requireAdmin(ctx, req);
+    return ctx.mango.testConnection();
+  });
+
+  app.post('/api/admin/mango/import-users', async (req) => {
+    await requireAdmin(ctx, req);
+    try {
+      const r = await ctx.mango.importUsers();
+      ctx.mango.statusChanged();
+      return r;
+    } catch (err) {
+      if (err instanceof MangoError) throw new ApiFail(502, `mango-${err.code}`, err.message);
+      throw err;
+    }
+  });
+}

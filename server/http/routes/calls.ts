@@ -1,0 +1,97 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { RelayContext } from '../context';
+import { requireEmployee } from '../context';
+import { ApiFail, notFound } from '../errors';
+import { parseBody } from '../validate';
+import { callStats, getCall, listCalls, missedCalls } from '../../calls/queries';
+import { MangoError } from '../../mango/client';
+
+const intish = z.coerce.number().int();
+const CallsQuery = z.object({
+  limit: intish.min(1).max(1000).default(200),
+  before: intish.optional(),
+  direction: z.enum(['in', 'out']).optional(),
+  status: z.enum(['active', 'answered', 'missed', 'unanswered']).optional(),
+  phone: z.string().max(64).optional(),
+  employeeId: intish.optional(),
+  search: z.string().max(100).optional(),
+  since: z.string().datetime({ offset: true }).optional(),
+  until: z.string().datetime({ offset: true }).optional(),
+});
+
+function mangoFail(err: unknown): never {
+  if (err instanceof MangoError) throw new ApiFail(502, `mango-${err.code}`, err.message, { result: err.result });
+  throw err;
+}
+
+export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
+  app.get('/api/calls', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    return { calls: await listCalls(ctx.db, me, parseBody(CallsQuery, req.query)) };
+  });
+
+  app.get('/api/calls/:id', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const call = await getCall(ctx.db, me, Number((req.params as { id: string }).id) || 0);
+    if (!call) throw notFound('Звонок');
+    return call;
+  });
+
+  app.post('/api/calls/callback', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const { toNumber } = parseBody(z.object({ toNumber: z.string().min(2).max(64) }), req.body);
+    const s = await ctx.settings.get();
+    if (!s.enabled) throw new ApiFail(409, 'telephony-disabled', 'Телефония выключена администратором');
+    try {
+      const r = await ctx.mango.callback(me, toNumber);
+      return { ok: true, commandId: r.commandId };
+    } catch (err) {
+      mangoFail(err);
+    }
+  });
+
+  app.get('/api/missed', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    return { calls: await missedCalls(ctx.db, me) };
+  });
+
+  app.post('/api/missed/:id/dismiss', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const id = Number((req.params as { id: string }).id) || 0;
+    if (!(await getCall(ctx.db, me, id))) throw notFound('Звонок');
+    await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = $1', [id]);
+    return { ok: true };
+  });
+
+  app.get('/api/recordings/:id', async (req, reply) => {
+    const me = await requireEmployee(ctx, req);
+    const recId = (req.params as { id: string }).id;
+    // Only a recording of a call this employee may see.
+    const params: unknown[] = [JSON.stringify([{ id: recId }])];
+    const own = await ctx.db.query<{ id: number }>('SELECT id FROM calls WHERE recordings @> $1::jsonb LIMIT 1', params);
+    if (!own.rows[0] || !(await getCall(ctx.db, me, Number(own.rows[0].id)))) throw notFound('Запись');
+    let audio: Response;
+    try {
+      audio = await ctx.mango.recording(recId);
+    } catch (err) {
+      mangoFail(err);
+    }
+    reply.header('content-type', audio.headers.get('content-type') ?? 'audio/mpeg');
+    const len = audio.headers.get('content-length');
+    if (len) reply.header('content-length', len);
+    reply.header('cache-control', 'private, no-store');
+    return reply.send(Buffer.from(await audio.arrayBuffer()));
+  });
+
+  app.get('/api/stats', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const q = parseBody(
+      z.object({ since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }), employeeId: intish.optional() }),
+      req.query,
+    );
+    // Employees see their own figures only.
+    const employeeId = me.role === 'admin' ? q.employeeId : me.id;
+    return callStats(ctx.db, { since: q.since, until: q.until, employeeId });
+  });
+}

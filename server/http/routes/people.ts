@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { RelayContext } from '../context';
+import { bearer, requireAdmin, requireEmployee } from '../context';
+import { ApiFail, notFound } from '../errors';
+import { parseBody } from '../validate';
+import { createEmployee, getEmployee, listEmployees, toEmployee, type EmployeeRow } from '../../people/employees';
+import { verifyPassword, hashPassword } from '../../people/passwords';
+import { createSession, deleteSession } from '../../people/sessions';
+import { setAcceptCalls, statusLog } from '../../people/status';
+import { defaultAcceptCalls, ROLES } from '../../../src-shared/roles';
+import { appendToAdminsAnd } from '../../hub/feed-store';
+
+const Login = z.object({ login: z.string().min(1).max(100), password: z.string().min(1).max(200) });
+const NewEmployee = z.object({
+  login: z.string().min(1).max(100),
+  name: z.string().min(1).max(200),
+  role: z.enum(ROLES),
+  password: z.string().min(6).max(200),
+  extension: z.string().max(20).nullish(),
+  email: z.string().max(200).nullish(),
+  phones: z.array(z.string().max(64)).max(20).optional(),
+  acceptCalls: z.boolean().optional(),
+});
+const PatchEmployee = z.object({
+  name: z.string().min(1).max(200).optional(),
+  role: z.enum(ROLES).optional(),
+  extension: z.string().max(20).nullish(),
+  email: z.string().max(200).nullish(),
+  acceptCalls: z.boolean().optional(),
+  active: z.boolean().optional(),
+  password: z.string().min(6).max(200).optional(),
+});
+
+export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
+  app.post('/api/auth/login', async (req) => {
+    const { login, password } = parseBody(Login, req.body);
+    const row = (await ctx.db.query<EmployeeRow>('SELECT * FROM employees WHERE lower(login) = lower($1)', [login])).rows[0];
+    const ok = row ? await verifyPassword(password, row.password_hash) : await verifyPassword(password, null);
+    if (!row || !ok || !row.active) throw new ApiFail(401, 'bad-credentials', 'Неверный логин или пароль');
+    const s = await createSession(ctx.db, Number(row.id));
+    ctx.log.info({ employeeId: row.id }, 'login');
+    return { token: s.token, expiresAt: s.expiresAt, employee: toEmployee({ ...row, id: Number(row.id) }) };
+  });
+
+  app.post('/api/auth/logout', async (req) => {
+    await requireEmployee(ctx, req);
+    await deleteSession(ctx.db, bearer(req) ?? '');
+    return { ok: true };
+  });
+
+  app.get('/api/me', async (req) => toEmployee(await requireEmployee(ctx, req)));
+
+  app.put('/api/me/status', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const { acceptCalls } = parseBody(z.object({ acceptCalls: z.boolean() }), req.body);
+    const row = await setAcceptCalls(ctx.db, me.id, acceptCalls, me);
+    ctx.mango.statusChanged();
+    return toEmployee(row);
+  });
+
+  app.get('/api/admin/employees', async (req) => {
+    await requireAdmin(ctx, req);
+    const online = await ctx.hub.onlineIds();
+    return { employees: (await listEmployees(ctx.db)).map((e) => toEmployee({ ...e, id: Number(e.id) }, online.has(Number(e.id)))) };
+  });
+
+  app.post('/api/admin/employees', async (req, reply) => {
+    await requireAdmin(ctx, req);
+    const b = parseBody(NewEmployee, req.body);
+    try {
+      const row = await createEmployee(ctx.db, b);
+      ctx.mango.statusChanged();
+      reply.code(201);
+      return toEmployee({ ...row, id: Number(row.id) });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new ApiFail(409, 'conflict', 'Сотрудник с таким логином уже есть');
+      throw err;
+    }
+  });
+
+  app.patch('/api/admin/employees/:id', async (req) => {
+    const admin = await requireAdmin(ctx, req);
+    const id = Number((req.params as { id: string }).id);
+    const p = parseBody(PatchEmployee, req.body);
+    const cur = Number.isInteger(id) ? await getEmployee(ctx.db, id) : null;
+    if (!cur) throw notFound('Сотрудник');
+    await ctx.db.tx(async (q) => {
+      const role = p.role ?? cur.role;
+      // A role change re-applies the role's default unless the flag was set by hand.
+      const roleDefault = p.role && p.role !== cur.role && !cur.accept_calls_manual ? defaultAcceptCalls(p.role) : cur.accept_calls;
+      await q.query(
+        `UPDATE employees SET name = $2, role = $3, extension = $4, email = $5, active = $6, accept_calls = $7,
+           password_hash = COALESCE($8, password_hash), updated_at = now() WHERE id = $1`,
+        [
+          id,
+          p.name ?? cur.name,
+          role,
+          p.extension === undefined ? cur.extension : p.extension || null,
+          p.email === undefined ? cur.email : p.email || null,
+          p.active ?? cur.active,
+          roleDefault,
+          p.password ? await hashPassword(p.password) : null,
+        ],
+      );
+      if (p.active === false || p.password) await q.query('DELETE FROM sessions WHERE employee_id = $1', [id]);
+    });
+    let row: EmployeeRow;
+    if (p.acceptCalls !== undefined) row = await setAcceptCalls(ctx.db, id, p.acceptCalls, admin);
+    else {
+      row = (await getEmployee(ctx.db, id))!;
+      await ctx.db.tx((q) => appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee({ ...row, id }) }, [id]));
+    }
+    ctx.mango.statusChanged();
+    return toEmployee({ ...row, id });
+  });
+
+  app.get('/api/admin/status-log', async (req) => {
+    await requireAdmin(ctx, req);
+    const limit = Math.min(2000, Math.max(1, Number((req.query as { limit?: string }).limit ?? 500) || 500));
+    return { log: await statusLog(ctx.db, limit) };
+  });
+}

@@ -1,0 +1,251 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Db } from '../db/db';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
+import { ClientMessageSchema, WS_PROTOCOL, WS_TOKEN_PREFIX, type ServerMessage } from '../../src-shared/wire';
+import { checkSession } from '../people/sessions';
+import { toEmployee, type EmployeeRow } from '../people/employees';
+import { appendToAdminsAnd, FEED_CHANNEL, readFeed } from './feed-store';
+
+interface Conn {
+  ws: WebSocket;
+  employee: EmployeeRow;
+  token: string;
+  /** Last feed id sent; null until the client said hello. */
+  lastSent: number | null;
+  pumping: boolean;
+  again: boolean;
+  alive: boolean;
+}
+
+const HEARTBEAT_MS = 15_000;
+const AUTH_TIMEOUT_MS = 10_000;
+
+/**
+ * The live feed over WebSocket. A client authenticates (subprotocol token or first message),
+ * says hello {lastId}, gets every item after it in order, then live items. Other instances'
+ * inserts arrive through Postgres NOTIFY; every socket is pumped from the feed table, so
+ * replay and live delivery are one code path and nothing is skipped or sent twice.
+ */
+export class Hub {
+  readonly instanceId = randomUUID();
+  private wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: 64 * 1024,
+    handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
+  });
+  private conns = new Set<Conn>();
+  private timers: NodeJS.Timeout[] = [];
+  private closing = false;
+
+  constructor(
+    private db: Db,
+    private log: Logger,
+    private metrics: Metrics,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.db.listen(FEED_CHANNEL, (payload) => this.onNotify(payload));
+    this.timers.push(setInterval(() => this.heartbeat(), HEARTBEAT_MS));
+    this.timers.push(setInterval(() => void this.refreshPresence(), 30_000));
+    for (const t of this.timers) t.unref();
+  }
+
+  /** Handles `upgrade` for /api/ws; returns false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname !== '/api/ws') return false;
+    if (this.closing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\n\r\n');
+      return true;
+    }
+    const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+    const tokenProto = protocols.find((p) => p.startsWith(WS_TOKEN_PREFIX));
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.onSocket(ws, tokenProto ? tokenProto.slice(WS_TOKEN_PREFIX.length) : null));
+    return true;
+  }
+
+  private send(ws: WebSocket, msg: ServerMessage) {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  private async onSocket(ws: WebSocket, protoToken: string | null) {
+    let conn: Conn | null = null;
+    const authTimer = setTimeout(() => {
+      if (!conn) {
+        this.send(ws, { type: 'error', code: 'unauthorized', message: 'Требуется вход' });
+        ws.close(4401, 'unauthorized');
+      }
+    }, AUTH_TIMEOUT_MS);
+    const authenticate = async (token: string) => {
+      const s = await checkSession(this.db, token);
+      if (!s.ok) {
+        this.send(ws, { type: 'error', code: s.reason, message: s.reason === 'token-expired' ? 'Сессия истекла, войдите снова' : 'Требуется вход' });
+        ws.close(4401, s.reason);
+        return;
+      }
+      clearTimeout(authTimer);
+      conn = { ws, employee: s.employee, token, lastSent: null, pumping: false, again: false, alive: true };
+      this.conns.add(conn);
+      this.metrics.connectedApps = this.conns.size;
+      this.send(ws, { type: 'welcome', employee: toEmployee(s.employee), serverTime: new Date().toISOString() });
+      await this.presenceChanged(s.employee.id, +1);
+    };
+    ws.on('pong', () => {
+      if (conn) conn.alive = true;
+    });
+    ws.on('close', () => {
+      clearTimeout(authTimer);
+      if (conn && this.conns.delete(conn)) {
+        this.metrics.connectedApps = this.conns.size;
+        void this.presenceChanged(conn.employee.id, -1).catch((err) => this.log.warn({ err }, 'presence update failed'));
+      }
+    });
+    ws.on('message', (data) => {
+      void (async () => {
+        let msg;
+        try {
+          msg = ClientMessageSchema.parse(JSON.parse(String(data)));
+        } catch {
+          this.send(ws, { type: 'error', code: 'bad-message', message: 'Неверное сообщение' });
+          return;
+        }
+        if (msg.type === 'auth') {
+          if (!conn) await authenticate(msg.token);
+          return;
+        }
+        if (!conn) {
+          this.send(ws, { type: 'error', code: 'unauthorized', message: 'Требуется вход' });
+          ws.close(4401, 'unauthorized');
+          return;
+        }
+        if (msg.type === 'hello' && conn.lastSent === null) {
+          conn.lastSent = msg.lastId;
+          await this.pump(conn, true);
+        }
+      })().catch((err) => this.log.warn({ err }, 'socket message failed'));
+    });
+    if (protoToken) await authenticate(protoToken).catch((err) => this.log.warn({ err }, 'socket auth failed'));
+  }
+
+  private onNotify(payload: string) {
+    let ids: Set<number> | null = null;
+    try {
+      const p = JSON.parse(payload) as { employees?: number[]; all?: boolean };
+      if (!p.all && p.employees) ids = new Set(p.employees.map(Number));
+    } catch {
+      /* malformed notify: pump everyone */
+    }
+    for (const c of this.conns) if (c.lastSent !== null && (!ids || ids.has(c.employee.id))) void this.pump(c, false);
+  }
+
+  /** Sends every feed item after lastSent, in order; coalesces concurrent triggers. */
+  private async pump(c: Conn, first: boolean): Promise<void> {
+    if (c.pumping) {
+      c.again = true;
+      return;
+    }
+    c.pumping = true;
+    try {
+      do {
+        c.again = false;
+        for (let guard = 0; guard < 1000; guard++) {
+          const items = await readFeed(this.db, c.employee.id, c.lastSent ?? 0, 500);
+          for (const item of items) {
+            this.send(c.ws, { type: 'item', item });
+            c.lastSent = item.id;
+          }
+          if (items.length < 500) break;
+        }
+        if (first) {
+          this.send(c.ws, { type: 'synced', lastId: c.lastSent ?? 0 });
+          first = false;
+        }
+      } while (c.again);
+    } catch (err) {
+      this.log.warn({ err, employeeId: c.employee.id }, 'feed delivery failed; client will resume on reconnect');
+      c.ws.terminate();
+    } finally {
+      c.pumping = false;
+    }
+  }
+
+  private heartbeat() {
+    for (const c of this.conns) {
+      if (!c.alive) {
+        c.ws.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.ws.ping();
+    }
+    // Sessions expire while connected too.
+    for (const c of this.conns) {
+      void checkSession(this.db, c.token).then((s) => {
+        if (!s.ok) {
+          this.send(c.ws, { type: 'error', code: s.reason, message: 'Сессия истекла, войдите снова' });
+          c.ws.close(4401, s.reason);
+        }
+      }, () => {});
+    }
+  }
+
+  private countFor(employeeId: number): number {
+    let n = 0;
+    for (const c of this.conns) if (c.employee.id === employeeId) n++;
+    return n;
+  }
+
+  /** Presence across instances: each instance upserts its own count; online = any fresh row > 0. */
+  private async presenceChanged(employeeId: number, delta: 1 | -1) {
+    const mine = this.countFor(employeeId);
+    const wasOnline = await this.isOnline(employeeId);
+    await this.db.query(
+      `INSERT INTO presence (instance_id, employee_id, connections, seen_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (instance_id, employee_id) DO UPDATE SET connections = $3, seen_at = now()`,
+      [this.instanceId, employeeId, mine],
+    );
+    const online = await this.isOnline(employeeId);
+    if (online !== wasOnline || (delta > 0 && mine === 1)) {
+      await this.db.tx((q) => appendToAdminsAnd(q, { kind: 'presence', employeeId, online }, []));
+    }
+  }
+
+  async isOnline(employeeId: number): Promise<boolean> {
+    const r = await this.db.query<{ n: number }>(
+      "SELECT COALESCE(sum(connections), 0)::int AS n FROM presence WHERE employee_id = $1 AND seen_at > now() - interval '90 seconds'",
+      [employeeId],
+    );
+    return Number(r.rows[0]?.n ?? 0) > 0;
+  }
+
+  async onlineIds(): Promise<Set<number>> {
+    const r = await this.db.query<{ employee_id: number }>(
+      "SELECT employee_id FROM presence WHERE seen_at > now() - interval '90 seconds' GROUP BY employee_id HAVING sum(connections) > 0",
+    );
+    return new Set(r.rows.map((x) => Number(x.employee_id)));
+  }
+
+  private async refreshPresence() {
+    try {
+      await this.db.query('UPDATE presence SET seen_at = now() WHERE instance_id = $1', [this.instanceId]);
+    } catch (err) {
+      this.log.warn({ err }, 'presence refresh failed');
+    }
+  }
+
+  /** Graceful shutdown: tell clients to reconnect (elsewhere) and close. */
+  async close(retryAfterMs = 1000): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const c of this.conns) {
+      this.send(c.ws, { type: 'error', code: 'shutdown', message: 'Сервер перезапускается', retryAfterMs });
+      c.ws.close(1012, 'restart');
+    }
+    await this.db.query('DELETE FROM presence WHERE instance_id = $1', [this.instanceId]).catch(() => {});
+    this.wss.close();
+  }
+}

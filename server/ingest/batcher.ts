@@ -1,0 +1,115 @@
+import type { Db } from '../db/db';
+
+export interface IncomingEvent {
+  kind: string;
+  idemKey: string;
+  entryId: string | null;
+  payload: unknown;
+  rawJson: string;
+}
+
+interface Pending {
+  event: IncomingEvent;
+  resolve: (r: { duplicate: boolean }) => void;
+  reject: (e: Error) => void;
+}
+
+/**
+ * Group commit: events arriving within `windowMs` go into one multi-row INSERT and one commit,
+ * then every waiting request is answered. A request is resolved only after its row (or an
+ * earlier identical one) is committed; any failure rejects the whole batch so each sender
+ * gets a 5xx and retries.
+ */
+export class EventBatcher {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing = false;
+  onCommitted: (() => void) | null = null;
+
+  constructor(
+    private db: Db,
+    private opts: { windowMs: number; maxBatch: number } = { windowMs: 1, maxBatch: 500 },
+  ) {}
+
+  append(event: IncomingEvent): Promise<{ duplicate: boolean }> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+      if (this.queue.length >= this.opts.maxBatch) void this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.windowMs);
+    });
+  }
+
+  /** Number of events waiting for a commit (for graceful shutdown and metrics). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.flushing || this.queue.length === 0) return;
+    this.flushing = true;
+    const batch = this.queue.splice(0, this.opts.maxBatch);
+    try {
+      const inserted = await this.insert(batch.map((p) => p.event));
+      for (const p of batch) p.resolve({ duplicate: !inserted.has(p.event.idemKey) });
+      this.onCommitted?.();
+    } catch (err) {
+      if (isDataError(err) && batch.length > 1) await this.insertOneByOne(batch);
+      else for (const p of batch) p.reject(asError(err));
+    } finally {
+      this.flushing = false;
+      if (this.queue.length > 0) {
+        if (this.queue.length >= this.opts.maxBatch) void this.flush();
+        else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.windowMs);
+      }
+    }
+  }
+
+  /** One bad row must not fail its neighbours: retry each alone, reject only the bad ones. */
+  private async insertOneByOne(batch: Pending[]): Promise<void> {
+    let any = false;
+    for (const p of batch) {
+      try {
+        const inserted = await this.insert([p.event]);
+        any = true;
+        p.resolve({ duplicate: !inserted.has(p.event.idemKey) });
+      } catch (err) {
+        p.reject(asError(err));
+      }
+    }
+    if (any) this.onCommitted?.();
+  }
+
+  private async insert(events: IncomingEvent[]): Promise<Set<string>> {
+    // One statement, one implicit transaction: all rows commit together or none do.
+    const values: string[] = [];
+    const params: unknown[] = [];
+    const seen = new Set<string>();
+    for (const e of events) {
+      if (seen.has(e.idemKey)) continue; // the same event twice in one batch
+      seen.add(e.idemKey);
+      const i = params.length;
+      values.push(`($${i + 1}, $${i + 2}, $${i + 3}, $${i + 4}::jsonb, $${i + 5})`);
+      params.push(e.kind, e.idemKey, e.entryId, JSON.stringify(e.payload), e.rawJson);
+    }
+    const r = await this.db.query<{ idem_key: string }>(
+      `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ${values.join(',')}
+       ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key`,
+      params,
+    );
+    return new Set(r.rows.map((x) => x.idem_key));
+  }
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** SQLSTATE class 22 (data exception): the row is bad, the database is fine. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('22');
+}

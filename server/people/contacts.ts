@@ -1,0 +1,110 @@
+import type { Queryable } from '../db/db';
+import type { Contact } from '../../src-shared/wire';
+import { normalizePhone } from '../../src-shared/phone';
+
+interface ContactRow {
+  id: number;
+  name: string;
+  company: string;
+  phones: string[];
+  emails: string[];
+  note: string;
+  created_at: Date | string;
+  updated_at: Date | string;
+}
+
+export function toContact(r: ContactRow): Contact {
+  return {
+    id: Number(r.id),
+    name: r.name,
+    company: r.company,
+    phones: r.phones ?? [],
+    emails: r.emails ?? [],
+    note: r.note,
+    createdAt: new Date(r.created_at).toISOString(),
+    updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export async function findContactByPhone(q: Queryable, phone: string): Promise<Contact | null> {
+  const n = normalizePhone(phone);
+  if (!n) return null;
+  const r = await q.query<ContactRow>(
+    'SELECT c.* FROM contacts c JOIN contact_phones p ON p.contact_id = c.id WHERE p.phone = $1 AND c.merged_into IS NULL ORDER BY c.id LIMIT 1',
+    [n],
+  );
+  return r.rows[0] ? toContact(r.rows[0]) : null;
+}
+
+export async function getContact(q: Queryable, id: number): Promise<Contact | null> {
+  const r = await q.query<ContactRow>('SELECT * FROM contacts WHERE id = $1', [id]);
+  return r.rows[0] ? toContact(r.rows[0]) : null;
+}
+
+export async function listContacts(q: Queryable, search: string | undefined, limit = 200): Promise<Contact[]> {
+  const s = (search ?? '').trim();
+  const digits = s.replace(/\D/g, '');
+  const r = await q.query<ContactRow>(
+    `SELECT * FROM contacts WHERE merged_into IS NULL AND ($1 = '' OR name ILIKE '%' || $1 || '%' OR company ILIKE '%' || $1 || '%'
+       OR emails::text ILIKE '%' || $1 || '%' OR ($2 <> '' AND phones::text LIKE '%' || $2 || '%'))
+     ORDER BY name, id LIMIT $3`,
+    [s, digits.length >= 3 ? digits : '', limit],
+  );
+  return r.rows.map(toContact);
+}
+
+export interface ContactInput {
+  name?: string;
+  company?: string;
+  phones?: string[];
+  emails?: string[];
+  note?: string;
+}
+
+function cleanPhones(phones: string[]): string[] {
+  return [...new Set(phones.map((p) => normalizePhone(p)).filter((p): p is string => !!p))];
+}
+
+async function indexPhones(q: Queryable, id: number, phones: string[]) {
+  await q.query('DELETE FROM contact_phones WHERE contact_id = $1', [id]);
+  for (const p of phones) await q.query('INSERT INTO contact_phones (phone, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p, id]);
+}
+
+export async function createContact(q: Queryable, c: ContactInput): Promise<Contact> {
+  const phones = cleanPhones(c.phones ?? []);
+  const r = await q.query<ContactRow>(
+    'INSERT INTO contacts (name, company, phones, emails, note) VALUES ($1, $2, $3::jsonb, $4::jsonb, $5) RETURNING *',
+    [c.name ?? '', c.company ?? '', JSON.stringify(phones), JSON.stringify(c.emails ?? []), c.note ?? ''],
+  );
+  await indexPhones(q, Number(r.rows[0].id), phones);
+  return toContact(r.rows[0]);
+}
+
+export async function updateContact(q: Queryable, id: number, patch: ContactInput): Promise<Contact | null> {
+  const cur = await getContact(q, id);
+  if (!cur) return null;
+  const phones = patch.phones ? cleanPhones(patch.phones) : cur.phones;
+  const r = await q.query<ContactRow>(
+    'UPDATE contacts SET name=$2, company=$3, phones=$4::jsonb, emails=$5::jsonb, note=$6, updated_at=now() WHERE id=$1 RETURNING *',
+    [id, patch.name ?? cur.name, patch.company ?? cur.company, JSON.stringify(phones), JSON.stringify(patch.emails ?? cur.emails), patch.note ?? cur.note],
+  );
+  await indexPhones(q, id, phones);
+  return toContact(r.rows[0]);
+}
+
+/** Moves the second contact's phones, emails and note into the first and retires the second. */
+export async function mergeContacts(q: Queryable, keepId: number, mergeId: number): Promise<Contact | null> {
+  if (keepId === mergeId) return getContact(q, keepId);
+  const keep = await getContact(q, keepId);
+  const gone = await getContact(q, mergeId);
+  if (!keep || !gone) return null;
+  const merged = await updateContact(q, keepId, {
+    phones: [...keep.phones, ...gone.phones],
+    emails: [...new Set([...keep.emails, ...gone.emails])],
+    company: keep.company || gone.company,
+    note: [keep.note, gone.note].filter(Boolean).join('\n'),
+  });
+  await q.query('UPDATE contacts SET merged_into = $1, updated_at = now() WHERE id = $2', [keepId, mergeId]);
+  await q.query('DELETE FROM contact_phones WHERE contact_id = $1', [mergeId]);
+  return merged;
+}

@@ -1,0 +1,135 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import type { RelayConfig } from './config';
+import { createLogger, type Logger } from './log';
+import { openDatabase } from './db/open';
+import type { Db } from './db/db';
+import { SecretBox } from './secrets';
+import { MangoSettingsStore } from './mango/settings';
+import { EventBatcher } from './ingest/batcher';
+import { CallReducer } from './calls/worker';
+import { Hub } from './hub/hub';
+import { Metrics } from './metrics';
+import { MangoServices } from './mango/services';
+import { createEmployee } from './people/employees';
+import { ApiFail } from './http/errors';
+import type { RelayContext } from './http/context';
+import { registerWebhookRoutes } from './http/routes/webhook';
+import { registerPeopleRoutes } from './http/routes/people';
+import { registerCallRoutes } from './http/routes/calls';
+import { registerContactRoutes } from './http/routes/contacts';
+import { registerAdminMangoRoutes } from './http/routes/admin-mango';
+
+export interface Relay {
+  app: FastifyInstance;
+  ctx: RelayContext;
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Builds and starts a relay: database + migrations, seeding, HTTP + WebSocket, reducer. */
+export async function startRelay(config: RelayConfig, opts: { logger?: Logger; db?: Db } = {}): Promise<Relay> {
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const box = SecretBox.fromConfig(config.secretKey, config.dataDir);
+  const settings = new MangoSettingsStore(db, box, { apiUrl: config.mangoApiUrl });
+  await settings.start();
+  await seed(db, settings, config, log);
+
+  const metrics = new Metrics();
+  const batcher = new EventBatcher(db);
+  const reducer = new CallReducer(db, log);
+  batcher.onCommitted = () => reducer.schedule();
+  const hub = new Hub(db, log, metrics);
+  await hub.start();
+  const mango = new MangoServices(db, settings, log, metrics);
+
+  const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes, trustProxy: process.env.TRUST_PROXY === '1' });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  let port = config.port;
+  const ctx: RelayContext = {
+    config,
+    db,
+    log,
+    batcher,
+    reducer,
+    settings,
+    hub,
+    mango,
+    metrics,
+    webhookUrl: () => `${(config.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, '')}/api/mango-webhook/`,
+  };
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiFail) return reply.code(err.status).send({ error: err.code, message: err.message, details: err.details });
+    const e = err as { statusCode?: number; code?: string; message: string };
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'too-large', message: 'Слишком большой запрос' });
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'bad-request', message: e.message });
+    log.error({ err, url: req.url }, 'request failed');
+    return reply.code(500).send({ error: 'internal', message: 'Внутренняя ошибка сервера' });
+  });
+
+  app.get('/healthz', async (_req, reply) => {
+    try {
+      await db.query('SELECT 1');
+      return { ok: true, db: db.kind };
+    } catch {
+      return reply.code(503).send({ ok: false });
+    }
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const lag = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM mango_events WHERE NOT reduced').catch(() => ({ rows: [{ n: -1 }] }));
+    reply.header('content-type', 'text/plain; version=0.0.4');
+    return metrics.render({ asgard_unreduced_events: Number(lag.rows[0]?.n ?? -1) });
+  });
+  registerWebhookRoutes(app, ctx);
+  registerPeopleRoutes(app, ctx);
+  registerCallRoutes(app, ctx);
+  registerContactRoutes(app, ctx);
+  registerAdminMangoRoutes(app, ctx);
+
+  app.server.on('upgrade', (req, socket, head) => {
+    if (!hub.handleUpgrade(req, socket, head)) socket.destroy();
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  port = (app.server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host}:${port}`;
+  // Events committed before a crash but not yet reduced are reduced now.
+  reducer.schedule();
+  log.info({ url, db: db.kind }, 'relay started');
+
+  let closed = false;
+  return {
+    app,
+    ctx,
+    url,
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await hub.close();
+      await app.close();
+      await reducer.whenIdle();
+      if (!opts.db) await db.close();
+    },
+  };
+}
+
+/** First start: Mango settings from MANGO_* and the first admin from ADMIN_*. */
+async function seed(db: Db, settings: MangoSettingsStore, config: RelayConfig, log: Logger) {
+  const has = (await db.query("SELECT 1 FROM settings WHERE key = 'mango'")).rows.length > 0;
+  if (!has && (config.mangoApiKey || config.mangoApiSalt)) {
+    await settings.update({ apiKey: config.mangoApiKey ?? '', apiSalt: config.mangoApiSalt ?? '', apiUrl: config.mangoApiUrl, enabled: true });
+    log.info('Mango settings seeded from the environment');
+  }
+  if (config.adminLogin && config.adminPassword) {
+    const admins = await db.query("SELECT 1 FROM employees WHERE role = 'admin'");
+    if (admins.rows.length === 0) {
+      await createEmployee(db, { login: config.adminLogin, name: 'Администратор', role: 'admin', password: config.adminPassword });
+      log.info({ login: config.adminLogin }, 'first admin created');
+    }
+  }
+}
