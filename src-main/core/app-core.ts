@@ -1,0 +1,466 @@
+/**
+ * The app: one object implementing the IPC contract of src-shared/ipc. The Electron shell
+ * binds it to ipcMain, the bridge to a loopback WebSocket, tests call it directly. Plain
+ * Node: no `electron` import here or anywhere under src-main/core.
+ *
+ *   const core = await createAppCore({ userDataDir, secretBox });
+ *   const res = await core.handle('session:state', undefined);   // IpcResult, never throws
+ *   const off = core.on('popup', (p) => …);                         // contract events
+ */
+import type { z } from 'zod';
+import {
+  requests,
+  isRequestName,
+  type AsgardApi,
+  type EventName,
+  type PayloadOf,
+  type RequestName,
+  type Requests,
+  type ResultOf,
+} from '../../src-shared/ipc/contract';
+import type { IpcResult } from '../../src-shared/ipc/define';
+import type { telephonyRequests, ConnectionState, SessionState, CallPopup } from '../../src-shared/ipc/telephony';
+import type { Call, Employee, FeedItem } from '../../src-shared/wire';
+import { openStore, type Store } from './store/store';
+import type { SecretBox } from './secrets/secret-box';
+import { SettingsStore, type Settings, type SettingsPatch } from './settings';
+import { RelayHttpClient, normalizeRelayUrl } from './relay/http-client';
+import { FeedClient, type FeedClientOptions } from './relay/feed-client';
+import { MSG, RelayError } from './relay/errors';
+import { PopupManager } from './popups';
+import { Emitter } from './emitter';
+import { CoreError, badRequest, toIpcError } from './errors';
+import { consoleLogger, type Logger } from './log';
+import type { MailFactory, MailHandler } from './mail-port';
+
+export type EventMap = { [E in EventName]: PayloadOf<E> };
+
+/** Events for the shells only (tray, notifications), never sent to a renderer. */
+export interface ShellEventMap extends Record<string, unknown> {
+  /** Missed calls not yet called back nor dismissed (relay /api/missed), repeated periodically. */
+  'missed-reminder': { calls: Call[] };
+  settings: Settings;
+}
+
+export interface AppCoreOptions {
+  userDataDir: string;
+  secretBox: SecretBox;
+  /** Relay address offered on the login form when none was saved yet. */
+  relayUrl?: string;
+  mailFactory?: MailFactory;
+  log?: Logger;
+  /** Tuning for tests: backoff, heartbeat. */
+  feed?: Pick<FeedClientOptions, 'backoff' | 'heartbeatTimeoutMs' | 'pingIntervalMs' | 'handshakeTimeoutMs'>;
+  /** How often missed-call reminders repeat while there are any (default 15 min). */
+  missedReminderMs?: number;
+  httpTimeoutMs?: number;
+}
+
+export interface AppCore {
+  /** Validates `args` against the contract and runs the request. Never throws. */
+  handle(name: unknown, args: unknown): Promise<IpcResult<unknown>>;
+  on<E extends EventName>(event: E, listener: (payload: PayloadOf<E>) => void): () => void;
+  /** Every contract event, for transports that forward them all. */
+  onAny(listener: (event: EventName, payload: unknown) => void): () => void;
+  onShell<K extends keyof ShellEventMap>(event: K, listener: (payload: ShellEventMap[K]) => void): () => void;
+  /** The contract as a typed in-process API (rejects with CoreError). */
+  readonly api: AsgardApi;
+  readonly store: Store;
+  getSettings(): Settings;
+  updateSettings(patch: SettingsPatch): Settings;
+  /** Where the shell serves recordings (it proxies them with the token): id → URL for <audio>. */
+  setRecordingUrl(fn: ((recordingId: string) => string) | null): void;
+  /** Streams a recording from the relay, for the shell's proxy. */
+  fetchRecording(recordingId: string): Promise<Response>;
+  /** After sleep/resume or a network change: reconnect at once, keeping the last feed id. */
+  resume(): void;
+  close(): Promise<void>;
+}
+
+type TelephonyName = keyof typeof telephonyRequests;
+type ParsedArgs<N extends RequestName> = z.output<Requests[N]['args']>;
+type Handlers = { [N in TelephonyName]: (args: ParsedArgs<N>) => Promise<ResultOf<N>> };
+
+export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
+  const log = opts.log ?? consoleLogger;
+  const store = openStore(opts.userDataDir);
+  const settings = new SettingsStore(store.kv, opts.secretBox);
+  const events = new Emitter<EventMap>();
+  const shellEvents = new Emitter<ShellEventMap>();
+
+  let token: string | null = null;
+  let me: Employee | null = settings.loadMe();
+  let http: RelayHttpClient | null = null;
+  let feed: FeedClient | null = null;
+  let connection: ConnectionState = { state: 'logged-out' };
+  let recordingUrl: ((id: string) => string) | null = null;
+  let missedTimer: NodeJS.Timeout | null = null;
+  let closed = false;
+  let mail: MailHandler | null = null;
+
+  const popups = new PopupManager({
+    emit: (p) => events.emit('popup', p),
+    options: () => settings.get().popup,
+    me: () => me,
+    lookupContact: (phone) => store.contacts.lookup(phone),
+    recentMails: (call, contact) => {
+      try {
+        return mail?.recentMailsFor?.(call, contact) ?? [];
+      } catch (e) {
+        log.warn('recent mails for popup failed', e);
+        return [];
+      }
+    },
+  });
+
+  // ---- session ---------------------------------------------------------------------------
+  function sessionState(): SessionState {
+    const s = settings.get();
+    return { relayUrl: s.relayUrl || opts.relayUrl || '', login: s.login, loggedIn: token != null, me };
+  }
+
+  function setConnection(s: ConnectionState): void {
+    connection = s;
+    events.emit('connection', s);
+  }
+
+  function setMe(next: Employee | null): void {
+    me = next;
+    settings.saveMe(next);
+    events.emit('session', sessionState());
+  }
+
+  function relay(): RelayHttpClient {
+    if (!http || !token) throw new RelayError('not-logged-in', MSG.notLoggedIn);
+    return http;
+  }
+
+  function makeHttp(baseUrl: string): RelayHttpClient {
+    return new RelayHttpClient({
+      baseUrl,
+      getToken: () => token,
+      timeoutMs: opts.httpTimeoutMs,
+      onSessionExpired: () => endSession(MSG.sessionExpired),
+    });
+  }
+
+  /** Connects the feed for the current token; the calls cache belongs to `owner`. */
+  function startSession(relayUrl: string): void {
+    http = makeHttp(relayUrl);
+    feed?.stop();
+    const client = new FeedClient({
+      ...opts.feed,
+      relayUrl,
+      token: token!,
+      lastId: () => settings.lastFeedId(),
+      apply: applyItem,
+      onState: (s) => {
+        if (feed === client) setConnection(s);
+      },
+      onWelcome: (employee) => {
+        if (feed !== client) return;
+        popups.beginBatch();
+        setMe(employee);
+      },
+      onSynced: () => {
+        if (feed !== client) return;
+        popups.endBatch();
+        void popups.reconcile((id) => relay().call(id).catch((e) => (e instanceof RelayError && e.status === 404 ? null : Promise.reject(e))));
+        void remindMissed();
+      },
+      onAuthFailed: () => {
+        if (feed === client) endSession(MSG.sessionExpired);
+      },
+      log: (m, e) => log.warn(m, e),
+    });
+    feed = client;
+    client.start();
+    scheduleMissedReminders();
+  }
+
+  /** Logged out (by the user, or because the relay refused the token). Keeps URL and login. */
+  function endSession(reason: string | undefined): void {
+    if (token == null && feed == null) return;
+    const f = feed;
+    feed = null;
+    f?.stop();
+    token = null;
+    settings.clearToken();
+    if (missedTimer) clearInterval(missedTimer);
+    missedTimer = null;
+    popups.endBatch();
+    popups.closeAll();
+    setConnection(reason ? { state: 'logged-out', reason } : { state: 'logged-out' });
+    events.emit('session', sessionState());
+  }
+
+  async function login(relayUrlRaw: string, loginName: string, password: string): Promise<SessionState> {
+    const relayUrl = normalizeRelayUrl(relayUrlRaw);
+    const client = new RelayHttpClient({ baseUrl: relayUrl, getToken: () => null, timeoutMs: opts.httpTimeoutMs });
+    const res = await client.login(loginName, password);
+    // The feed position and the calls cache belong to one employee on one relay.
+    const owner = `${relayUrl}|${res.employee.id}`;
+    if (settings.owner() !== owner) {
+      store.transaction(() => {
+        store.calls.clear();
+        store.contacts.clear();
+        settings.setLastFeedId(0);
+        settings.setOwner(owner);
+      });
+    }
+    endSession(undefined);
+    await settings.saveToken(res.token);
+    token = res.token;
+    settings.update({ relayUrl, login: loginName });
+    setMe(res.employee);
+    startSession(relayUrl);
+    return sessionState();
+  }
+
+  async function logout(): Promise<void> {
+    const client = http;
+    if (client && token) {
+      // Best effort: the relay forgets the token; being offline must not keep us logged in.
+      await client.logout().catch((e) => log.info('logout request failed', e));
+    }
+    endSession(undefined);
+  }
+
+  // ---- feed ------------------------------------------------------------------------------
+  function applyItem(item: FeedItem, phase: 'replay' | 'live'): void {
+    let nextMe: Employee | null = null;
+    const applied = store.transaction(() => {
+      if (item.id <= settings.lastFeedId()) return false;
+      const p = item.payload;
+      if (p.kind === 'call') {
+        store.calls.upsert(p.call);
+        if (p.contact) store.contacts.upsert(p.contact);
+      } else if (p.kind === 'status' && me && p.change.employeeId === me.id) {
+        nextMe = { ...me, acceptCalls: p.change.acceptCalls };
+      } else if (p.kind === 'employee' && me && p.employee.id === me.id) {
+        nextMe = p.employee;
+      }
+      if (nextMe) settings.saveMe(nextMe);
+      settings.setLastFeedId(item.id);
+      return true;
+    });
+    if (!applied) return;
+    // Effects outside SQLite run after the commit: a listener failing cannot undo the item.
+    if (nextMe) {
+      me = nextMe;
+      events.emit('session', sessionState());
+    }
+    events.emit('feed', item);
+    const p = item.payload;
+    if (p.kind === 'call') {
+      if (phase === 'replay') popups.beginBatch();
+      popups.onCall(p);
+    }
+  }
+
+  // ---- missed-call reminders -------------------------------------------------------------
+  async function remindMissed(): Promise<void> {
+    if (!token || !http) return;
+    try {
+      const calls = await http.missed();
+      if (calls.length) shellEvents.emit('missed-reminder', { calls });
+    } catch (e) {
+      log.info('missed reminder failed', e);
+    }
+  }
+
+  function scheduleMissedReminders(): void {
+    if (missedTimer) clearInterval(missedTimer);
+    missedTimer = setInterval(() => void remindMissed(), opts.missedReminderMs ?? 15 * 60_000);
+    missedTimer.unref?.();
+  }
+
+  // ---- requests --------------------------------------------------------------------------
+  const handlers: Handlers = {
+    'session:state': async () => sessionState(),
+    'session:login': async (a) => login(a.relayUrl, a.login, a.password),
+    'session:logout': async () => logout(),
+    'me:setAcceptCalls': async (a) => {
+      const updated = await relay().setAcceptCalls(a.acceptCalls);
+      if (me && updated.id === me.id) setMe(updated);
+      return updated;
+    },
+    'connection:state': async () => connection,
+    'calls:list': async (q) => {
+      try {
+        return { calls: await relay().calls(q) };
+      } catch (e) {
+        // Offline: the employee's own calls from the cache are better than an error page.
+        if (e instanceof RelayError && e.code === 'relay-unreachable' && token && (q.employeeId == null || q.employeeId === me?.id))
+          return { calls: store.calls.list(q) };
+        throw e;
+      }
+    },
+    'calls:callback': async (a) => {
+      await relay().callback(a.toNumber);
+      return { ok: true as const };
+    },
+    'calls:recordingUrl': async (a) => {
+      relay();
+      if (!recordingUrl) throw new CoreError('unavailable', 'Прослушивание записей недоступно');
+      return { url: recordingUrl(a.recordingId) };
+    },
+    'popups:list': async () => popups.list(),
+    'popups:dismiss': async (a) => popups.dismiss(a.callId),
+    'contacts:lookup': async (a) => {
+      try {
+        const c = await relay().lookupContact(a.phone);
+        if (c) store.contacts.upsert(c);
+        return c;
+      } catch (e) {
+        if (e instanceof RelayError && e.code === 'relay-unreachable') return store.contacts.lookup(a.phone);
+        throw e;
+      }
+    },
+    'contacts:get': async (a) => {
+      const res = await relay().getContact(a.id);
+      store.contacts.upsert(res.contact);
+      return res;
+    },
+    'contacts:list': async (a) => {
+      try {
+        const list = await relay().contacts(a.search);
+        store.transaction(() => list.forEach((c) => store.contacts.upsert(c)));
+        return list;
+      } catch (e) {
+        if (e instanceof RelayError && e.code === 'relay-unreachable') return store.contacts.list(a.search);
+        throw e;
+      }
+    },
+    'contacts:create': async (a) => {
+      const c = await relay().createContact(a);
+      store.contacts.upsert(c);
+      return c;
+    },
+    'contacts:update': async (a) => {
+      const c = await relay().updateContact(a.id, a.patch);
+      store.contacts.upsert(c);
+      return c;
+    },
+    'contacts:merge': async (a) => {
+      const c = await relay().mergeContacts(a.keepId, a.mergeId);
+      store.transaction(() => {
+        store.contacts.remove(a.mergeId);
+        store.contacts.upsert(c);
+      });
+      return c;
+    },
+    'missed:list': async () => relay().missed(),
+    'missed:dismiss': async (a) => relay().dismissMissed(a.callId),
+    'stats:get': async (a) => relay().stats(a),
+    'admin:employees': async () => relay().employees(),
+    'admin:createEmployee': async (a) => relay().createEmployee(a),
+    'admin:updateEmployee': async (a) => {
+      const e = await relay().updateEmployee(a.id, a.patch);
+      if (me && e.id === me.id) setMe(e);
+      return e;
+    },
+    'admin:statusLog': async () => relay().statusLog(),
+    'admin:mangoGet': async () => relay().mangoGet(),
+    'admin:mangoSave': async (a) => relay().mangoSave(a),
+    'admin:mangoTest': async () => relay().mangoTest(),
+    'admin:importUsers': async () => relay().importUsers(),
+  };
+
+  async function run(name: unknown, args: unknown): Promise<unknown> {
+    if (closed) throw new CoreError('closed', 'Приложение завершает работу');
+    if (!isRequestName(name)) throw new CoreError('unknown-request', `Неизвестный запрос: ${String(name).slice(0, 60)}`);
+    const parsed = (requests[name].args as z.ZodType).safeParse(args);
+    if (!parsed.success) throw badRequest(name, parsed.error);
+    if (name.startsWith('mail:')) {
+      if (!mail) throw new CoreError('mail-unavailable', 'Почта недоступна');
+      return mail.handle(name, parsed.data);
+    }
+    const handler = (handlers as Record<string, (a: unknown) => Promise<unknown>>)[name];
+    if (!handler) throw new CoreError('unknown-request', `Неизвестный запрос: ${name}`);
+    return handler(parsed.data);
+  }
+
+  async function handle(name: unknown, args: unknown): Promise<IpcResult<unknown>> {
+    try {
+      const value = await run(name, args);
+      return { ok: true, value };
+    } catch (e) {
+      const error = toIpcError(e);
+      if (error.code === 'internal') log.error(`request ${String(name)} failed`, e);
+      return { ok: false, error };
+    }
+  }
+
+  const api: AsgardApi = {
+    async invoke(name, args) {
+      const res = await handle(name, args);
+      if (!res.ok) throw new CoreError(res.error.code, res.error.message);
+      return res.value as never;
+    },
+    on: (name, listener) => events.on(name, listener as never),
+  };
+
+  // ---- start -----------------------------------------------------------------------------
+  if (opts.mailFactory) {
+    try {
+      mail = await opts.mailFactory({
+        store,
+        secretBox: opts.secretBox,
+        userDataDir: opts.userDataDir,
+        emit: (event, payload) => events.emit(event, payload as EventMap[typeof event]),
+        log,
+      });
+    } catch (e) {
+      log.error('mail capability failed to start', e);
+    }
+  }
+
+  token = await settings.loadToken();
+  const saved = settings.get();
+  if (token && saved.relayUrl) {
+    try {
+      startSession(saved.relayUrl);
+    } catch (e) {
+      log.error('could not resume the session', e);
+      endSession(undefined);
+    }
+  } else {
+    token = null;
+  }
+
+  return {
+    handle,
+    on: (event, listener) => events.on(event, listener as never),
+    onAny: (listener) => events.onAny(listener as (e: EventName, p: unknown) => void),
+    onShell: (event, listener) => shellEvents.on(event, listener),
+    api,
+    store,
+    getSettings: () => settings.get(),
+    updateSettings: (patch) => {
+      const next = settings.update(patch);
+      shellEvents.emit('settings', next);
+      return next;
+    },
+    setRecordingUrl: (fn) => {
+      recordingUrl = fn;
+    },
+    fetchRecording: (id) => relay().recording(id),
+    resume: () => feed?.reconnectNow(),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      feed?.stop();
+      feed = null;
+      if (missedTimer) clearInterval(missedTimer);
+      try {
+        await mail?.close?.();
+      } catch (e) {
+        log.warn('mail close failed', e);
+      }
+      store.close();
+    },
+  };
+}
+
+export type { CallPopup };

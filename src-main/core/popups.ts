@@ -1,0 +1,124 @@
+/**
+ * Which calls have a popup open, and when they open, update and close. A popup closes as soon
+ * as its call is answered elsewhere or ends (phase ended, status no longer active, or the
+ * relay says popup=false), so a stale "ringing" window never stays on screen. While the feed
+ * replays after a (re)connect, changes are batched and only the net result is announced:
+ * a call that rang and ended while we were away never flashes up.
+ */
+import type { CallPopup } from '../../src-shared/ipc/telephony';
+import type { Call, Contact, Employee, FeedPayload } from '../../src-shared/wire';
+import type { PopupOptions } from './settings';
+
+type CallPayload = Extract<FeedPayload, { kind: 'call' }>;
+
+/** Pure policy: should this call have a popup open for `me` right now? */
+export function wantsPopup(p: CallPayload, me: Employee | null, options: PopupOptions): boolean {
+  const call = p.call;
+  if (options.when === 'never') return false;
+  if (call.status !== 'active' || call.phase === 'ended') return false;
+  if (options.minDigits > 0 && callerDigits(call) < options.minDigits) return false;
+  if (options.when === 'answer') return call.phase === 'talking' && me != null && call.employee?.id === me.id;
+  return p.popup;
+}
+
+function callerDigits(call: Call): number {
+  const n = call.clientNumber ?? (call.direction === 'out' ? call.to.number : call.from.number) ?? '';
+  return n.replace(/\D/g, '').length;
+}
+
+export interface PopupManagerOptions {
+  emit: (popup: CallPopup) => void;
+  options: () => PopupOptions;
+  me: () => Employee | null;
+  /** Fills the caller's card when the relay sent none (contacts cache). */
+  lookupContact?: (phone: string) => Contact | null;
+  recentMails?: (call: Call, contact: Contact | null) => CallPopup['recentMails'];
+}
+
+const DISMISSED_MEMORY = 500;
+
+export class PopupManager {
+  private readonly open = new Map<number, CallPopup>();
+  /** Calls the user closed by hand: later updates of the same call do not reopen them. */
+  private readonly dismissed = new Set<number>();
+  /** Open popups as they were when a batch began; null when not batching. */
+  private batchStart: Map<number, CallPopup> | null = null;
+
+  constructor(private readonly o: PopupManagerOptions) {}
+
+  list(): CallPopup[] {
+    return [...this.open.values()];
+  }
+
+  get(callId: number): CallPopup | null {
+    return this.open.get(callId) ?? null;
+  }
+
+  onCall(p: CallPayload): void {
+    const id = p.call.id;
+    if (!this.dismissed.has(id) && wantsPopup(p, this.o.me(), this.o.options())) {
+      const contact = p.contact ?? (p.call.clientNumber ? (this.o.lookupContact?.(p.call.clientNumber) ?? null) : null);
+      const popup: CallPopup = {
+        callId: id,
+        open: true,
+        call: p.call,
+        contact,
+        recentCalls: p.recentCalls.filter((c) => c.id !== id),
+        recentMails: this.o.recentMails?.(p.call, contact) ?? [],
+      };
+      this.open.set(id, popup);
+      if (!this.batchStart) this.o.emit(popup);
+    } else {
+      this.close(id, p.call);
+    }
+  }
+
+  /** The user closed the popup (or clicked an action that ends it). */
+  dismiss(callId: number): void {
+    this.dismissed.add(callId);
+    if (this.dismissed.size > DISMISSED_MEMORY) this.dismissed.delete(this.dismissed.values().next().value as number);
+    this.close(callId);
+  }
+
+  /** Closes a popup, optionally with the call's final state so the shell can tell "missed". */
+  close(callId: number, call?: Call): void {
+    const cur = this.open.get(callId);
+    if (!cur) return;
+    this.open.delete(callId);
+    if (!this.batchStart) this.o.emit({ ...cur, call: call ?? cur.call, open: false });
+  }
+
+  closeAll(): void {
+    for (const id of [...this.open.keys()]) this.close(id);
+  }
+
+  beginBatch(): void {
+    if (!this.batchStart) this.batchStart = new Map(this.open);
+  }
+
+  /** Ends a replay batch: announces what changed between its start and now. */
+  endBatch(): void {
+    const before = this.batchStart;
+    if (!before) return;
+    this.batchStart = null;
+    for (const [id, old] of before) if (!this.open.has(id)) this.o.emit({ ...old, open: false });
+    for (const [id, cur] of this.open) if (before.get(id) !== cur) this.o.emit(cur);
+  }
+
+  /**
+   * After a reconnect: asks about every popup still open and closes those whose call is over
+   * (covers feeds that could not replay everything, and clocks that slept).
+   */
+  async reconcile(fetchCall: (id: number) => Promise<Call | null>): Promise<void> {
+    for (const popup of this.list()) {
+      let call: Call | null;
+      try {
+        call = await fetchCall(popup.callId);
+      } catch {
+        continue; // unreachable: keep it, the next reconnect asks again
+      }
+      if (!this.open.has(popup.callId)) continue;
+      if (!call || call.status !== 'active' || call.phase === 'ended') this.close(popup.callId, call ?? undefined);
+    }
+  }
+}

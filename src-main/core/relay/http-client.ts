@@ -1,0 +1,231 @@
+/**
+ * The relay's REST API (docs/relay-api.md) as typed methods. Every answer is parsed with the
+ * wire schemas; every failure becomes a RelayError with a Russian message. A 401 on an
+ * authenticated route means the session is over: it is reported through `onSessionExpired`.
+ */
+import { z } from 'zod';
+import {
+  ApiErrorSchema,
+  CallSchema,
+  ContactSchema,
+  EmployeeSchema,
+  LoginResponseSchema,
+  MangoSettingsViewSchema,
+  MangoTestResultSchema,
+  StatusChangeSchema,
+  type Call,
+  type Contact,
+  type Employee,
+  type LoginResponse,
+  type MangoSettingsView,
+  type MangoTestResult,
+  type StatusChange,
+} from '../../../src-shared/wire';
+import type { StatsResult } from '../../../src-shared/ipc/telephony';
+import { MSG, RelayError, networkError } from './errors';
+
+export interface RelayHttpOptions {
+  baseUrl: string;
+  /** The current session token; null when logged out. */
+  getToken: () => string | null;
+  /** Called once per request that found the token expired or unknown. */
+  onSessionExpired?: (code: 'token-expired' | 'unauthorized') => void;
+  fetchImpl?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/** Trims, drops trailing slashes, insists on http(s): what the user typed into the login form. */
+export function normalizeRelayUrl(raw: string): string {
+  const url = new URL(raw.trim());
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new RelayError('bad-url', 'Адрес сервера должен начинаться с http:// или https://');
+  url.hash = '';
+  url.search = '';
+  return url.toString().replace(/\/+$/, '');
+}
+
+export function feedSocketUrl(baseUrl: string): string {
+  const url = new URL(baseUrl.replace(/\/+$/, '') + '/api/ws');
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  return url.toString();
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+const CallsList = z.object({ calls: z.array(CallSchema) });
+const ContactsList = z.object({ contacts: z.array(ContactSchema) });
+const ContactLookup = z.object({ contact: ContactSchema.nullable() });
+const ContactWithCalls = z.object({ contact: ContactSchema, calls: z.array(CallSchema) });
+const EmployeesList = z.object({ employees: z.array(EmployeeSchema) });
+const StatusLog = z.object({ log: z.array(StatusChangeSchema) });
+const CallbackAnswer = z.object({ ok: z.literal(true) }).passthrough();
+const ImportAnswer = z.object({ created: z.number().int(), updated: z.number().int() });
+const Ok = z.object({ ok: z.literal(true) }).passthrough();
+const AnyJson = z.unknown();
+
+export class RelayHttpClient {
+  readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: RelayHttpOptions) {
+    this.baseUrl = normalizeRelayUrl(opts.baseUrl);
+    this.fetchImpl = opts.fetchImpl ?? fetch;
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+  }
+
+  // ---- session -------------------------------------------------------------------------
+  login(login: string, password: string): Promise<LoginResponse> {
+    return this.request('POST', '/api/auth/login', { body: { login, password }, schema: LoginResponseSchema, auth: false });
+  }
+  async logout(): Promise<void> {
+    await this.request('POST', '/api/auth/logout', { schema: AnyJson });
+  }
+  me(): Promise<Employee> {
+    return this.request('GET', '/api/me', { schema: EmployeeSchema });
+  }
+  setAcceptCalls(acceptCalls: boolean): Promise<Employee> {
+    return this.request('PUT', '/api/me/status', { body: { acceptCalls }, schema: EmployeeSchema });
+  }
+
+  // ---- calls ---------------------------------------------------------------------------
+  async calls(query: Query): Promise<Call[]> {
+    return (await this.request('GET', '/api/calls', { query, schema: CallsList })).calls;
+  }
+  call(id: number): Promise<Call> {
+    return this.request('GET', `/api/calls/${id}`, { schema: CallSchema });
+  }
+  async callback(toNumber: string): Promise<void> {
+    await this.request('POST', '/api/calls/callback', { body: { toNumber }, schema: CallbackAnswer });
+  }
+  /** The recording's audio, streamed; the caller (a shell's proxy) forwards it to the player. */
+  async recording(id: string): Promise<Response> {
+    const res = await this.raw('GET', `/api/recordings/${encodeURIComponent(id)}`, { auth: true });
+    if (!res.ok) throw await this.failure(res, true);
+    return res;
+  }
+  async missed(): Promise<Call[]> {
+    return (await this.request('GET', '/api/missed', { schema: CallsList })).calls;
+  }
+  async dismissMissed(callId: number): Promise<void> {
+    await this.request('POST', `/api/missed/${callId}/dismiss`, { schema: Ok });
+  }
+  stats(query: Query): Promise<StatsResult> {
+    return this.request('GET', '/api/stats', { query, schema: AnyJson }) as Promise<StatsResult>;
+  }
+
+  // ---- contacts ------------------------------------------------------------------------
+  async contacts(search?: string): Promise<Contact[]> {
+    return (await this.request('GET', '/api/contacts', { query: { search }, schema: ContactsList })).contacts;
+  }
+  createContact(input: Omit<Contact, 'id' | 'createdAt' | 'updatedAt'>): Promise<Contact> {
+    return this.request('POST', '/api/contacts', { body: input, schema: ContactSchema });
+  }
+  async lookupContact(phone: string): Promise<Contact | null> {
+    return (await this.request('GET', '/api/contacts/lookup', { query: { phone }, schema: ContactLookup })).contact;
+  }
+  getContact(id: number): Promise<{ contact: Contact; calls: Call[] }> {
+    return this.request('GET', `/api/contacts/${id}`, { schema: ContactWithCalls });
+  }
+  updateContact(id: number, patch: Partial<Contact>): Promise<Contact> {
+    return this.request('PATCH', `/api/contacts/${id}`, { body: patch, schema: ContactSchema });
+  }
+  mergeContacts(keepId: number, mergeId: number): Promise<Contact> {
+    return this.request('POST', '/api/contacts/merge', { body: { keepId, mergeId }, schema: ContactSchema });
+  }
+
+  // ---- admin ---------------------------------------------------------------------------
+  async employees(): Promise<Employee[]> {
+    return (await this.request('GET', '/api/admin/employees', { schema: EmployeesList })).employees;
+  }
+  createEmployee(input: Record<string, unknown>): Promise<Employee> {
+    return this.request('POST', '/api/admin/employees', { body: input, schema: EmployeeSchema });
+  }
+  updateEmployee(id: number, patch: Record<string, unknown>): Promise<Employee> {
+    return this.request('PATCH', `/api/admin/employees/${id}`, { body: patch, schema: EmployeeSchema });
+  }
+  async statusLog(limit?: number): Promise<StatusChange[]> {
+    return (await this.request('GET', '/api/admin/status-log', { query: { limit }, schema: StatusLog })).log;
+  }
+  mangoGet(): Promise<MangoSettingsView> {
+    return this.request('GET', '/api/admin/mango', { schema: MangoSettingsViewSchema });
+  }
+  mangoSave(input: Record<string, unknown>): Promise<MangoSettingsView> {
+    return this.request('PUT', '/api/admin/mango', { body: input, schema: MangoSettingsViewSchema });
+  }
+  mangoTest(): Promise<MangoTestResult> {
+    return this.request('POST', '/api/admin/mango/test', { schema: MangoTestResultSchema });
+  }
+  importUsers(): Promise<{ created: number; updated: number }> {
+    return this.request('POST', '/api/admin/mango/import-users', { schema: ImportAnswer });
+  }
+
+  // ---- plumbing ------------------------------------------------------------------------
+  private async request<S extends z.ZodType>(
+    method: string,
+    path: string,
+    o: { body?: unknown; query?: Query; schema: S; auth?: boolean },
+  ): Promise<z.infer<S>> {
+    const auth = o.auth ?? true;
+    const res = await this.raw(method, path + queryString(o.query), { body: o.body, auth });
+    if (!res.ok) throw await this.failure(res, auth);
+    let json: unknown;
+    try {
+      json = res.status === 204 ? {} : await res.json();
+    } catch {
+      throw new RelayError('bad-response', MSG.badResponse, res.status);
+    }
+    const parsed = o.schema.safeParse(json);
+    if (!parsed.success) throw new RelayError('bad-response', MSG.badResponse, res.status);
+    return parsed.data;
+  }
+
+  private async raw(method: string, path: string, o: { body?: unknown; auth: boolean }): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (o.auth) {
+      const token = this.opts.getToken();
+      if (!token) throw new RelayError('not-logged-in', MSG.notLoggedIn);
+      headers.authorization = `Bearer ${token}`;
+    }
+    if (o.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: o.body === undefined ? undefined : JSON.stringify(o.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error',
+      });
+    } catch (e) {
+      throw networkError(e);
+    }
+  }
+
+  private async failure(res: Response, authenticated: boolean): Promise<RelayError> {
+    let body: { error: string; message: string } | null = null;
+    try {
+      const parsed = ApiErrorSchema.safeParse(await res.json());
+      if (parsed.success) body = parsed.data;
+    } catch {
+      /* not JSON: a proxy's error page */
+    }
+    if (res.status === 401) {
+      if (!authenticated) return new RelayError('invalid-credentials', MSG.invalidCredentials, 401);
+      const code = body?.error === 'token-expired' ? 'token-expired' : 'unauthorized';
+      this.opts.onSessionExpired?.(code);
+      return new RelayError('session-expired', MSG.sessionExpired, 401);
+    }
+    if (res.status === 403) return new RelayError(body?.error ?? 'forbidden', body?.message ?? MSG.forbidden, 403);
+    if (body) return new RelayError(body.error, body.message, res.status);
+    if (res.status === 404) return new RelayError('not-found', `${MSG.badResponse} (HTTP 404)`, 404);
+    if (res.status >= 500) return new RelayError('relay-error', `Ошибка сервера телефонии (HTTP ${res.status})`, res.status);
+    return new RelayError('relay-error', `Сервер телефонии отклонил запрос (HTTP ${res.status})`, res.status);
+  }
+}
+
+function queryString(q: Query | undefined): string {
+  if (!q) return '';
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const s = p.toString();
+  return s ? '?' + s : '';
+}
