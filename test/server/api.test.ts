@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRelay, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
+import { postSigned } from '../support/webhook';
+import type { Call, Employee, MangoSettingsView, StatusChange } from '../../src-shared/wire';
+
+let r: TestRelay;
+let to: { employee: Employee; token: string };
+let pm: { employee: Employee; token: string };
+
+beforeAll(async () => {
+  r = await startTestRelay();
+  to = await r.createEmployee({ login: 'to1', role: 'to', extension: '101' });
+  pm = await r.createEmployee({ login: 'pm1', role: 'pm', extension: '201' });
+}, 60_000);
+afterAll(async () => r?.close());
+
+describe('authorization', () => {
+  const employeeRoutes: [string, string, unknown?][] = [
+    ['GET', '/api/me'],
+    ['PUT', '/api/me/status', { acceptCalls: true }],
+    ['GET', '/api/calls'],
+    ['GET', '/api/missed'],
+    ['GET', '/api/contacts'],
+    ['GET', '/api/contacts/lookup?phone=79161234567'],
+    ['POST', '/api/contacts', { name: 'X' }],
+    ['GET', `/api/stats?since=2020-01-01T00:00:00Z&until=2030-01-01T00:00:00Z`],
+    ['POST', '/api/calls/callback', { toNumber: '79161234567' }],
+  ];
+  const adminRoutes: [string, string, unknown?][] = [
+    ['GET', '/api/admin/employees'],
+    ['POST', '/api/admin/employees', { login: 'x1', name: 'X', role: 'pm', password: 'secret12' }],
+    ['PATCH', '/api/admin/employees/1', { acceptCalls: true }],
+    ['GET', '/api/admin/status-log'],
+    ['GET', '/api/admin/mango'],
+    ['PUT', '/api/admin/mango', { enabled: true }],
+    ['POST', '/api/admin/mango/test'],
+    ['POST', '/api/admin/mango/import-users'],
+  ];
+
+  it('refuses every API route without a token or with a bad token', async () => {
+    for (const [m, p, b] of [...employeeRoutes, ...adminRoutes]) {
+      expect((await r.api(m, p, null, b)).status, `${m} ${p}`).toBe(401);
+      expect((await r.api(m, p, 'not-a-token', b)).status, `${m} ${p}`).toBe(401);
+    }
+  });
+
+  it('refuses admin routes to employees with 403', async () => {
+    for (const [m, p, b] of adminRoutes) expect((await r.api(m, p, to.token, b)).status, `${m} ${p}`).toBe(403);
+  });
+
+  it('lets employees use their routes', async () => {
+    for (const [m, p, b] of employeeRoutes.filter(([, p]) => !p.includes('callback'))) {
+      const res = await r.api(m, p, pm.token, b);
+      expect(res.status, `${m} ${p}`).toBeLessThan(300);
+    }
+  });
+
+  it('says token-expired for an expired session', async () => {
+    const s = await r.login('pm1', 'password-pm1');
+    await r.relay.ctx.db.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE employee_id = $1 AND created_at = (SELECT max(created_at) FROM sessions WHERE employee_id = $1)", [pm.employee.id]);
+    const res = await r.api<{ error: string }>('GET', '/api/me', s.token);
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('token-expired');
+  });
+
+  it('refuses a wrong password with a Russian message', async () => {
+    const res = await r.api<{ message: string }>('POST', '/api/auth/login', null, { login: 'to1', password: 'nope' });
+    expect(res.status).toBe(401);
+    expect(res.body.message).toBe('Неверный логин или пароль');
+  });
+});
+
+describe('employees and accept-calls statuses', () => {
+  it('defaults accept-calls by role: ТО on, others off', async () => {
+    expect(to.employee.acceptCalls).toBe(true);
+    expect(pm.employee.acceptCalls).toBe(false);
+    const hr = await r.createEmployee({ login: 'hr1', role: 'hr' });
+    expect(hr.employee.acceptCalls).toBe(false);
+  });
+
+  it('re-applies the role default on a role change unless set by hand', async () => {
+    const e = await r.createEmployee({ login: 'buh1', role: 'buh' });
+    const changed = await r.api<Employee>('PATCH', `/api/admin/employees/${e.employee.id}`, r.adminToken, { role: 'to' });
+    expect(changed.body.acceptCalls).toBe(true);
+    await r.api('PUT', '/api/me/status', e.token, { acceptCalls: false });
+    const again = await r.api<Employee>('PATCH', `/api/admin/employees/${e.employee.id}`, r.adminToken, { role: 'to' });
+    expect(again.body.acceptCalls).toBe(false);
+  });
+
+  it('lets an employee switch only their own flag; an admin switches anyone’s; every change is logged', async () => {
+    const mine = await r.api<Employee>('PUT', '/api/me/status', pm.token, { acceptCalls: true });
+    expect(mine.body).toMatchObject({ id: pm.employee.id, acceptCalls: true });
+    // An employee cannot reach the admin route for someone else.
+    expect((await r.api('PATCH', `/api/admin/employees/${to.employee.id}`, pm.token, { acceptCalls: false })).status).toBe(403);
+    const byAdmin = await r.api<Employee>('PATCH', `/api/admin/employees/${to.employee.id}`, r.adminToken, { acceptCalls: false });
+    expect(byAdmin.body.acceptCalls).toBe(false);
+    const log = await r.api<{ log: StatusChange[] }>('GET', '/api/admin/status-log', r.adminToken);
+    expect(log.body.log[0]).toMatchObject({ employeeId: to.employee.id, acceptCalls: false, changedByName: 'Администратор' });
+    expect(log.body.log.find((x) => x.employeeId === pm.employee.id)).toMatchObject({ acceptCalls: true, changedBy: pm.employee.id });
+    await r.api('PATCH', `/api/admin/employees/${to.employee.id}`, r.adminToken, { acceptCalls: true });
+    await r.api('PUT', '/api/me/status', pm.token, { acceptCalls: false });
+  });
+
+  it('never returns password hashes', async () => {
+    const res = await fetch(r.url + '/api/admin/employees', { headers: { authorization: `Bearer ${r.adminToken}` } });
+    const text = await res.text();
+    expect(text).not.toMatch(/scrypt|password/i);
+  });
+});
+
+describe('Mango settings', () => {
+  it('keeps the salt encrypted at rest and never returns it', async () => {
+    const view = await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken);
+    expect(view.body.saltConfigured).toBe(true);
+    expect(JSON.stringify(view.body)).not.toContain(TEST_MANGO_SALT);
+    const stored = await r.relay.ctx.db.query<{ value: unknown }>("SELECT value FROM settings WHERE key = 'mango'");
+    expect(JSON.stringify(stored.rows[0].value)).not.toContain(TEST_MANGO_SALT);
+    // An empty salt keeps the old one.
+    const put = await r.api<MangoSettingsView>('PUT', '/api/admin/mango', r.adminToken, { apiSalt: '', vpbxId: 'vpbx400000001' });
+    expect(put.body.vpbxId).toBe('vpbx400000001');
+    expect((await postSigned(r.webhookBase, 'ping', {})).status).toBe(200);
+    expect(put.body.webhookUrl).toMatch(/\/api\/mango-webhook\/$/);
+  });
+
+  it('uses a new salt for webhook verification right after it is saved', async () => {
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: 'rotated-salt' });
+    expect((await postSigned(r.webhookBase, 'ping', {})).status).toBe(403);
+    expect((await postSigned(r.webhookBase, 'ping', {}, { salt: 'rotated-salt' })).status).toBe(200);
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: TEST_MANGO_SALT });
+  });
+});
+
+describe('calls API', () => {
+  beforeAll(async () => {
+    const leg = (entry: string, callId: string, ext: string | null, seq: number, state: string, ts: number, extra: object = {}) => ({
+      entry_id: entry, call_id: callId, timestamp: ts, seq, call_state: state, location: ext ? 'abonent' : 'ivr',
+      from: { number: '79161234567' }, to: { ...(ext ? { extension: ext } : {}), number: '74951234567', line_number: '74951234567' }, dct: { type: 0 }, ...extra,
+    });
+    const sum = (entry: string, dir: number, ext: string, talk: number, extra: object = {}) => ({
+      entry_id: entry, call_direction: dir, from: dir === 2 ? { extension: ext } : { number: '79161234567' }, to: dir === 2 ? { number: '79997776655' } : { extension: ext },
+      line_number: '74951234567', create_time: 1700000000, forward_time: 1700000000, talk_time: talk, end_time: 1700000100, entry_result: talk ? 1 : 0, disconnect_reason: 1110, ...extra,
+    });
+    const posts: [string, object][] = [
+      ['events/call', leg('IN1', 'a', '101', 1, 'Appeared', 1700000000)],
+      ['events/call', leg('IN1', 'a', '101', 2, 'Connected', 1700000010)],
+      ['events/call', leg('IN1', 'a', '101', 3, 'Disconnected', 1700000100, { disconnect_reason: 1110 })],
+      ['events/summary', sum('IN1', 1, '101', 1700000010)],
+      ['events/call', { ...leg('OUT1', 'b', null, 1, 'Appeared', 1700000200), location: 'abonent', from: { extension: '201', number: 'sip:pm@x' }, to: { number: '79997776655' } }],
+      ['events/summary', { ...sum('OUT1', 2, '201', 0), create_time: 1700000200, end_time: 1700000230 }],
+      ['events/call', { ...leg('OUT2', 'c', null, 1, 'Appeared', 1700000300), location: 'abonent', from: { extension: '301', number: 'sip:other@x' }, to: { number: '79990001122' } }],
+      ['events/summary', { ...sum('OUT2', 2, '301', 1700000305), create_time: 1700000300, end_time: 1700000400, to: { number: '79990001122' } }],
+    ];
+    for (const [p, b] of posts) expect((await postSigned(r.webhookBase, p, b)).status).toBe(200);
+    await r.settle();
+  });
+
+  it('lists newest first with statuses and the answering employee', async () => {
+    const res = await r.api<{ calls: Call[] }>('GET', '/api/calls?limit=10', r.adminToken);
+    const ids = res.body.calls.map((c) => c.entryId);
+    expect(ids.slice(0, 3)).toEqual(['OUT2', 'OUT1', 'IN1']);
+    expect(res.body.calls.find((c) => c.entryId === 'IN1')).toMatchObject({ direction: 'in', status: 'answered', talkSeconds: 90, employee: { id: to.employee.id } });
+    expect(res.body.calls.find((c) => c.entryId === 'OUT1')).toMatchObject({ direction: 'out', status: 'unanswered' });
+  });
+
+  it('filters by direction, status, phone and employee', async () => {
+    const q = async (qs: string) => (await r.api<{ calls: Call[] }>('GET', `/api/calls?${qs}`, r.adminToken)).body.calls.map((c) => c.entryId);
+    expect(await q('direction=out')).toEqual(['OUT2', 'OUT1']);
+    expect(await q('status=unanswered')).toEqual(['OUT1']);
+    expect(await q(`phone=${encodeURIComponent('8 (999) 777-66-55')}`)).toEqual(['OUT1']);
+    expect(await q(`employeeId=${to.employee.id}`)).toEqual(['IN1']);
+    expect(await q('search=7776655')).toEqual(['OUT1']);
+    expect((await r.api('GET', '/api/calls?direction=sideways', r.adminToken)).status).toBe(400);
+  });
+
+  it('shows an employee their own calls and the company lines’ incoming calls, not others’ outgoing', async () => {
+    const pmCalls = (await r.api<{ calls: Call[] }>('GET', '/api/calls', pm.token)).body.calls.map((c) => c.entryId);
+    expect(pmCalls).toContain('IN1');
+    expect(pmCalls).toContain('OUT1');
+    expect(pmCalls).not.toContain('OUT2');
+  });
+});
+
+describe('contacts', () => {
+  it('creates, looks up by any phone spelling, merges', async () => {
+    const a = await r.api<{ id: number; phones: string[] }>('POST', '/api/contacts', to.token, { name: 'ООО Ромашка', phones: ['8 (916) 123-45-67'] });
+    expect(a.status).toBe(201);
+    expect(a.body.phones).toEqual(['+79161234567']);
+    const found = await r.api<{ contact: { id: number } | null }>('GET', '/api/contacts/lookup?phone=79161234567', pm.token);
+    expect(found.body.contact?.id).toBe(a.body.id);
+    const b = await r.api<{ id: number }>('POST', '/api/contacts', to.token, { name: 'Ромашка (дубль)', phones: ['+7 999 777 66 55'], emails: ['info@romashka.ru'] });
+    const merged = await r.api<{ phones: string[]; emails: string[] }>('POST', '/api/contacts/merge', to.token, { keepId: a.body.id, mergeId: b.body.id });
+    expect(merged.body.phones.sort()).toEqual(['+79161234567', '+79997776655']);
+    expect(merged.body.emails).toEqual(['info@romashka.ru']);
+    const card = await r.api<{ calls: Call[] }>('GET', `/api/contacts/${a.body.id}`, r.adminToken);
+    expect(card.body.calls.map((c) => c.entryId).sort()).toEqual(['IN1', 'OUT1']);
+    // The card's timeline respects visibility: PM's outgoing call is not the ТО employee's.
+    const toCard = await r.api<{ calls: Call[] }>('GET', `/api/contacts/${a.body.id}`, to.token);
+    expect(toCard.body.calls.map((c) => c.entryId)).toEqual(['IN1']);
+    expect((await r.api('POST', '/api/contacts', to.token, { name: 'x', emails: ['not-an-email'] })).status).toBe(400);
+  });
+});
