@@ -1,3 +1,378 @@
-/** Mail part of the IPC contract (owned by the mail capability). */
-export const mailRequests = {};
-export const mailEvents = {};
+/**
+ * Mail part of the IPC contract (owned by the mail capability).
+ *
+ * Secrets never cross it: the renderer sends a password or OAuth client secret only when the
+ * user types one, and only ever sees `passwordConfigured` / `oauth.connected` back.
+ * `MailMessageView.html` is the message's HTML as received (untrusted): the renderer sanitizes it
+ * with DOMPurify and shows it in a sandboxed frame.
+ */
+import { z } from 'zod';
+import { event, request } from './define';
+
+// ---------------------------------------------------------------------------------------------
+// Shapes
+// ---------------------------------------------------------------------------------------------
+
+export const MailSecuritySchema = z.enum(['tls', 'starttls', 'none']);
+/** `tls`: SSL/TLS from the first byte (IMAP 993, SMTP 465); `starttls`: upgrade (SMTP 587); `none`: only for local test servers. */
+export type MailSecurity = z.infer<typeof MailSecuritySchema>;
+
+export const MailPresetIdSchema = z.enum(['mailru', 'yandex', 'gmail', 'mango', 'custom']);
+export type MailPresetId = z.infer<typeof MailPresetIdSchema>;
+
+export const MailAuthKindSchema = z.enum(['password', 'oauth2']);
+export type MailAuthKind = z.infer<typeof MailAuthKindSchema>;
+
+export const MailOAuthProviderSchema = z.enum(['yandex', 'google', 'custom']);
+export type MailOAuthProvider = z.infer<typeof MailOAuthProviderSchema>;
+
+export const MailServerSchema = z.object({
+  host: z.string().trim().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+  security: MailSecuritySchema,
+});
+export type MailServerSettings = z.infer<typeof MailServerSchema>;
+
+export interface MailPreset {
+  id: MailPresetId;
+  title: string;
+  /** Null when the admin enters the hosts (Mango Office mail, custom). */
+  imap: MailServerSettings | null;
+  smtp: MailServerSettings | null;
+  /** Alternative SMTP setting offered next to the default one (587 STARTTLS). */
+  smtpAlt: MailServerSettings | null;
+  /** OAuth2 is offered for this preset (the guide's variant 3). */
+  oauth: MailOAuthProvider | null;
+  /** Shown next to the password field. */
+  passwordHint: string;
+  /** Where the app password is created. */
+  passwordHelpUrl: string | null;
+  /** Extra note (e.g. Mango Office: hosts come from the administrator). */
+  note: string | null;
+  /** The server stores sent mail itself, so the client must not append to Sent. */
+  serverSavesSent: boolean;
+}
+
+export interface MailCheckStep {
+  step: 'imap' | 'smtp' | 'send' | 'receive';
+  ok: boolean;
+  /** Plain Russian. */
+  message: string;
+  /** What to do about it (the guide's hints), if it failed. */
+  hint: string | null;
+  code: string | null;
+  ms: number;
+}
+
+export interface MailCheckResult {
+  ok: boolean;
+  at: string;
+  steps: MailCheckStep[];
+}
+
+export type MailAccountState =
+  | { state: 'idle' }
+  | { state: 'connecting' }
+  | { state: 'syncing'; folder: string; done: number; total: number; percent: number }
+  | { state: 'synced'; at: string }
+  | { state: 'offline'; reason: string; retryInSec: number }
+  | { state: 'error'; reason: string; hint: string | null; retryInSec: number | null };
+
+export interface MailAccountView {
+  id: number;
+  name: string;
+  email: string;
+  login: string;
+  preset: MailPresetId;
+  imap: MailServerSettings;
+  smtp: MailServerSettings;
+  auth: MailAuthKind;
+  passwordConfigured: boolean;
+  oauth: { provider: MailOAuthProvider; clientId: string; connected: boolean } | null;
+  state: MailAccountState;
+  lastCheck: MailCheckResult | null;
+}
+
+export interface MailFolderView {
+  id: number;
+  accountId: number;
+  path: string;
+  name: string;
+  /** `\Inbox`, `\Sent`, `\Drafts`, `\Trash`, `\Junk`, `\Archive`, … or null. */
+  specialUse: string | null;
+  depth: number;
+  total: number;
+  unread: number;
+  /** INBOX and Sent are always synced; others once opened. */
+  syncEnabled: boolean;
+  lastSyncAt: string | null;
+}
+
+export interface MailAddress {
+  name: string;
+  email: string;
+}
+
+export interface MailSummary {
+  id: number;
+  accountId: number;
+  folderId: number;
+  threadId: number | null;
+  subject: string;
+  from: MailAddress | null;
+  to: MailAddress[];
+  date: string;
+  snippet: string;
+  seen: boolean;
+  flagged: boolean;
+  answered: boolean;
+  hasAttachments: boolean;
+  size: number;
+}
+
+export interface MailAttachmentView {
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  inline: boolean;
+  contentId: string | null;
+  /** Stored locally; otherwise fetched from the server when asked for. */
+  downloaded: boolean;
+}
+
+export interface MailMessageView extends MailSummary {
+  cc: MailAddress[];
+  bcc: MailAddress[];
+  replyTo: MailAddress[];
+  messageId: string | null;
+  inReplyTo: string | null;
+  references: string[];
+  text: string;
+  /** Untrusted HTML as received; sanitize before display. */
+  html: string | null;
+  attachments: MailAttachmentView[];
+  /** `cid:` → data URL for inline images stored locally. */
+  inlineImages: Record<string, string>;
+  /** The user allowed remote images for this message or its sender. */
+  remoteImagesAllowed: boolean;
+  folderPath: string;
+  specialUse: string | null;
+}
+
+export type MailComposeMode = 'new' | 'reply' | 'replyAll' | 'forward';
+
+export interface MailComposePrefill {
+  accountId: number;
+  mode: MailComposeMode;
+  sourceMessageId: number | null;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text: string;
+  /** Forward: the original's attachments, sent along unless removed. */
+  sourceAttachments: MailAttachmentView[];
+}
+
+export type MailOutboxStatus = 'queued' | 'sending' | 'failed' | 'sent';
+
+export interface MailOutboxItem {
+  id: number;
+  accountId: number;
+  subject: string;
+  to: string[];
+  createdAt: string;
+  status: MailOutboxStatus;
+  attempts: number;
+  /** Plain Russian, with a hint, of the last failure. */
+  lastError: string | null;
+  nextAttemptAt: string | null;
+  sentAt: string | null;
+}
+
+export interface MailDraftView {
+  id: number;
+  accountId: number;
+  mode: MailComposeMode;
+  sourceMessageId: number | null;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  text: string;
+  attachments: { filename: string; contentType: string; size: number }[];
+  includeSourceAttachments: boolean;
+  updatedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Argument schemas
+// ---------------------------------------------------------------------------------------------
+
+const Id = z.number().int().positive();
+const Email = z.string().trim().min(3).max(320).regex(/^[^\s@<>]+@[^\s@<>]+$/, 'Неверный адрес почты');
+/** One recipient: `a@b.ru` or `Имя <a@b.ru>`. */
+const Recipient = z.string().trim().min(3).max(400);
+
+export const MailAccountInputSchema = z.object({
+  id: Id.optional(),
+  name: z.string().trim().max(200).default(''),
+  email: Email,
+  login: z.string().trim().max(320).default(''),
+  preset: MailPresetIdSchema,
+  imap: MailServerSchema,
+  smtp: MailServerSchema,
+  auth: MailAuthKindSchema.default('password'),
+  /** Only when typed; absent keeps the stored one. */
+  password: z.string().min(1).max(1000).optional(),
+  oauth: z
+    .object({
+      provider: MailOAuthProviderSchema,
+      clientId: z.string().trim().min(1).max(500),
+      /** Only when typed; absent keeps the stored one. */
+      clientSecret: z.string().max(1000).optional(),
+      /** Custom provider endpoints (Yandex and Google have built-in ones). */
+      authUrl: z.string().url().max(1000).optional(),
+      tokenUrl: z.string().url().max(1000).optional(),
+      scope: z.string().max(1000).optional(),
+      /** Fixed loopback port registered with the provider (0 = any free port). */
+      redirectPort: z.number().int().min(0).max(65535).optional(),
+    })
+    .nullable()
+    .optional(),
+});
+export type MailAccountInput = z.input<typeof MailAccountInputSchema>;
+
+const AttachmentInput = z.object({
+  filename: z.string().min(1).max(255),
+  contentType: z.string().max(255).default('application/octet-stream'),
+  dataBase64: z.string().max(40 * 1024 * 1024),
+});
+
+export const MailComposeSchema = z.object({
+  accountId: Id,
+  mode: z.enum(['new', 'reply', 'replyAll', 'forward']).default('new'),
+  sourceMessageId: Id.nullable().optional(),
+  to: z.array(Recipient).max(500).default([]),
+  cc: z.array(Recipient).max(500).default([]),
+  bcc: z.array(Recipient).max(500).default([]),
+  subject: z.string().max(998).default(''),
+  text: z.string().max(5_000_000).default(''),
+  html: z.string().max(10_000_000).optional(),
+  attachments: z.array(AttachmentInput).max(100).default([]),
+  /** Forward: attach the original's attachments (all, or those listed by index). */
+  includeSourceAttachments: z.union([z.boolean(), z.array(z.number().int().min(0))]).default(false),
+  /** The draft this message came from; deleted once the message is queued. */
+  draftId: Id.optional(),
+});
+export type MailComposeInput = z.input<typeof MailComposeSchema>;
+
+export const MailDraftInputSchema = MailComposeSchema.extend({
+  id: Id.optional(),
+  to: z.array(z.string().max(400)).max(500).default([]),
+  cc: z.array(z.string().max(400)).max(500).default([]),
+  bcc: z.array(z.string().max(400)).max(500).default([]),
+});
+export type MailDraftInput = z.input<typeof MailDraftInputSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Requests and events
+// ---------------------------------------------------------------------------------------------
+
+export const mailRequests = {
+  'mail:presets': request<MailPreset[]>()(z.undefined()),
+  'mail:accounts:list': request<MailAccountView[]>()(z.undefined()),
+  /** Creates or updates an account (and starts syncing it). */
+  'mail:accounts:save': request<MailAccountView>()(MailAccountInputSchema),
+  'mail:accounts:delete': request<void>()(z.object({ id: Id })),
+  /** «Проверить подключение»: IMAP login + SMTP EHLO/AUTH, for a saved account or unsaved settings. */
+  'mail:accounts:check': request<MailCheckResult>()(
+    z.union([z.object({ id: Id }).strict(), MailAccountInputSchema]),
+  ),
+  /** «Отправить тестовое письмо»: sends to the account itself and waits for it in INBOX. */
+  'mail:accounts:sendTest': request<MailCheckResult>()(
+    z.object({ id: Id, timeoutSec: z.number().int().min(5).max(600).default(90) }),
+  ),
+  'mail:accounts:syncNow': request<void>()(z.object({ id: Id })),
+  /** Starts the OAuth2 authorization-code + PKCE flow: open `url` in the browser. */
+  'mail:oauth:start': request<{ flowId: string; url: string; redirectUri: string }>()(z.object({ accountId: Id })),
+  /** Waits for the browser to come back to the loopback redirect, then stores the refresh token. */
+  'mail:oauth:finish': request<MailAccountView>()(
+    z.object({ flowId: z.string().min(1).max(100), timeoutSec: z.number().int().min(1).max(900).default(300) }),
+  ),
+  'mail:oauth:cancel': request<void>()(z.object({ flowId: z.string().min(1).max(100) })),
+
+  'mail:folders:list': request<MailFolderView[]>()(z.object({ accountId: Id.optional() }).default({})),
+  /** Syncs a folder now (folders other than INBOX/Sent start syncing once opened). */
+  'mail:folders:sync': request<void>()(z.object({ folderId: Id })),
+
+  'mail:messages:list': request<{ total: number; items: MailSummary[] }>()(
+    z.object({
+      folderId: Id,
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(100),
+    }),
+  ),
+  /** Full-text search (subject, addresses, text), newest first. */
+  'mail:messages:search': request<{ items: MailSummary[] }>()(
+    z.object({
+      query: z.string().max(500),
+      accountId: Id.optional(),
+      folderId: Id.optional(),
+      limit: z.number().int().min(1).max(500).default(100),
+    }),
+  ),
+  'mail:messages:get': request<MailMessageView>()(z.object({ id: Id, markSeen: z.boolean().default(false) })),
+  'mail:messages:thread': request<MailSummary[]>()(z.object({ threadId: Id })),
+  'mail:messages:setFlags': request<void>()(
+    z.object({ ids: z.array(Id).min(1).max(5000), seen: z.boolean().optional(), flagged: z.boolean().optional() }),
+  ),
+  /** Moves to Trash (or deletes for good when already in Trash). */
+  'mail:messages:delete': request<void>()(z.object({ ids: z.array(Id).min(1).max(5000) })),
+  /** Mails from or to an address, newest first: contact timelines, the call popup. */
+  'mail:messages:byAddress': request<MailSummary[]>()(
+    z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),
+  ),
+  'mail:images:allow': request<void>()(z.object({ messageId: Id, scope: z.enum(['message', 'sender']) })),
+  'mail:attachments:get': request<{ filename: string; contentType: string; dataBase64: string }>()(
+    z.object({ messageId: Id, index: z.number().int().min(0) }),
+  ),
+  /** Saves the attachment under the app's downloads folder and opens it when the shell can. */
+  'mail:attachments:open': request<{ path: string; opened: boolean }>()(
+    z.object({ messageId: Id, index: z.number().int().min(0) }),
+  ),
+
+  'mail:compose:prefill': request<MailComposePrefill>()(
+    z.object({
+      mode: z.enum(['new', 'reply', 'replyAll', 'forward']),
+      sourceMessageId: Id.optional(),
+      accountId: Id.optional(),
+      to: z.array(Recipient).max(50).optional(),
+    }),
+  ),
+  /** Queues the message in the outbox and makes the first attempt. */
+  'mail:send': request<{ outboxId: number; status: MailOutboxStatus; error: string | null }>()(MailComposeSchema),
+  'mail:outbox:list': request<MailOutboxItem[]>()(z.object({ includeSent: z.boolean().default(false) }).default({ includeSent: false })),
+  'mail:outbox:retry': request<void>()(z.object({ id: Id })),
+  'mail:outbox:delete': request<void>()(z.object({ id: Id })),
+
+  'mail:drafts:list': request<MailDraftView[]>()(z.object({ accountId: Id.optional() }).default({})),
+  'mail:drafts:get': request<MailDraftView & { attachmentsData: { filename: string; contentType: string; dataBase64: string }[] }>()(
+    z.object({ id: Id }),
+  ),
+  'mail:drafts:save': request<MailDraftView>()(MailDraftInputSchema),
+  'mail:drafts:delete': request<void>()(z.object({ id: Id })),
+};
+
+export const mailEvents = {
+  /** An account's sync state changed (synced, syncing N%, offline, error with reason). */
+  'mail:state': event<{ accountId: number; state: MailAccountState }>(),
+  /** Messages or folders changed: lists showing these folders should reload. */
+  'mail:changed': event<{ accountId: number; folderIds: number[] }>(),
+  /** New mail arrived in INBOX after the initial sync. */
+  'mail:new': event<{ accountId: number; messages: MailSummary[] }>(),
+  /** An outbox item was queued, failed, retried or sent. */
+  'mail:outbox': event<MailOutboxItem>(),
+  /** Accounts were added, removed or changed. */
+  'mail:accounts': event<{ accounts: MailAccountView[] }>(),
+};
