@@ -104,8 +104,11 @@ export class Hub {
         void this.presenceChanged(conn.employee.id, -1).catch((err) => this.log.warn({ err }, 'presence update failed'));
       }
     });
+    // Messages wait for an authentication in progress, so a hello right after connect is not lost.
+    let authing: Promise<void> | null = null;
     ws.on('message', (data) => {
       void (async () => {
+        if (authing) await authing;
         let msg;
         try {
           msg = ClientMessageSchema.parse(JSON.parse(String(data)));
@@ -114,7 +117,10 @@ export class Hub {
           return;
         }
         if (msg.type === 'auth') {
-          if (!conn) await authenticate(msg.token);
+          if (!conn) {
+            authing = authenticate(msg.token);
+            await authing;
+          }
           return;
         }
         if (!conn) {
@@ -128,7 +134,10 @@ export class Hub {
         }
       })().catch((err) => this.log.warn({ err }, 'socket message failed'));
     });
-    if (protoToken) await authenticate(protoToken).catch((err) => this.log.warn({ err }, 'socket auth failed'));
+    if (protoToken) {
+      authing = authenticate(protoToken).catch((err) => this.log.warn({ err }, 'socket auth failed'));
+      await authing;
+    }
   }
 
   private onNotify(payload: string) {

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestRelay, type TestRelay } from '../support/relay';
+import { postSigned } from '../support/webhook';
+import { TestFeedClient } from '../support/feed-client';
+import type { Employee } from '../../src-shared/wire';
+
+let r: TestRelay;
+let to: { employee: Employee; token: string };
+let to2: { employee: Employee; token: string };
+let pm: { employee: Employee; token: string };
+let seq = 0;
+
+const ivrCall = (entry: string, state = 'Appeared', s = 1) => ({
+  entry_id: entry, call_id: `${entry}-ivr`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'ivr',
+  from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' }, dct: { type: 0 },
+  ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
+});
+const legTo = (entry: string, ext: string, state: string, s: number, group: boolean) => ({
+  entry_id: entry, call_id: `${entry}-${ext}`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'abonent',
+  from: { number: '79161234567' }, to: { extension: ext, number: `sip:${ext}@x`, line_number: '74951234567', ...(group ? { acd_group: '22' } : {}) }, dct: { type: 0 },
+  ...(state === 'Disconnected' ? { disconnect_reason: 1110 } : {}),
+});
+const post = async (path: string, body: object) => expect((await postSigned(r.webhookBase, path, body)).status).toBe(200);
+const popupFor = (c: TestFeedClient, entry: string) => c.callItems(entry).at(-1)?.payload;
+
+beforeAll(async () => {
+  r = await startTestRelay();
+  to = await r.createEmployee({ login: 'to1', role: 'to', extension: '101' });
+  to2 = await r.createEmployee({ login: 'to2', role: 'to', extension: '102' });
+  pm = await r.createEmployee({ login: 'pm1', role: 'pm', extension: '201' });
+}, 60_000);
+afterAll(async () => r?.close());
+
+describe('feed socket authentication', () => {
+  it('closes a socket that never authenticates or sends a bad token', async () => {
+    const bad = await TestFeedClient.connect(r.url, 'bogus');
+    await bad.waitFor(() => bad.closed, 5000, 'close');
+    expect(bad.messages[0]).toMatchObject({ type: 'error', code: 'unauthorized' });
+    const none = new WebSocket(r.url.replace('http', 'ws') + '/api/ws', ['asgard.v1']);
+    const msgs: string[] = [];
+    none.on('message', (d) => msgs.push(String(d)));
+    await new Promise((res) => none.once('open', res));
+    none.send(JSON.stringify({ type: 'hello', lastId: 0 }));
+    await new Promise((res) => none.once('close', res));
+    expect(JSON.parse(msgs[0])).toMatchObject({ type: 'error', code: 'unauthorized' });
+  });
+
+  it('accepts the token as a first message too', async () => {
+    const c = await TestFeedClient.connect(r.url, to.token, 0, { viaMessage: true });
+    await c.synced();
+    expect(c.messages[0]).toMatchObject({ type: 'welcome', employee: { id: to.employee.id } });
+    c.close();
+  });
+});
+
+describe('who hears of a call', () => {
+  it('pops a company-line call up for accepting ТО employees, not for a PM; closes it when answered elsewhere', async () => {
+    const [a, b, p] = await Promise.all([to, to2, pm].map((e) => TestFeedClient.connect(r.url, e.token)));
+    await Promise.all([a, b, p].map((c) => c.synced()));
+    await post('events/call', ivrCall('G1'));
+    await a.waitFor(() => popupFor(a, 'G1')?.kind === 'call', 5000, 'G1 popup for to1');
+    await b.waitFor(() => popupFor(b, 'G1')?.kind === 'call', 5000, 'G1 popup for to2');
+    expect(popupFor(a, 'G1')).toMatchObject({ popup: true, call: { phase: 'ivr', clientNumber: '+79161234567' } });
+    // The group rings 101 and 102; 102 answers: 101's popup closes, 102 keeps the card.
+    await post('events/call', ivrCall('G1', 'Disconnected', 2));
+    await post('events/call', legTo('G1', '101', 'Appeared', 1, true));
+    await post('events/call', legTo('G1', '102', 'Appeared', 1, true));
+    await post('events/call', legTo('G1', '102', 'Connected', 2, true));
+    await post('events/call', legTo('G1', '101', 'Disconnected', 2, true));
+    await a.waitFor(() => popupFor(a, 'G1')?.kind === 'call' && (popupFor(a, 'G1') as { popup: boolean }).popup === false, 5000, 'to1 popup closed');
+    await b.waitFor(() => (popupFor(b, 'G1') as { call: { phase: string } } | undefined)?.call.phase === 'talking', 5000, 'to2 talking');
+    expect(popupFor(b, 'G1')).toMatchObject({ popup: true, call: { phase: 'talking' } });
+    await r.settle();
+    expect(p.callItems('G1')).toHaveLength(0);
+    // Items arrive strictly in id order, each once.
+    for (const c of [a, b]) {
+      const ids = c.items.map((i) => i.id);
+      expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+    }
+    [a, b, p].forEach((c) => c.close());
+  });
+
+  it('gives no group-call popup to an employee who switched accept-calls off, but still shows direct calls', async () => {
+    await r.api('PUT', '/api/me/status', to.token, { acceptCalls: false });
+    const a = await TestFeedClient.connect(r.url, to.token);
+    await a.synced();
+    const start = a.items.length;
+    await post('events/call', ivrCall('G2'));
+    await post('events/call', legTo('G2', '101', 'Appeared', 1, true));
+    await post('events/call', legTo('D1', '101', 'Appeared', 1, false));
+    await a.waitFor(() => a.items.slice(start).some((i) => i.payload.kind === 'call' && i.payload.call.entryId === 'D1'), 5000, 'direct call');
+    await r.settle();
+    expect(popupFor(a, 'D1')).toMatchObject({ popup: true });
+    expect(a.callItems('G2').every((i) => i.payload.kind === 'call' && !i.payload.popup)).toBe(true);
+    // A PM's direct call pops up even though PMs do not accept group calls.
+    const p = await TestFeedClient.connect(r.url, pm.token);
+    await p.synced();
+    await post('events/call', legTo('D2', '201', 'Appeared', 1, false));
+    await p.waitFor(() => p.callItems('D2').length > 0, 5000, 'PM direct call');
+    expect(popupFor(p, 'D2')).toMatchObject({ popup: true });
+    a.close();
+    p.close();
+    await r.api('PUT', '/api/me/status', to.token, { acceptCalls: true });
+  });
+});
+
+describe('replay', () => {
+  it('replays everything after lastId after a disconnect, with no loss and no duplicate', async () => {
+    const c1 = await TestFeedClient.connect(r.url, to2.token);
+    await c1.synced();
+    const all = [...c1.items];
+    const lastId = c1.lastId();
+    c1.close();
+    // While the app is closed: 20 calls in the IVR reach every accepting employee.
+    for (let i = 0; i < 20; i++) await post('events/call', ivrCall(`R${i}`));
+    await r.settle();
+    const c2 = await TestFeedClient.connect(r.url, to2.token, lastId);
+    await c2.synced();
+    const replayed = c2.items;
+    expect(replayed.every((i) => i.id > lastId)).toBe(true);
+    const entries = new Set(replayed.flatMap((i) => (i.payload.kind === 'call' ? [i.payload.call.entryId] : [])));
+    for (let i = 0; i < 20; i++) expect(entries.has(`R${i}`)).toBe(true);
+    // Live items continue after the replay without a gap.
+    await post('events/call', ivrCall('LIVE1'));
+    await c2.waitFor(() => c2.callItems('LIVE1').length > 0, 5000, 'live item');
+    const ids = [...all, ...c2.items].map((i) => i.id);
+    expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+    const fromDb = await r.relay.ctx.db.query<{ id: number }>('SELECT id FROM feed WHERE employee_id = $1 ORDER BY id', [to2.employee.id]);
+    expect(ids).toEqual(fromDb.rows.map((x) => Number(x.id)));
+    c2.close();
+  });
+
+  it('pushes status changes live to the employee and to admins', async () => {
+    const emp = await TestFeedClient.connect(r.url, to2.token);
+    const adm = await TestFeedClient.connect(r.url, r.adminToken);
+    await Promise.all([emp.synced(), adm.synced()]);
+    await r.api('PATCH', `/api/admin/employees/${to2.employee.id}`, r.adminToken, { acceptCalls: false });
+    const isChange = (c: TestFeedClient) => c.items.some((i) => i.payload.kind === 'status' && i.payload.change.employeeId === to2.employee.id && !i.payload.change.acceptCalls);
+    await emp.waitFor(() => isChange(emp), 2000, 'employee sees status');
+    await adm.waitFor(() => isChange(adm), 2000, 'admin sees status');
+    expect(adm.items.some((i) => i.payload.kind === 'presence' && i.payload.employeeId === to2.employee.id && i.payload.online)).toBe(true);
+    emp.close();
+    adm.close();
+    await r.api('PATCH', `/api/admin/employees/${to2.employee.id}`, r.adminToken, { acceptCalls: true });
+  });
+});
+
+describe('two relay instances on one Postgres', () => {
+  it('delivers an event posted to instance A to a client connected to instance B', async () => {
+    const b = await startTestRelay({ databaseUrl: r.databaseUrl! });
+    try {
+      const client = await TestFeedClient.connect(b.url, to2.token);
+      await client.synced();
+      await post('events/call', ivrCall('X1'));
+      await client.waitFor(() => client.callItems('X1').length > 0, 5000, 'fan-out item');
+      expect(popupFor(client, 'X1')).toMatchObject({ popup: true });
+      // Presence is seen across instances.
+      const emps = await r.api<{ employees: Employee[] }>('GET', '/api/admin/employees', r.adminToken);
+      expect(emps.body.employees.find((e) => e.id === to2.employee.id)?.online).toBe(true);
+      client.close();
+    } finally {
+      await b.close();
+    }
+  });
+});
