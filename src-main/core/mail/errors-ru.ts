@@ -1,0 +1,230 @@
+/**
+ * Turning IMAP/SMTP/network failures into plain Russian with the guide's hints
+ * ("Почта не работает": IMAP/SMTP enabled, app password, ports and SSL).
+ */
+
+/** An error that crosses IPC as `{code, message}` with a Russian message. */
+export class MailError extends Error {
+  readonly code: string;
+  readonly hint: string | null;
+  constructor(code: string, message: string, hint: string | null = null) {
+    super(message);
+    this.name = 'MailError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export type MailErrorKind =
+  | 'auth'
+  | 'imap-disabled'
+  | 'app-password'
+  | 'refused'
+  | 'not-found'
+  | 'timeout'
+  | 'tls-mismatch'
+  | 'certificate'
+  | 'network'
+  | 'oauth'
+  | 'recipient'
+  | 'message'
+  | 'server'
+  | 'unknown';
+
+export interface RuError {
+  kind: MailErrorKind;
+  code: string;
+  message: string;
+  hint: string | null;
+  /** Worth retrying by itself later (network trouble), as opposed to needing the user. */
+  transient: boolean;
+}
+
+export const HINTS = {
+  enable: 'Убедитесь, что в настройках почтового ящика включён доступ по протоколам IMAP и SMTP (раздел «Почтовые программы»).',
+  appPassword: 'Используйте пароль приложения, а не основной пароль от почты: создайте его в настройках безопасности почтового ящика.',
+  ports: 'Проверьте порты и SSL: IMAP — порт 993 с SSL/TLS; SMTP — порт 465 с SSL или 587 с STARTTLS.',
+  network: 'Проверьте подключение к интернету; попробуйте отключить VPN или прокси.',
+  host: 'Проверьте адрес сервера (например, imap.mail.ru или smtp.yandex.ru).',
+  certificate:
+    'Адрес сервера должен совпадать с именем в его сертификате: укажите имя сервера из инструкции почтового сервиса, а не IP-адрес.',
+  oauth: 'Войдите через Яндекс/Google заново (кнопка «Войти»), и проверьте идентификатор приложения OAuth.',
+} as const;
+
+interface ErrLike {
+  code?: unknown;
+  message?: unknown;
+  responseText?: unknown;
+  response?: unknown;
+  responseCode?: unknown;
+  serverResponseCode?: unknown;
+  authenticationFailed?: unknown;
+  tlsFailed?: unknown;
+  command?: unknown;
+  reason?: unknown;
+  cause?: unknown;
+  _err?: unknown;
+  oauthError?: unknown;
+}
+
+function str(x: unknown): string {
+  return typeof x === 'string' ? x : '';
+}
+
+/** Every text an error carries, nested causes included, lower-cased. */
+function allText(e: ErrLike, depth = 0): string {
+  if (!e || typeof e !== 'object' || depth > 3) return '';
+  const own = [str(e.message), str(e.responseText), str(e.response), str(e.reason), str(e.serverResponseCode)].join(' ');
+  return (own + ' ' + allText(e.cause as ErrLike, depth + 1) + ' ' + allText(e._err as ErrLike, depth + 1)).toLowerCase();
+}
+
+function allCodes(e: ErrLike, depth = 0): string[] {
+  if (!e || typeof e !== 'object' || depth > 3) return [];
+  return [str(e.code), ...allCodes(e.cause as ErrLike, depth + 1), ...allCodes(e._err as ErrLike, depth + 1)].filter(Boolean);
+}
+
+const CERT_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+]);
+
+/**
+ * Maps an error from imapflow, nodemailer, Node's net/tls or our OAuth client to Russian.
+ * `proto` and `server` only shape the wording ("IMAP-сервер imap.mail.ru:993").
+ */
+export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 'oauth'; host?: string; port?: number } = { proto: 'imap' }): RuError {
+  if (err instanceof MailError) {
+    return { kind: 'unknown', code: err.code, message: err.message, hint: err.hint, transient: false };
+  }
+  const e = (err && typeof err === 'object' ? err : { message: String(err) }) as ErrLike;
+  const text = allText(e);
+  const codes = allCodes(e);
+  const has = (c: string) => codes.includes(c);
+  const who = ctx.proto === 'smtp' ? 'SMTP-сервер' : ctx.proto === 'oauth' ? 'Сервер авторизации' : 'IMAP-сервер';
+  const where = ctx.host ? ` ${ctx.host}${ctx.port ? `:${ctx.port}` : ''}` : '';
+  const r = (kind: MailErrorKind, message: string, hint: string | null, transient: boolean): RuError => ({
+    kind,
+    code: `mail-${kind}`,
+    message,
+    hint,
+    transient,
+  });
+
+  // Certificates first: they also look like TLS failures.
+  const certCode = codes.find((c) => CERT_CODES.has(c));
+  if (certCode || /self[- ]signed certificate|certificate has expired|unable to verify the first certificate|hostname\/ip does not match|altnames/.test(text)) {
+    const why =
+      certCode === 'CERT_HAS_EXPIRED' || /expired/.test(text)
+        ? 'срок действия сертификата истёк'
+        : certCode === 'ERR_TLS_CERT_ALTNAME_INVALID' || /altnames|does not match/.test(text)
+          ? 'сертификат выдан на другое имя сервера'
+          : 'сертификат не подписан доверенным центром (самоподписанный)';
+    return r('certificate', `Не удалось проверить сертификат сервера${where}: ${why}.`, HINTS.certificate, false);
+  }
+
+  // A TLS handshake against a plaintext port, or plaintext against a TLS port.
+  if (
+    has('EPROTO') ||
+    has('ERR_SSL_WRONG_VERSION_NUMBER') ||
+    /wrong version number|ssl3_get_record|packet length too long|unknown protocol|tls_validate_record_header|http request/.test(text) ||
+    e.tlsFailed === true ||
+    has('ClosedAfterConnectTLS') ||
+    has('UPGRADE_TIMEOUT') ||
+    (has('ETLS') && ctx.proto === 'smtp')
+  ) {
+    return r(
+      'tls-mismatch',
+      `${who}${where} не понял защищённое соединение: похоже, неверный порт или режим SSL.`,
+      HINTS.ports,
+      false,
+    );
+  }
+
+  if (has('ENOTFOUND') || has('EAI_AGAIN') || has('EDNS') || /getaddrinfo/.test(text)) {
+    return r('not-found', `Сервер${where} не найден.`, `${HINTS.host} ${HINTS.network}`, has('EAI_AGAIN'));
+  }
+
+  if (has('ECONNREFUSED')) {
+    return r('refused', `${who}${where} отклонил подключение: на этом порту никто не отвечает.`, `${HINTS.ports} ${HINTS.host}`, true);
+  }
+
+  if (has('GREETING_TIMEOUT') || (ctx.proto === 'smtp' && has('ETIMEDOUT') && /greeting/.test(text))) {
+    return r(
+      'timeout',
+      `${who}${where} не ответил на подключение вовремя: похоже, неверный порт или режим SSL.`,
+      `${HINTS.ports} ${HINTS.network}`,
+      true,
+    );
+  }
+
+  if (has('CONNECT_TIMEOUT') || has('ETIMEDOUT') || has('ETIMEOUT') || has('ESOCKETTIMEDOUT') || /timed? ?out/.test(text)) {
+    return r('timeout', `${who}${where} не ответил вовремя.`, `${HINTS.network} ${HINTS.ports}`, true);
+  }
+
+  if (has('ECONNRESET') || has('EPIPE') || has('ENETUNREACH') || has('EHOSTUNREACH') || has('ENETDOWN') || has('NoConnection') || has('EConnectionClosed') || has('ClosedAfterConnectText') || has('ECONNECTION') || has('ESOCKET')) {
+    return r('network', `Соединение с сервером${where} прервалось.`, HINTS.network, true);
+  }
+
+  if (ctx.proto === 'oauth' || e.oauthError || has('EOAUTH')) {
+    if (/invalid_grant|expired|revoked/.test(text)) {
+      return r('oauth', 'Доступ к почте через OAuth отозван или истёк.', HINTS.oauth, false);
+    }
+    if (ctx.proto === 'oauth') return r('oauth', `Ошибка авторизации OAuth: ${str(e.message) || 'нет ответа'}.`, HINTS.oauth, false);
+  }
+
+  // The server said no to the credentials: tell the common reasons apart.
+  const authFailed =
+    e.authenticationFailed === true ||
+    has('EAUTH') ||
+    e.responseCode === 535 ||
+    e.responseCode === 534 ||
+    /authenticationfailed|authentication failed|invalid credentials|username and password not accepted|auth.*fail|login failed|неверн/.test(text);
+  if (/imap (access )?is disabled|not enabled for imap|imap.*(disabled|not enabled)|(disabled|not enabled).*imap|access rights to this service|please enable imap|imap access/.test(text)) {
+    return r(
+      'imap-disabled',
+      ctx.proto === 'smtp'
+        ? 'Почтовый сервер запретил отправку по SMTP для этого ящика.'
+        : 'Доступ по IMAP выключен в настройках почтового ящика.',
+      `${HINTS.enable} ${HINTS.appPassword}`,
+      false,
+    );
+  }
+  if (/application[- ]specific password|app password|application password|пароль приложения|web login required|webloginrequired/.test(text)) {
+    return r('app-password', 'Сервер требует пароль приложения вместо основного пароля.', HINTS.appPassword, false);
+  }
+  if (authFailed) {
+    if (e.oauthError) return r('oauth', 'Сервер не принял токен OAuth.', HINTS.oauth, false);
+    return r(
+      'auth',
+      `${who} не принял логин или пароль.`,
+      `${HINTS.appPassword} ${HINTS.enable}`,
+      false,
+    );
+  }
+
+  if (ctx.proto === 'smtp' && (has('EENVELOPE') || e.responseCode === 550 || e.responseCode === 553)) {
+    return r('recipient', `Сервер отказался принять письмо для получателя: ${str(e.response) || str(e.message)}`, 'Проверьте адреса получателей.', false);
+  }
+  if (ctx.proto === 'smtp' && has('EMESSAGE')) {
+    return r('message', `Сервер отказался принять письмо: ${str(e.response) || str(e.message)}`, null, false);
+  }
+  const rc = typeof e.responseCode === 'number' ? e.responseCode : 0;
+  if (rc >= 400 && rc < 500) {
+    return r('server', `Сервер временно не принимает письма: ${str(e.response) || str(e.message)}`, 'Письмо будет отправлено повторно автоматически.', true);
+  }
+
+  const raw = str(e.message) || String(err);
+  return r('unknown', `Ошибка почты${where}: ${raw}`, `${HINTS.enable} ${HINTS.appPassword} ${HINTS.ports}`, true);
+}
+
+/** The line shown in lists: message + hint. */
+export function ruLine(d: RuError): string {
+  return d.hint ? `${d.message} ${d.hint}` : d.message;
+}
