@@ -1,0 +1,31 @@
+/** A compact call row for short lists (main page, contact timeline). */
+import type { Call, Contact } from '../../src-shared/wire';
+import { callNumber, callStatusLabel, formatDateTime, formatDuration, formatTime } from '../format';
+import { href } from '../router';
+import { contactForNumber, useContacts } from '../stores/contacts';
+import { DirectionIcon } from './icons';
+import { PhoneLink } from './PhoneLink';
+
+export function CallLine({ call, showDate = false, showEmployee = true, contact }: { call: Call; showDate?: boolean; showEmployee?: boolean; contact?: Contact | null }) {
+  const byPhone = useContacts((s) => s.byPhone);
+  const number = callNumber(call);
+  const c = contact === undefined ? contactForNumber(byPhone, number) : contact;
+  return (
+    <div className={`call-line status-${call.status}`} data-testid="call-line" data-call-id={call.id}>
+      <span className="cl-time">{showDate ? formatDateTime(call.startedAt) : formatTime(call.startedAt)}</span>
+      <DirectionIcon call={call} />
+      <span className="cl-who">
+        <PhoneLink number={number} />
+        {c ? (
+          <a className="cl-contact" href={href(`/contacts/${c.id}`)}>
+            {c.name}
+            {c.company ? <span className="muted"> · {c.company}</span> : null}
+          </a>
+        ) : null}
+      </span>
+      {showEmployee ? <span className="cl-emp muted">{call.employee?.name ?? ''}</span> : null}
+      <span className="cl-dur">{call.status === 'answered' ? formatDuration(call.talkSeconds) : ''}</span>
+      <span className={`cl-status status-${call.status}`}>{callStatusLabel(call)}</span>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+/** The main window frame: sidebar navigation, connection state, user, content. */
+import type { ReactNode } from 'react';
+import { ROLE_LABELS } from '../../src-shared/roles';
+import { hasShell } from '../api';
+import { href, type Route } from '../router';
+import { S } from '../strings';
+import { useIsAdmin, useMe, useSession } from '../stores/session';
+import { ConnectionBadge } from './ConnectionBadge';
+import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings } from './icons';
+import { PopupStack } from './PopupStack';
+import { Toasts } from './Toasts';
+
+function NavLink({ to, section, route, icon, children, testId }: { to: string; section: string; route: Route; icon: ReactNode; children: ReactNode; testId?: string }) {
+  const active = route.section === section;
+  return (
+    <a href={href(to)} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={testId}>
+      {icon}
+      <span>{children}</span>
+    </a>
+  );
+}
+
+export function Layout({ route, children }: { route: Route; children: ReactNode }) {
+  const me = useMe();
+  const isAdmin = useIsAdmin();
+  const logout = useSession((s) => s.logout);
+  return (
+    <div className="app">
+      <aside className="sidebar">
+        <div className="brand">
+          <span className="brand-mark">А</span>
+          <span className="brand-name">{S.appName}</span>
+        </div>
+        <nav className="nav">
+          <NavLink to="/" section="" route={route} icon={<IconHome />} testId="nav-home">{S.nav.home}</NavLink>
+          <NavLink to="/calls" section="calls" route={route} icon={<IconList />} testId="nav-calls">{S.nav.calls}</NavLink>
+          <NavLink to="/stats" section="stats" route={route} icon={<IconChart />} testId="nav-stats">{S.nav.stats}</NavLink>
+          <NavLink to="/mail" section="mail" route={route} icon={<IconMail />} testId="nav-mail">{S.nav.mail}</NavLink>
+          <NavLink to="/settings" section="settings" route={route} icon={<IconSettings />} testId="nav-settings">{S.nav.settings}</NavLink>
+          {isAdmin ? (
+            <>
+              <div className="nav-heading">{S.nav.adminSection}</div>
+              <NavLink to="/mango" section="mango" route={route} icon={<IconPlug />} testId="nav-mango">{S.nav.mango}</NavLink>
+            </>
+          ) : null}
+        </nav>
+        <div className="sidebar-foot">
+          <ConnectionBadge />
+          {me ? (
+            <div className="me">
+              <div className="me-name" data-testid="me-name">{me.name}</div>
+              <div className="me-role">
+                {ROLE_LABELS[me.role]}
+                {me.extension ? ` · доб. ${me.extension}` : ''}
+              </div>
+            </div>
+          ) : null}
+          <button type="button" className="btn btn-ghost btn-sm" data-testid="logout" onClick={() => void logout()}>
+            {S.nav.logout}
+          </button>
+        </div>
+      </aside>
+      <main className="content">{children}</main>
+      {!hasShell ? <PopupStack mode="overlay" /> : null}
+      <Toasts />
+    </div>
+  );
+}

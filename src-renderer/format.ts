@@ -1,0 +1,153 @@
+/** Display formatting: phones, durations, dates, Russian plurals. Pure; no DOM, no api. */
+import { formatPhone as formatPhoneShared, normalizePhone } from '../src-shared/phone';
+import type { Call } from '../src-shared/wire';
+import { PLURALS, S, type PluralForms } from './strings';
+
+export { normalizePhone };
+
+/** Russian plural form index: 0 one (1, 21, 101), 1 few (2–4, 22–24), 2 many (0, 5–20, 11–14, 25…). */
+export function pluralIndex(n: number): 0 | 1 | 2 {
+  const a = Math.abs(Math.trunc(n));
+  const mod10 = a % 10;
+  const mod100 = a % 100;
+  if (mod10 === 1 && mod100 !== 11) return 0;
+  if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return 1;
+  return 2;
+}
+
+/** The word alone: plural(5, PLURALS.call) → "звонков". */
+export function plural(n: number, forms: PluralForms): string {
+  return forms[pluralIndex(n)];
+}
+
+/** Number and word: pluralize(2, PLURALS.call) → "2 звонка"; thousands grouped the Russian way. */
+export function pluralize(n: number, forms: PluralForms): string {
+  return `${formatInt(n)} ${plural(n, forms)}`;
+}
+
+export function countCalls(n: number): string {
+  return pluralize(n, PLURALS.call);
+}
+
+/** 1234567 → "1 234 567" (narrow no-break spaces, as ru-RU does). */
+export function formatInt(n: number): string {
+  return Math.trunc(n).toLocaleString('ru-RU');
+}
+
+/**
+ * Call durations: under an hour "m:ss" (0:07, 1:05, 59:59); from an hour on "1 ч 02 мин".
+ * Negative or non-finite values show as 0:00.
+ */
+export function formatDuration(totalSec: number): string {
+  const sec = Number.isFinite(totalSec) && totalSec > 0 ? Math.round(totalSec) : 0;
+  if (sec < 3600) {
+    const m = Math.floor(sec / 60);
+    const s = sec % 60;
+    return `${m}:${String(s).padStart(2, '0')}`;
+  }
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  return `${h} ч ${String(m).padStart(2, '0')} мин`;
+}
+
+/** A phone for display; empty or hidden numbers become "Номер скрыт". */
+export function formatPhone(raw: string | null | undefined): string {
+  const s = formatPhoneShared(raw);
+  return s || S.calls.noNumber;
+}
+
+/** The external party's number of a call (what is shown and called back). */
+export function callNumber(call: Call): string | null {
+  if (call.clientNumber) return call.clientNumber;
+  if (call.direction === 'out') return call.to.number ?? call.to.extension;
+  if (call.direction === 'in') return call.from.number ?? call.from.extension;
+  return call.from.extension ?? call.from.number ?? call.to.extension ?? call.to.number;
+}
+
+function toDate(d: string | number | Date): Date {
+  return d instanceof Date ? d : new Date(d);
+}
+
+function pad2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "14:05" in local time. */
+export function formatTime(d: string | number | Date): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  return `${pad2(x.getHours())}:${pad2(x.getMinutes())}`;
+}
+
+/** "14:05:09" in local time. */
+export function formatTimeSec(d: string | number | Date): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  return `${formatTime(x)}:${pad2(x.getSeconds())}`;
+}
+
+/** "05.03.2025". */
+export function formatDate(d: string | number | Date): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  return `${pad2(x.getDate())}.${pad2(x.getMonth() + 1)}.${x.getFullYear()}`;
+}
+
+export function startOfDay(d: Date): Date {
+  return new Date(d.getFullYear(), d.getMonth(), d.getDate());
+}
+
+/** "Сегодня", "Вчера" or "05.03.2025" relative to `now`. */
+export function formatDay(d: string | number | Date, now: Date = new Date()): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  const day = startOfDay(x).getTime();
+  const today = startOfDay(now).getTime();
+  if (day === today) return S.time.today;
+  const yesterday = startOfDay(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1)).getTime();
+  if (day === yesterday) return S.time.yesterday;
+  return formatDate(x);
+}
+
+/** "Сегодня, 14:05" / "Вчера, 09:12" / "05.03.2025, 18:40". */
+export function formatDateTime(d: string | number | Date, now: Date = new Date()): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  return `${formatDay(x, now)}, ${formatTime(x)}`;
+}
+
+/** "12%" / "4,5%" from a 0..1 ratio. */
+export function formatPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return '0%';
+  const p = ratio * 100;
+  const digits = p > 0 && p < 10 && Math.round(p) !== p ? 1 : 0;
+  return `${p.toLocaleString('ru-RU', { maximumFractionDigits: digits, minimumFractionDigits: 0 })}%`;
+}
+
+/** Local "YYYY-MM-DD" for <input type=date>. */
+export function toDateInput(d: Date): string {
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
+/** Parses a local "YYYY-MM-DD" into the start of that local day; null when invalid. */
+export function fromDateInput(s: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return null;
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** A call's status as shown to a person: an ended incoming call nobody took is "Пропущен". */
+export function callStatusLabel(call: Call): string {
+  if (call.status === 'active') return S.phase[call.phase];
+  return S.status[call.status];
+}
+
+/** Seconds of a player position: "1:05"; hours as "1:02:05". */
+export function formatClock(totalSec: number): string {
+  const sec = Number.isFinite(totalSec) && totalSec > 0 ? Math.floor(totalSec) : 0;
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor((sec % 3600) / 60);
+  const s = sec % 60;
+  return h > 0 ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
+}

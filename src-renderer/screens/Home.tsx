@@ -1,0 +1,211 @@
+/** `#/`: the "Приём звонков" switch, connection state, today's calls, missed-call reminders. */
+import { useEffect, useMemo, useState } from 'react';
+import { toAppError } from '../api';
+import { dialNumber } from '../actions';
+import { CallLine } from '../components/CallLine';
+import { ConnectionBadge } from '../components/ConnectionBadge';
+import { DirectionIcon, IconX } from '../components/icons';
+import { Switch } from '../components/Switch';
+import { callNumber, countCalls, formatDateTime, formatPhone } from '../format';
+import { href } from '../router';
+import { S } from '../strings';
+import { contactForNumber, useContacts } from '../stores/contacts';
+import { useHome } from '../stores/home';
+import { useSession } from '../stores/session';
+import { toast } from '../stores/toasts';
+
+function AcceptCallsCard() {
+  const me = useSession((s) => s.session?.me ?? null);
+  const busy = useSession((s) => s.togglingAccept);
+  const changedBy = useSession((s) => s.acceptChangedBy);
+  const setAccept = useSession((s) => s.setAcceptCalls);
+  if (!me) return null;
+  const on = me.acceptCalls;
+  return (
+    <section className={`card accept-card${on ? ' on' : ''}`} data-testid="accept-card">
+      <div className="accept-main">
+        <label htmlFor="accept-calls" className="accept-label">
+          {S.home.acceptCalls}
+        </label>
+        <Switch
+          id="accept-calls"
+          size="lg"
+          checked={on}
+          disabled={busy}
+          label={S.home.acceptCalls}
+          testId="accept-calls"
+          onChange={(v) =>
+            void setAccept(v).catch((e) => {
+              toast.error(toAppError(e).message);
+            })
+          }
+        />
+      </div>
+      <p className="accept-state" data-testid="accept-state">
+        {on ? S.home.acceptOn : S.home.acceptOff}
+      </p>
+      {changedBy != null ? (
+        <p className="accept-note muted small">
+          {S.home.acceptChangedByAdmin}
+          {changedBy ? `: ${changedBy}` : ''}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function MissedList() {
+  const missed = useHome((s) => s.missed);
+  const loaded = useHome((s) => s.missedLoaded);
+  const dismiss = useHome((s) => s.dismissMissed);
+  const byPhone = useContacts((s) => s.byPhone);
+  const [busy, setBusy] = useState<number | null>(null);
+  return (
+    <section className="card" data-testid="missed-list">
+      <div className="card-head">
+        <h2>{S.home.missed}</h2>
+        {missed.length > 0 ? <span className="count-badge count-danger">{missed.length}</span> : null}
+      </div>
+      {!loaded ? (
+        <p className="muted">{S.loading}</p>
+      ) : missed.length === 0 ? (
+        <p className="muted empty">{S.home.missedEmpty}</p>
+      ) : (
+        <ul className="missed-items">
+          {missed.map((c) => {
+            const num = callNumber(c);
+            const contact = contactForNumber(byPhone, num);
+            return (
+              <li key={c.id} className="missed-item" data-testid="missed-item">
+                <DirectionIcon call={c} />
+                <div className="missed-who">
+                  <div className="missed-number">{formatPhone(num)}</div>
+                  <div className="muted small">
+                    {contact ? (
+                      <a href={href(`/contacts/${contact.id}`)}>{contact.name}</a>
+                    ) : (
+                      S.popup.newNumber
+                    )}{' '}
+                    · {formatDateTime(c.startedAt)}
+                  </div>
+                </div>
+                <button
+                  type="button"
+                  className="btn btn-primary btn-sm"
+                  disabled={!num || busy === c.id}
+                  data-testid="missed-callback"
+                  onClick={async () => {
+                    if (!num) return;
+                    setBusy(c.id);
+                    try {
+                      await dialNumber(num);
+                    } finally {
+                      setBusy(null);
+                    }
+                  }}
+                >
+                  {S.home.callBack}
+                </button>
+                <button
+                  type="button"
+                  className="icon-btn"
+                  title={S.home.dismissTitle}
+                  aria-label={S.home.dismiss}
+                  data-testid="missed-dismiss"
+                  onClick={() => void dismiss(c.id).catch((e) => toast.error(toAppError(e).message))}
+                >
+                  <IconX size={16} />
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+function TodayList() {
+  const today = useHome((s) => s.today.calls);
+  const loaded = useHome((s) => s.todayLoaded);
+  const error = useHome((s) => s.todayError);
+  const summary = useMemo(() => {
+    let answered = 0;
+    let missed = 0;
+    let outgoing = 0;
+    for (const c of today) {
+      if (c.direction === 'out') outgoing++;
+      if (c.status === 'answered') answered++;
+      else if (c.status === 'missed') missed++;
+    }
+    return { total: today.length, answered, missed, outgoing };
+  }, [today]);
+  return (
+    <section className="card today-card" data-testid="today-list">
+      <div className="card-head">
+        <h2>{S.home.today}</h2>
+        <span className="muted">{countCalls(summary.total)}</span>
+        <a className="card-link" href={href('/calls')}>
+          {S.home.allCalls}
+        </a>
+      </div>
+      <div className="summary">
+        <div className="summary-item">
+          <span className="summary-num">{summary.total}</span>
+          <span className="summary-label">{S.home.summaryTotal}</span>
+        </div>
+        <div className="summary-item ok">
+          <span className="summary-num">{summary.answered}</span>
+          <span className="summary-label">{S.home.summaryAnswered}</span>
+        </div>
+        <div className="summary-item danger">
+          <span className="summary-num">{summary.missed}</span>
+          <span className="summary-label">{S.home.summaryMissed}</span>
+        </div>
+        <div className="summary-item">
+          <span className="summary-num">{summary.outgoing}</span>
+          <span className="summary-label">{S.home.summaryOutgoing}</span>
+        </div>
+      </div>
+      {error ? <div className="error-box">{error}</div> : null}
+      {!loaded ? (
+        <p className="muted">{S.loading}</p>
+      ) : today.length === 0 ? (
+        <p className="muted empty">{S.home.todayEmpty}</p>
+      ) : (
+        <div className="call-lines">
+          {today.slice(0, 200).map((c) => (
+            <CallLine key={c.id} call={c} />
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}
+
+export function Home() {
+  const me = useSession((s) => s.session?.me ?? null);
+  const loadToday = useHome((s) => s.loadToday);
+  const loadMissed = useHome((s) => s.loadMissed);
+  useEffect(() => {
+    void loadToday();
+    void loadMissed();
+  }, [loadToday, loadMissed]);
+  return (
+    <div className="page home">
+      <header className="page-head">
+        <div>
+          <h1>{me ? S.home.greeting(me.name) : S.home.title}</h1>
+        </div>
+        <ConnectionBadge detailed />
+      </header>
+      <div className="home-grid">
+        <div className="home-side">
+          <AcceptCallsCard />
+          <MissedList />
+        </div>
+        <TodayList />
+      </div>
+    </div>
+  );
+}

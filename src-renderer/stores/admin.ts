@@ -1,0 +1,178 @@
+/** Admin data: employees (with live presence and statuses), Mango settings, status log. */
+import { create } from 'zustand';
+import type { Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange } from '../../src-shared/wire';
+import type { ArgsOf } from '../../src-shared/ipc/contract';
+import { call, toAppError } from '../api';
+
+type MangoSave = NonNullable<ArgsOf<'admin:mangoSave'>>;
+
+interface AdminStore {
+  employees: Employee[];
+  employeesLoaded: boolean;
+  employeesError: string | null;
+  mango: MangoSettingsView | null;
+  mangoError: string | null;
+  /** The relay refused (not an admin): nothing of the panel is shown. */
+  forbidden: boolean;
+  statusLog: StatusChange[];
+  logLoaded: boolean;
+  lastTest: MangoTestResult | null;
+  testing: boolean;
+  importing: boolean;
+  loadAll(): Promise<void>;
+  loadEmployees(): Promise<void>;
+  loadMango(): Promise<void>;
+  loadLog(): Promise<void>;
+  saveMango(patch: MangoSave): Promise<MangoSettingsView>;
+  testMango(): Promise<MangoTestResult>;
+  importUsers(): Promise<{ created: number; updated: number }>;
+  updateEmployee(id: number, patch: { role?: Employee['role']; extension?: string | null; acceptCalls?: boolean }): Promise<void>;
+  applyFeed(item: FeedItem): void;
+  reset(): void;
+}
+
+const initial = {
+  employees: [] as Employee[],
+  employeesLoaded: false,
+  employeesError: null as string | null,
+  mango: null as MangoSettingsView | null,
+  mangoError: null as string | null,
+  forbidden: false,
+  statusLog: [] as StatusChange[],
+  logLoaded: false,
+  lastTest: null as MangoTestResult | null,
+  testing: false,
+  importing: false,
+};
+
+function isForbidden(e: unknown): boolean {
+  const err = toAppError(e);
+  return err.code === 'forbidden' || err.code === 'FORBIDDEN' || /403/.test(err.code);
+}
+
+/** Pure: applies a feed item to the employee list. */
+export function applyFeedToEmployees(list: Employee[], item: FeedItem): Employee[] {
+  const p = item.payload;
+  if (p.kind === 'employee') {
+    const i = list.findIndex((e) => e.id === p.employee.id);
+    if (i < 0) return [...list, p.employee].sort((a, b) => a.name.localeCompare(b.name, 'ru'));
+    const next = list.slice();
+    next[i] = { ...list[i], ...p.employee, online: p.employee.online ?? list[i].online };
+    return next;
+  }
+  if (p.kind === 'status') {
+    const i = list.findIndex((e) => e.id === p.change.employeeId);
+    if (i < 0 || list[i].acceptCalls === p.change.acceptCalls) return list;
+    const next = list.slice();
+    next[i] = { ...list[i], acceptCalls: p.change.acceptCalls, acceptCallsManual: true };
+    return next;
+  }
+  if (p.kind === 'presence') {
+    const i = list.findIndex((e) => e.id === p.employeeId);
+    if (i < 0 || list[i].online === p.online) return list;
+    const next = list.slice();
+    next[i] = { ...list[i], online: p.online };
+    return next;
+  }
+  return list;
+}
+
+/** Pure: a status change goes on top of the log once. */
+export function applyFeedToLog(log: StatusChange[], item: FeedItem): StatusChange[] {
+  const p = item.payload;
+  if (p.kind !== 'status') return log;
+  const c = p.change;
+  if (log.some((x) => x.employeeId === c.employeeId && x.at === c.at && x.acceptCalls === c.acceptCalls)) return log;
+  return [c, ...log].sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, 500);
+}
+
+export const useAdmin = create<AdminStore>((set, get) => ({
+  ...initial,
+
+  async loadAll() {
+    await Promise.all([get().loadMango(), get().loadEmployees(), get().loadLog()]);
+  },
+
+  async loadEmployees() {
+    try {
+      const employees = await call('admin:employees');
+      set({ employees: employees.slice().sort((a, b) => a.name.localeCompare(b.name, 'ru')), employeesLoaded: true, employeesError: null });
+    } catch (e) {
+      set({ employeesLoaded: true, employeesError: toAppError(e).message, forbidden: get().forbidden || isForbidden(e) });
+    }
+  },
+
+  async loadMango() {
+    try {
+      const mango = await call('admin:mangoGet');
+      set({ mango, mangoError: null });
+    } catch (e) {
+      set({ mangoError: toAppError(e).message, forbidden: get().forbidden || isForbidden(e) });
+    }
+  },
+
+  async loadLog() {
+    try {
+      const statusLog = await call('admin:statusLog');
+      set({ statusLog: statusLog.slice().sort((a, b) => Date.parse(b.at) - Date.parse(a.at)), logLoaded: true });
+    } catch (e) {
+      set({ logLoaded: true, forbidden: get().forbidden || isForbidden(e) });
+    }
+  },
+
+  async saveMango(patch) {
+    const mango = await call('admin:mangoSave', patch);
+    set({ mango });
+    return mango;
+  },
+
+  async testMango() {
+    set({ testing: true });
+    try {
+      const r = await call('admin:mangoTest');
+      set({ lastTest: r });
+      // The relay stores the result as `lastTest`: refresh the view (checklist).
+      void get().loadMango();
+      return r;
+    } finally {
+      set({ testing: false });
+    }
+  },
+
+  async importUsers() {
+    set({ importing: true });
+    try {
+      const r = await call('admin:importUsers');
+      await get().loadEmployees();
+      return r;
+    } finally {
+      set({ importing: false });
+    }
+  },
+
+  async updateEmployee(id, patch) {
+    const before = get().employees;
+    set({ employees: before.map((e) => (e.id === id ? { ...e, ...patch } : e)) });
+    try {
+      const updated = await call('admin:updateEmployee', { id, patch });
+      set({ employees: get().employees.map((e) => (e.id === id ? { ...e, ...updated, online: updated.online ?? e.online } : e)) });
+      if (patch.acceptCalls !== undefined) void get().loadLog();
+    } catch (e) {
+      set({ employees: before });
+      throw toAppError(e);
+    }
+  },
+
+  applyFeed(item) {
+    const st = get();
+    const employees = applyFeedToEmployees(st.employees, item);
+    const statusLog = st.logLoaded ? applyFeedToLog(st.statusLog, item) : st.statusLog;
+    const mango =
+      item.payload.kind === 'call' && st.mango && !st.mango.lastWebhookAt ? { ...st.mango, lastWebhookAt: item.at } : st.mango;
+    if (employees !== st.employees || statusLog !== st.statusLog || mango !== st.mango) set({ employees, statusLog, mango });
+  },
+
+  reset() {
+    set({ ...initial });
+  },
+}));

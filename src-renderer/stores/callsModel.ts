@@ -1,0 +1,171 @@
+/**
+ * Pure reducers for call lists fed by the core's `feed` events: ordering (newest first),
+ * dedupe by call id, stale-update protection by feed item id, and client-side filter
+ * matching so live calls land only in lists they belong to. No api, no DOM: unit-tested.
+ */
+import type { Call, Contact, FeedItem } from '../../src-shared/wire';
+import { normalizePhone } from '../../src-shared/phone';
+
+export interface CallFilter {
+  direction?: 'in' | 'out';
+  /** Call status: answered, missed (incoming nobody took), unanswered (outgoing nobody picked up). */
+  result?: 'answered' | 'missed' | 'unanswered';
+  employeeId?: number;
+  /** Inclusive ISO bounds on startedAt. */
+  since?: string;
+  until?: string;
+  search?: string;
+}
+
+export interface CallList {
+  calls: Call[];
+  /** Highest feed item id applied per call id, so a replayed older state never wins. */
+  feedIdByCall: Record<number, number>;
+}
+
+export const emptyCallList = (): CallList => ({ calls: [], feedIdByCall: {} });
+
+function ts(s: string): number {
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+/** Newest first: by start time, then by id (later ids are newer on ties). */
+export function compareCalls(a: Call, b: Call): number {
+  const d = ts(b.startedAt) - ts(a.startedAt);
+  return d !== 0 ? d : b.id - a.id;
+}
+
+/** Index where `call` belongs in a newest-first sorted list (binary search). */
+function insertionIndex(list: Call[], call: Call): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareCalls(list[mid], call) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inserts or replaces a call by id, keeping newest-first order. Returns a new array. */
+export function upsertCall(list: Call[], call: Call): Call[] {
+  const existing = list.findIndex((c) => c.id === call.id);
+  const next = existing >= 0 ? list.slice(0, existing).concat(list.slice(existing + 1)) : list.slice();
+  next.splice(insertionIndex(next, call), 0, call);
+  return next;
+}
+
+/** Removes a call by id (no-op when absent). */
+export function removeCall(list: Call[], id: number): Call[] {
+  const i = list.findIndex((c) => c.id === id);
+  if (i < 0) return list;
+  return list.slice(0, i).concat(list.slice(i + 1));
+}
+
+/**
+ * Appends a fetched page (older calls) to a list, dropping ids already present (a call may
+ * have arrived live and also be in the page) and keeping order.
+ */
+export function appendPage(list: Call[], page: Call[]): Call[] {
+  if (page.length === 0) return list;
+  const seen = new Set(list.map((c) => c.id));
+  const fresh = page.filter((c) => !seen.has(c.id));
+  if (fresh.length === 0) return list;
+  const merged = list.concat(fresh);
+  // Pages come newest first already; sort only if the boundary is out of order.
+  for (let i = 1; i < merged.length; i++) {
+    if (compareCalls(merged[i - 1], merged[i]) > 0) return merged.sort(compareCalls);
+  }
+  return merged;
+}
+
+export function isMissedLike(call: Call): boolean {
+  return call.status === 'missed' || call.status === 'unanswered';
+}
+
+/** Whether a call passes a filter; `contactName` lets live calls match a search by name. */
+export function matchesFilter(call: Call, f: CallFilter, contact?: Pick<Contact, 'name' | 'company'> | null): boolean {
+  if (f.direction && call.direction !== f.direction) return false;
+  if (f.result && call.status !== f.result) return false;
+  if (f.employeeId != null && call.employee?.id !== f.employeeId) return false;
+  const t = ts(call.startedAt);
+  if (f.since && t < ts(f.since)) return false;
+  if (f.until && t > ts(f.until)) return false;
+  const q = f.search?.trim().toLowerCase();
+  if (q) {
+    const qDigits = q.replace(/\D/g, '');
+    const numbers = [call.clientNumber, call.from.number, call.to.number, call.from.extension, call.to.extension]
+      .filter((x): x is string => !!x)
+      .map((x) => x.replace(/\D/g, ''));
+    const byNumber = qDigits.length >= 2 && numbers.some((n) => n.includes(qDigits) || n.includes(qDigitsAsRu(qDigits)));
+    const hay = [contact?.name, contact?.company, call.employee?.name].filter(Boolean).join(' ').toLowerCase();
+    const byName = hay.includes(q);
+    if (!byNumber && !byName) return false;
+  }
+  return true;
+}
+
+/** "8916…" typed by a person matches "+7916…" stored. */
+function qDigitsAsRu(d: string): string {
+  return d.length >= 2 && d[0] === '8' ? '7' + d.slice(1) : d;
+}
+
+/**
+ * Applies one feed item to a call list. Call items are upserted (or dropped when they no
+ * longer match the filter); items older than what was already applied for that call are
+ * ignored; other kinds leave the list unchanged.
+ */
+export function applyFeedToList(state: CallList, item: FeedItem, filter: CallFilter = {}): CallList {
+  const p = item.payload;
+  if (p.kind !== 'call') return state;
+  const call = p.call;
+  const prev = state.feedIdByCall[call.id];
+  if (prev != null && item.id <= prev) return state;
+  const feedIdByCall = { ...state.feedIdByCall, [call.id]: item.id };
+  if (matchesFilter(call, filter, p.contact)) {
+    return { calls: upsertCall(state.calls, call), feedIdByCall };
+  }
+  return { calls: removeCall(state.calls, call.id), feedIdByCall };
+}
+
+/** Applies a batch of feed items in id order (the core delivers them in order; replay may repeat). */
+export function applyFeedBatch(state: CallList, items: FeedItem[], filter: CallFilter = {}): CallList {
+  const sorted = items.slice().sort((a, b) => a.id - b.id);
+  return sorted.reduce((s, it) => applyFeedToList(s, it, filter), state);
+}
+
+/**
+ * Missed-call reminders: a missed incoming call is added; any outgoing call to the same
+ * number (a call back) clears the reminders for that number; an answered call with the
+ * same id removes it (answered elsewhere after all).
+ */
+export function applyFeedToMissed(list: Call[], item: FeedItem, dismissed: ReadonlySet<number> = new Set()): Call[] {
+  const p = item.payload;
+  if (p.kind !== 'call') return list;
+  const call = p.call;
+  if (call.direction === 'out') {
+    const num = normalizePhone(call.clientNumber ?? call.to.number);
+    if (!num) return list;
+    const next = list.filter((c) => normalizePhone(c.clientNumber ?? c.from.number) !== num);
+    return next.length === list.length ? list : next;
+  }
+  if (call.direction === 'in' && call.status === 'missed') {
+    if (dismissed.has(call.id)) return list;
+    return upsertCall(list, call);
+  }
+  if (call.status === 'answered') return removeCall(list, call.id);
+  return list;
+}
+
+/** Keeps a contact index by normalized phone, for showing names next to numbers. */
+export function indexContacts(contacts: Contact[]): Map<string, Contact> {
+  const m = new Map<string, Contact>();
+  for (const c of contacts) {
+    for (const ph of c.phones) {
+      const n = normalizePhone(ph);
+      if (n) m.set(n, c);
+    }
+  }
+  return m;
+}

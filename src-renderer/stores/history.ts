@@ -1,0 +1,89 @@
+/**
+ * History `#/calls`: server-side filtered pages (newest first, paged by `before` call id)
+ * plus live calls from the feed that match the current filter.
+ */
+import { create } from 'zustand';
+import type { CallsQuery } from '../../src-shared/ipc/telephony';
+import type { FeedItem } from '../../src-shared/wire';
+import { call, toAppError } from '../api';
+import { appendPage, applyFeedToList, emptyCallList, type CallFilter, type CallList } from './callsModel';
+
+export const PAGE_SIZE = 1000;
+
+interface HistoryStore {
+  filter: CallFilter;
+  list: CallList;
+  loading: boolean;
+  hasMore: boolean;
+  error: string | null;
+  /** Bumps on every new query so late pages of an old query are ignored. */
+  generation: number;
+  setFilter(f: CallFilter): Promise<void>;
+  reload(): Promise<void>;
+  loadMore(): Promise<void>;
+  applyFeed(item: FeedItem): void;
+}
+
+export function toQuery(f: CallFilter, before?: number, limit = PAGE_SIZE): CallsQuery {
+  const q: CallsQuery = { limit };
+  if (before != null) q.before = before;
+  if (f.direction) q.direction = f.direction;
+  if (f.result) q.status = f.result;
+  if (f.employeeId != null) q.employeeId = f.employeeId;
+  if (f.since) q.since = f.since;
+  if (f.until) q.until = f.until;
+  const search = f.search?.trim();
+  if (search) q.search = search;
+  return q;
+}
+
+export const useHistory = create<HistoryStore>((set, get) => ({
+  filter: {},
+  list: emptyCallList(),
+  loading: false,
+  hasMore: true,
+  error: null,
+  generation: 0,
+
+  async setFilter(f) {
+    set({ filter: f });
+    await get().reload();
+  },
+
+  async reload() {
+    const generation = get().generation + 1;
+    set({ generation, loading: true, error: null, list: emptyCallList(), hasMore: true });
+    try {
+      const { calls } = await call('calls:list', toQuery(get().filter));
+      if (get().generation !== generation) return;
+      // Live items may have come in while loading.
+      set({ list: { ...get().list, calls: appendPage(get().list.calls, calls) }, hasMore: calls.length >= PAGE_SIZE, loading: false });
+    } catch (e) {
+      if (get().generation !== generation) return;
+      set({ loading: false, error: toAppError(e).message, hasMore: false });
+    }
+  },
+
+  async loadMore() {
+    const st = get();
+    if (st.loading || !st.hasMore) return;
+    const last = st.list.calls[st.list.calls.length - 1];
+    if (!last) return st.reload();
+    const generation = st.generation;
+    set({ loading: true });
+    try {
+      const { calls } = await call('calls:list', toQuery(st.filter, last.id));
+      if (get().generation !== generation) return;
+      set({ list: { ...get().list, calls: appendPage(get().list.calls, calls) }, hasMore: calls.length >= PAGE_SIZE, loading: false });
+    } catch (e) {
+      if (get().generation !== generation) return;
+      set({ loading: false, error: toAppError(e).message });
+    }
+  },
+
+  applyFeed(item) {
+    const st = get();
+    const next = applyFeedToList(st.list, item, st.filter);
+    if (next !== st.list) set({ list: next });
+  },
+}));

@@ -1,0 +1,92 @@
+/** The main page: today's calls and the missed-call reminders ("Перезвонить"). */
+import { create } from 'zustand';
+import type { Call, FeedItem } from '../../src-shared/wire';
+import { call } from '../api';
+import { startOfDay } from '../format';
+import { applyFeedToList, applyFeedToMissed, emptyCallList, removeCall, type CallList } from './callsModel';
+
+interface HomeStore {
+  today: CallList;
+  todayLoaded: boolean;
+  todayError: string | null;
+  dayStart: string;
+  missed: Call[];
+  missedLoaded: boolean;
+  dismissed: Set<number>;
+  loadToday(): Promise<void>;
+  loadMissed(): Promise<void>;
+  dismissMissed(callId: number): Promise<void>;
+  applyFeed(item: FeedItem): void;
+}
+
+let missedRefetch: ReturnType<typeof setTimeout> | null = null;
+
+export const useHome = create<HomeStore>((set, get) => ({
+  today: emptyCallList(),
+  todayLoaded: false,
+  todayError: null,
+  dayStart: startOfDay(new Date()).toISOString(),
+  missed: [],
+  missedLoaded: false,
+  dismissed: new Set(),
+
+  async loadToday() {
+    const dayStart = startOfDay(new Date()).toISOString();
+    try {
+      const { calls } = await call('calls:list', { since: dayStart, limit: 500 });
+      // Keep live items that arrived while loading.
+      const live = get().today;
+      let list: CallList = { calls: calls.slice(), feedIdByCall: live.feedIdByCall };
+      for (const c of live.calls) if (!list.calls.some((x) => x.id === c.id)) list = { ...list, calls: [...list.calls, c] };
+      list.calls.sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt) || b.id - a.id);
+      set({ today: list, todayLoaded: true, todayError: null, dayStart });
+    } catch (e) {
+      set({ todayLoaded: true, todayError: (e as Error).message, dayStart });
+    }
+  },
+
+  async loadMissed() {
+    try {
+      const calls = await call('missed:list');
+      const dismissed = get().dismissed;
+      set({ missed: calls.filter((c) => !dismissed.has(c.id)), missedLoaded: true });
+    } catch {
+      set({ missedLoaded: true });
+    }
+  },
+
+  async dismissMissed(callId) {
+    const before = get().missed;
+    const dismissed = new Set(get().dismissed);
+    dismissed.add(callId);
+    set({ missed: removeCall(before, callId), dismissed });
+    try {
+      await call('missed:dismiss', { callId });
+    } catch (e) {
+      dismissed.delete(callId);
+      set({ missed: before, dismissed: new Set(dismissed) });
+      throw e;
+    }
+  },
+
+  applyFeed(item) {
+    if (item.payload.kind !== 'call') return;
+    const st = get();
+    // A new day started while the app stayed open: today's list starts over.
+    const dayStart = startOfDay(new Date()).toISOString();
+    const today = dayStart !== st.dayStart ? emptyCallList() : st.today;
+    set({
+      dayStart,
+      today: applyFeedToList(today, item, { since: dayStart }),
+      missed: applyFeedToMissed(st.missed, item, st.dismissed),
+    });
+    // The relay decides what is still a reminder (called back from another device…): refetch soon.
+    if (item.payload.call.status !== 'active') {
+      if (missedRefetch) clearTimeout(missedRefetch);
+      missedRefetch = setTimeout(() => {
+        missedRefetch = null;
+        void get().loadMissed();
+      }, 1500);
+    }
+  },
+}));

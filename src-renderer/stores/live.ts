@@ -1,0 +1,74 @@
+/** Wires the core's event streams into the stores, once per window. */
+import { hasShell, on } from '../api';
+import type { FeedItem } from '../../src-shared/wire';
+import { S } from '../strings';
+import { formatPhone } from '../format';
+import { useAdmin } from './admin';
+import { useConnection } from './connection';
+import { useContacts } from './contacts';
+import { useHistory } from './history';
+import { useHome } from './home';
+import { usePopups } from './popups';
+import { useSession } from './session';
+
+let started = false;
+const startedAt = Date.now();
+
+function notifyMissed(item: FeedItem): void {
+  // The Electron shell shows native notifications itself; in a browser, do it here if allowed.
+  if (hasShell || item.payload.kind !== 'call') return;
+  const c = item.payload.call;
+  if (c.direction !== 'in' || c.status !== 'missed') return;
+  // Replayed history at start is not news.
+  if (Date.parse(item.at) < startedAt - 60_000) return;
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  try {
+    const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
+    new Notification(S.status.missed + ': ' + who, { body: S.home.callBack, tag: 'missed-' + c.id });
+  } catch {
+    // Notifications unsupported here.
+  }
+}
+
+export function applyFeedItem(item: FeedItem): void {
+  const p = item.payload;
+  if (p.kind === 'call') {
+    if (p.contact) useContacts.getState().upsert(p.contact);
+    useHome.getState().applyFeed(item);
+    useHistory.getState().applyFeed(item);
+    notifyMissed(item);
+  } else if (p.kind === 'employee') {
+    useSession.getState().applyEmployee(p.employee);
+  } else if (p.kind === 'status') {
+    useSession.getState().applyStatus(p.change);
+  }
+  useAdmin.getState().applyFeed(item);
+}
+
+export function startLive(): void {
+  if (started) return;
+  started = true;
+  on('connection', (s) => {
+    useConnection.getState().apply(s);
+    if (s.state === 'logged-out' && s.reason) useSession.getState().setLoggedOutReason(s.reason);
+  });
+  on('session', (s) => {
+    const wasIn = useSession.getState().session?.loggedIn;
+    useSession.getState().applySession(s);
+    if (s.loggedIn && !wasIn) void afterLogin();
+    if (!s.loggedIn && wasIn) useAdmin.getState().reset();
+  });
+  on('feed', applyFeedItem);
+  on('popup', (p) => usePopups.getState().apply(p));
+}
+
+/** Loads what the signed-in views need. */
+export async function afterLogin(): Promise<void> {
+  await Promise.all([
+    useConnection.getState().init(),
+    usePopups.getState().init(),
+    useContacts.getState().load(),
+    useHome.getState().loadToday(),
+    useHome.getState().loadMissed(),
+  ]);
+}
