@@ -4,13 +4,8 @@
  * carrying the core's code and Russian message.
  */
 import type { ArgsOf, AsgardApi, EventName, PayloadOf, RequestName, ResultOf } from '../src-shared/ipc/contract';
+import { createBridgeClient } from '../src-shared/ipc/bridge-client';
 import { S } from './strings';
-
-type BridgeModule = { createBridgeClient: () => AsgardApi };
-
-// The bridge client belongs to the app core; a glob import keeps the renderer buildable
-// (and failing clearly at run time) while it is not written yet.
-const bridgeModules = import.meta.glob<BridgeModule>('../src-shared/ipc/bridge-client.ts', { eager: true });
 
 /** An error the user can read: `message` is Russian, `code` is the core's/relay's code. */
 export class AppError extends Error {
@@ -22,9 +17,9 @@ export class AppError extends Error {
   }
 }
 
-function unavailableApi(): AsgardApi {
+function unavailableApi(message: string = S.noBridge): AsgardApi {
   return {
-    invoke: () => Promise.reject(new AppError('no-bridge', S.noBridge)),
+    invoke: () => Promise.reject(new AppError('no-bridge', message)),
     on: () => () => {},
   };
 }
@@ -32,15 +27,14 @@ function unavailableApi(): AsgardApi {
 function pickApi(): AsgardApi {
   const w = (typeof window !== 'undefined' ? window : undefined) as unknown as { asgard?: AsgardApi } | undefined;
   if (w?.asgard) return w.asgard;
-  const mod = Object.values(bridgeModules)[0];
-  if (mod?.createBridgeClient) {
-    try {
-      return mod.createBridgeClient();
-    } catch (e) {
-      console.error('bridge client failed to start', e);
-    }
+  if (typeof window === 'undefined') return unavailableApi();
+  try {
+    return createBridgeClient();
+  } catch (e) {
+    // No bridge token: the page was not opened from the address the app printed.
+    const msg = e instanceof Error && e.message ? e.message : S.noBridge;
+    return unavailableApi(msg);
   }
-  return unavailableApi();
 }
 
 /** True in the Electron app (preload present): the shell shows popups in their own window. */

@@ -4,6 +4,7 @@ import type { FeedItem } from '../../src-shared/wire';
 import { S } from '../strings';
 import { formatPhone } from '../format';
 import { useAdmin } from './admin';
+import { emptyCallList } from './callsModel';
 import { useConnection } from './connection';
 import { useContacts } from './contacts';
 import { useHistory } from './history';
@@ -56,19 +57,39 @@ export function startLive(): void {
     const wasIn = useSession.getState().session?.loggedIn;
     useSession.getState().applySession(s);
     if (s.loggedIn && !wasIn) void afterLogin();
-    if (!s.loggedIn && wasIn) useAdmin.getState().reset();
+    if (!s.loggedIn && wasIn) resetAfterLogout();
   });
   on('feed', applyFeedItem);
   on('popup', (p) => usePopups.getState().apply(p));
 }
 
-/** Loads what the signed-in views need. */
-export async function afterLogin(): Promise<void> {
-  await Promise.all([
+/** Forgets everything of the previous employee (another one may log in next). */
+export function resetAfterLogout(): void {
+  useAdmin.getState().reset();
+  useHome.setState({ today: emptyCallList(), todayLoaded: false, missed: [], missedLoaded: false, dismissed: new Set() });
+  useHistory.setState({ list: emptyCallList(), filter: {}, hasMore: true, error: null });
+  usePopups.setState({ popups: [] });
+  useContacts.setState({ byId: new Map(), byPhone: new Map(), loaded: false });
+}
+
+let loading: Promise<void> | null = null;
+
+/** Loads what the signed-in views need (once at a time: the login answer and the session event both ask). */
+export function afterLogin(): Promise<void> {
+  if (loading) return loading;
+  loading = Promise.all([
     useConnection.getState().init(),
     usePopups.getState().init(),
     useContacts.getState().load(),
     useHome.getState().loadToday(),
     useHome.getState().loadMissed(),
-  ]);
+  ]).then(
+    () => {
+      loading = null;
+    },
+    () => {
+      loading = null;
+    },
+  );
+  return loading;
 }

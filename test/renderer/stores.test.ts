@@ -1,0 +1,276 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { FeedItem } from '../../src-shared/wire';
+import { applyFeedToEmployees, applyFeedToLog, useAdmin } from '../../src-renderer/stores/admin';
+import {
+  appendPage,
+  applyFeedBatch,
+  applyFeedToList,
+  applyFeedToMissed,
+  emptyCallList,
+  matchesFilter,
+  upsertCall,
+} from '../../src-renderer/stores/callsModel';
+import { useHistory } from '../../src-renderer/stores/history';
+import { useHome } from '../../src-renderer/stores/home';
+import { applyPopup } from '../../src-renderer/stores/popups';
+import { useSession } from '../../src-renderer/stores/session';
+import { secondsLeft } from '../../src-renderer/stores/connection';
+import { periodRange } from '../../src-renderer/stores/stats';
+import { toQuery } from '../../src-renderer/stores/history';
+import { callItem, makeCall, makeContact } from './fixtures';
+
+const ids = (l: { id: number }[]) => l.map((c) => c.id);
+
+describe('call list reducer', () => {
+  it('keeps newest first whatever order calls arrive in', () => {
+    let s = emptyCallList();
+    for (const id of [3, 1, 5, 2, 4]) s = applyFeedToList(s, callItem(makeCall({ id })));
+    expect(ids(s.calls)).toEqual([5, 4, 3, 2, 1]);
+  });
+
+  it('dedupes by call id: updates replace, never duplicate', () => {
+    let s = emptyCallList();
+    s = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'active', phase: 'ringing' }), { id: 10 }));
+    s = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'active', phase: 'talking' }), { id: 11 }));
+    s = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'answered', phase: 'ended' }), { id: 12 }));
+    expect(s.calls).toHaveLength(1);
+    expect(s.calls[0].status).toBe('answered');
+  });
+
+  it('ignores a replayed older state of a call it already has newer', () => {
+    let s = emptyCallList();
+    s = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'answered', phase: 'ended' }), { id: 12 }));
+    const again = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'active', phase: 'ringing' }), { id: 10 }));
+    expect(again).toBe(s);
+    const same = applyFeedToList(s, callItem(makeCall({ id: 7, status: 'active', phase: 'ringing' }), { id: 12 }));
+    expect(same).toBe(s);
+  });
+
+  it('applies a shuffled batch with repeats in feed order', () => {
+    const items: FeedItem[] = [
+      callItem(makeCall({ id: 1, status: 'active', phase: 'ringing' }), { id: 1 }),
+      callItem(makeCall({ id: 2 }), { id: 2 }),
+      callItem(makeCall({ id: 1, status: 'missed', phase: 'ended' }), { id: 3 }),
+    ];
+    const s = applyFeedBatch(emptyCallList(), [items[2], items[0], items[1], items[0], items[2]]);
+    expect(ids(s.calls)).toEqual([2, 1]);
+    expect(s.calls.find((c) => c.id === 1)?.status).toBe('missed');
+  });
+
+  it('ties on start time are ordered by id', () => {
+    const t = '2025-03-05T10:00:00.000Z';
+    let l = upsertCall([], makeCall({ id: 1, startedAt: t }));
+    l = upsertCall(l, makeCall({ id: 3, startedAt: t }));
+    l = upsertCall(l, makeCall({ id: 2, startedAt: t }));
+    expect(ids(l)).toEqual([3, 2, 1]);
+  });
+
+  it('drops a call from a filtered list when it stops matching', () => {
+    const f = { result: 'missed' as const };
+    let s = applyFeedToList(emptyCallList(), callItem(makeCall({ id: 1, status: 'missed' }), { id: 1 }), f);
+    expect(ids(s.calls)).toEqual([1]);
+    s = applyFeedToList(s, callItem(makeCall({ id: 1, status: 'answered' }), { id: 2 }), f);
+    expect(s.calls).toHaveLength(0);
+    s = applyFeedToList(s, callItem(makeCall({ id: 2, status: 'answered' }), { id: 3 }), f);
+    expect(s.calls).toHaveLength(0);
+  });
+
+  it('pages append without duplicates of live calls', () => {
+    const live = [makeCall({ id: 10 }), makeCall({ id: 9 })];
+    const page = [makeCall({ id: 9 }), makeCall({ id: 8 }), makeCall({ id: 7 })];
+    expect(ids(appendPage(live, page))).toEqual([10, 9, 8, 7]);
+    expect(appendPage(live, [])).toBe(live);
+  });
+});
+
+describe('filter matching of live calls', () => {
+  const call = makeCall({ id: 1, direction: 'in', status: 'missed', employee: { id: 4, name: 'Сидорова Анна', extension: '104' } });
+  it('direction, status, employee, period', () => {
+    expect(matchesFilter(call, { direction: 'in' })).toBe(true);
+    expect(matchesFilter(call, { direction: 'out' })).toBe(false);
+    expect(matchesFilter(call, { result: 'missed' })).toBe(true);
+    expect(matchesFilter(call, { result: 'answered' })).toBe(false);
+    expect(matchesFilter(call, { employeeId: 4 })).toBe(true);
+    expect(matchesFilter(call, { employeeId: 5 })).toBe(false);
+    expect(matchesFilter(call, { since: '2000-01-01T00:00:00Z', until: '2100-01-01T00:00:00Z' })).toBe(true);
+    expect(matchesFilter(call, { since: '2100-01-01T00:00:00Z' })).toBe(false);
+  });
+  it('search by number in any spelling, by contact or employee name', () => {
+    expect(matchesFilter(call, { search: '1234567' })).toBe(true);
+    expect(matchesFilter(call, { search: '8 916 123' })).toBe(true);
+    expect(matchesFilter(call, { search: '999888' })).toBe(false);
+    expect(matchesFilter(call, { search: 'ромашка' }, makeContact({ id: 1 }))).toBe(true);
+    expect(matchesFilter(call, { search: 'сидорова' })).toBe(true);
+    expect(matchesFilter(call, { search: 'ромашка' }, null)).toBe(false);
+  });
+  it('translates to the contract query', () => {
+    expect(toQuery({ direction: 'in', result: 'missed', employeeId: 3, search: '  916 ' }, 55, 100)).toEqual({
+      limit: 100,
+      before: 55,
+      direction: 'in',
+      status: 'missed',
+      employeeId: 3,
+      search: '916',
+    });
+  });
+});
+
+describe('missed-call reminders', () => {
+  it('adds missed incoming calls, clears them when the number is called back', () => {
+    let l = applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })));
+    l = applyFeedToMissed(l, callItem(makeCall({ id: 2, status: 'missed', clientNumber: '+79990000000', from: { number: '+79990000000', extension: null } })));
+    expect(ids(l)).toEqual([2, 1]);
+    l = applyFeedToMissed(l, callItem(makeCall({ id: 3, direction: 'out', status: 'answered', clientNumber: '+79161234567' })));
+    expect(ids(l)).toEqual([2]);
+  });
+  it('does not re-add a dismissed one, and an answered update removes it', () => {
+    expect(applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })), new Set([1]))).toEqual([]);
+    const l = applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })));
+    expect(applyFeedToMissed(l, callItem(makeCall({ id: 1, status: 'answered' })))).toEqual([]);
+  });
+});
+
+describe('stores fed by events', () => {
+  beforeEach(() => {
+    useSession.setState({
+      session: {
+        relayUrl: 'http://relay',
+        login: 'ivanov',
+        loggedIn: true,
+        me: {
+          id: 1,
+          login: 'ivanov',
+          name: 'Иванов Иван',
+          role: 'to',
+          extension: '101',
+          mangoUserId: null,
+          email: null,
+          phones: [],
+          active: true,
+          acceptCalls: true,
+          acceptCallsManual: false,
+        },
+      },
+      acceptChangedBy: null,
+    });
+    useHome.setState({ today: emptyCallList(), missed: [], dismissed: new Set(), dayStart: new Date(new Date().setHours(0, 0, 0, 0)).toISOString() });
+    useHistory.setState({ list: emptyCallList(), filter: {} });
+  });
+
+  it('an admin switching my status flips my switch and says who did it', () => {
+    useSession.getState().applyStatus({ employeeId: 1, acceptCalls: false, changedBy: 9, changedByName: 'Админ', at: new Date().toISOString() });
+    expect(useSession.getState().session?.me?.acceptCalls).toBe(false);
+    expect(useSession.getState().acceptChangedBy).toBe('Админ');
+    // Someone else's change does not touch mine.
+    useSession.getState().applyStatus({ employeeId: 2, acceptCalls: true, changedBy: 9, changedByName: 'Админ', at: new Date().toISOString() });
+    expect(useSession.getState().session?.me?.acceptCalls).toBe(false);
+    useSession.getState().applyEmployee({ ...useSession.getState().session!.me!, acceptCalls: true, extension: '111' });
+    expect(useSession.getState().session?.me?.extension).toBe('111');
+  });
+
+  it("today's list takes only today's calls; history takes all, once each", () => {
+    const now = new Date();
+    const today = makeCall({ id: 50, startedAt: now.toISOString() });
+    const old = makeCall({ id: 40, startedAt: '2020-01-01T10:00:00.000Z' });
+    for (const item of [callItem(today), callItem(old), callItem(today)]) {
+      useHome.getState().applyFeed(item);
+      useHistory.getState().applyFeed(item);
+    }
+    expect(ids(useHome.getState().today.calls)).toEqual([50]);
+    expect(ids(useHistory.getState().list.calls)).toEqual([50, 40]);
+  });
+});
+
+describe('admin reducers', () => {
+  const emp = (id: number, name: string, acceptCalls = false) => ({
+    id,
+    login: 'u' + id,
+    name,
+    role: 'to' as const,
+    extension: String(100 + id),
+    mangoUserId: null,
+    email: null,
+    phones: [],
+    active: true,
+    acceptCalls,
+    acceptCallsManual: false,
+    online: false,
+  });
+  it('status, presence and employee items update the table', () => {
+    let l = [emp(1, 'Б'), emp(2, 'А')];
+    l = applyFeedToEmployees(l, { id: 1, at: '', payload: { kind: 'status', change: { employeeId: 1, acceptCalls: true, changedBy: 2, changedByName: 'А', at: '' } } });
+    expect(l[0].acceptCalls).toBe(true);
+    l = applyFeedToEmployees(l, { id: 2, at: '', payload: { kind: 'presence', employeeId: 2, online: true } });
+    expect(l[1].online).toBe(true);
+    l = applyFeedToEmployees(l, { id: 3, at: '', payload: { kind: 'employee', employee: { ...emp(3, 'В'), online: undefined } } });
+    expect(l.map((e) => e.name)).toEqual(['А', 'Б', 'В']);
+  });
+  it('status log gets each change once, newest first', () => {
+    const change = (at: string, on: boolean) => ({ id: 1, at, payload: { kind: 'status' as const, change: { employeeId: 1, acceptCalls: on, changedBy: 1, changedByName: null, at } } });
+    let log = applyFeedToLog([], change('2025-03-05T10:00:00Z', true));
+    log = applyFeedToLog(log, change('2025-03-05T11:00:00Z', false));
+    log = applyFeedToLog(log, change('2025-03-05T11:00:00Z', false));
+    expect(log.map((c) => c.acceptCalls)).toEqual([false, true]);
+  });
+  it('a call event marks the webhook as having delivered', () => {
+    useAdmin.setState({
+      mango: {
+        apiKey: 'k',
+        apiSaltMasked: '****',
+        saltConfigured: true,
+        vpbxId: '',
+        apiUrl: '',
+        enabled: true,
+        routingMode: 'popup',
+        groupId: null,
+        webhookUrl: 'https://x/api/mango-webhook',
+        lastTest: null,
+        lastWebhookAt: null,
+        lastGroupSync: null,
+      },
+    });
+    useAdmin.getState().applyFeed(callItem(makeCall({ id: 1 })));
+    expect(useAdmin.getState().mango?.lastWebhookAt).not.toBeNull();
+  });
+});
+
+describe('popups', () => {
+  const popup = (callId: number, open = true) => ({
+    callId,
+    open,
+    call: makeCall({ id: callId, status: 'active', phase: 'ringing' }),
+    contact: null,
+    recentCalls: [],
+    recentMails: [],
+  });
+  it('stacks newest first, updates in place, closes on open=false', () => {
+    let l = applyPopup([], popup(1));
+    l = applyPopup(l, popup(2));
+    expect(l.map((p) => p.callId)).toEqual([2, 1]);
+    l = applyPopup(l, { ...popup(1), call: makeCall({ id: 1, status: 'active', phase: 'talking' }) });
+    expect(l.map((p) => p.callId)).toEqual([2, 1]);
+    expect(l[1].call.phase).toBe('talking');
+    l = applyPopup(l, popup(2, false));
+    expect(l.map((p) => p.callId)).toEqual([1]);
+    expect(applyPopup(l, popup(9, false))).toBe(l);
+  });
+});
+
+describe('connection countdown and periods', () => {
+  it('counts down from the moment the state arrived', () => {
+    const s = { state: 'reconnecting' as const, retryInSec: 5, error: 'x' };
+    expect(secondsLeft(s, 1000, 1000)).toBe(5);
+    expect(secondsLeft(s, 1000, 2500)).toBe(4);
+    expect(secondsLeft(s, 1000, 9000)).toBe(0);
+    expect(secondsLeft({ state: 'connected', since: '' }, 0, 0)).toBe(0);
+  });
+  it('periods cover whole local days', () => {
+    const now = new Date(2025, 2, 5, 15, 30);
+    const r = periodRange('7d', now);
+    expect(r.since.getTime()).toBe(new Date(2025, 1, 27).getTime());
+    expect(r.until.getTime()).toBe(new Date(2025, 2, 6).getTime());
+    const c = periodRange('custom', now, '2025-01-01', '2025-01-31');
+    expect(c.since.getTime()).toBe(new Date(2025, 0, 1).getTime());
+    expect(c.until.getTime()).toBe(new Date(2025, 1, 1).getTime());
+  });
+});
