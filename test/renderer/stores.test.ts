@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { FeedItem } from '../../src-shared/wire';
+import type { Employee, FeedItem } from '../../src-shared/wire';
 import { applyFeedToEmployees, applyFeedToLog, useAdmin } from '../../src-renderer/stores/admin';
 import {
   appendPage,
@@ -182,11 +182,11 @@ describe('stores fed by events', () => {
 });
 
 describe('admin reducers', () => {
-  const emp = (id: number, name: string, acceptCalls = false) => ({
+  const emp = (id: number, name: string, acceptCalls = false): Employee => ({
     id,
     login: 'u' + id,
     name,
-    role: 'to' as const,
+    role: 'to',
     extension: String(100 + id),
     mangoUserId: null,
     email: null,
