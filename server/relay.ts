@@ -11,6 +11,9 @@ import { CallReducer } from './calls/worker';
 import { Hub } from './hub/hub';
 import { Metrics } from './metrics';
 import { MangoServices } from './mango/services';
+import { GroupSync } from './mango/group-sync';
+import { ApiRouting } from './mango/api-routing';
+import { Reconciler } from './mango/reconcile';
 import { createEmployee } from './people/employees';
 import { ApiFail } from './http/errors';
 import type { RelayContext } from './http/context';
@@ -25,6 +28,10 @@ export interface Relay {
   ctx: RelayContext;
   url: string;
   port: number;
+  /** Background Mango work: routingMode 'group' / 'api', reconciliation against stats. */
+  groupSync: GroupSync;
+  apiRouting: ApiRouting;
+  reconciler: Reconciler;
   close(): Promise<void>;
 }
 
@@ -44,6 +51,9 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const hub = new Hub(db, log, metrics);
   await hub.start();
   const mango = new MangoServices(db, settings, log, metrics);
+  const groupSync = new GroupSync(db, settings, mango, log, { resyncEveryMs: config.reconcileEveryMs });
+  const apiRouting = new ApiRouting(db, settings, mango, reducer, log);
+  const reconciler = new Reconciler(db, settings, mango, reducer, log);
 
   const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes, trustProxy: process.env.TRUST_PROXY === '1' });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -98,7 +108,10 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host}:${port}`;
   // Events committed before a crash but not yet reduced are reduced now.
+  apiRouting.start();
   reducer.schedule();
+  groupSync.start();
+  reconciler.start(config.reconcileEveryMs);
   log.info({ url, db: db.kind }, 'relay started');
 
   let closed = false;
@@ -107,12 +120,17 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     ctx,
     url,
     port,
+    groupSync,
+    apiRouting,
+    reconciler,
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all([groupSync.stop(), reconciler.stop()]);
       await hub.close();
       await app.close();
       await reducer.whenIdle();
+      await apiRouting.stop();
       if (!opts.db) await db.close();
     },
   };
