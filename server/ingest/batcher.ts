@@ -23,12 +23,13 @@ interface Pending {
 export class EventBatcher {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private flushing = false;
+  /** Batches committing right now; several may overlap so one slow fsync does not stall intake. */
+  private inFlight = 0;
   onCommitted: (() => void) | null = null;
 
   constructor(
     private db: Db,
-    private opts: { windowMs: number; maxBatch: number } = { windowMs: 1, maxBatch: 500 },
+    private opts: { windowMs: number; maxBatch: number; maxInFlight: number } = { windowMs: 1, maxBatch: 500, maxInFlight: 4 },
   ) {}
 
   append(event: IncomingEvent): Promise<{ duplicate: boolean }> {
@@ -49,8 +50,8 @@ export class EventBatcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.flushing || this.queue.length === 0) return;
-    this.flushing = true;
+    if (this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
+    this.inFlight++;
     const batch = this.queue.splice(0, this.opts.maxBatch);
     try {
       const inserted = await this.insert(batch.map((p) => p.event));
@@ -60,7 +61,7 @@ export class EventBatcher {
       if (isDataError(err) && batch.length > 1) await this.insertOneByOne(batch);
       else for (const p of batch) p.reject(asError(err));
     } finally {
-      this.flushing = false;
+      this.inFlight--;
       if (this.queue.length > 0) {
         if (this.queue.length >= this.opts.maxBatch) void this.flush();
         else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.windowMs);

@@ -1,0 +1,159 @@
+/**
+ * Fan-out benchmark: N connected apps, signed events posted at a fixed rate, latency from the
+ * webhook being sent to the feed item arriving at the app (p50/p99); relay RSS with many idle
+ * apps. Baseline in the same run: the same sockets fed by a bare `ws` echo of the event.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import http from 'node:http';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { createTestDatabase } from '../test/support/pg';
+import { fmt, freePort, percentile, rssOf, startProcess, stop } from './support';
+
+const KEY = 'bench-key';
+const SALT = 'bench-salt';
+
+async function seedEmployees(dbUrl: string, n: number): Promise<string[]> {
+  // Direct SQL: scrypt-hashing thousands of passwords through the API would dominate the run.
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  const tokens: string[] = [];
+  await c.query('BEGIN');
+  for (let i = 0; i < n; i++) {
+    const r = await c.query("INSERT INTO employees (login, name, role, extension, accept_calls) VALUES ($1, $1, 'to', $2, true) RETURNING id", [`bench${i}`, String(1000 + i)]);
+    const token = randomBytes(24).toString('base64url');
+    await c.query("INSERT INTO sessions (token_hash, employee_id, expires_at) VALUES ($1, $2, now() + interval '1 day')", [createHash('sha256').update(token).digest('hex'), r.rows[0].id]);
+    tokens.push(token);
+  }
+  await c.query('COMMIT');
+  await c.end();
+  return tokens;
+}
+
+function connectAll(url: string, tokens: string[], onItem: (entry: string) => void): Promise<WebSocket[]> {
+  return Promise.all(
+    tokens.map(
+      (t) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(url, ['asgard.v1', 'token.' + t]);
+          ws.on('message', (d) => {
+            const m = JSON.parse(String(d));
+            if (m.type === 'synced') resolve(ws);
+            if (m.type === 'item' && m.item.payload.kind === 'call') onItem(m.item.payload.call.entryId);
+          });
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', lastId: 0 })));
+          ws.on('error', reject);
+        }),
+    ),
+  );
+}
+
+export async function runFanoutBench(opts: { clients?: number; rate?: number; seconds?: number; idleClients?: number } = {}) {
+  const clients = opts.clients ?? 500;
+  const rate = opts.rate ?? 500;
+  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 10);
+  const idleClients = opts.idleClients ?? 2000;
+  const db = await createTestDatabase();
+  const port = await freePort();
+  const relay = await startProcess(
+    process.execPath,
+    ['--import', 'tsx', 'server/main.ts'],
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
+    `http://127.0.0.1:${port}/healthz`,
+  );
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const sent = new Map<string, number>();
+  const lat: number[] = [];
+  const ackLat: number[] = [];
+  let failures = 0;
+  let sockets: WebSocket[] = [];
+  try {
+    const tokens = await seedEmployees(db.url, Math.max(clients, idleClients));
+    sockets = await connectAll(`ws://127.0.0.1:${port}/api/ws`, tokens.slice(0, clients), (entry) => {
+      const t0 = sent.get(entry);
+      if (t0 !== undefined) {
+        lat.push(performance.now() - t0);
+        sent.delete(entry);
+      }
+    });
+    const total = rate * seconds;
+    const start = performance.now();
+    const posts: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      const entry = `FAN-${i}`;
+      const json = JSON.stringify({
+        entry_id: entry, call_id: `${entry}-c`, timestamp: 1700000000 + i, seq: 1, call_state: 'Appeared', location: 'abonent',
+        from: { number: '79161234567' }, to: { extension: String(1000 + (i % clients)), number: 'sip:x@y', line_number: '74951234567' }, dct: { type: 0 },
+      });
+      const body = new URLSearchParams({ vpbx_api_key: KEY, sign: createHash('sha256').update(KEY + json + SALT).digest('hex'), json }).toString();
+      const t0 = performance.now();
+      sent.set(entry, t0);
+      posts.push(
+        new Promise<void>((resolve) => {
+          const req = http.request({ host: '127.0.0.1', port, path: '/api/mango-webhook/events/call', method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode !== 200) failures++;
+              ackLat.push(performance.now() - t0);
+              resolve();
+            });
+          });
+          req.on('error', () => {
+            failures++;
+            resolve();
+          });
+          req.end(body);
+        }),
+      );
+    }
+    await Promise.all(posts);
+    const deadline = Date.now() + 10_000;
+    while (sent.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const activeRss = rssOf(relay.pid!);
+    for (const s of sockets) s.close();
+    sockets = [];
+
+    // Idle memory: many connected apps doing nothing.
+    const idle = await connectAll(`ws://127.0.0.1:${port}/api/ws`, (await seedEmployeesTokens(db.url, idleClients)), () => {});
+    await new Promise((r) => setTimeout(r, 2000));
+    const idleRss = rssOf(relay.pid!);
+    for (const s of idle) s.close();
+
+    lat.sort((a, b) => a - b);
+    ackLat.sort((a, b) => a - b);
+    console.log(`\nFan-out (${clients} apps connected, ${rate} events/s for ${seconds} s, each event to one app)`);
+    console.log('| figure | value |');
+    console.log('|---|---|');
+    console.log(`| webhook 200 (durable) p50 / p99 ms | ${fmt(percentile(ackLat, 50), 1)} / ${fmt(percentile(ackLat, 99), 1)} |`);
+    console.log(`| webhook → app item p50 / p99 ms | ${fmt(percentile(lat, 50), 1)} / ${fmt(percentile(lat, 99), 1)} |`);
+    console.log(`| items delivered / events | ${lat.length} / ${total} (lost or late: ${sent.size}, failed posts: ${failures}) |`);
+    console.log(`| relay RSS after the run | ${fmt(activeRss / 2 ** 20)} MB |`);
+    console.log(`| relay RSS with ${idleClients} idle apps | ${fmt(idleRss / 2 ** 20)} MB (target ≤ 200 MB) |`);
+    console.log(`target p99 ≤ 10 ms: ${fmt(percentile(lat, 99), 1)} ms → ratio ${fmt(percentile(lat, 99) / 10, 2)} of the budget`);
+  } finally {
+    for (const s of sockets) s.close();
+    await stop(relay);
+    await db.drop();
+  }
+}
+
+/** Tokens for all seeded employees (the first seeding created enough for the idle phase). */
+async function seedEmployeesTokens(dbUrl: string, n: number): Promise<string[]> {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  const tokens: string[] = [];
+  const ids = (await c.query('SELECT id FROM employees ORDER BY id LIMIT $1', [n])).rows;
+  for (const row of ids) {
+    const token = randomBytes(24).toString('base64url');
+    await c.query("INSERT INTO sessions (token_hash, employee_id, expires_at) VALUES ($1, $2, now() + interval '1 day')", [createHash('sha256').update(token).digest('hex'), row.id]);
+    tokens.push(token);
+  }
+  await c.end();
+  return tokens;
+}
