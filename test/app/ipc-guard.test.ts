@@ -105,3 +105,17 @@ describe('ReadyQueue', () => {
     expect(sent.slice(3)).toEqual([['feed', 12], ['feed', 13], ['feed', 14]]);
   });
 });
+
+import { safeExternalUrl } from '../../src-main/core/external-url';
+
+describe('safeExternalUrl (shell.openExternal gate)', () => {
+  it('allows http(s) with a host, mailto and tel', () => {
+    expect(safeExternalUrl('https://crm.asgard-service.ru/x?y=1')).toBe('https://crm.asgard-service.ru/x?y=1');
+    expect(safeExternalUrl('mailto:ivan@example.ru')).toBe('mailto:ivan@example.ru');
+    expect(safeExternalUrl('tel:+79161234567')).toBe('tel:+79161234567');
+  });
+  it.each(['javascript:alert(1)', 'file:///etc/passwd', 'app://asgard/index.html', 'smb://host/share', 'ms-msdt:/id', 'http://user:pw@host/', 'http://', 'tel:<script>', 'data:text/html,x', 42, null])(
+    'refuses %s',
+    (u) => expect(safeExternalUrl(u)).toBeNull(),
+  );
+});

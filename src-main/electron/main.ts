@@ -1,0 +1,113 @@
+/**
+ * Electron entry (bundled to dist/main/main.cjs). Thin glue around the app core: windows,
+ * tray, popups, notifications, IPC. Everything the app does lives in src-main/core.
+ */
+import path from 'node:path';
+import { app, dialog, Menu, powerMonitor } from 'electron';
+import { createAppCore, type AppCore } from '../core/app-core';
+import { consoleLogger } from '../core/log';
+import { KeyFileSecretBox } from '../core/secrets/key-file-secret-box';
+import type { SecretBox } from '../core/secrets/secret-box';
+import { registerAppScheme, serveAppScheme } from './protocol';
+import { denyPermissions, hardenApp } from './security';
+import { SafeStorageSecretBox } from './safe-storage-box';
+import { WindowRegistry } from './window-registry';
+import { registerIpc } from './ipc';
+import { MainWindow } from './main-window';
+import { PopupWindow } from './popup-window';
+import { AppTray } from './tray';
+import { CallNotifications } from './notifications';
+import { setStartAtLogin, startedHidden } from './autostart';
+
+const APP_ID = 'ru.asgard.phone';
+const TITLE = 'АСГАРД Телефония';
+const log = consoleLogger;
+
+// Before `ready`: the scheme's privileges, the sandbox for every renderer, one instance only.
+registerAppScheme();
+app.enableSandbox();
+if (process.platform === 'win32') app.setAppUserModelId(APP_ID);
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  hardenApp();
+  let core: AppCore | null = null;
+  let mainWindow: MainWindow | null = null;
+
+  app.on('second-instance', () => mainWindow?.show());
+  app.on('activate', () => mainWindow?.show());
+  // Closing every window keeps the app in the tray; only the tray's "Выход" quits.
+  app.on('window-all-closed', () => {});
+  app.on('will-quit', (e) => {
+    if (!core) return;
+    e.preventDefault();
+    const c = core;
+    core = null;
+    void c.close().finally(() => app.quit());
+  });
+
+  app.whenReady().then(async () => {
+    denyPermissions();
+    if (process.platform !== 'darwin') Menu.setApplicationMenu(null);
+
+    const appRoot = app.getAppPath();
+    const preload = path.join(appRoot, 'dist', 'preload', 'preload.cjs');
+    const rendererDir = path.join(appRoot, 'dist', 'renderer');
+    const userDataDir = app.getPath('userData');
+
+    const c = await createAppCore({
+      userDataDir,
+      secretBox: pickSecretBox(userDataDir),
+      relayUrl: process.env.RELAY_URL || process.env.ASGARD_RELAY_URL || undefined,
+      log,
+    });
+    core = c;
+    serveAppScheme(rendererDir, c);
+
+    const registry = new WindowRegistry();
+    registerIpc(c, registry);
+    const main = new MainWindow({ preload, registry, title: TITLE });
+    mainWindow = main;
+    const popup = new PopupWindow({ preload, registry, options: () => c.getSettings().popup });
+    const notifications = new CallNotifications({
+      enabled: () => c.getSettings().popup.notification,
+      onClickPopup: () => popup.reveal(),
+      onClickMissed: () => main.show('#/'),
+    });
+    c.on('popup', (p) => {
+      popup.apply(p);
+      notifications.onPopup(p);
+    });
+    c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
+
+    new AppTray({
+      core: c,
+      title: TITLE,
+      showMain: () => main.show(),
+      setStartAtLogin: (on) => {
+        try {
+          setStartAtLogin(on);
+        } catch (e) {
+          log.warn('start at login failed', e);
+        }
+      },
+      quit: () => app.quit(),
+      onError: (message) => dialog.showErrorBox(TITLE, message),
+    });
+
+    // After sleep the socket is usually dead without knowing it: reconnect now, keep lastId.
+    powerMonitor.on('resume', () => c.resume());
+    powerMonitor.on('unlock-screen', () => c.resume());
+
+    if (!startedHidden()) main.show();
+  });
+}
+
+function pickSecretBox(userDataDir: string): SecretBox {
+  const safe = new SafeStorageSecretBox();
+  if (safe.isAvailable()) return safe;
+  // No OS keyring (e.g. a bare Linux session): an owner-only key file beats a hard-coded key.
+  log.warn('safeStorage unavailable: using an owner-only key file for secrets');
+  return new KeyFileSecretBox(userDataDir);
+}
