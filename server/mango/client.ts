@@ -75,6 +75,8 @@ export class MangoClient {
     const r = await this.raw(path, params);
     const code = resultCode(r.body);
     if (r.status === 429) throw new MangoError('rate-limit', code, 'Превышен лимит запросов к API Манго, повторите позже', 429);
+    // HTTP 403 (not a 3xxx answer in a 200/420): the API connector is not activated in the cabinet.
+    if (r.status === 403) throw new MangoError('api-disabled', code, 'API Манго не активирован в личном кабинете (HTTP 403)', 403);
     if (code != null && code !== 1000) throw errorForCode(code, r.status);
     if (r.status === 401) throw new MangoError('locked-out', code, 'API Манго временно отклоняет запросы после ошибок (блокировка на 2 минуты)', 401);
     if (r.status === 404) throw new MangoError('bad-url', code, 'Адрес API не найден: проверьте VPBX Host', 404);
