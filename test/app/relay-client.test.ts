@@ -1,0 +1,244 @@
+/**
+ * The app core against a REAL relay (in-process, fresh Postgres database): login, feed replay
+ * after a network cut with no loss, no duplicate and the relay's order, calls that happened
+ * while the app was closed, popups closed when their call ended during a cut, token expiry.
+ * The network is cut with a loopback TCP proxy between the app and the relay.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestRelay, type TestRelay } from '../support/relay';
+import { postSigned } from '../support/webhook';
+import { createAppCore, type AppCore } from '../../src-main/core/app-core';
+import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
+import { silentLogger } from '../../src-main/core/log';
+import type { ConnectionState, CallPopup, SessionState } from '../../src-shared/ipc/telephony';
+import type { Employee, FeedItem } from '../../src-shared/wire';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+
+let r: TestRelay;
+let to: { employee: Employee; token: string };
+let to2: { employee: Employee; token: string };
+const PASSWORD = 'password-relay-test';
+let seq = 0;
+
+// Mango call events (mango-api.md): a call in the IVR reaches every accepting employee.
+const ivrCall = (entry: string, state = 'Appeared', s = 1) => ({
+  entry_id: entry, call_id: `${entry}-ivr`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'ivr',
+  from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' }, dct: { type: 0 },
+  ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
+});
+/** A call rung straight to an extension: it belongs to that employee's history even if it is over before anyone sees it. */
+const direct = (entry: string, ext: string, state = 'Appeared', s = 1) => ({
+  entry_id: entry, call_id: `${entry}-${ext}`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'abonent',
+  from: { number: '79161234567' }, to: { extension: ext, number: `sip:${ext}@x`, line_number: '74951234567' }, dct: { type: 0 },
+  ...(state === 'Disconnected' ? { disconnect_reason: 1110 } : {}),
+});
+async function post(body: object): Promise<void> {
+  expect((await postSigned(r.webhookBase, 'events/call', body)).status).toBe(200);
+}
+
+beforeAll(async () => {
+  r = await startTestRelay();
+  to = await r.createEmployee({ login: 'app-to1', role: 'to', extension: '101', password: PASSWORD });
+  to2 = await r.createEmployee({ login: 'app-to2', role: 'to', extension: '102', password: PASSWORD });
+}, 60_000);
+afterAll(async () => r?.close());
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+interface Recorder {
+  feed: FeedItem[];
+  connection: ConnectionState[];
+  popups: CallPopup[];
+  sessions: SessionState[];
+}
+
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-app-relay-'));
+  cleanup.push(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+async function openCore(dir: string): Promise<{ core: AppCore; rec: Recorder }> {
+  const core = await createAppCore({
+    userDataDir: dir,
+    secretBox: new KeyFileSecretBox(dir),
+    log: silentLogger,
+    feed: { backoff: { baseMs: 50, maxMs: 200 }, heartbeatTimeoutMs: 1500, pingIntervalMs: 300, handshakeTimeoutMs: 2000 },
+  });
+  const rec: Recorder = { feed: [], connection: [], popups: [], sessions: [] };
+  core.on('feed', (i) => rec.feed.push(i));
+  core.on('connection', (c) => rec.connection.push(c));
+  core.on('popup', (p) => rec.popups.push(p));
+  core.on('session', (s) => rec.sessions.push(s));
+  let closed = false;
+  cleanup.push(() => !closed && core.close());
+  const origClose = core.close;
+  core.close = async () => {
+    closed = true;
+    await origClose();
+  };
+  return { core, rec };
+}
+
+async function proxy(): Promise<TcpProxy> {
+  const p = await startTcpProxy(r.relay.port);
+  cleanup.push(() => p.close());
+  return p;
+}
+
+const connected = (core: AppCore) =>
+  vi.waitFor(async () => expect(await core.api.invoke('connection:state', undefined)).toMatchObject({ state: 'connected' }), { timeout: 10_000, interval: 20 });
+
+async function feedIdsInDb(employeeId: number): Promise<number[]> {
+  const res = await r.relay.ctx.db.query<{ id: number }>('SELECT id FROM feed WHERE employee_id = $1 ORDER BY id', [employeeId]);
+  return res.rows.map((x) => Number(x.id));
+}
+
+/** Waits until the core has applied every feed item the relay holds for the employee. */
+async function caughtUp(core: AppCore, employeeId: number): Promise<number[]> {
+  await r.settle();
+  const ids = await feedIdsInDb(employeeId);
+  await vi.waitFor(() => expect(Number(core.store.kv.get('feed.lastId'))).toBe(ids.at(-1)), { timeout: 10_000, interval: 20 });
+  return ids;
+}
+
+describe('app core ↔ real relay', () => {
+  it('logs in, reports wrong passwords in Russian, and shows the live feed', async () => {
+    const { core, rec } = await openCore(tmpDir());
+    const bad = await core.handle('session:login', { relayUrl: r.url, login: 'app-to1', password: 'wrong' });
+    expect(bad).toEqual({ ok: false, error: { code: 'invalid-credentials', message: 'Неверный логин или пароль' } });
+    const s = await core.api.invoke('session:login', { relayUrl: r.url + '/', login: 'app-to1', password: PASSWORD });
+    expect(s).toMatchObject({ loggedIn: true, relayUrl: r.url, login: 'app-to1', me: { id: to.employee.id, acceptCalls: true } });
+    await connected(core);
+    await post(ivrCall('APP-L1'));
+    await vi.waitFor(() => expect(rec.feed.some((i) => i.payload.kind === 'call' && i.payload.call.entryId === 'APP-L1')).toBe(true), { timeout: 5000 });
+    expect(rec.popups.find((p) => p.call.entryId === 'APP-L1')).toMatchObject({ open: true, call: { clientNumber: '+79161234567' } });
+    const calls = await core.api.invoke('calls:list', { limit: 10 });
+    expect(calls.calls.some((c) => c.entryId === 'APP-L1')).toBe(true);
+    // The popup closes when the call ends.
+    await post(ivrCall('APP-L1', 'Disconnected', 2));
+    await vi.waitFor(() => expect(rec.popups.filter((p) => p.call.entryId === 'APP-L1').at(-1)?.open).toBe(false), { timeout: 5000 });
+    expect(await core.api.invoke('popups:list', undefined)).toEqual([]);
+  });
+
+  it('replays after a network cut with no loss, no duplicate, in the relay order; closes popups of calls that ended meanwhile', async () => {
+    const p = await proxy();
+    const { core, rec } = await openCore(tmpDir());
+    await core.api.invoke('session:login', { relayUrl: p.url, login: 'app-to2', password: PASSWORD });
+    await connected(core);
+    await caughtUp(core, to2.employee.id);
+    // A call rings, then the network goes away.
+    await post(ivrCall('APP-C0'));
+    await vi.waitFor(() => expect(rec.popups.some((x) => x.call.entryId === 'APP-C0' && x.open)).toBe(true), { timeout: 5000 });
+    p.refuse(true);
+    p.sever();
+    await vi.waitFor(() => expect(rec.connection.at(-1)?.state).toMatch(/reconnecting|connecting/), { timeout: 5000 });
+    expect(rec.connection.some((c) => c.state === 'reconnecting' && c.retryInSec >= 1 && c.error.length > 0)).toBe(true);
+    // While cut: the ringing call ends and 15 more calls come and go.
+    await post(ivrCall('APP-C0', 'Disconnected', 2));
+    for (let i = 1; i <= 15; i++) {
+      await post(direct(`APP-C${i}`, '102'));
+      await post(direct(`APP-C${i}`, '102', 'Disconnected', 2));
+    }
+    await r.settle();
+    p.refuse(false);
+    const ids = await caughtUp(core, to2.employee.id);
+    await connected(core);
+
+    const applied = rec.feed.map((i) => i.id);
+    expect(new Set(applied).size).toBe(applied.length); // no duplicate
+    expect(applied).toEqual([...applied].sort((a, b) => a - b)); // relay order
+    expect(applied).toEqual(ids.filter((id) => id >= applied[0])); // no loss
+    for (let i = 0; i <= 15; i++) expect(core.store.calls.list({ limit: 500 }).some((c) => c.entryId === `APP-C${i}`)).toBe(true);
+    // The stale popup was closed after the replay; the calls rung-and-gone while away never popped.
+    expect(rec.popups.filter((x) => x.call.entryId === 'APP-C0').at(-1)).toMatchObject({ open: false });
+    expect(rec.popups.some((x) => /^APP-C([1-9]|1[0-5])$/.test(x.call.entryId) && x.open)).toBe(false);
+    expect(await core.api.invoke('popups:list', undefined)).toEqual([]);
+  });
+
+  it('detects a silent (blackholed) connection by heartbeat and recovers', async () => {
+    const p = await proxy();
+    const { core, rec } = await openCore(tmpDir());
+    await core.api.invoke('session:login', { relayUrl: p.url, login: 'app-to1', password: PASSWORD });
+    await connected(core);
+    const before = rec.connection.length;
+    p.blackhole(true);
+    await post(ivrCall('APP-H1'));
+    await vi.waitFor(() => expect(rec.connection.slice(before).some((c) => c.state === 'reconnecting')).toBe(true), { timeout: 8000, interval: 50 });
+    p.blackhole(false);
+    p.sever();
+    await caughtUp(core, to.employee.id);
+    expect(core.store.calls.list({ limit: 500 }).some((c) => c.entryId === 'APP-H1')).toBe(true);
+  });
+
+  it('shows calls that arrived while the app was closed after it starts again', async () => {
+    const dir = tmpDir();
+    const first = await openCore(dir);
+    await first.core.api.invoke('session:login', { relayUrl: r.url, login: 'app-to1', password: PASSWORD });
+    await connected(first.core);
+    await caughtUp(first.core, to.employee.id);
+    const lastBefore = Number(first.core.store.kv.get('feed.lastId'));
+    await first.core.close();
+
+    for (const e of ['APP-OFF1', 'APP-OFF2']) {
+      await post(direct(e, '101'));
+      await post(direct(e, '101', 'Disconnected', 2));
+    }
+    await r.settle();
+
+    const { core, rec } = await openCore(dir);
+    // No new login: the token comes back from the SecretBox and the feed resumes from lastId.
+    expect(await core.api.invoke('session:state', undefined)).toMatchObject({ loggedIn: true, login: 'app-to1' });
+    await caughtUp(core, to.employee.id);
+    expect(rec.feed[0].id).toBeGreaterThan(lastBefore);
+    const list = (await core.api.invoke('calls:list', { limit: 50 })).calls.map((c) => c.entryId);
+    expect(list).toEqual(expect.arrayContaining(['APP-OFF1', 'APP-OFF2']));
+    const cached = core.store.calls.list({ limit: 50 }).map((c) => c.entryId);
+    expect(cached).toEqual(expect.arrayContaining(['APP-OFF1', 'APP-OFF2']));
+    // Ended while we were away: no popup flashes up for them.
+    expect(rec.popups.filter((x) => x.open)).toEqual([]);
+  });
+
+  it('asks to log in again when the token expires (socket reconnect and HTTP request)', async () => {
+    const p = await proxy();
+    const { core, rec } = await openCore(tmpDir());
+    await core.api.invoke('session:login', { relayUrl: p.url, login: 'app-to1', password: PASSWORD });
+    await connected(core);
+    await r.relay.ctx.db.query(`UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE employee_id = $1`, [to.employee.id]);
+    // The socket drops (sleep, Wi-Fi): the reconnect is refused with token-expired.
+    p.sever();
+    await vi.waitFor(() => expect(rec.connection.at(-1)).toMatchObject({ state: 'logged-out', reason: expect.stringMatching(/Сессия истекла/) }), { timeout: 8000 });
+    expect(rec.sessions.at(-1)).toMatchObject({ loggedIn: false, login: 'app-to1' });
+    expect(core.store.kv.get('session.token')).toBeNull();
+    // And no more reconnect attempts.
+    const n = rec.connection.length;
+    await new Promise((res) => setTimeout(res, 400));
+    expect(rec.connection.length).toBe(n);
+
+    // HTTP path: log in again, expire, the next request ends the session.
+    await core.api.invoke('session:login', { relayUrl: p.url, login: 'app-to1', password: PASSWORD });
+    await connected(core);
+    await r.relay.ctx.db.query(`UPDATE sessions SET expires_at = now() - interval '1 minute' WHERE employee_id = $1`, [to.employee.id]);
+    const res = await core.handle('calls:list', { limit: 5 });
+    expect(res).toMatchObject({ ok: false, error: { code: 'session-expired' } });
+    await vi.waitFor(() => expect(rec.connection.at(-1)).toMatchObject({ state: 'logged-out' }), { timeout: 5000 });
+    expect(await core.api.invoke('session:state', undefined)).toMatchObject({ loggedIn: false });
+  });
+
+  it('flips accept-calls and follows an admin changing it, live', async () => {
+    const { core, rec } = await openCore(tmpDir());
+    await core.api.invoke('session:login', { relayUrl: r.url, login: 'app-to2', password: PASSWORD });
+    await connected(core);
+    const off = await core.api.invoke('me:setAcceptCalls', { acceptCalls: false });
+    expect(off.acceptCalls).toBe(false);
+    await r.api('PATCH', `/api/admin/employees/${to2.employee.id}`, r.adminToken, { acceptCalls: true });
+    await vi.waitFor(() => expect(rec.sessions.at(-1)?.me?.acceptCalls).toBe(true), { timeout: 2000, interval: 10 });
+    expect((await core.api.invoke('session:state', undefined)).me?.acceptCalls).toBe(true);
+  });
+});
