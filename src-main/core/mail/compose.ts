@@ -1,0 +1,183 @@
+/**
+ * Composing: reply / reply-all / forward pre-filled from the original, threading headers
+ * (In-Reply-To, References), and the MIME built once with a fixed Message-ID so every retry
+ * of the outbox sends the very same message.
+ */
+import { randomBytes } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import addressparser from 'nodemailer/lib/addressparser';
+import type { MailAddress, MailComposeMode, MailComposePrefill, MailAttachmentView } from '../../../src-shared/ipc/mail';
+import { MailError } from './errors-ru';
+import { normalizeEmail } from './parse';
+import type { MessageRow } from './store';
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+export interface OutgoingMessage {
+  from: MailAddress;
+  to: string[];
+  cc: string[];
+  bcc: string[];
+  subject: string;
+  text: string;
+  html?: string;
+  attachments: OutgoingAttachment[];
+  inReplyTo?: string | null;
+  references?: string[];
+  /** Extra headers (e.g. the test-mail marker). */
+  headers?: Record<string, string>;
+}
+
+export interface BuiltMessage {
+  raw: Buffer;
+  messageId: string;
+  envelope: { from: string; to: string[] };
+}
+
+/** Validates and normalizes recipients typed by the user («Имя <a@b.ru>», «a@b.ru; c@d.ru»). */
+export function parseRecipients(list: string[]): { name: string; address: string }[] {
+  const out: { name: string; address: string }[] = [];
+  for (const item of list) {
+    for (const a of addressparser(item.replace(/;/g, ','), { flatten: true })) {
+      const address = (a.address ?? '').trim();
+      if (!address) continue;
+      if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(address) && !/^[^\s@]+@localhost$/.test(address)) {
+        throw new MailError('mail-bad-address', `Неверный адрес получателя: «${address}».`, 'Адрес должен выглядеть как name@example.ru.');
+      }
+      out.push({ name: a.name ?? '', address });
+    }
+  }
+  return out;
+}
+
+export function newMessageId(fromEmail: string): string {
+  const domain = fromEmail.split('@')[1] || 'asgard-phone.local';
+  return `<${Date.now().toString(36)}.${randomBytes(10).toString('hex')}@${domain}>`;
+}
+
+export async function buildMime(m: OutgoingMessage): Promise<BuiltMessage> {
+  const to = parseRecipients(m.to);
+  const cc = parseRecipients(m.cc);
+  const bcc = parseRecipients(m.bcc);
+  if (!to.length && !cc.length && !bcc.length) {
+    throw new MailError('mail-no-recipients', 'Укажите хотя бы одного получателя.');
+  }
+  const messageId = newMessageId(m.from.email);
+  const composer = new MailComposer({
+    from: { name: m.from.name, address: m.from.email },
+    to,
+    cc,
+    bcc,
+    subject: m.subject,
+    text: m.text,
+    html: m.html,
+    attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })),
+    messageId,
+    inReplyTo: m.inReplyTo ?? undefined,
+    references: m.references?.length ? m.references.join(' ') : undefined,
+    headers: { 'X-Mailer': 'ASGARD Phone', ...(m.headers ?? {}) },
+    date: new Date(),
+  });
+  const node = composer.compile();
+  const envelope = node.getEnvelope();
+  const raw = await node.build();
+  return { raw, messageId, envelope: { from: envelope.from || m.from.email, to: envelope.to } };
+}
+
+const RE = /^\s*((re|на|ответ)\s*(\[\d+\])?\s*:\s*)+/i;
+const FWD = /^\s*((fwd?|пересл|переслано)\s*:\s*)+/i;
+
+export function replySubject(s: string): string {
+  return `Re: ${s.replace(RE, '')}`.trim();
+}
+
+export function forwardSubject(s: string): string {
+  return `Fwd: ${s.replace(FWD, '')}`.trim();
+}
+
+function fmtAddr(a: MailAddress): string {
+  return a.name ? `${a.name} <${a.email}>` : a.email;
+}
+
+function fmtDate(ms: number): string {
+  return new Date(ms).toLocaleString('ru-RU', { dateStyle: 'long', timeStyle: 'short' });
+}
+
+function quote(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => (l.startsWith('>') ? `>${l}` : `> ${l}`))
+    .join('\n');
+}
+
+/** Threading headers of an answer: In-Reply-To the original, References its chain plus it. */
+export function threadingHeaders(src: Pick<MessageRow, 'message_id' | 'refs' | 'in_reply_to'>): { inReplyTo: string | null; references: string[] } {
+  const chain = src.refs ? src.refs.split(/\s+/).filter(Boolean) : src.in_reply_to ? [src.in_reply_to] : [];
+  if (src.message_id) chain.push(src.message_id);
+  // Long chains are trimmed from the middle, keeping the root (RFC 5322 §3.6.4 practice).
+  const refs = chain.length > 20 ? [chain[0], ...chain.slice(-19)] : chain;
+  return { inReplyTo: src.message_id, references: [...new Set(refs)] };
+}
+
+export function prefill(
+  mode: MailComposeMode,
+  accountId: number,
+  selfEmail: string,
+  src: MessageRow | null,
+  srcAttachments: MailAttachmentView[],
+): MailComposePrefill {
+  const base: MailComposePrefill = { accountId, mode, sourceMessageId: src?.id ?? null, to: [], cc: [], subject: '', text: '', sourceAttachments: [] };
+  if (!src || mode === 'new') return base;
+  const from: MailAddress | null = src.from_email ? { name: src.from_name, email: src.from_email } : null;
+  const replyTo = JSON.parse(src.reply_to_json) as MailAddress[];
+  const to = JSON.parse(src.to_json) as MailAddress[];
+  const cc = JSON.parse(src.cc_json) as MailAddress[];
+  const me = normalizeEmail(selfEmail);
+  const header = `${fmtDate(src.date)}, ${from ? fmtAddr(from) : 'неизвестный отправитель'} пишет:`;
+
+  if (mode === 'reply' || mode === 'replyAll') {
+    // Answering one's own sent mail goes to its recipients, not back to oneself.
+    const fromSelf = from?.email === me;
+    const primary = fromSelf ? to : replyTo.length ? replyTo : from ? [from] : [];
+    const seen = new Set<string>();
+    const take = (list: MailAddress[]) =>
+      list.filter((a) => {
+        const e = normalizeEmail(a.email);
+        if (!e || seen.has(e) || (e === me && !fromSelf)) return false;
+        seen.add(e);
+        return true;
+      });
+    const toList = take(primary);
+    const ccList = mode === 'replyAll' ? take([...(fromSelf ? [] : to), ...cc].filter((a) => normalizeEmail(a.email) !== me)) : [];
+    return {
+      ...base,
+      to: toList.map(fmtAddr),
+      cc: ccList.map(fmtAddr),
+      subject: replySubject(src.subject),
+      text: `\n\n${header}\n${quote(src.text)}\n`,
+    };
+  }
+
+  const lines = [
+    '',
+    '',
+    '-------- Пересылаемое сообщение --------',
+    `Тема: ${src.subject}`,
+    `Дата: ${fmtDate(src.date)}`,
+    `От: ${from ? fmtAddr(from) : ''}`,
+    `Кому: ${to.map(fmtAddr).join(', ')}`,
+    ...(cc.length ? [`Копия: ${cc.map(fmtAddr).join(', ')}`] : []),
+    '',
+    src.text,
+  ];
+  return {
+    ...base,
+    subject: forwardSubject(src.subject),
+    text: lines.join('\n'),
+    sourceAttachments: srcAttachments.filter((a) => !a.inline),
+  };
+}

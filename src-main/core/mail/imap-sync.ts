@@ -1,0 +1,540 @@
+/**
+ * One account's IMAP sync: a single connection that lists folders, syncs INBOX, Sent and the
+ * folders the user opened (newest first, resumable, by UID), keeps flags in step both ways
+ * (CONDSTORE when offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX.
+ * Reconnects with backoff; reports its state (synced, syncing N%, offline, error).
+ */
+import type { ImapFlow, FetchMessageObject, ListResponse } from 'imapflow';
+import type { MailAccountState, MailSummary } from '../../../src-shared/ipc/mail';
+import type { AccountRecord } from './accounts';
+import { describeMailError } from './errors-ru';
+import { describeStructure, fromEnvelope, messageIds, parseSource, type ParsedMessage } from './parse';
+import type { FolderRow, MailStore, NewMessage } from './store';
+
+export interface SyncOptions {
+  /** First reconnect delay; doubles up to `maxBackoffMs`. */
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** While idle, every folder enabled for sync is checked this often. */
+  pollMs: number;
+  /** Messages up to this size are fetched whole and parsed; bigger ones get text parts only. */
+  bigMessageBytes: number;
+  /** Messages per FETCH. */
+  batchSize: number;
+  /** Source bytes per FETCH. */
+  batchBytes: number;
+}
+
+export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
+  initialBackoffMs: 2_000,
+  maxBackoffMs: 5 * 60_000,
+  pollMs: 2 * 60_000,
+  bigMessageBytes: 1024 * 1024,
+  batchSize: 250,
+  batchBytes: 8 * 1024 * 1024,
+};
+
+export interface SyncHooks {
+  state(accountId: number, s: MailAccountState): void;
+  changed(accountId: number, folderIds: number[]): void;
+  newMail(accountId: number, messages: MailSummary[]): void;
+}
+
+interface OpRow {
+  id: number;
+  folder_id: number;
+  uid: number;
+  op: string;
+  data: string;
+}
+
+/** Compact IMAP sequence set from UIDs: 1:5,7,9:12. */
+export function toRange(uids: number[]): string {
+  const s = [...uids].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < s.length; ) {
+    let j = i;
+    while (j + 1 < s.length && s[j + 1] === s[j] + 1) j++;
+    parts.push(i === j ? String(s[i]) : `${s[i]}:${s[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function readStream(s: NodeJS.ReadableStream, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of s as AsyncIterable<Buffer | string>) {
+    const b = typeof c === 'string' ? Buffer.from(c) : c;
+    if (n < max) chunks.push(b);
+    n += b.length;
+  }
+  return Buffer.concat(chunks).subarray(0, max);
+}
+
+export class AccountSync {
+  state: MailAccountState = { state: 'idle' };
+  private client: ImapFlow | null = null;
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  /** Folders the user asked for, with the callers waiting for them. */
+  private requested = new Map<number, (() => void)[]>();
+  private lastFullCycle = 0;
+  private lastFolderList = 0;
+  private readonly accountId: number;
+
+  constructor(
+    private acc: AccountRecord,
+    private readonly store: MailStore,
+    private readonly connect: (acc: AccountRecord) => Promise<ImapFlow>,
+    private readonly hooks: SyncHooks,
+    private readonly opts: SyncOptions,
+  ) {
+    this.accountId = acc.id;
+  }
+
+  start(): void {
+    if (!this.loop) this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    try {
+      this.client?.close();
+    } catch {
+      /* closing anyway */
+    }
+    await this.loop;
+    for (const waiters of this.requested.values()) waiters.forEach((w) => w());
+    this.requested.clear();
+  }
+
+  /** Sync now: all folders enabled for sync, or the given one (enabling it). Resolves when done or the connection fails. */
+  syncNow(folderId?: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (folderId !== undefined) {
+        this.store.enableSync(folderId);
+        const list = this.requested.get(folderId) ?? [];
+        list.push(resolve);
+        this.requested.set(folderId, list);
+      } else {
+        this.lastFullCycle = 0;
+        this.lastFolderList = 0;
+        const list = this.requested.get(-1) ?? [];
+        list.push(resolve);
+        this.requested.set(-1, list);
+      }
+      this.wake();
+    });
+  }
+
+  /** Local changes (flags, moves) are queued in mail_ops: push them now. */
+  kick(): void {
+    this.wake();
+  }
+
+  private wake(): void {
+    this.woken = true;
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  private waitWake(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    }).then(() => {
+      this.woken = false;
+    });
+  }
+
+  private setState(s: MailAccountState): void {
+    this.state = s;
+    this.hooks.state(this.accountId, s);
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      let client: ImapFlow | null = null;
+      try {
+        if (this.state.state !== 'syncing') this.setState({ state: 'connecting' });
+        client = await this.connect(this.acc);
+        if (this.stopped) break;
+        this.client = client;
+        attempt = 0;
+        this.attachEvents(client);
+        await this.session(client);
+      } catch (e) {
+        if (this.stopped) break;
+        attempt++;
+        const delay = Math.min(this.opts.initialBackoffMs * 2 ** (attempt - 1), this.opts.maxBackoffMs);
+        const d = describeMailError(e, { proto: 'imap', host: this.acc.imap.host, port: this.acc.imap.port });
+        const retryInSec = Math.ceil(delay / 1000);
+        if (d.transient) this.setState({ state: 'offline', reason: d.message, retryInSec });
+        else this.setState({ state: 'error', reason: d.message, hint: d.hint, retryInSec });
+        // Whoever waits for a sync learns about it from the state.
+        this.resolveRequests(true);
+        try {
+          client?.close();
+        } catch {
+          /* already closed */
+        }
+        this.client = null;
+        await this.waitWake(delay);
+        continue;
+      }
+      try {
+        client?.close();
+      } catch {
+        /* already closed */
+      }
+      this.client = null;
+    }
+    try {
+      if (this.client?.usable) await this.client.logout();
+    } catch {
+      /* closing anyway */
+    }
+    this.client = null;
+  }
+
+  private attachEvents(client: ImapFlow): void {
+    client.on('exists', () => this.wake());
+    client.on('expunge', () => this.wake());
+    client.on('close', () => this.wake());
+    client.on('flags', (ev: { path: string; uid?: number; flags: Set<string> }) => {
+      const folder = this.store.folderByPath(this.accountId, ev.path);
+      if (!folder) return;
+      if (ev.uid !== undefined) {
+        if (this.store.applyServerFlags(folder.id, ev.uid, ev.flags)) this.hooks.changed(this.accountId, [folder.id]);
+      } else {
+        this.wake();
+      }
+    });
+  }
+
+  private resolveRequests(all: boolean, done?: Set<number>): void {
+    for (const [id, waiters] of [...this.requested]) {
+      if (all || done?.has(id)) {
+        this.requested.delete(id);
+        waiters.forEach((w) => w());
+      }
+    }
+  }
+
+  private async session(client: ImapFlow): Promise<void> {
+    while (!this.stopped) {
+      if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+      const now = Date.now();
+      if (now - this.lastFolderList > this.opts.pollMs * 5 || !this.store.folders(this.accountId).length) {
+        await this.refreshFolders(client);
+        this.lastFolderList = now;
+      }
+      await this.pushOps(client);
+
+      const full = now - this.lastFullCycle >= this.opts.pollMs || this.requested.has(-1);
+      const folders = this.store.folders(this.accountId);
+      const targets = folders.filter((f) => {
+        if (this.requested.has(f.id)) return true;
+        if (f.sync_enabled !== 1) return false;
+        return full || isInbox(f);
+      });
+      const done = new Set<number>();
+      for (const f of targets) {
+        if (this.stopped) return;
+        await this.syncFolder(client, f);
+        done.add(f.id);
+        // Local changes made meanwhile go out between folders.
+        await this.pushOps(client);
+      }
+      if (full) {
+        this.lastFullCycle = Date.now();
+        done.add(-1);
+      }
+      this.resolveRequests(false, done);
+      this.setState({ state: 'synced', at: new Date().toISOString() });
+      if (this.woken) {
+        this.woken = false;
+        continue;
+      }
+      await this.idle(client);
+    }
+  }
+
+  private async refreshFolders(client: ImapFlow): Promise<void> {
+    const list: ListResponse[] = await client.list();
+    this.store.saveFolderList(
+      this.accountId,
+      list
+        .filter((l) => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent'))
+        .map((l) => ({
+          path: l.path,
+          name: l.path.toUpperCase() === 'INBOX' ? 'Входящие' : l.name,
+          delimiter: l.delimiter ?? null,
+          specialUse: l.specialUse ?? (l.path.toUpperCase() === 'INBOX' ? '\\Inbox' : null),
+          depth: l.parent?.length ?? 0,
+        })),
+    );
+    this.hooks.changed(this.accountId, []);
+  }
+
+  private async idle(client: ImapFlow): Promise<void> {
+    if (!client.mailbox || client.mailbox.path !== 'INBOX') await client.mailboxOpen('INBOX');
+    const idling = client.idle().catch(() => undefined);
+    await this.waitWake(this.opts.pollMs);
+    // Any command ends IDLE; NOOP also collects what the server queued meanwhile.
+    if (client.usable) await client.noop().catch(() => undefined);
+    await idling;
+  }
+
+  /** Pushes queued local flag changes, moves and deletions to the server. */
+  private async pushOps(client: ImapFlow): Promise<void> {
+    const db = this.store.db;
+    const ops = db.prepare('SELECT id, folder_id, uid, op, data FROM mail_ops WHERE account_id = ? ORDER BY id').all(this.accountId) as OpRow[];
+    if (!ops.length) return;
+    const byFolder = new Map<number, OpRow[]>();
+    for (const o of ops) byFolder.set(o.folder_id, [...(byFolder.get(o.folder_id) ?? []), o]);
+    const del = db.prepare('DELETE FROM mail_ops WHERE id = ?');
+    for (const [folderId, list] of byFolder) {
+      const folder = this.store.folder(folderId);
+      if (!folder) {
+        list.forEach((o) => del.run(o.id));
+        continue;
+      }
+      const mb = await client.mailboxOpen(folder.path);
+      if (folder.uidvalidity !== null && Number(mb.uidValidity) !== folder.uidvalidity) {
+        // The UIDs no longer mean the same messages: drop the changes rather than hit others.
+        list.forEach((o) => del.run(o.id));
+        continue;
+      }
+      for (const o of list) {
+        const data = JSON.parse(o.data) as { add?: string[]; remove?: string[]; to?: string };
+        const uid = String(o.uid);
+        if (o.op === 'flags') {
+          if (data.add?.length) await client.messageFlagsAdd(uid, data.add, { uid: true });
+          if (data.remove?.length) await client.messageFlagsRemove(uid, data.remove, { uid: true });
+        } else if (o.op === 'move' && data.to) {
+          await client.messageMove(uid, data.to, { uid: true });
+        } else if (o.op === 'expunge') {
+          await client.messageDelete(uid, { uid: true });
+        }
+        del.run(o.id);
+      }
+    }
+  }
+
+  private async syncFolder(client: ImapFlow, folderIn: FolderRow): Promise<void> {
+    let folder = folderIn;
+    const mb = await client.mailboxOpen(folder.path);
+    const uidValidity = Number(mb.uidValidity);
+    if (folder.uidvalidity !== null && folder.uidvalidity !== uidValidity) {
+      // The server renumbered the folder: the local copy is meaningless, fetch it again.
+      this.store.clearFolder(folder.id);
+      this.hooks.changed(this.accountId, [folder.id]);
+      folder = this.store.folder(folder.id) ?? folder;
+    }
+    const firstSync = folder.last_sync_at === null;
+    if (folder.uidvalidity === null) {
+      this.store.db.prepare('UPDATE mail_folders SET uidvalidity = ? WHERE id = ?').run(uidValidity, folder.id);
+    }
+
+    const localCount = this.store.count(folder.id);
+    if (folder.last_sync_at === null || mb.exists !== localCount || mb.uidNext !== folder.uidnext) {
+      const serverUids = mb.exists ? ((await client.search({ all: true }, { uid: true })) || []) : [];
+      const serverSet = new Set(serverUids);
+      const local = this.store.localUids(folder.id);
+      const gone = local.filter((u) => !serverSet.has(u));
+      if (gone.length) {
+        this.store.deleteUids(folder.id, gone);
+        this.hooks.changed(this.accountId, [folder.id]);
+      }
+      const localSet = new Set(local);
+      const missing = serverUids.filter((u) => !localSet.has(u)).sort((a, b) => b - a);
+      if (missing.length) await this.fetchNew(client, folder, missing, !firstSync && isInbox(folder));
+    }
+
+    // Flags changed on the server (by another client, webmail, a phone).
+    const since = folder.highest_modseq ? BigInt(folder.highest_modseq) : null;
+    const modseq = mb.highestModseq;
+    if (localCount > 0 || !firstSync) {
+      if (modseq !== undefined && since !== null) {
+        if (modseq !== since) await this.applyFlags(client, folder, since);
+      } else if (this.store.count(folder.id) > 0) {
+        await this.applyFlags(client, folder, null);
+      }
+    }
+    this.store.setFolderState(folder.id, { uidvalidity: uidValidity, uidnext: mb.uidNext, highestModseq: modseq?.toString() ?? null });
+  }
+
+  private async applyFlags(client: ImapFlow, folder: FolderRow, since: bigint | null): Promise<void> {
+    let changed = false;
+    const tx = this.store.db.transaction((rows: { uid: number; flags: Set<string> }[]) => {
+      for (const r of rows) if (this.store.applyServerFlags(folder.id, r.uid, r.flags)) changed = true;
+    });
+    const rows: { uid: number; flags: Set<string> }[] = [];
+    const it = client.fetch('1:*', { uid: true, flags: true }, since !== null ? { changedSince: since } : {});
+    for await (const m of it) if (m.flags) rows.push({ uid: m.uid, flags: m.flags });
+    tx(rows);
+    if (changed) this.hooks.changed(this.accountId, [folder.id]);
+  }
+
+  /** Fetches the given UIDs (newest first) in batches, each stored in one transaction. */
+  private async fetchNew(client: ImapFlow, folder: FolderRow, missing: number[], notify: boolean): Promise<void> {
+    const total = missing.length;
+    let done = 0;
+    const name = folder.name;
+    this.setState({ state: 'syncing', folder: name, done, total, percent: 0 });
+
+    // Sizes first (cheap), to batch by bytes and send big messages down the partial path.
+    const sizes = new Map<number, number>();
+    for (let i = 0; i < missing.length; i += 5000) {
+      for await (const m of client.fetch(toRange(missing.slice(i, i + 5000)), { uid: true, size: true }, { uid: true })) {
+        sizes.set(m.uid, m.size ?? 0);
+      }
+    }
+    const batches: number[][] = [];
+    let cur: number[] = [];
+    let bytes = 0;
+    for (const uid of missing) {
+      if (!sizes.has(uid)) continue; // expunged meanwhile
+      const sz = sizes.get(uid) ?? 0;
+      if (cur.length && (cur.length >= this.opts.batchSize || bytes + sz > this.opts.batchBytes)) {
+        batches.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push(uid);
+      bytes += Math.min(sz, this.opts.bigMessageBytes);
+    }
+    if (cur.length) batches.push(cur);
+
+    const insertBatch = this.store.db.transaction((items: NewMessage[]) => {
+      const ids: number[] = [];
+      for (const it of items) {
+        const id = this.store.insertMessage(this.accountId, folder.id, it);
+        if (id !== null) ids.push(id);
+      }
+      return ids;
+    });
+
+    let lastEmit = 0;
+    for (const batch of batches) {
+      if (this.stopped) return;
+      const small = batch.filter((u) => (sizes.get(u) ?? 0) <= this.opts.bigMessageBytes);
+      const big = batch.filter((u) => (sizes.get(u) ?? 0) > this.opts.bigMessageBytes);
+      const items: NewMessage[] = [];
+      if (small.length) {
+        const fetched: FetchMessageObject[] = [];
+        for await (const m of client.fetch(toRange(small), { uid: true, flags: true, internalDate: true, size: true, source: true }, { uid: true })) {
+          fetched.push(m);
+        }
+        for (const m of fetched) {
+          if (!m.source) continue;
+          let parsed: ParsedMessage;
+          try {
+            parsed = await parseSource(m.source);
+          } catch {
+            parsed = brokenMessage(m.source);
+          }
+          items.push({ uid: m.uid, flags: m.flags ?? new Set(), internalDate: dateMs(m.internalDate), size: m.size ?? m.source.length, parsed });
+        }
+      }
+      for (const uid of big) items.push(...(await this.fetchBig(client, uid)));
+      const ids = insertBatch(items);
+      done += batch.length;
+      if (notify && ids.length) {
+        const fresh = this.store.summaries(ids).filter((s) => !s.seen);
+        if (fresh.length) this.hooks.newMail(this.accountId, fresh);
+      }
+      const now = Date.now();
+      if (now - lastEmit > 250 || done === total) {
+        lastEmit = now;
+        this.setState({ state: 'syncing', folder: name, done, total, percent: Math.floor((done / total) * 100) });
+        this.hooks.changed(this.accountId, [folder.id]);
+      }
+    }
+  }
+
+  /** A big message: envelope + structure, text parts downloaded, attachments left on the server. */
+  private async fetchBig(client: ImapFlow, uid: number): Promise<NewMessage[]> {
+    const m = await client.fetchOne(String(uid), { uid: true, flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true, headers: ['references'] }, { uid: true });
+    if (!m) return [];
+    const parts = m.bodyStructure ? describeStructure(m.bodyStructure) : { textPart: null, htmlPart: null, attachments: [] };
+    const refs = m.headers ? messageIds(m.headers.toString('utf8').replace(/^references:/i, '')) : [];
+    const download = async (part: string | null): Promise<string> => {
+      if (!part) return '';
+      const d = await client.download(String(uid), part, { uid: true, maxBytes: 4 * 1024 * 1024 });
+      if (!('content' in d) || !d.content) return '';
+      return (await readStream(d.content, 4 * 1024 * 1024)).toString('utf8');
+    };
+    const text = await download(parts.textPart);
+    const html = parts.htmlPart ? await download(parts.htmlPart) : null;
+    return [
+      {
+        uid: m.uid,
+        flags: m.flags ?? new Set(),
+        internalDate: dateMs(m.internalDate),
+        size: m.size ?? 0,
+        parsed: fromEnvelope(m.envelope, refs, parts, text, html),
+      },
+    ];
+  }
+
+  /** Downloads one body part of a message (attachments of big messages, on demand). */
+  static async downloadPart(client: ImapFlow, path: string, uid: number, part: string | null): Promise<Buffer> {
+    await client.mailboxOpen(path);
+    const d = await client.download(String(uid), part ?? undefined, { uid: true, decodeText: false });
+    if (!('content' in d) || !d.content) return Buffer.alloc(0);
+    return readStream(d.content, 200 * 1024 * 1024);
+  }
+}
+
+function isInbox(f: FolderRow): boolean {
+  return f.path.toUpperCase() === 'INBOX' || f.special_use === '\\Inbox';
+}
+
+function dateMs(d: Date | string | undefined): number | null {
+  if (!d) return null;
+  const t = new Date(d).getTime();
+  return Number.isNaN(t) ? null : t;
+}
+
+/** A message mailparser could not read: keep it visible with its raw text. */
+function brokenMessage(source: Buffer): ParsedMessage {
+  const text = source.toString('utf8').slice(0, 64 * 1024);
+  return {
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    subject: '(не удалось разобрать письмо)',
+    from: null,
+    to: [],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    date: null,
+    text,
+    html: null,
+    attachments: [],
+    partial: false,
+  };
+}

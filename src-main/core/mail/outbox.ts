@@ -1,0 +1,251 @@
+/**
+ * The outbox: every outgoing message is stored (raw MIME with its fixed Message-ID) before the
+ * first attempt, so a failure never loses it. Failed items keep the Russian error and are
+ * retried with backoff; an item is claimed (`queued|failed → sending`) in one UPDATE before it
+ * goes out, so it is never sent twice concurrently; once the server took it, it is marked
+ * `sent` at once and a copy goes to Sent (unless the server already put one there).
+ */
+import type Database from 'better-sqlite3';
+import type { MailOutboxItem, MailOutboxStatus } from '../../../src-shared/ipc/mail';
+import { describeMailError, ruLine, MailError } from './errors-ru';
+
+export interface OutboxRow {
+  id: number;
+  account_id: number;
+  message_id_header: string;
+  subject: string;
+  to_json: string;
+  envelope_json: string;
+  raw: Buffer;
+  status: MailOutboxStatus;
+  attempts: number;
+  last_error: string | null;
+  next_attempt_at: number | null;
+  created_at: string;
+  sent_at: string | null;
+  sent_copy_done: number;
+  source_message_id: number | null;
+  mode: string;
+}
+
+export interface OutboxDeps {
+  /** Sends raw MIME over SMTP for the account (throws on failure). */
+  send(accountId: number, envelope: { from: string; to: string[] }, raw: Buffer): Promise<void>;
+  /** Puts a copy into Sent (idempotent by Message-ID). */
+  saveSentCopy(accountId: number, raw: Buffer, messageIdHeader: string): Promise<void>;
+  /** Called after a reply/forward went out (marks the original answered). */
+  afterSent?(row: OutboxRow): void;
+  emit(item: MailOutboxItem): void;
+  smtpServer(accountId: number): { host: string; port: number } | undefined;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export interface EnqueueArgs {
+  accountId: number;
+  messageIdHeader: string;
+  subject: string;
+  to: string[];
+  envelope: { from: string; to: string[] };
+  raw: Buffer;
+  sourceMessageId: number | null;
+  mode: string;
+}
+
+function view(r: Omit<OutboxRow, 'raw'>): MailOutboxItem {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    subject: r.subject,
+    to: JSON.parse(r.to_json) as string[],
+    createdAt: r.created_at,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    nextAttemptAt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
+    sentAt: r.sent_at,
+  };
+}
+
+const COLS = `id, account_id, message_id_header, subject, to_json, envelope_json, status, attempts, last_error,
+  next_attempt_at, created_at, sent_at, sent_copy_done, source_message_id, mode`;
+
+export class Outbox {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private stopped = false;
+  private readonly inFlight = new Map<number, Promise<MailOutboxItem>>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly deps: OutboxDeps,
+  ) {}
+
+  /** After a crash an item may be left `sending`: it becomes `failed` and is retried. */
+  start(): void {
+    this.stopped = false;
+    this.db
+      .prepare(
+        `UPDATE mail_outbox SET status = 'failed', next_attempt_at = ?, last_error = COALESCE(last_error, ?)
+         WHERE status = 'sending'`,
+      )
+      .run(Date.now(), 'Отправка была прервана закрытием программы; письмо будет отправлено повторно.');
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  enqueue(a: EnqueueArgs): number {
+    const r = this.db
+      .prepare(
+        `INSERT INTO mail_outbox (account_id, message_id_header, subject, to_json, envelope_json, raw, status, attempts,
+           next_attempt_at, created_at, source_message_id, mode)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)`,
+      )
+      .run(a.accountId, a.messageIdHeader, a.subject, JSON.stringify(a.to), JSON.stringify(a.envelope), a.raw, Date.now(), new Date().toISOString(), a.sourceMessageId, a.mode);
+    const id = Number(r.lastInsertRowid);
+    this.emit(id);
+    return id;
+  }
+
+  row(id: number): Omit<OutboxRow, 'raw'> | undefined {
+    return this.db.prepare(`SELECT ${COLS} FROM mail_outbox WHERE id = ?`).get(id) as Omit<OutboxRow, 'raw'> | undefined;
+  }
+
+  item(id: number): MailOutboxItem | undefined {
+    const r = this.row(id);
+    return r ? view(r) : undefined;
+  }
+
+  list(includeSent: boolean): MailOutboxItem[] {
+    const rows = this.db
+      .prepare(`SELECT ${COLS} FROM mail_outbox ${includeSent ? '' : "WHERE status != 'sent'"} ORDER BY id DESC LIMIT 500`)
+      .all() as Omit<OutboxRow, 'raw'>[];
+    return rows.map(view);
+  }
+
+  retry(id: number): void {
+    const r = this.row(id);
+    if (!r) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
+    if (r.status === 'failed' || r.status === 'queued') {
+      this.db.prepare('UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ?').run(Date.now(), id);
+      void this.attempt(id);
+    }
+  }
+
+  delete(id: number): void {
+    const r = this.row(id);
+    if (!r) return;
+    if (r.status === 'sending') throw new MailError('mail-outbox-busy', 'Письмо сейчас отправляется — удалить его можно после попытки.');
+    this.db.prepare('DELETE FROM mail_outbox WHERE id = ?').run(id);
+  }
+
+  deleteAccount(accountId: number): void {
+    this.db.prepare("DELETE FROM mail_outbox WHERE account_id = ? AND status != 'sending'").run(accountId);
+  }
+
+  private emit(id: number): void {
+    const it = this.item(id);
+    if (it) this.deps.emit(it);
+  }
+
+  /** One attempt to send an item now (if it is waiting); resolves with its state afterwards. */
+  attempt(id: number): Promise<MailOutboxItem> {
+    const running = this.inFlight.get(id);
+    if (running) return running;
+    const p = this.doAttempt(id).finally(() => {
+      this.inFlight.delete(id);
+      this.schedule();
+    });
+    this.inFlight.set(id, p);
+    return p;
+  }
+
+  private async doAttempt(id: number): Promise<MailOutboxItem> {
+    const claimed = this.db
+      .prepare(`UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status IN ('queued', 'failed')`)
+      .run(id);
+    if (claimed.changes !== 1) {
+      const cur = this.item(id);
+      if (!cur) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
+      if (cur.status === 'sent') await this.finishCopy(id);
+      return this.item(id) ?? cur;
+    }
+    this.emit(id);
+    const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow;
+    try {
+      await this.deps.send(row.account_id, JSON.parse(row.envelope_json) as { from: string; to: string[] }, row.raw);
+    } catch (e) {
+      const d = describeMailError(e, { proto: 'smtp', ...this.deps.smtpServer(row.account_id) });
+      // A rejected recipient or message will not get better by itself: wait for the user.
+      const auto = d.kind !== 'recipient' && d.kind !== 'message';
+      const delay = Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, row.attempts - 1), this.deps.maxBackoffMs);
+      this.db
+        .prepare(`UPDATE mail_outbox SET status = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?`)
+        .run(ruLine(d), auto ? Date.now() + delay : null, id);
+      this.emit(id);
+      return this.item(id)!;
+    }
+    // Accepted by the server: from here on it must never be sent again.
+    this.db.prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?`).run(new Date().toISOString(), id);
+    this.emit(id);
+    try {
+      this.deps.afterSent?.(row);
+    } catch {
+      /* marking the original answered is a nicety */
+    }
+    await this.finishCopy(id);
+    return this.item(id)!;
+  }
+
+  private async finishCopy(id: number): Promise<void> {
+    const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
+    if (!row || row.status !== 'sent' || row.sent_copy_done) return;
+    try {
+      await this.deps.saveSentCopy(row.account_id, row.raw, row.message_id_header);
+      this.db.prepare('UPDATE mail_outbox SET sent_copy_done = 1 WHERE id = ?').run(id);
+    } catch {
+      // Retried by the scheduler (sent items whose copy is missing).
+    }
+  }
+
+  /** Arms the timer for the earliest due item. */
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const next = this.db
+      .prepare(`SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL`)
+      .get() as { t: number | null };
+    const copies = this.db.prepare(`SELECT COUNT(*) AS n FROM mail_outbox WHERE status = 'sent' AND sent_copy_done = 0`).get() as { n: number };
+    let due = next.t;
+    if (copies.n > 0) due = Math.min(due ?? Infinity, Date.now() + this.deps.maxBackoffMs);
+    if (due === null || due === Infinity) return;
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, due - Date.now()));
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    try {
+      const due = this.db
+        .prepare(`SELECT id FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY id`)
+        .all(Date.now()) as { id: number }[];
+      for (const { id } of due) await this.attempt(id);
+      const copies = this.db.prepare(`SELECT id FROM mail_outbox WHERE status = 'sent' AND sent_copy_done = 0`).all() as { id: number }[];
+      for (const { id } of copies) await this.finishCopy(id);
+    } finally {
+      this.running = false;
+      this.schedule();
+    }
+  }
+}

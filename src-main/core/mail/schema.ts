@@ -1,0 +1,203 @@
+/**
+ * The mail capability's own tables (all prefixed `mail_`), as numbered migrations.
+ *
+ * `MAIL_MIGRATIONS` can be handed to the app store's namespaced migration runner (namespace
+ * `mail`); `migrateMail(db)` applies them by itself, recording versions in `mail_migrations`,
+ * so the mail service also works on a bare better-sqlite3 database (tests, benchmark).
+ *
+ * Message ids are chosen by us and ordered by date (`date seconds * 2^20 + random`), so the FTS
+ * rowid order is the date order: a search walks the index newest first and stops at LIMIT.
+ */
+import type Database from 'better-sqlite3';
+
+export interface MailMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MAIL_NAMESPACE = 'mail';
+
+export const MAIL_MIGRATIONS: readonly MailMigration[] = [
+  {
+    version: 1,
+    name: 'accounts, folders, messages, threads, fts, outbox, drafts',
+    sql: `
+CREATE TABLE mail_accounts (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL,
+  login TEXT NOT NULL,
+  preset TEXT NOT NULL,
+  imap_host TEXT NOT NULL,
+  imap_port INTEGER NOT NULL,
+  imap_security TEXT NOT NULL,
+  smtp_host TEXT NOT NULL,
+  smtp_port INTEGER NOT NULL,
+  smtp_security TEXT NOT NULL,
+  auth TEXT NOT NULL DEFAULT 'password',
+  password_enc TEXT,
+  oauth_json TEXT,
+  oauth_secret_enc TEXT,
+  oauth_refresh_enc TEXT,
+  last_check_json TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE mail_folders (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  delimiter TEXT,
+  special_use TEXT,
+  depth INTEGER NOT NULL DEFAULT 0,
+  sync_enabled INTEGER NOT NULL DEFAULT 0,
+  uidvalidity INTEGER,
+  uidnext INTEGER,
+  highest_modseq TEXT,
+  last_sync_at TEXT,
+  UNIQUE (account_id, path)
+);
+
+CREATE TABLE mail_messages (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  folder_id INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  message_id TEXT,
+  in_reply_to TEXT,
+  refs TEXT NOT NULL DEFAULT '',
+  thread_id INTEGER,
+  subject TEXT NOT NULL DEFAULT '',
+  from_name TEXT NOT NULL DEFAULT '',
+  from_email TEXT NOT NULL DEFAULT '',
+  to_json TEXT NOT NULL DEFAULT '[]',
+  cc_json TEXT NOT NULL DEFAULT '[]',
+  bcc_json TEXT NOT NULL DEFAULT '[]',
+  reply_to_json TEXT NOT NULL DEFAULT '[]',
+  date INTEGER NOT NULL,
+  size INTEGER NOT NULL DEFAULT 0,
+  seen INTEGER NOT NULL DEFAULT 0,
+  flagged INTEGER NOT NULL DEFAULT 0,
+  answered INTEGER NOT NULL DEFAULT 0,
+  draft INTEGER NOT NULL DEFAULT 0,
+  flags TEXT NOT NULL DEFAULT '',
+  snippet TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '',
+  html TEXT,
+  has_attachments INTEGER NOT NULL DEFAULT 0,
+  body_partial INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (folder_id, uid)
+);
+CREATE INDEX mail_messages_folder_id ON mail_messages (folder_id, id);
+CREATE INDEX mail_messages_unseen ON mail_messages (folder_id, seen);
+CREATE INDEX mail_messages_msgid ON mail_messages (account_id, message_id);
+CREATE INDEX mail_messages_thread ON mail_messages (thread_id, id);
+
+CREATE TABLE mail_addresses (
+  email TEXT NOT NULL,
+  message_id INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  PRIMARY KEY (email, message_id, role)
+) WITHOUT ROWID;
+CREATE INDEX mail_addresses_message ON mail_addresses (message_id);
+
+CREATE TABLE mail_attachments (
+  message_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  content_id TEXT,
+  inline INTEGER NOT NULL DEFAULT 0,
+  part TEXT,
+  content BLOB,
+  PRIMARY KEY (message_id, idx)
+);
+
+CREATE TABLE mail_threads (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  subject TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE mail_thread_refs (
+  account_id INTEGER NOT NULL,
+  ref TEXT NOT NULL,
+  thread_id INTEGER NOT NULL,
+  PRIMARY KEY (account_id, ref)
+) WITHOUT ROWID;
+CREATE INDEX mail_thread_refs_thread ON mail_thread_refs (thread_id);
+
+CREATE VIRTUAL TABLE mail_fts USING fts5(
+  subject, addresses, body,
+  content = '', contentless_delete = 1,
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '2 3'
+);
+
+CREATE TABLE mail_ops (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  folder_id INTEGER NOT NULL,
+  uid INTEGER NOT NULL,
+  op TEXT NOT NULL,
+  data TEXT NOT NULL DEFAULT '{}',
+  created_at TEXT NOT NULL
+);
+CREATE INDEX mail_ops_folder_uid ON mail_ops (folder_id, uid);
+
+CREATE TABLE mail_outbox (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  message_id_header TEXT NOT NULL,
+  subject TEXT NOT NULL DEFAULT '',
+  to_json TEXT NOT NULL DEFAULT '[]',
+  envelope_json TEXT NOT NULL,
+  raw BLOB NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at INTEGER,
+  created_at TEXT NOT NULL,
+  sent_at TEXT,
+  sent_copy_done INTEGER NOT NULL DEFAULT 0,
+  source_message_id INTEGER,
+  mode TEXT NOT NULL DEFAULT 'new'
+);
+
+CREATE TABLE mail_drafts (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  data_json TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+
+CREATE TABLE mail_image_allow (
+  kind TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (kind, value)
+) WITHOUT ROWID;
+`,
+  },
+];
+
+/** Applies the mail migrations not applied yet; safe to call on every start. */
+export function migrateMail(db: Database.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS mail_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set(
+    (db.prepare('SELECT version FROM mail_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const m of MAIL_MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO mail_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      );
+    })();
+  }
+}

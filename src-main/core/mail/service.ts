@@ -1,0 +1,638 @@
+/**
+ * The mail capability behind the `mail:*` IPC requests and events: `createMailService()` wires
+ * accounts, per-account sync, search, compose, outbox, drafts and checks to one SQLite database.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
+import type { ImapFlow } from 'imapflow';
+import type { z } from 'zod';
+import {
+  mailRequests,
+  type mailEvents,
+  type MailAccountState,
+  type MailAccountView,
+  type MailMessageView,
+  type MailSummary,
+} from '../../../src-shared/ipc/mail';
+import type { EventDef, RequestDef } from '../../../src-shared/ipc/define';
+import { Accounts, type AccountRecord, type SecretBox } from './accounts';
+import { checkConnection, sendTestMail, type CheckDeps } from './check';
+import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
+import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
+import { Drafts } from './drafts';
+import { MailError, describeMailError } from './errors-ru';
+import { AccountSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from './imap-sync';
+import { refreshAccessToken, startAuthorization, type AuthorizationFlow, type OAuthClientConfig, type TokenSet } from './oauth';
+import { Outbox, type OutboxRow } from './outbox';
+import { parseSource, type ParsedMessage } from './parse';
+import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
+import { migrateMail } from './schema';
+import { MailSearch } from './search';
+import { MailStore, type MessageRow } from './store';
+
+export type MailRequestName = keyof typeof mailRequests;
+export type MailEventName = keyof typeof mailEvents;
+type Req<N extends MailRequestName> = (typeof mailRequests)[N];
+export type MailArgs<N extends MailRequestName> = Req<N> extends RequestDef<infer A, unknown> ? z.output<A> : never;
+export type MailResult<N extends MailRequestName> = Req<N> extends RequestDef<z.ZodType, infer R> ? R : never;
+export type MailPayload<E extends MailEventName> = (typeof mailEvents)[E] extends EventDef<infer P> ? P : never;
+
+export interface MailServiceOptions {
+  /** The app's better-sqlite3 database (WAL). */
+  db: Database.Database;
+  secretBox: SecretBox;
+  /** The user-data folder; attachments opened by the user are saved under `<dataDir>/mail-attachments`. */
+  dataDir: string;
+  /** Run the mail migrations here (default). Pass false when the store's runner applied `MAIL_MIGRATIONS`. */
+  migrate?: boolean;
+  /** Start syncing saved accounts and the outbox at once (default true). */
+  autoStart?: boolean;
+  /** Extra CA certificates to trust besides the system roots. */
+  extraCa?: string[];
+  timeouts?: Partial<Timeouts>;
+  sync?: Partial<SyncOptions>;
+  outbox?: { initialBackoffMs?: number; maxBackoffMs?: number };
+  /** OAuth client ids configured by the admin, used when an account gives none. */
+  oauthClients?: Partial<Record<'yandex' | 'google', { clientId: string; clientSecret?: string }>>;
+  /** Opens a URL in the system browser (OAuth); the renderer also gets the URL. */
+  openExternal?: (url: string) => void | Promise<void>;
+  /** Opens a saved attachment with the system's default app. */
+  openPath?: (path: string) => void | Promise<void>;
+}
+
+export interface MailService {
+  /** Validates `args` with the contract's zod schema and runs the request. */
+  handle<N extends MailRequestName>(name: N, args: unknown): Promise<MailResult<N>>;
+  handle(name: string, args: unknown): Promise<unknown>;
+  /** Subscribes to one `mail:*` event; returns the unsubscribe function. */
+  on<E extends MailEventName>(name: E, listener: (payload: MailPayload<E>) => void): () => void;
+  /** Subscribes to every `mail:*` event (for forwarding to the renderer). */
+  onAny(listener: (name: MailEventName, payload: unknown) => void): () => void;
+  readonly events: EventEmitter;
+  /** Mails from or to these addresses, newest first (contact timeline, call popup). */
+  mailsWithAddress(emails: string[], limit?: number): MailSummary[];
+  start(): void;
+  stop(): Promise<void>;
+  /** Internals for tests and the benchmark. */
+  readonly internals: { store: MailStore; search: MailSearch; outbox: Outbox; accounts: Accounts; syncs: Map<number, AccountSync> };
+}
+
+const isRequest = (n: string): n is MailRequestName => Object.prototype.hasOwnProperty.call(mailRequests, n);
+
+export function createMailService(opts: MailServiceOptions): MailService {
+  const { db } = opts;
+  if (opts.migrate !== false) migrateMail(db);
+  const store = new MailStore(db);
+  const search = new MailSearch(db);
+  const accounts = new Accounts(db, opts.secretBox);
+  const drafts = new Drafts(db);
+  const events = new EventEmitter();
+  events.setMaxListeners(100);
+  const anyListeners = new Set<(name: MailEventName, payload: unknown) => void>();
+  const syncs = new Map<number, AccountSync>();
+  const states = new Map<number, MailAccountState>();
+  const tokens = new Map<number, TokenSet>();
+  const flows = new Map<string, { accountId: number; flow: AuthorizationFlow }>();
+  const syncOptions: SyncOptions = { ...DEFAULT_SYNC_OPTIONS, ...opts.sync };
+  const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
+  let started = false;
+
+  function emit<E extends MailEventName>(name: E, payload: MailPayload<E>): void {
+    events.emit(name, payload);
+    for (const l of anyListeners) {
+      try {
+        l(name, payload);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  }
+
+  // -- credentials ----------------------------------------------------------------------------
+
+  function oauthConfig(acc: AccountRecord, clientSecret: string | null): OAuthClientConfig {
+    const o = acc.oauth;
+    if (!o) throw new MailError('mail-no-oauth', 'Для ящика не настроен вход через OAuth.');
+    const builtIn = o.provider === 'custom' ? null : OAUTH_ENDPOINTS[o.provider];
+    const admin = o.provider === 'custom' ? undefined : opts.oauthClients?.[o.provider];
+    const authUrl = o.authUrl ?? builtIn?.authUrl;
+    const tokenUrl = o.tokenUrl ?? builtIn?.tokenUrl;
+    if (!authUrl || !tokenUrl) throw new MailError('mail-no-oauth', 'Укажите адреса авторизации и выдачи токенов OAuth.');
+    return {
+      authUrl,
+      tokenUrl,
+      scope: o.scope ?? builtIn?.scope ?? '',
+      clientId: o.clientId || admin?.clientId || '',
+      clientSecret: clientSecret ?? admin?.clientSecret ?? null,
+      extraAuthParams: builtIn?.extraAuthParams,
+      redirectPort: o.redirectPort,
+      loginHint: acc.email,
+    };
+  }
+
+  async function accessToken(acc: AccountRecord): Promise<string> {
+    const cached = acc.id ? tokens.get(acc.id) : undefined;
+    if (cached && cached.expiresAt > Date.now() + 60_000) return cached.accessToken;
+    const refresh = await accounts.refreshToken(acc);
+    if (!refresh) {
+      throw new MailError('mail-oauth-needed', 'Вход через OAuth ещё не выполнен для этого ящика.', 'Нажмите «Войти через OAuth» в настройках ящика.');
+    }
+    const t = await refreshAccessToken(oauthConfig(acc, await accounts.oauthClientSecret(acc)), refresh);
+    if (acc.id) {
+      tokens.set(acc.id, t);
+      if (t.refreshToken && t.refreshToken !== refresh) await accounts.setRefreshToken(acc.id, t.refreshToken);
+    }
+    return t.accessToken;
+  }
+
+  async function credentials(acc: AccountRecord): Promise<Credentials> {
+    const user = acc.login || acc.email;
+    if (acc.auth === 'oauth2') return { kind: 'oauth2', user, accessToken: await accessToken(acc) };
+    return { kind: 'password', user, pass: requirePassword(acc, await accounts.password(acc)) };
+  }
+
+  const connDeps: ConnectionDeps = { extraCa: opts.extraCa, timeouts, credentials };
+  const imapFor = (acc: AccountRecord) => openImap(acc, connDeps);
+
+  async function smtpSend(acc: AccountRecord, envelope: { from: string; to: string[] }, raw: Buffer): Promise<void> {
+    const t = await smtpTransport(acc, connDeps);
+    try {
+      await t.sendMail({ envelope, raw });
+    } finally {
+      t.close();
+    }
+  }
+
+  const checkDeps: CheckDeps = {
+    openImap: imapFor,
+    smtpVerify: async (acc) => {
+      const t = await smtpTransport(acc, connDeps);
+      try {
+        await t.verify();
+      } finally {
+        t.close();
+      }
+    },
+    smtpSend,
+  };
+
+  // -- sync -----------------------------------------------------------------------------------
+
+  function stateOf(id: number): MailAccountState {
+    return states.get(id) ?? { state: 'idle' };
+  }
+
+  function accountViews(): MailAccountView[] {
+    return accounts.list().map((a) => accounts.view(a, stateOf(a.id)));
+  }
+
+  function startSync(acc: AccountRecord): void {
+    const s = new AccountSync(acc, store, imapFor, {
+      state: (id, st) => {
+        states.set(id, st);
+        emit('mail:state', { accountId: id, state: st });
+      },
+      changed: (id, folderIds) => emit('mail:changed', { accountId: id, folderIds }),
+      newMail: (id, messages) => emit('mail:new', { accountId: id, messages }),
+    }, syncOptions);
+    syncs.set(acc.id, s);
+    s.start();
+  }
+
+  async function stopSync(id: number): Promise<void> {
+    const s = syncs.get(id);
+    syncs.delete(id);
+    await s?.stop();
+  }
+
+  async function restartSync(id: number): Promise<void> {
+    await stopSync(id);
+    const acc = accounts.find(id);
+    if (acc && started) startSync(acc);
+  }
+
+  // -- outbox ---------------------------------------------------------------------------------
+
+  async function findSentPath(acc: AccountRecord, client: ImapFlow): Promise<string | null> {
+    const local = store.folders(acc.id).find((f) => f.special_use === '\\Sent');
+    if (local) return local.path;
+    const list = await client.list();
+    return list.find((l) => l.specialUse === '\\Sent')?.path ?? null;
+  }
+
+  const outbox = new Outbox(db, {
+    send: async (accountId, envelope, raw) => smtpSend(accounts.get(accountId), envelope, raw),
+    saveSentCopy: async (accountId, raw, messageIdHeader) => {
+      const acc = accounts.find(accountId);
+      if (!acc) return;
+      const sentFolder = store.folders(acc.id).find((f) => f.special_use === '\\Sent');
+      if (!presetById(acc.preset).serverSavesSent) {
+        const client = await imapFor(acc);
+        try {
+          const path = await findSentPath(acc, client);
+          if (path) {
+            await client.mailboxOpen(path);
+            const found = await client.search({ header: { 'message-id': messageIdHeader } }, { uid: true });
+            if (!found || !found.length) await client.append(path, raw, ['\\Seen']);
+          }
+        } finally {
+          await client.logout().catch(() => client.close());
+        }
+      }
+      if (sentFolder) void syncs.get(acc.id)?.syncNow(sentFolder.id);
+    },
+    afterSent: (row: OutboxRow) => {
+      if ((row.mode === 'reply' || row.mode === 'replyAll') && row.source_message_id) {
+        setFlags([row.source_message_id], { answered: true });
+      }
+    },
+    emit: (item) => emit('mail:outbox', item),
+    smtpServer: (accountId) => {
+      const a = accounts.find(accountId);
+      return a ? { host: a.smtp.host, port: a.smtp.port } : undefined;
+    },
+    initialBackoffMs: opts.outbox?.initialBackoffMs ?? 5_000,
+    maxBackoffMs: opts.outbox?.maxBackoffMs ?? 10 * 60_000,
+  });
+
+  // -- local changes pushed by the sync loop --------------------------------------------------
+
+  function queueOp(row: MessageRow, op: string, data: object): void {
+    db.prepare('INSERT INTO mail_ops (account_id, folder_id, uid, op, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      row.account_id,
+      row.folder_id,
+      row.uid,
+      op,
+      JSON.stringify(data),
+      new Date().toISOString(),
+    );
+  }
+
+  function setFlags(ids: number[], f: { seen?: boolean; flagged?: boolean; answered?: boolean }): void {
+    const touched = new Map<number, Set<number>>();
+    db.transaction(() => {
+      for (const id of ids) {
+        const m = store.message(id);
+        if (!m) continue;
+        const add: string[] = [];
+        const remove: string[] = [];
+        const sets: string[] = [];
+        const cols: [keyof typeof f, string, string][] = [
+          ['seen', 'seen', '\\Seen'],
+          ['flagged', 'flagged', '\\Flagged'],
+          ['answered', 'answered', '\\Answered'],
+        ];
+        for (const [key, col, flag] of cols) {
+          const want = f[key];
+          if (want === undefined || (m[col as 'seen'] === 1) === want) continue;
+          (want ? add : remove).push(flag);
+          sets.push(`${col} = ${want ? 1 : 0}`);
+        }
+        if (!sets.length) continue;
+        db.prepare(`UPDATE mail_messages SET ${sets.join(', ')} WHERE id = ?`).run(id);
+        queueOp(m, 'flags', { add, remove });
+        const s = touched.get(m.account_id) ?? new Set<number>();
+        s.add(m.folder_id);
+        touched.set(m.account_id, s);
+      }
+    })();
+    for (const [accountId, folders] of touched) {
+      syncs.get(accountId)?.kick();
+      emit('mail:changed', { accountId, folderIds: [...folders] });
+    }
+  }
+
+  function deleteMessages(ids: number[]): void {
+    const touched = new Map<number, Set<number>>();
+    db.transaction(() => {
+      for (const id of ids) {
+        const m = store.message(id);
+        if (!m) continue;
+        const folder = store.folder(m.folder_id);
+        const trash = store.folders(m.account_id).find((f) => f.special_use === '\\Trash');
+        if (folder && trash && folder.id !== trash.id) queueOp(m, 'move', { to: trash.path });
+        else queueOp(m, 'expunge', {});
+        store.deleteIds([id]);
+        const s = touched.get(m.account_id) ?? new Set<number>();
+        s.add(m.folder_id);
+        if (trash) s.add(trash.id);
+        touched.set(m.account_id, s);
+      }
+    })();
+    for (const [accountId, folders] of touched) {
+      const s = syncs.get(accountId);
+      s?.kick();
+      const trash = store.folders(accountId).find((f) => f.special_use === '\\Trash');
+      if (trash) void s?.syncNow(trash.id);
+      emit('mail:changed', { accountId, folderIds: [...folders] });
+    }
+  }
+
+  // -- messages -------------------------------------------------------------------------------
+
+  function messageRow(id: number): MessageRow {
+    const m = store.message(id);
+    if (!m) throw new MailError('mail-no-message', 'Письмо не найдено: возможно, его удалили или перенесли.');
+    return m;
+  }
+
+  function imagesAllowed(m: MessageRow): boolean {
+    const q = db.prepare('SELECT 1 FROM mail_image_allow WHERE kind = ? AND value = ?');
+    return Boolean(q.get('message', m.message_id ?? `id:${m.id}`) || (m.from_email && q.get('sender', m.from_email)));
+  }
+
+  function messageView(m: MessageRow): MailMessageView {
+    const folder = store.folder(m.folder_id);
+    const summary = store.summaries([m.id])[0];
+    return {
+      ...summary,
+      cc: JSON.parse(m.cc_json),
+      bcc: JSON.parse(m.bcc_json),
+      replyTo: JSON.parse(m.reply_to_json),
+      messageId: m.message_id,
+      inReplyTo: m.in_reply_to,
+      references: m.refs ? m.refs.split(/\s+/).filter(Boolean) : [],
+      text: m.text,
+      html: m.html,
+      attachments: store.attachments(m.id),
+      inlineImages: store.inlineImages(m.id),
+      remoteImagesAllowed: imagesAllowed(m),
+      folderPath: folder?.path ?? '',
+      specialUse: folder?.special_use ?? null,
+    };
+  }
+
+  /** An attachment's bytes: stored, or fetched from the server (then kept if not huge). */
+  async function attachmentContent(messageId: number, index: number): Promise<OutgoingAttachment> {
+    const m = messageRow(messageId);
+    const a = store.attachment(messageId, index);
+    if (!a) throw new MailError('mail-no-attachment', 'Вложение не найдено.');
+    if (a.content) return { filename: a.filename, contentType: a.content_type, content: a.content };
+    const acc = accounts.get(m.account_id);
+    const folder = store.folder(m.folder_id);
+    if (!folder) throw new MailError('mail-no-message', 'Папка письма не найдена.');
+    let content: Buffer;
+    const client = await imapFor(acc).catch((e) => {
+      const d = describeMailError(e, { proto: 'imap', host: acc.imap.host, port: acc.imap.port });
+      throw new MailError(d.code, `Вложение ещё не скачано, а сервер недоступен: ${d.message}`, d.hint);
+    });
+    try {
+      if (a.part) {
+        content = await AccountSync.downloadPart(client, folder.path, m.uid, a.part);
+      } else {
+        const whole = await AccountSync.downloadPart(client, folder.path, m.uid, null);
+        const parsed: ParsedMessage = await parseSource(whole);
+        content = parsed.attachments[index]?.content ?? Buffer.alloc(0);
+      }
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+    if (content.length <= 25 * 1024 * 1024) store.storeAttachmentContent(messageId, index, content);
+    return { filename: a.filename, contentType: a.content_type, content };
+  }
+
+  function safeName(name: string): string {
+    const cleaned = name.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').replace(/^\.+/, '_').slice(0, 180);
+    return cleaned || 'attachment.bin';
+  }
+
+  // -- handlers -------------------------------------------------------------------------------
+
+  type Handlers = { [N in MailRequestName]: (args: MailArgs<N>) => Promise<MailResult<N>> | MailResult<N> };
+
+  const handlers: Handlers = {
+    'mail:presets': () => PRESETS.map((p) => ({ ...p })),
+    'mail:accounts:list': () => accountViews(),
+    'mail:accounts:save': async (input) => {
+      const before = input.id ? accounts.find(input.id) : undefined;
+      const acc = await accounts.save(input);
+      if (before && (before.oauth?.clientId !== acc.oauth?.clientId || before.auth !== acc.auth)) tokens.delete(acc.id);
+      await restartSync(acc.id);
+      const views = accountViews();
+      emit('mail:accounts', { accounts: views });
+      return accounts.view(acc, stateOf(acc.id));
+    },
+    'mail:accounts:delete': async ({ id }) => {
+      await stopSync(id);
+      db.transaction(() => {
+        for (const f of store.folders(id)) store.deleteFolder(f.id);
+        db.prepare('DELETE FROM mail_ops WHERE account_id = ?').run(id);
+        db.prepare('DELETE FROM mail_thread_refs WHERE account_id = ?').run(id);
+        db.prepare('DELETE FROM mail_threads WHERE account_id = ?').run(id);
+        outbox.deleteAccount(id);
+        drafts.deleteAccount(id);
+        accounts.delete(id);
+      })();
+      states.delete(id);
+      tokens.delete(id);
+      emit('mail:accounts', { accounts: accountViews() });
+    },
+    'mail:accounts:check': async (args) => {
+      const acc = 'preset' in args ? await accounts.draft(args) : accounts.get(args.id);
+      const res = await checkConnection(acc, checkDeps);
+      if (acc.id && accounts.find(acc.id)) accounts.setLastCheck(acc.id, res);
+      return res;
+    },
+    'mail:accounts:sendTest': async ({ id, timeoutSec }) => {
+      const acc = accounts.get(id);
+      const res = await sendTestMail(acc, checkDeps, timeoutSec * 1000);
+      accounts.setLastCheck(id, res);
+      const inbox = store.folders(id).find((f) => f.path.toUpperCase() === 'INBOX');
+      if (res.ok && inbox) void syncs.get(id)?.syncNow(inbox.id);
+      return res;
+    },
+    'mail:accounts:syncNow': async ({ id }) => {
+      accounts.get(id);
+      const s = syncs.get(id);
+      if (s) await s.syncNow();
+    },
+    'mail:oauth:start': async ({ accountId }) => {
+      const acc = accounts.get(accountId);
+      if (acc.auth !== 'oauth2') throw new MailError('mail-no-oauth', 'Для этого ящика выбран вход по паролю, а не через OAuth.');
+      const flow = await startAuthorization(oauthConfig(acc, await accounts.oauthClientSecret(acc)));
+      const flowId = `${accountId}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+      flows.set(flowId, { accountId, flow });
+      flow.result.catch(() => undefined).finally(() => setTimeout(() => flows.delete(flowId), 60_000).unref());
+      if (opts.openExternal) await Promise.resolve(opts.openExternal(flow.url)).catch(() => undefined);
+      return { flowId, url: flow.url, redirectUri: flow.redirectUri };
+    },
+    'mail:oauth:finish': async ({ flowId, timeoutSec }) => {
+      const f = flows.get(flowId);
+      if (!f) throw new MailError('mail-oauth-flow', 'Вход через OAuth не начат или уже завершён.', 'Нажмите «Войти» ещё раз.');
+      let timer: NodeJS.Timeout | undefined;
+      const t = await Promise.race([
+        f.flow.result,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new MailError('mail-oauth-timeout', 'Вход через OAuth не завершён вовремя.', 'Завершите вход в браузере и нажмите «Войти» ещё раз.')),
+            timeoutSec * 1000,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      flows.delete(flowId);
+      if (!t.refreshToken) {
+        throw new MailError('mail-oauth-no-refresh', 'Сервер авторизации не выдал долгосрочный токен (refresh token).', 'Проверьте настройки приложения OAuth: нужен офлайн-доступ.');
+      }
+      await accounts.setRefreshToken(f.accountId, t.refreshToken);
+      tokens.set(f.accountId, t);
+      await restartSync(f.accountId);
+      emit('mail:accounts', { accounts: accountViews() });
+      return accounts.view(accounts.get(f.accountId), stateOf(f.accountId));
+    },
+    'mail:oauth:cancel': ({ flowId }) => {
+      flows.get(flowId)?.flow.cancel();
+      flows.delete(flowId);
+    },
+    'mail:folders:list': ({ accountId }) => store.folderViews(accountId),
+    'mail:folders:sync': async ({ folderId }) => {
+      const f = store.folder(folderId);
+      if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      const s = syncs.get(f.account_id);
+      store.enableSync(folderId);
+      if (!s) return;
+      // Returns once synced, or after a while (the folder keeps syncing in the background).
+      await Promise.race([s.syncNow(folderId), new Promise((r) => setTimeout(r, 60_000).unref())]);
+    },
+    'mail:messages:list': ({ folderId, offset, limit }) => store.list(folderId, offset, limit),
+    'mail:messages:search': (a) => ({ items: search.search(a) }),
+    'mail:messages:get': ({ id, markSeen }) => {
+      const m = messageRow(id);
+      if (markSeen && m.seen !== 1) setFlags([id], { seen: true });
+      return messageView(store.message(id) ?? m);
+    },
+    'mail:messages:thread': ({ threadId }) => store.thread(threadId),
+    'mail:messages:setFlags': ({ ids, seen, flagged }) => setFlags(ids, { seen, flagged }),
+    'mail:messages:delete': ({ ids }) => deleteMessages(ids),
+    'mail:messages:byAddress': ({ emails, limit }) => store.byAddress(emails, limit),
+    'mail:images:allow': ({ messageId, scope }) => {
+      const m = messageRow(messageId);
+      const value = scope === 'sender' ? m.from_email : (m.message_id ?? `id:${m.id}`);
+      if (!value) throw new MailError('mail-no-sender', 'У письма нет адреса отправителя.');
+      db.prepare('INSERT OR IGNORE INTO mail_image_allow (kind, value) VALUES (?, ?)').run(scope, value);
+    },
+    'mail:attachments:get': async ({ messageId, index }) => {
+      const a = await attachmentContent(messageId, index);
+      return { filename: a.filename, contentType: a.contentType, dataBase64: a.content.toString('base64') };
+    },
+    'mail:attachments:open': async ({ messageId, index }) => {
+      const a = await attachmentContent(messageId, index);
+      const dir = join(opts.dataDir, 'mail-attachments', String(messageId));
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, `${index}-${safeName(a.filename)}`);
+      writeFileSync(path, a.content);
+      let opened = false;
+      if (opts.openPath) {
+        await Promise.resolve(opts.openPath(path));
+        opened = true;
+      }
+      return { path, opened };
+    },
+    'mail:compose:prefill': ({ mode, sourceMessageId, accountId, to }) => {
+      const src = sourceMessageId ? messageRow(sourceMessageId) : null;
+      const accId = src?.account_id ?? accountId ?? accounts.list()[0]?.id;
+      if (!accId) throw new MailError('mail-no-account', 'Сначала подключите почтовый ящик в настройках почты.');
+      const acc = accounts.get(accId);
+      const p = prefill(mode, acc.id, acc.email, src, src ? store.attachments(src.id) : []);
+      if (mode === 'new' && to?.length) p.to = to;
+      return p;
+    },
+    'mail:send': async (input) => {
+      const acc = accounts.get(input.accountId);
+      const src = input.sourceMessageId ? messageRow(input.sourceMessageId) : null;
+      const attachments: OutgoingAttachment[] = input.attachments.map((a) => ({
+        filename: a.filename,
+        contentType: a.contentType,
+        content: Buffer.from(a.dataBase64, 'base64'),
+      }));
+      if (src && input.mode === 'forward' && input.includeSourceAttachments !== false) {
+        const wanted = Array.isArray(input.includeSourceAttachments) ? new Set(input.includeSourceAttachments) : null;
+        for (const a of store.attachments(src.id)) {
+          if (a.inline || (wanted && !wanted.has(a.index))) continue;
+          attachments.push(await attachmentContent(src.id, a.index));
+        }
+      }
+      const threading = src ? threadingHeaders(src) : { inReplyTo: null, references: [] };
+      const built = await buildMime({
+        from: { name: acc.name, email: acc.email },
+        to: input.to,
+        cc: input.cc,
+        bcc: input.bcc,
+        subject: input.subject,
+        text: input.text,
+        html: input.html,
+        attachments,
+        inReplyTo: input.mode === 'reply' || input.mode === 'replyAll' ? threading.inReplyTo : null,
+        references: input.mode === 'new' ? [] : threading.references,
+      });
+      const id = outbox.enqueue({
+        accountId: acc.id,
+        messageIdHeader: built.messageId,
+        subject: input.subject,
+        to: [...input.to, ...input.cc],
+        envelope: built.envelope,
+        raw: built.raw,
+        sourceMessageId: src?.id ?? null,
+        mode: input.mode,
+      });
+      if (input.draftId) drafts.delete(input.draftId);
+      const item = await outbox.attempt(id);
+      return { outboxId: id, status: item.status, error: item.lastError };
+    },
+    'mail:outbox:list': ({ includeSent }) => outbox.list(includeSent),
+    'mail:outbox:retry': ({ id }) => outbox.retry(id),
+    'mail:outbox:delete': ({ id }) => outbox.delete(id),
+    'mail:drafts:list': ({ accountId }) => drafts.list(accountId),
+    'mail:drafts:get': ({ id }) => drafts.get(id),
+    'mail:drafts:save': (input) => {
+      accounts.get(input.accountId);
+      return drafts.save(input);
+    },
+    'mail:drafts:delete': ({ id }) => drafts.delete(id),
+  };
+
+  async function handle(name: string, args: unknown): Promise<unknown> {
+    if (!isRequest(name)) throw new MailError('mail-unknown-request', `Неизвестный запрос почты: ${name}`);
+    const def = mailRequests[name] as RequestDef<z.ZodType, unknown>;
+    const parsed = def.args.safeParse(args);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path?.length ? ` (${issue.path.join('.')})` : '';
+      throw new MailError('mail-bad-args', `Неверные данные запроса${where}: ${issue?.message ?? 'ошибка проверки'}`);
+    }
+    const fn = handlers[name] as (a: unknown) => unknown;
+    return await fn(parsed.data);
+  }
+
+  const service: MailService = {
+    handle: handle as MailService['handle'],
+    on(name, listener) {
+      events.on(name, listener as (p: unknown) => void);
+      return () => events.off(name, listener as (p: unknown) => void);
+    },
+    onAny(listener) {
+      anyListeners.add(listener);
+      return () => anyListeners.delete(listener);
+    },
+    events,
+    mailsWithAddress: (emails, limit = 20) => store.byAddress(emails, limit),
+    start() {
+      if (started) return;
+      started = true;
+      for (const a of accounts.list()) startSync(a);
+      outbox.start();
+    },
+    async stop() {
+      started = false;
+      outbox.stop();
+      for (const { flow } of flows.values()) flow.cancel();
+      flows.clear();
+      await Promise.all([...syncs.keys()].map((id) => stopSync(id)));
+      await outbox.drain();
+    },
+    internals: { store, search, outbox, accounts, syncs },
+  };
+  if (opts.autoStart !== false) service.start();
+  return service;
+}
