@@ -42,7 +42,12 @@ export interface BuiltMessage {
 export function parseRecipients(list: string[]): { name: string; address: string }[] {
   const out: { name: string; address: string }[] = [];
   for (const item of list) {
-    for (const a of addressparser(item.replace(/;/g, ','), { flatten: true })) {
+    if (!item.trim()) continue;
+    const parsed = addressparser(item.replace(/;/g, ','), { flatten: true });
+    if (!parsed.some((a) => a.address)) {
+      throw new MailError('mail-bad-address', `Неверный адрес получателя: «${item.trim()}».`, 'Адрес должен выглядеть как name@example.ru.');
+    }
+    for (const a of parsed) {
       const address = (a.address ?? '').trim();
       if (!address) continue;
       if (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(address) && !/^[^\s@]+@localhost$/.test(address)) {

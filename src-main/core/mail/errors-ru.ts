@@ -147,11 +147,11 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
     );
   }
 
-  if (has('ENOTFOUND') || has('EAI_AGAIN') || has('EDNS') || /getaddrinfo/.test(text)) {
+  if (has('ENOTFOUND') || has('EAI_AGAIN') || has('EDNS') || /getaddrinfo|enotfound/.test(text)) {
     return r('not-found', `Сервер${where} не найден.`, `${HINTS.host} ${HINTS.network}`, has('EAI_AGAIN'));
   }
 
-  if (has('ECONNREFUSED')) {
+  if (has('ECONNREFUSED') || /econnrefused/.test(text)) {
     return r('refused', `${who}${where} отклонил подключение: на этом порту никто не отвечает.`, `${HINTS.ports} ${HINTS.host}`, true);
   }
 

@@ -211,3 +211,8 @@ export function makeSnippet(text: string, max = 200): string {
   const lines = text.split('\n').filter((l) => !l.trimStart().startsWith('>'));
   return lines.join(' ').replace(/\s+/g, ' ').trim().slice(0, max);
 }
+
+/** Folding applied to indexed text and queries alike: Russian «ё» is searched as «е» (FTS5's diacritic removal covers Latin only). */
+export function foldForSearch(s: string): string {
+  return s.replace(/ё/g, 'е').replace(/Ё/g, 'Е');
+}

@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { MailSummary } from '../../../src-shared/ipc/mail';
+import { foldForSearch } from './parse';
 import { toSummary } from './store';
 
 /**
@@ -15,7 +16,7 @@ import { toSummary } from './store';
  */
 export function toFtsQuery(input: string): string | null {
   const phrases: string[] = [];
-  for (const term of input.trim().split(/\s+/)) {
+  for (const term of foldForSearch(input).trim().split(/\s+/)) {
     const tokens = term.match(/[\p{L}\p{N}]+/gu);
     if (tokens?.length) phrases.push(`"${tokens.join(' ')}"*`);
   }

@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { MailAddress, MailAttachmentView, MailFolderView, MailSummary } from '../../../src-shared/ipc/mail';
-import { makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
+import { foldForSearch, makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
 
 export interface FolderRow {
   id: number;
@@ -362,7 +362,12 @@ export class MailStore {
       this.s.insertAttachment.run(id, idx, a.filename, a.contentType, a.size, a.contentId, a.inline ? 1 : 0, a.part, a.content);
     });
     const addrText = addrs.map(([a]) => `${a.name} ${a.email}`).join(' ');
-    this.s.insertFts.run(id, p.subject, addrText, text.length > FTS_BODY_MAX ? text.slice(0, FTS_BODY_MAX) : text);
+    this.s.insertFts.run(
+      id,
+      foldForSearch(p.subject),
+      foldForSearch(addrText),
+      foldForSearch(text.length > FTS_BODY_MAX ? text.slice(0, FTS_BODY_MAX) : text),
+    );
     return id;
   }
 
