@@ -15,6 +15,15 @@ export interface RelayConfig {
   reconcileEveryMs: number;
   logLevel: string;
   bodyLimitBytes: number;
+  /** PEM files; when both are set the relay serves HTTPS itself (TLS 1.2+), re-read on SIGHUP. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** `TRUST_PROXY`: true (1/true) or the proxies' addresses/CIDRs whose X-Forwarded-For is believed. */
+  trustProxy: boolean | string[];
+  /** `MANGO_ALLOWED_IPS`: CIDRs allowed to call /api/mango-webhook…; null = anyone (signature still checked). */
+  mangoAllowedIps: string[] | null;
+  /** Graceful shutdown: how long in-flight requests may take before sockets are cut (ms). */
+  shutdownGraceMs: number;
 }
 
 function int(v: string | undefined, dflt: number): number {
@@ -22,6 +31,18 @@ function int(v: string | undefined, dflt: number): number {
   const n = Number(v);
   if (!Number.isFinite(n)) throw new Error(`Expected a number, got "${v}"`);
   return n;
+}
+
+function list(v: string | undefined): string[] {
+  return (v ?? '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+}
+
+/** `1`/`true` → trust any proxy; `0`/`false`/empty → none; otherwise a comma list of addresses or CIDRs. */
+export function parseTrustProxy(v: string | undefined): boolean | string[] {
+  const s = (v ?? '').trim().toLowerCase();
+  if (s === '' || s === '0' || s === 'false' || s === 'no') return false;
+  if (s === '1' || s === 'true' || s === 'yes') return true;
+  return list(v);
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RelayConfig {
@@ -40,5 +61,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): RelayConfig
     reconcileEveryMs: int(env.RECONCILE_EVERY_MS, 5 * 60_000),
     logLevel: env.LOG_LEVEL || 'info',
     bodyLimitBytes: int(env.BODY_LIMIT_BYTES, 256 * 1024),
+    tlsCert: env.TLS_CERT || null,
+    tlsKey: env.TLS_KEY || null,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    mangoAllowedIps: env.MANGO_ALLOWED_IPS?.trim() ? list(env.MANGO_ALLOWED_IPS) : null,
+    shutdownGraceMs: int(env.SHUTDOWN_GRACE_MS, 10_000),
   };
 }

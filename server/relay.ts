@@ -22,6 +22,10 @@ import { registerPeopleRoutes } from './http/routes/people';
 import { registerCallRoutes } from './http/routes/calls';
 import { registerContactRoutes } from './http/routes/contacts';
 import { registerAdminMangoRoutes } from './http/routes/admin-mango';
+import type { Server as TlsServer } from 'node:tls';
+import { installOps, prepareOps } from './ops/http';
+import { renderMetrics } from './ops/metrics';
+import { ConnectionTracker, gracefulHttpClose } from './ops/lifecycle';
 
 export interface Relay {
   app: FastifyInstance;
@@ -32,12 +36,16 @@ export interface Relay {
   groupSync: GroupSync;
   apiRouting: ApiRouting;
   reconciler: Reconciler;
+  /** Re-reads TLS_CERT/TLS_KEY (SIGHUP) without dropping the listener; keeps the old pair on failure. */
+  reloadTls(): { ok: boolean; error?: string };
+  /** Graceful: stop accepting, answer in-flight requests, tell app sockets to reconnect, close. */
   close(): Promise<void>;
 }
 
 /** Builds and starts a relay: database + migrations, seeding, HTTP + WebSocket, reducer. */
 export async function startRelay(config: RelayConfig, opts: { logger?: Logger; db?: Db } = {}): Promise<Relay> {
   const log = opts.logger ?? createLogger(config.logLevel);
+  const ops = prepareOps(config, log);
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const box = SecretBox.fromConfig(config.secretKey, config.dataDir);
   const settings = new MangoSettingsStore(db, box, { apiUrl: config.mangoApiUrl });
@@ -55,7 +63,10 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const apiRouting = new ApiRouting(db, settings, mango, reducer, log);
   const reconciler = new Reconciler(db, settings, mango, reducer, log);
 
-  const app = Fastify({ logger: false, bodyLimit: config.bodyLimitBytes, trustProxy: process.env.TRUST_PROXY === '1' });
+  const app = Fastify(ops.fastifyOptions) as unknown as FastifyInstance;
+  ops.tls?.attach(app.server as unknown as TlsServer);
+  const tracker = new ConnectionTracker(app.server, ops.metrics);
+  installOps(app, ops, log);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   let port = config.port;
   const ctx: RelayContext = {
@@ -68,7 +79,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     hub,
     mango,
     metrics,
-    webhookUrl: () => `${(config.publicUrl ?? `http://localhost:${port}`).replace(/\/$/, '')}/api/mango-webhook/`,
+    webhookUrl: () => `${(config.publicUrl ?? `${ops.tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/$/, '')}/api/mango-webhook/`,
   };
 
   app.setErrorHandler((err, req, reply) => {
@@ -89,9 +100,8 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     }
   });
   app.get('/metrics', async (_req, reply) => {
-    const lag = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM mango_events WHERE NOT reduced').catch(() => ({ rows: [{ n: -1 }] }));
     reply.header('content-type', 'text/plain; version=0.0.4');
-    return metrics.render({ asgard_unreduced_events: Number(lag.rows[0]?.n ?? -1) });
+    return renderMetrics(db, metrics, ops.metrics, ops.tls);
   });
   registerWebhookRoutes(app, ctx);
   registerPeopleRoutes(app, ctx);
@@ -106,13 +116,13 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   await app.listen({ port: config.port, host: config.host });
   port = (app.server.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const url = `http://${host}:${port}`;
+  const url = `${ops.tls ? 'https' : 'http'}://${host}:${port}`;
   // Events committed before a crash but not yet reduced are reduced now.
   apiRouting.start();
   reducer.schedule();
   groupSync.start();
   reconciler.start(config.reconcileEveryMs);
-  log.info({ url, db: db.kind }, 'relay started');
+  log.info({ url, db: db.kind, tls: !!ops.tls, mangoAllowList: ops.allow?.entries ?? null }, 'relay started');
 
   let closed = false;
   return {
@@ -123,12 +133,16 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     groupSync,
     apiRouting,
     reconciler,
+    reloadTls() {
+      if (!ops.tls) return { ok: false, error: 'TLS is not configured (TLS_CERT, TLS_KEY)' };
+      const r = ops.tls.reload();
+      return r.ok ? { ok: true } : r;
+    },
     async close() {
       if (closed) return;
       closed = true;
       await Promise.all([groupSync.stop(), reconciler.stop()]);
-      await hub.close();
-      await app.close();
+      await gracefulHttpClose({ app, tracker, closeSockets: () => hub.close(), graceMs: config.shutdownGraceMs, log });
       await reducer.whenIdle();
       await apiRouting.stop();
       if (!opts.db) await db.close();

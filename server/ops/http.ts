@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RelayConfig } from '../config';
+import type { Logger } from '../log';
+import { IpAllowList } from './net';
+import { genReqId, requestContext } from './request-context';
+import { OpsMetrics, webhookKind } from './metrics';
+import { TlsReloader, tlsFilesFromConfig } from './tls';
+
+const MANGO_PREFIX = '/api/mango-webhook';
+const QUIET_PATHS = new Set(['/healthz', '/metrics']);
+
+/** TLS, the allow-list and the options Fastify is built with, all checked before listening. */
+export interface OpsSetup {
+  tls: TlsReloader | null;
+  allow: IpAllowList | null;
+  metrics: OpsMetrics;
+  /** Options for `Fastify(...)`: HTTPS (TLS 1.2+), trusted proxies, request ids, draining. */
+  fastifyOptions: Record<string, unknown>;
+}
+
+export function prepareOps(config: RelayConfig, log: Logger): OpsSetup {
+  const files = tlsFilesFromConfig(config);
+  const tls = files ? TlsReloader.load(files, log) : null;
+  const allow = config.mangoAllowedIps ? new IpAllowList(config.mangoAllowedIps) : null;
+  return {
+    tls,
+    allow,
+    metrics: new OpsMetrics(),
+    fastifyOptions: {
+      logger: false,
+      bodyLimit: config.bodyLimitBytes,
+      trustProxy: config.trustProxy,
+      // x-request-id from the proxy (nginx $request_id) or the caller is kept when sane.
+      requestIdHeader: false,
+      genReqId,
+      // During shutdown, requests already on an open connection are served (with Connection: close),
+      // not refused: a webhook accepted is a webhook answered after its commit.
+      return503OnClosing: false,
+      // A client has this long to send a whole request (slow-loris guard when facing the internet).
+      requestTimeout: 60_000,
+      ...(tls ? { https: tls.initial } : {}),
+    },
+  };
+}
+
+function isMangoCallback(req: FastifyRequest, path: string): boolean {
+  const route = req.routeOptions?.url;
+  return (route !== undefined && route.startsWith(MANGO_PREFIX)) || path === MANGO_PREFIX || path.startsWith(MANGO_PREFIX + '/');
+}
+
+const refusedByOps = new WeakSet<FastifyRequest>();
+
+/**
+ * Request-level operations, registered before the routes:
+ * - the source allow-list for Mango's callbacks (403 + one log line with ip and path);
+ * - the request id: echoed as `x-request-id`, and on every log line written while handling
+ *   the request (handlers log through the shared logger; the id comes from AsyncLocalStorage);
+ * - one access log line per request (path without query, status, time, client ip);
+ * - refused callbacks (4xx before storing) counted by kind and reason.
+ */
+export function installOps(app: FastifyInstance, setup: OpsSetup, log: Logger): void {
+  const { allow, metrics } = setup;
+
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    if (allow) {
+      const path = req.url.split('?')[0];
+      if (isMangoCallback(req, path) && !allow.allows(req.ip)) {
+        refusedByOps.add(req);
+        metrics.refuse(webhookKind(path), 'ip-not-allowed');
+        log.warn({ reqId: req.id, ip: req.ip, path: path.slice(0, 200) }, 'Mango callback refused: source address not in MANGO_ALLOWED_IPS');
+        reply.code(403).send({ error: 'ip-not-allowed', message: 'source address not allowed' });
+        return;
+      }
+    }
+    done();
+  });
+
+  app.addHook('preHandler', (req, _reply, done) => {
+    requestContext.run({ reqId: String(req.id) }, done);
+  });
+
+  app.addHook('onResponse', (req, reply, done) => {
+    const path = req.url.split('?')[0].slice(0, 200);
+    const status = reply.statusCode;
+    if (status >= 400 && status < 500 && !refusedByOps.has(req) && isMangoCallback(req, path)) metrics.refuseStatus(webhookKind(path), status);
+    const line = { reqId: req.id, method: req.method, path, status, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip };
+    if (QUIET_PATHS.has(path) && status < 500) log.debug(line, 'request');
+    else log.info(line, 'request');
+    done();
+  });
+}
