@@ -6,12 +6,16 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createAppCore, type AppCore, type AppCoreOptions } from '../core/app-core';
 import { KeyFileSecretBox } from '../core/secrets/key-file-secret-box';
+import { createMailFactory } from '../core/mail-adapter';
+import { safeExternalUrl } from '../core/external-url';
 import { startBridge, type Bridge } from './bridge-server';
 
-export interface BrowserAppOptions extends Partial<Pick<AppCoreOptions, 'relayUrl' | 'mailFactory' | 'log' | 'feed'>> {
+export interface BrowserAppOptions extends Partial<Pick<AppCoreOptions, 'relayUrl' | 'log' | 'feed'>> {
   userDataDir: string;
   rendererDir: string;
   port?: number;
+  /** Mail is on by default (`createMailFactory()`); pass null to run without it. */
+  mailFactory?: AppCoreOptions['mailFactory'] | null;
 }
 
 export interface BrowserApp {
@@ -25,7 +29,7 @@ export async function startBrowserApp(o: BrowserAppOptions): Promise<BrowserApp>
     userDataDir: o.userDataDir,
     secretBox: new KeyFileSecretBox(o.userDataDir),
     relayUrl: o.relayUrl,
-    mailFactory: o.mailFactory,
+    mailFactory: o.mailFactory === null ? undefined : (o.mailFactory ?? createMailFactory({ openExternal: openExternalSafely })),
     log: o.log,
     feed: o.feed,
   });
@@ -44,6 +48,12 @@ export async function startBrowserApp(o: BrowserAppOptions): Promise<BrowserApp>
       await core.close();
     },
   };
+}
+
+/** OAuth pages and links leave the app only as parsed http(s)/mailto/tel URLs. */
+function openExternalSafely(raw: string): void {
+  const url = safeExternalUrl(raw);
+  if (url) openInBrowser(url);
 }
 
 /** Opens `url` in the desktop's browser; false when there is no way to (headless server). */

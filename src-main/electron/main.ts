@@ -3,13 +3,14 @@
  * tray, popups, notifications, IPC. Everything the app does lives in src-main/core.
  */
 import path from 'node:path';
-import { app, dialog, Menu, powerMonitor } from 'electron';
+import { app, dialog, Menu, powerMonitor, shell } from 'electron';
 import { createAppCore, type AppCore } from '../core/app-core';
 import { consoleLogger } from '../core/log';
 import { KeyFileSecretBox } from '../core/secrets/key-file-secret-box';
 import type { SecretBox } from '../core/secrets/secret-box';
 import { registerAppScheme, serveAppScheme } from './protocol';
-import { denyPermissions, hardenApp } from './security';
+import { denyPermissions, hardenApp, openExternalSafely } from './security';
+import { createMailFactory } from '../core/mail-adapter';
 import { SafeStorageSecretBox } from './safe-storage-box';
 import { WindowRegistry } from './window-registry';
 import { registerIpc } from './ipc';
@@ -60,6 +61,13 @@ if (!app.requestSingleInstanceLock()) {
       userDataDir,
       secretBox: pickSecretBox(userDataDir),
       relayUrl: process.env.RELAY_URL || process.env.ASGARD_RELAY_URL || undefined,
+      mailFactory: createMailFactory({
+        openExternal: openExternalSafely,
+        openPath: async (p) => {
+          const err = await shell.openPath(p);
+          if (err) throw new Error(err);
+        },
+      }),
       log,
     });
     core = c;

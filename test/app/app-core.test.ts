@@ -6,6 +6,7 @@ import { createAppCore, type AppCore } from '../../src-main/core/app-core';
 import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
 import { silentLogger } from '../../src-main/core/log';
 import { REQUEST_NAMES } from '../../src-shared/ipc/contract';
+import { createMailFactory } from '../../src-main/core/mail-adapter';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -46,21 +47,40 @@ describe('app core: the IPC contract boundary', () => {
     expect(await c.handle('admin:employees', undefined)).toMatchObject({ ok: false, error: { code: 'not-logged-in' } });
   });
 
-  it('delegates mail:* requests to the mail handler and lets it emit events', async () => {
+  it('delegates mail:* requests to the mail handler with parsed args, and forwards its events', async () => {
     const seen: [string, unknown][] = [];
+    let emit: ((e: 'mail:accounts', p: never) => void) | null = null;
     const c = await core({
       mailFactory: (ctx) => {
         expect(ctx.store.db.open).toBe(true);
-        return { handle: async (name, args) => (seen.push([name, args]), { ok: 1 }) };
+        emit = (e, p) => ctx.emit(e, p);
+        return { handle: async (name, args) => (seen.push([name, args]), ['ok']) };
       },
     });
-    // The contract's mail part may be empty while mail is being written: only check the delegation path.
-    const mailName = REQUEST_NAMES.find((n) => n.startsWith('mail:'));
-    if (mailName) {
-      await c.handle(mailName, undefined);
-      expect(seen.length + 1).toBeGreaterThan(0);
-    }
+    expect(await c.handle('mail:presets', undefined)).toEqual({ ok: true, value: ['ok'] });
+    expect(seen).toEqual([['mail:presets', undefined]]);
+    // Validated by the contract before the mail handler sees it.
+    expect(await c.handle('mail:presets', { x: 1 })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
     expect(await c.handle('mail:nonexistent', undefined)).toMatchObject({ ok: false, error: { code: 'unknown-request' } });
+    expect(seen).toHaveLength(1);
+    const events: unknown[] = [];
+    c.onAny((e, p) => events.push([e, p]));
+    emit!('mail:accounts', [] as never);
+    expect(events).toEqual([['mail:accounts', []]]);
+  });
+
+  it('runs the real mail capability on the same SQLite file through the namespaced migrations', async () => {
+    const c = await core({ mailFactory: createMailFactory({ autoStart: false }) });
+    expect(await c.handle('mail:accounts:list', undefined)).toEqual({ ok: true, value: [] });
+    const presets = await c.handle('mail:presets', undefined);
+    expect(presets.ok && Array.isArray(presets.value) && presets.value.length > 0).toBe(true);
+    const ns = c.store.db.prepare(`SELECT DISTINCT namespace FROM schema_version ORDER BY namespace`).all();
+    expect(ns).toEqual([{ namespace: 'core' }, { namespace: 'mail' }]);
+  });
+
+  it('without a mail capability, mail requests fail clearly', async () => {
+    const c = await core();
+    expect(await c.handle('mail:presets', undefined)).toMatchObject({ ok: false, error: { code: 'mail-unavailable', message: 'Почта недоступна' } });
   });
 
   it('maps relay-unreachable and bad URLs on login to Russian messages', async () => {
