@@ -334,6 +334,13 @@ export const mailRequests = {
     z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),
   ),
   'mail:images:allow': request<void>()(z.object({ messageId: Id, scope: z.enum(['message', 'sender']) })),
+  /**
+   * Remote images of a message the user allowed, fetched by the core and returned as data URLs
+   * (the renderer's CSP admits only data: images). Only URLs present in the message's HTML.
+   */
+  'mail:images:fetch': request<Record<string, string>>()(
+    z.object({ messageId: Id, urls: z.array(z.string().max(4000)).max(200) }),
+  ),
   'mail:attachments:get': request<{ filename: string; contentType: string; dataBase64: string }>()(
     z.object({ messageId: Id, index: z.number().int().min(0) }),
   ),

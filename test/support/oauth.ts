@@ -14,6 +14,8 @@ export interface OAuthStandIn {
   introspectionUrl: string;
   clientId: string;
   clientSecret: string;
+  /** Introspection calls (Dovecot's oauth2 passdb, the SMTP server). */
+  introspections: { username: string | undefined; active: boolean }[];
   /** Every token request (grant type, ok). */
   tokenRequests: { grant: string; ok: boolean }[];
   /** Access token → user; delete to revoke. */
@@ -53,6 +55,7 @@ export async function startOAuthStandIn(opts: OAuthStandInOptions = {}): Promise
   const accessTokens = new Map<string, { user: string; expiresAt: number }>();
   const refreshTokens = new Map<string, string>();
   const tokenRequests: { grant: string; ok: boolean }[] = [];
+  const introspections: { username: string | undefined; active: boolean }[] = [];
   const ttl = opts.accessTtlSec ?? 3600;
 
   const issue = (user: string) => {
@@ -122,7 +125,9 @@ export async function startOAuthStandIn(opts: OAuthStandInOptions = {}): Promise
     if (url.pathname === '/introspect') {
       void readBody(req).then((p) => {
         const t = p.get('token') ?? url.searchParams.get('token') ?? (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
-        json(res, 200, introspect(t));
+        const r = introspect(t);
+        introspections.push({ username: r.username, active: r.active });
+        json(res, 200, r);
       });
       return;
     }
@@ -140,6 +145,7 @@ export async function startOAuthStandIn(opts: OAuthStandInOptions = {}): Promise
     clientId,
     clientSecret,
     tokenRequests,
+    introspections,
     accessTokens,
     refreshTokens,
     introspect,

@@ -22,6 +22,7 @@ import { checkConnection, sendTestMail, type CheckDeps } from './check';
 import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
 import { Drafts } from './drafts';
+import { fetchImages, urlInHtml } from './images';
 import { MailError, describeMailError } from './errors-ru';
 import { AccountSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from './imap-sync';
 import { refreshAccessToken, startAuthorization, type AuthorizationFlow, type OAuthClientConfig, type TokenSet } from './oauth';
@@ -511,6 +512,12 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const value = scope === 'sender' ? m.from_email : (m.message_id ?? `id:${m.id}`);
       if (!value) throw new MailError('mail-no-sender', 'У письма нет адреса отправителя.');
       db.prepare('INSERT OR IGNORE INTO mail_image_allow (kind, value) VALUES (?, ?)').run(scope, value);
+    },
+    'mail:images:fetch': async ({ messageId, urls }) => {
+      const m = messageRow(messageId);
+      if (!imagesAllowed(m)) throw new MailError('mail-images-blocked', 'Картинки из интернета для этого письма не разрешены.');
+      const html = m.html ?? '';
+      return fetchImages(urls.filter((u) => urlInHtml(u, html)));
     },
     'mail:attachments:get': async ({ messageId, index }) => {
       const a = await attachmentContent(messageId, index);
