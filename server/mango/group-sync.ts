@@ -168,19 +168,19 @@ export class GroupSync {
       ? ` Нет Mango ID у принимающих звонки: ${lacking.map((e) => e.name).join(', ')} — выполните импорт сотрудников из Манго.`
       : '';
 
+    const empty = desired.length === 0 ? ' Никто не принимает звонки: группа пуста.' : '';
     const want = new Set(desired);
     const have = new Set(current);
     const added = desired.filter((id) => !have.has(id));
     const removed = current.filter((id) => !want.has(id));
     if (added.length === 0 && removed.length === 0 && current.length === new Set(current).size) {
-      return { ok: true, outcome: 'unchanged', operators: current, message: `Группа ${name} уже совпадает: операторов ${desired.length}.${missingNote}` };
+      return { ok: true, outcome: 'unchanged', operators: current, message: `Группа ${name} уже совпадает: операторов ${desired.length}.${empty}${missingNote}` };
     }
     // The complete list, keeping the current order of those who stay.
     const next = [...current.filter((id, i) => want.has(id) && current.indexOf(id) === i), ...added];
     await pacer.slot('group/update', this.abort.signal);
     await this.mango.client.call('group/update', { group_id: groupId, group: { operators: next.map((id) => ({ id })) } });
     this.log.info({ groupId, operators: next.length, added: added.length, removed: removed.length }, 'Mango operator group updated');
-    const empty = next.length === 0 ? ' Никто не принимает звонки: группа пуста.' : '';
     return {
       ok: true,
       outcome: 'updated',

@@ -9,10 +9,10 @@ import { MangoError } from './client';
 /** Minimum spacing between requests (ms), from the per-product limits of §1.5. */
 export const MANGO_SPACING_MS: Record<string, number> = {
   '*': 110, // any request: 10/s
-  'commands/route': 2100, // 1 per 2 s
-  'commands/transfer': 2100,
-  'config/users/request': 2100,
-  'stats/request': 2100,
+  'commands/route': 2200, // 1 per 2 s (+ margin for transit jitter)
+  'commands/transfer': 2200,
+  'config/users/request': 2200,
+  'stats/request': 2200,
   'account/balance': 520,
   'commands/callback': 260,
   'stats/result': 25, // 50/s in total

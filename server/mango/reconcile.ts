@@ -39,6 +39,8 @@ export interface ReconcileOptions {
   maxLookbackSec: number;
   /** How far before the previous run's end the next period starts (s). */
   overlapSec: number;
+  /** The period ends this long before now: webhooks of a call that just ended may be in flight (s). */
+  quietSec: number;
   /** Wait between stats/result polls answered 204 (Mango: no more often than every 5 s). */
   pollDelayMs: number;
   /** Polls before giving up on one request. */
@@ -98,6 +100,7 @@ export class Reconciler {
       lookbackSec: 2 * 3600,
       maxLookbackSec: 30 * 24 * 3600,
       overlapSec: 15 * 60,
+      quietSec: 60,
       pollDelayMs: 5000,
       maxPolls: 36,
       finalizeAfterSec: 10 * 60,
@@ -154,7 +157,7 @@ export class Reconciler {
     const state = await this.loadState();
     const since = state ? Math.min(now - this.options.lookbackSec, state.lastTo - this.options.overlapSec) : now - this.options.lookbackSec;
     const from = Math.max(since, now - this.options.maxLookbackSec);
-    const to = now;
+    const to = now - this.options.quietSec;
     try {
       const csv = await this.fetchStats(from, to);
       const rows = parseStatsCsv(csv, [...STATS_FIELDS]);

@@ -124,6 +124,22 @@ describe('reconciliation against Mango statistics', () => {
     expect(new Date(c.ended_at!).getTime() / 1000).toBe(now - 980);
   });
 
+  it('closes a record stuck talking (Disconnected and summary lost) once Mango lists the call as finished', async () => {
+    const leg = { entry_id: 'STUCK-1', call_id: 'STUCK-1-L1', location: 'abonent', from: { number: '79160000010' }, to: { extension: '102', number: 'sip:petrov@x', line_number: '74951234567' }, dct: { type: 0 } };
+    await postSigned(r.webhookBase, 'events/call', { ...leg, seq: 1, timestamp: now - 700, call_state: 'Appeared' });
+    await postSigned(r.webhookBase, 'events/call', { ...leg, seq: 2, timestamp: now - 690, call_state: 'Connected' });
+    sim.addCall({ entry_id: 'STUCK-1', records: [], start: now - 700, finish: now - 600, answer: now - 690, from_extension: '', from_number: '79160000010', to_extension: '102', to_number: 'sip:petrov@x', disconnect_reason: 1110, line_number: '74951234567', location: 'abonent' });
+    await r.settle();
+    expect((await callRow('STUCK-1'))[0]).toMatchObject({ status: 'active', phase: 'talking' });
+    await r.relay.ctx.db.query("UPDATE calls SET updated_at = now() - interval '6 minutes' WHERE entry_id = 'STUCK-1'");
+    const res = await r.relay.reconciler.runOnce();
+    expect(res).toMatchObject({ ok: true, inserted: 0, finalized: 1 });
+    await r.settle();
+    const [c] = await callRow('STUCK-1');
+    expect(c).toMatchObject({ status: 'answered', phase: 'ended', answered_extension: '102', reconciled: false });
+    expect(new Date(c.ended_at!).getTime() / 1000).toBe(now - 600);
+  });
+
   it('never retries a 3xxx answer', async () => {
     const before = statsRequests().length;
     sim.setResult('stats/request', 3104);
