@@ -107,7 +107,7 @@ export class ApiRouting {
             c.next.entryId,
             callId,
           ]);
-          if (claimed.rowCount > 0 || claimed.rows.length > 0) this.queue.push(c.next.entryId);
+          if (claimed.rows.length > 0) this.queue.push(c.next.entryId);
         }
         if (this.queue.length && !this.pumping) this.pumping = this.pump();
       })
