@@ -7,6 +7,7 @@ import { S } from '../strings';
 import { useContacts } from '../stores/contacts';
 import { toast } from '../stores/toasts';
 import { Modal } from './Modal';
+import { Field } from './Field';
 
 export async function createContact(input: { name: string; company: string; phones: string[]; emails?: string[]; note?: string }): Promise<Contact> {
   const name = input.name.trim() || input.company.trim() || (input.phones[0] ? formatPhone(input.phones[0]) : S.contact.unnamed);
@@ -50,18 +51,15 @@ export function CreateContactDialog({ phone, onClose, onCreated }: { phone: stri
           void submit();
         }}
       >
-        <label className="field">
-          <span>{S.contact.phones}</span>
+        <Field label={S.contact.phones}>
           <input value={formatPhone(phone)} readOnly />
-        </label>
-        <label className="field">
-          <span>{S.contact.name}</span>
+        </Field>
+        <Field label={S.contact.name}>
           <input autoFocus value={name} onChange={(e) => setName(e.target.value)} maxLength={200} placeholder={formatPhone(phone)} />
-        </label>
-        <label className="field">
-          <span>{S.contact.company}</span>
+        </Field>
+        <Field label={S.contact.company}>
           <input value={company} onChange={(e) => setCompany(e.target.value)} maxLength={200} />
-        </label>
+        </Field>
         {error ? <div className="error-box">{error}</div> : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy}>

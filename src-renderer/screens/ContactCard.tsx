@@ -8,6 +8,7 @@ import { call as invoke, toAppError } from '../api';
 import { CallLine } from '../components/CallLine';
 import { createContact } from '../components/CreateContact';
 import { Modal } from '../components/Modal';
+import { Field } from '../components/Field';
 import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
 import { IconPlay, IconUser } from '../components/icons';
@@ -60,31 +61,24 @@ function ContactForm({ initial, onSave, onCancel, busy, error }: { initial: Draf
       }}
     >
       <div className="form-row">
-        <label className="field">
-          <span>{S.contact.name}</span>
+        <Field label={S.contact.name}>
           <input name="name" value={d.name} onChange={set('name')} maxLength={200} autoFocus />
-        </label>
-        <label className="field">
-          <span>{S.contact.company}</span>
+        </Field>
+        <Field label={S.contact.company}>
           <input name="company" value={d.company} onChange={set('company')} maxLength={200} />
-        </label>
+        </Field>
       </div>
       <div className="form-row">
-        <label className="field">
-          <span>{S.contact.phones}</span>
+        <Field label={S.contact.phones} hint={S.contact.phonesHint}>
           <textarea name="phones" rows={3} value={d.phones} onChange={set('phones')} />
-          <small className="hint">{S.contact.phonesHint}</small>
-        </label>
-        <label className="field">
-          <span>{S.contact.emails}</span>
+        </Field>
+        <Field label={S.contact.emails} hint={S.contact.emailsHint}>
           <textarea name="emails" rows={3} value={d.emails} onChange={set('emails')} />
-          <small className="hint">{S.contact.emailsHint}</small>
-        </label>
+        </Field>
       </div>
-      <label className="field">
-        <span>{S.contact.note}</span>
+      <Field label={S.contact.note}>
         <textarea name="note" rows={4} value={d.note} onChange={set('note')} maxLength={5000} />
-      </label>
+      </Field>
       {error ? <div className="error-box">{error}</div> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="contact-save">

@@ -4,7 +4,7 @@
  * click-to-call; recordings; "+ контакт" for unknown numbers.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
@@ -52,7 +52,7 @@ function playableRecording(c: Call): string | null {
   return r ? r.id : null;
 }
 
-function Row({ call, onPlay, onCreate, playing }: { call: Call; onPlay: (id: string) => void; onCreate: (phone: string) => void; playing: boolean }) {
+const Row = memo(function Row({ call, onPlay, onCreate, playing }: { call: Call; onPlay: (id: string) => void; onCreate: (phone: string) => void; playing: boolean }) {
   const byPhone = useContacts((s) => s.byPhone);
   const number = callNumber(call);
   const contact = contactForNumber(byPhone, number);
@@ -96,7 +96,7 @@ function Row({ call, onPlay, onCreate, playing }: { call: Call; onPlay: (id: str
       </span>
     </div>
   );
-}
+});
 
 export function History() {
   const isAdmin = useIsAdmin();
@@ -140,12 +140,14 @@ export function History() {
   }, [filter, setFilter]);
 
   const scrollRef = useRef<HTMLDivElement>(null);
+  // Stable per list: a new function would make the virtualizer re-measure every row on each frame.
+  const getItemKey = useCallback((i: number) => calls[i]?.id ?? i, [calls]);
   const virtualizer = useVirtualizer({
     count: calls.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
-    getItemKey: (i) => calls[i]?.id ?? i,
+    getItemKey,
   });
   const items = virtualizer.getVirtualItems();
   const lastIndex = items.length ? items[items.length - 1].index : 0;

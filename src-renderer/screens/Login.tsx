@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { toAppError } from '../api';
 import { S } from '../strings';
+import { Field } from '../components/Field';
 import { useSession } from '../stores/session';
 import { afterLogin } from '../stores/live';
 
@@ -59,8 +60,7 @@ export function Login() {
         <h1>{S.login.title}</h1>
         <p className="muted">{S.login.subtitle}</p>
         {reason && !error ? <div className="warn-box">{reason}</div> : null}
-        <label className="field">
-          <span>{S.login.relayUrl}</span>
+        <Field label={S.login.relayUrl} hint={S.login.relayUrlHint}>
           <input
             name="relayUrl"
             type="url"
@@ -71,16 +71,13 @@ export function Login() {
             placeholder="https://crm.asgard-service.ru"
             required
           />
-          <small className="hint">{S.login.relayUrlHint}</small>
-        </label>
-        <label className="field">
-          <span>{S.login.login}</span>
+        </Field>
+        <Field label={S.login.login}>
           <input name="login" autoComplete="username" value={user} onChange={(e) => setUser(e.target.value)} required autoFocus={!!relayUrl} />
-        </label>
-        <label className="field">
-          <span>{S.login.password}</span>
+        </Field>
+        <Field label={S.login.password}>
           <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-        </label>
+        </Field>
         {error ? (
           <div className="error-box" role="alert" data-testid="login-error">
             {error}

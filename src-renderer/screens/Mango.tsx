@@ -9,6 +9,7 @@ import { toAppError } from '../api';
 import { copyText } from '../actions';
 import { IconCheck, IconCopy } from '../components/icons';
 import { Switch } from '../components/Switch';
+import { Field } from '../components/Field';
 import { formatDateTime } from '../format';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
@@ -117,13 +118,10 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
           void save();
         }}
       >
-        <label className="field">
-          <span>{S.mango.apiKey}</span>
+        <Field label={S.mango.apiKey} hint={S.mango.apiKeyHint}>
           <input name="apiKey" value={d.apiKey} onChange={(e) => set('apiKey', e.target.value)} autoComplete="off" spellCheck={false} maxLength={200} data-testid="mango-apiKey" />
-          <small className="hint">{S.mango.apiKeyHint}</small>
-        </label>
-        <label className="field">
-          <span>{S.mango.apiSalt}</span>
+        </Field>
+        <Field label={S.mango.apiSalt} hint={S.mango.apiSaltHint}>
           <input
             name="apiSalt"
             type="password"
@@ -135,19 +133,14 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
             placeholder={mango.saltConfigured ? S.mango.apiSaltPlaceholderSet(mango.apiSaltMasked) : S.mango.apiSaltPlaceholderUnset}
             data-testid="mango-apiSalt"
           />
-          <small className="hint">{S.mango.apiSaltHint}</small>
-        </label>
+        </Field>
         <div className="form-row">
-          <label className="field">
-            <span>{S.mango.vpbxId}</span>
+          <Field label={S.mango.vpbxId} hint={S.mango.vpbxIdHint}>
             <input name="vpbxId" value={d.vpbxId} onChange={(e) => set('vpbxId', e.target.value)} autoComplete="off" spellCheck={false} maxLength={100} placeholder="vpbx123456" data-testid="mango-vpbxId" />
-            <small className="hint">{S.mango.vpbxIdHint}</small>
-          </label>
-          <label className="field">
-            <span>{S.mango.apiUrl}</span>
+          </Field>
+          <Field label={S.mango.apiUrl} hint={S.mango.apiUrlHint}>
             <input name="apiUrl" value={d.apiUrl} onChange={(e) => set('apiUrl', e.target.value)} autoComplete="off" spellCheck={false} maxLength={500} placeholder="https://app.mango-office.ru/vpbx/" data-testid="mango-apiUrl" />
-            <small className="hint">{S.mango.apiUrlHint}</small>
-          </label>
+          </Field>
         </div>
         <label className="check">
           <input type="checkbox" checked={d.enabled} onChange={(e) => set('enabled', e.target.checked)} data-testid="mango-enabled" />
@@ -166,16 +159,19 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
           ))}
         </fieldset>
         {d.routingMode === 'group' ? (
-          <label className="field">
-            <span>{S.mango.groupId}</span>
+          <Field
+            label={S.mango.groupId}
+            hint={S.mango.groupIdHint}
+            extra={
+              mango.lastGroupSync ? (
+                <small className={mango.lastGroupSync.ok ? 'ok-text' : 'error-text'}>
+                  {S.mango.groupSync}: {formatDateTime(mango.lastGroupSync.at)} — {mango.lastGroupSync.message}
+                </small>
+              ) : null
+            }
+          >
             <input name="groupId" value={d.groupId} onChange={(e) => set('groupId', e.target.value)} maxLength={50} data-testid="mango-groupId" />
-            <small className="hint">{S.mango.groupIdHint}</small>
-            {mango.lastGroupSync ? (
-              <small className={mango.lastGroupSync.ok ? 'ok-text' : 'error-text'}>
-                {S.mango.groupSync}: {formatDateTime(mango.lastGroupSync.at)} — {mango.lastGroupSync.message}
-              </small>
-            ) : null}
-          </label>
+          </Field>
         ) : null}
         {error ? (
           <div className="error-box" role="alert">

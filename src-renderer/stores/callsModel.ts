@@ -73,11 +73,11 @@ export function appendPage(list: Call[], page: Call[]): Call[] {
   const fresh = page.filter((c) => !seen.has(c.id));
   if (fresh.length === 0) return list;
   const merged = list.concat(fresh);
-  // Pages come newest first already; sort only if the boundary is out of order.
-  for (let i = 1; i < merged.length; i++) {
-    if (compareCalls(merged[i - 1], merged[i]) > 0) return merged.sort(compareCalls);
-  }
-  return merged;
+  // Pages come newest first and older than what we have: check the seams only, sort if broken.
+  const seamOk = list.length === 0 || compareCalls(list[list.length - 1], fresh[0]) <= 0;
+  let pageOk = true;
+  for (let i = 1; i < fresh.length && pageOk; i++) pageOk = compareCalls(fresh[i - 1], fresh[i]) <= 0;
+  return seamOk && pageOk ? merged : merged.sort(compareCalls);
 }
 
 export function isMissedLike(call: Call): boolean {

@@ -1,0 +1,299 @@
+/**
+ * Renderer-only smoke test: the built UI in Debian's Chromium against a fake `window.asgard`
+ * (see fake-asgard.ts). It checks that every screen renders, reacts to events and requests,
+ * stays smooth with 100,000 calls, and saves screenshots under test-results/. The real
+ * end-to-end path (relay + simulator + bridge) is test/e2e/telephony.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { contentSecurityPolicy } from '../../src-main/core/csp';
+import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { installFakeAsgard, type FakeOptions } from './fake-asgard';
+
+let browser: Browser;
+let site: { url: string; close(): Promise<void> };
+let built: { dir: string; cleanup(): void };
+
+beforeAll(async () => {
+  built = await buildRenderer();
+  site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  built?.cleanup();
+});
+
+async function openApp(opts: Partial<FakeOptions> & { hash?: string; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: opts.width ?? 1360, height: opts.height ?? 860 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+  const errors = collectPageErrors(page);
+  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now() };
+  await page.addInitScript({ content: fakeScript(fake) });
+  await page.goto(`${site.url}/${opts.hash ?? '#/'}`);
+  return { page, errors };
+}
+
+/**
+ * The fake as page source. Transpilers may wrap functions in a `__name` helper (keepNames);
+ * the page has no such helper, so a no-op one goes first.
+ */
+function fakeScript(fake: FakeOptions): string {
+  return `globalThis.__name = globalThis.__name || ((f) => f);\n(${installFakeAsgard.toString()})(${JSON.stringify(fake)});`;
+}
+
+async function requestLog(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.map((x) => x.name));
+}
+
+describe('renderer smoke (fake core)', () => {
+  it('login: shows the core’s error as given, then the main page', async () => {
+    const { page, errors } = await openApp({ loggedIn: false, role: 'to' });
+    await page.getByTestId('login-form').waitFor();
+    await expect(page.getByLabel('Адрес сервера').inputValue()).resolves.toBe('https://crm.asgard-service.ru');
+    await page.getByLabel('Логин').fill('ivanov');
+    await page.getByLabel('Пароль').fill('wrong');
+    await page.getByTestId('login-submit').click();
+    await expect(page.getByTestId('login-error').textContent()).resolves.toBe('Неверный логин или пароль');
+    await screenshot(page, 'renderer-login');
+    await page.getByLabel('Пароль').fill('secret');
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('accept-card').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('main page: switch, live status change by an admin, connection states, missed reminders', async () => {
+    const { page, errors } = await openApp({ role: 'to' });
+    const sw = page.getByTestId('accept-calls');
+    await sw.waitFor();
+    await expect(sw.getAttribute('aria-checked')).resolves.toBe('true');
+    await expect(page.getByTestId('connection-state').first().textContent()).resolves.toContain('Подключено');
+    // The admin switches me off: the switch follows within a second.
+    await page.evaluate(() => (window as unknown as { __fake: { statusChangeForMe(v: boolean): void } }).__fake.statusChangeForMe(false));
+    await page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'false', null, { timeout: 1000 });
+    await expect(page.getByTestId('accept-card').textContent()).resolves.toContain('Статус изменён администратором');
+    // I switch myself back on.
+    await sw.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'true');
+    expect(await requestLog(page)).toContain('me:setAcceptCalls');
+
+    await page.getByTestId('missed-item').first().waitFor();
+    const missedBefore = await page.getByTestId('missed-item').count();
+    expect(missedBefore).toBeGreaterThan(0);
+    await page.getByTestId('today-list').getByTestId('call-line').first().waitFor();
+    await screenshot(page, 'renderer-main');
+
+    await page.getByTestId('missed-dismiss').first().click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n - 1, missedBefore);
+
+    await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('connection', { state: 'reconnecting', retryInSec: 5, error: 'Сервер телефонии недоступен' }));
+    await page.waitForFunction(() => /Переподключение через [45] с/.test(document.querySelector('[data-testid="connection-state"]')?.textContent ?? ''));
+    await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('connection', { state: 'logged-out' }));
+    await page.waitForFunction(() => (document.querySelector('[data-testid="connection-state"]')?.textContent ?? '').includes('Не в сети'));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('popup view: number, name and company or «Новый номер», line, last calls and mails, actions', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/popup', width: 380, height: 860 });
+    await page.getByTestId('call-popup').first().waitFor();
+    const cards = page.getByTestId('call-popup');
+    expect(await cards.count()).toBe(2);
+    const known = page.locator('[data-testid="call-popup"][data-call-id="900001"]');
+    await expect(known.getByTestId('popup-number').textContent()).resolves.toBe('+7 (916) 123-45-67');
+    await expect(known.getByTestId('popup-name').textContent()).resolves.toBe('Алексей Морозов');
+    const knownText = await known.textContent();
+    expect(knownText).toContain('ООО «СтройИнвест»');
+    expect(knownText).toContain('Линия');
+    expect(knownText).toContain('+7 (495) 123-45-00');
+    expect(knownText).toContain('Последние звонки');
+    expect(knownText).toContain('Коммерческое предложение по складу');
+    expect(knownText).toContain('Открыть карточку');
+    expect(knownText).toContain('Перезвонить');
+    const unknown = page.locator('[data-testid="call-popup"][data-call-id="900002"]');
+    // Newest on top.
+    await expect(cards.first().getAttribute('data-call-id')).resolves.toBe('900002');
+    await expect(unknown.getByTestId('popup-name').textContent()).resolves.toBe('Новый номер');
+    await screenshot(page, 'renderer-popup', { fullPage: true });
+
+    // Create a contact from an unknown number in two clicks.
+    await unknown.getByTestId('popup-create-contact').click();
+    await page.getByTestId('create-contact-form').getByRole('button', { name: 'Сохранить' }).click();
+    await unknown.getByTestId('popup-open-card').waitFor();
+    expect(await requestLog(page)).toContain('contacts:create');
+
+    // A popup closes when the core says so.
+    await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('popup', { callId: 900001, open: false, call: {}, contact: null, recentCalls: [], recentMails: [] }));
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="call-popup"]').length === 1);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('history: 100,000 calls stay virtualized and smooth; filters, search, click-to-call error, recording', async () => {
+    const { page, errors } = await openApp({ role: 'admin', hash: '#/calls', totalCalls: 100_000 });
+    await page.getByTestId('history-row').first().waitFor();
+    // Load every page by scrolling to the end, as a user dragging the scrollbar would.
+    const started = Date.now();
+    for (let i = 0; i < 400; i++) {
+      const before = await page.evaluate(() => {
+        const el = document.querySelector('[data-testid="history-scroll"]')!;
+        el.scrollTop = el.scrollHeight;
+        return document.querySelector('[data-testid="history-count"]')?.textContent ?? '';
+      });
+      if (/^100\s000 звонков$/.test(before.replace(/\u00a0|\u202f/g, ' '))) break;
+      // The next page arrives (the count changes) or the list ends.
+      await page.waitForFunction((b) => (document.querySelector('[data-testid="history-count"]')?.textContent ?? '') !== b, before, { timeout: 5000 }).catch(() => {});
+    }
+    const countText = (await page.getByTestId('history-count').textContent())!.replace(/\u00a0|\u202f/g, ' ');
+    expect(countText).toBe('100 000 звонков');
+    const loadMs = Date.now() - started;
+
+    // Only a window of rows is in the DOM.
+    const rowsInDom = await page.getByTestId('history-row').count();
+    expect(rowsInDom).toBeLessThan(80);
+
+    // Scroll through the list frame by frame and measure the worst frame.
+    const frames = await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid="history-scroll"]') as HTMLElement;
+      el.scrollTop = 0;
+      const times: number[] = [];
+      let last = performance.now();
+      for (let i = 0; i < 120; i++) {
+        el.scrollTop += 1500 + (i % 7) * 3000;
+        await new Promise((r) => requestAnimationFrame(() => r(null)));
+        const t = performance.now();
+        times.push(t - last);
+        last = t;
+      }
+      times.sort((a, b) => a - b);
+      return { median: times[Math.floor(times.length / 2)], p95: times[Math.floor(times.length * 0.95)], max: times[times.length - 1] };
+    });
+    console.log(`history: loaded 100 000 calls in ${loadMs} ms; ${rowsInDom} rows in the DOM; scroll frame median ${frames.median.toFixed(1)} ms, p95 ${frames.p95.toFixed(1)} ms, max ${frames.max.toFixed(1)} ms`);
+    expect(frames.p95).toBeLessThan(100);
+
+    await page.evaluate(() => {
+      (document.querySelector('[data-testid="history-scroll"]') as HTMLElement).scrollTop = 0;
+    });
+    await page.waitForTimeout(50);
+    await screenshot(page, 'renderer-history');
+
+    // Filters and search go to the core and narrow the list.
+    await page.getByTestId('filter-result').selectOption('missed');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="history-row"]')].every((r) => r.getAttribute('data-status') === 'missed'));
+    await page.getByTestId('filter-direction').selectOption('in');
+    await page.getByTestId('history-search').fill('Ромашка');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="history-row"]')];
+      return rows.length > 0 && rows.every((r) => (r.textContent ?? '').includes('Елена Васильева') && r.getAttribute('data-status') === 'missed');
+    });
+    const lastList = await page.evaluate(() => {
+      const log = (window as unknown as { __fake: { log: { name: string; args: Record<string, unknown> }[] } }).__fake.log;
+      return log.filter((x) => x.name === 'calls:list').at(-1)?.args;
+    });
+    expect(lastList).toMatchObject({ status: 'missed', direction: 'in', search: 'Ромашка' });
+    await page.getByRole('button', { name: 'Сбросить' }).click();
+
+    // Click-to-call: Mango refuses → the message is shown as given.
+    await page.getByTestId('history-search').fill('7766');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="history-row"]')?.textContent ?? '').includes('887-77-66'));
+    await page.getByTestId('history-row').first().getByTestId('phone-link').click();
+    await page.getByTestId('toast-error').waitFor();
+    await expect(page.getByTestId('toast-error').textContent()).resolves.toContain('Манго отклонил звонок');
+
+    // A recording plays in the player with a seek bar.
+    await page.getByRole('button', { name: 'Сбросить' }).click();
+    await page.getByTestId('row-play').first().click();
+    const player = page.getByTestId('recording-player');
+    await player.waitFor();
+    await page.waitForFunction(() => Number((document.querySelector('[data-testid="recording-player"] input[type=range]') as HTMLInputElement | null)?.max ?? 0) > 10);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
+
+  it('contact card: details, timeline, edit', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/contacts/1' });
+    await page.getByTestId('contact-card').waitFor();
+    await expect(page.getByTestId('contact-name').textContent()).resolves.toBe('Алексей Морозов');
+    const text = await page.getByTestId('contact-card').textContent();
+    expect(text).toContain('ООО «СтройИнвест»');
+    expect(text).toContain('+7 (916) 123-45-67');
+    expect(text).toContain('morozov@stroyinvest.ru');
+    expect(text).toContain('История общения');
+    await page.getByTestId('contact-timeline').getByTestId('call-line').first().waitFor();
+    await screenshot(page, 'renderer-contact');
+    await page.getByTestId('contact-edit').click();
+    await page.locator('input[name=company]').fill('ООО «СтройИнвест Групп»');
+    await page.getByTestId('contact-save').click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="contact-card"]')?.textContent ?? '').includes('СтройИнвест Групп'));
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/mango for an admin: the guide’s fields, salt never shown, test, checklist, statuses', async () => {
+    const { page, errors } = await openApp({ role: 'admin', hash: '#/mango', height: 1500 });
+    await page.getByTestId('mango-form').waitFor();
+    for (const label of ['API Key', 'API Salt', 'VPBX ID', 'VPBX Host']) await expect(page.getByLabel(label, { exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByLabel('API Salt', { exact: true }).inputValue()).resolves.toBe('');
+    expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toContain('9f3c');
+    await expect(page.getByLabel('Включить телефонию').isChecked()).resolves.toBe(true);
+    await expect(page.getByTestId('webhook-url').textContent()).resolves.toBe('https://crm.asgard-service.ru/api/mango-webhook');
+    await expect(page.getByTestId('check-test').getAttribute('data-done')).resolves.toBe('false');
+    await page.getByTestId('mango-test').click();
+    await page.getByTestId('mango-test-result').waitFor();
+    await expect(page.getByTestId('mango-test-result').textContent()).resolves.toContain('Подключение к Манго работает');
+    await page.waitForFunction(() => document.querySelector('[data-testid="check-test"]')?.getAttribute('data-done') === 'true');
+
+    // Save a new salt: it is sent once and never shown back.
+    await page.getByLabel('API Salt', { exact: true }).fill('new-secret-salt-abcd');
+    await page.getByTestId('mango-save').click();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="mango-apiSalt"]') as HTMLInputElement).value === '');
+    expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toContain('abcd');
+    expect(await page.content()).not.toContain('new-secret-salt-abcd');
+
+    // Flip an employee's accept-calls switch; it lands in the status log.
+    const row = page.locator('[data-testid="employee-row"][data-login="kuznetsov"]');
+    await row.getByTestId('employee-accept').click();
+    await page.waitForFunction(() => document.querySelector('[data-login="kuznetsov"] [data-testid="employee-accept"]')?.getAttribute('aria-checked') === 'true');
+    await page.waitForFunction(() => (document.querySelector('[data-testid="status-log-row"]')?.textContent ?? '').includes('Кузнецов Дмитрий'));
+    const text = await page.textContent('body');
+    for (const s of ['Чеклист перед запуском', 'Получен API Key от Манго', 'Если что-то не работает', 'Проверьте правильность API Key и Salt', 'Импорт из Манго', 'Журнал статусов']) expect(text).toContain(s);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'renderer-mango', { fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/mango for a non-admin: «Недостаточно прав» and no admin request at all', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/mango' });
+    await page.getByTestId('forbidden').waitFor();
+    await expect(page.getByTestId('forbidden').textContent()).resolves.toContain('Недостаточно прав');
+    expect((await requestLog(page)).filter((n) => n.startsWith('admin:'))).toEqual([]);
+    await expect(page.getByTestId('nav-mango').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/stats renders uPlot charts', async () => {
+    const { page, errors } = await openApp({ role: 'admin', hash: '#/stats', height: 1400 });
+    await page.getByTestId('chart-days').locator('canvas').waitFor();
+    for (const id of ['chart-days', 'chart-hours', 'chart-rate', 'chart-employees']) {
+      await expect(page.getByTestId(id).locator('canvas').count()).resolves.toBe(1);
+    }
+    await expect(page.getByTestId('stats-totals').textContent()).resolves.toContain('Доля пропущенных');
+    await page.waitForTimeout(100);
+    await screenshot(page, 'renderer-stats', { fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/settings renders', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/settings' });
+    await page.getByTestId('settings-relay').waitFor();
+    await expect(page.getByTestId('settings-relay').textContent()).resolves.toBe('https://crm.asgard-service.ru');
+    await screenshot(page, 'renderer-settings');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * Chromium for e2e tests: Debian's /usr/bin/chromium through playwright-core, headless, no
+ * network chatter. Also builds the renderer with vite and serves a directory over http.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const RESULTS_DIR = path.join(REPO_ROOT, 'test-results');
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}. Run \`npm run setup:test\` first (it installs Debian's chromium).`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as test-results/<name>.png and returns its path. */
+export async function screenshot(page: Page, name: string, opts: { fullPage?: boolean } = {}): Promise<string> {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = path.join(RESULTS_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: opts.fullPage ?? false });
+  return file;
+}
+
+/** Collects console errors and uncaught page errors, to assert a page ran clean. */
+export function collectPageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+  });
+  return errors;
+}
+
+/**
+ * Builds the renderer with vite into a fresh temporary directory (so parallel test files never
+ * overwrite each other's build) and returns it with a cleanup function.
+ */
+export async function buildRenderer(): Promise<{ dir: string; cleanup(): void }> {
+  const { build } = await import('vite');
+  const base = mkdtempSync(path.join(tmpdir(), 'asgard-renderer-'));
+  const dir = path.join(base, 'renderer');
+  await build({
+    configFile: path.join(REPO_ROOT, 'src-renderer/vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir: dir, emptyOutDir: true },
+  });
+  if (!existsSync(path.join(dir, 'index.html'))) throw new Error('vite build produced no index.html');
+  return { dir, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.mp3': 'audio/mpeg',
+  '.wav': 'audio/wav',
+};
+
+/** Serves `dir` on 127.0.0.1 (index.html for unknown paths), with optional extra headers. */
+export async function serveDir(dir: string, headers: Record<string, string> = {}): Promise<{ url: string; close(): Promise<void> }> {
+  const root = path.resolve(dir);
+  const server = http.createServer((req, res) => {
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    let rel = decodeURIComponent(u.pathname);
+    if (rel === '/' || !path.extname(rel)) rel = '/index.html';
+    const file = path.resolve(root, '.' + rel);
+    if (!file.startsWith(root + path.sep) || !existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404);
+      return res.end('not found');
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', ...headers });
+    fs.createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections?.();
+        server.close(() => r());
+      }),
+  };
+}
