@@ -84,8 +84,9 @@ export interface OpsRelay {
  * production logger (server/ops/log.ts) writing into a capture. Unlike test/support/relay.ts it
  * does not log in over plain fetch, so it also works with TLS.
  */
-export async function startOpsRelay(env: Partial<RelayConfig> = {}, opts: { logLevel?: string } = {}): Promise<OpsRelay> {
-  const db = await createTestDatabase();
+export async function startOpsRelay(env: Partial<RelayConfig> = {}, opts: { logLevel?: string; databaseUrl?: string } = {}): Promise<OpsRelay> {
+  // An existing database (opts.databaseUrl) is used and left in place; otherwise a fresh one is made and dropped.
+  const db = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const dataDir = mkdtempSync(join(tmpdir(), 'asgard-ops-'));
   const config: RelayConfig = {
     ...configFromEnv({}),
