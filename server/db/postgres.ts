@@ -48,6 +48,12 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
     },
     async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // The pool stops listening to a client's 'error' while it is checked out: a connection
+      // dropped mid-transaction (database restart, pg_terminate_backend) would then be an
+      // unhandled 'error' event and kill the relay. Swallow it here; the next query fails,
+      // the transaction is rolled back and the broken client is discarded by the pool.
+      const onError = () => {};
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const q: Queryable = {
@@ -71,6 +77,8 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
           client.release(true);
         }
         throw err;
+      } finally {
+        client.removeListener('error', onError);
       }
     },
     async listen(channel, onPayload) {
