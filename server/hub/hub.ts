@@ -81,7 +81,17 @@ export class Hub {
       }
     }, AUTH_TIMEOUT_MS);
     const authenticate = async (token: string) => {
-      const s = await checkSession(this.db, token);
+      let s: Awaited<ReturnType<typeof checkSession>>;
+      try {
+        s = await checkSession(this.db, token);
+      } catch (err) {
+        // The database is unreachable: the token is not known to be bad. "Try again later"
+        // (1013) makes the app reconnect with its session, never log the user out.
+        this.log.warn({ err }, 'socket auth failed: database unavailable');
+        clearTimeout(authTimer);
+        ws.close(1013, 'unavailable');
+        return;
+      }
       if (!s.ok) {
         this.send(ws, { type: 'error', code: s.reason, message: s.reason === 'token-expired' ? 'Сессия истекла, войдите снова' : 'Требуется вход' });
         ws.close(4401, s.reason);
