@@ -128,7 +128,8 @@ describe('mail OAuth2', () => {
       const finish = h.mail.handle('mail:oauth:finish', { flowId: start.flowId, timeoutSec: 20 });
       finish.catch(() => undefined);
       await denying.approveInBrowser(start.url);
-      await expect(finish).rejects.toMatchObject({ code: 'mail-oauth-denied', message: 'Вход отменён: доступ к почте не разрешён.' });
+      await expect(finish).rejects.toMatchObject({ code: 'mail-oauth-denied', summary: 'Вход отменён: доступ к почте не разрешён.' });
+      await expect(finish).rejects.toThrow(/Нажмите «Войти» ещё раз/);
     } finally {
       await h.close();
       await denying.close();

@@ -3,14 +3,19 @@
  * ("Почта не работает": IMAP/SMTP enabled, app password, ports and SSL).
  */
 
-/** An error that crosses IPC as `{code, message}` with a Russian message. */
+/**
+ * An error that crosses IPC as `{code, message}`: `message` is the Russian text with the hint
+ * appended (IPC carries only the message); `summary` and `hint` keep them apart.
+ */
 export class MailError extends Error {
   readonly code: string;
+  readonly summary: string;
   readonly hint: string | null;
-  constructor(code: string, message: string, hint: string | null = null) {
-    super(message);
+  constructor(code: string, summary: string, hint: string | null = null) {
+    super(hint ? `${summary} ${hint}` : summary);
     this.name = 'MailError';
     this.code = code;
+    this.summary = summary;
     this.hint = hint;
   }
 }
@@ -101,7 +106,7 @@ const CERT_CODES = new Set([
  */
 export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 'oauth'; host?: string; port?: number } = { proto: 'imap' }): RuError {
   if (err instanceof MailError) {
-    return { kind: 'unknown', code: err.code, message: err.message, hint: err.hint, transient: false };
+    return { kind: 'unknown', code: err.code, message: err.summary, hint: err.hint, transient: false };
   }
   const e = (err && typeof err === 'object' ? err : { message: String(err) }) as ErrLike;
   const text = allText(e);

@@ -1,0 +1,242 @@
+/**
+ * `#/mail/compose?mode=new|reply|replyAll|forward&source=<id>&to=<addr>&draft=<id>`: a new
+ * message, answer or forward (pre-filled by the core with threading), attachments, drafts.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { call, toAppError } from '../api';
+import { Field } from '../components/Field';
+import { navigate } from '../router';
+import { toast } from '../stores/toasts';
+import type { MailAttachmentView, MailComposeMode } from '../../src-shared/ipc/mail';
+import { M, formatSize } from './strings';
+import { fileToBase64, useMail } from './store';
+
+interface NewFile {
+  filename: string;
+  contentType: string;
+  dataBase64: string;
+  size: number;
+}
+
+const MAX_FILE = 25 * 1024 * 1024;
+
+function splitAddrs(s: string): string[] {
+  return s
+    .split(/[,;\n]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
+export function Compose({ query }: { query: URLSearchParams }) {
+  const accounts = useMail((s) => s.accounts);
+  const mode = (query.get('mode') as MailComposeMode | null) ?? 'new';
+  const source = query.get('source') ? Number(query.get('source')) : null;
+  const draftParam = query.get('draft') ? Number(query.get('draft')) : null;
+  const [accountId, setAccountId] = useState<number | null>(query.get('account') ? Number(query.get('account')) : null);
+  const [to, setTo] = useState(query.get('to') ?? '');
+  const [cc, setCc] = useState('');
+  const [bcc, setBcc] = useState('');
+  const [showCc, setShowCc] = useState(false);
+  const [subject, setSubject] = useState('');
+  const [text, setText] = useState('');
+  const [files, setFiles] = useState<NewFile[]>([]);
+  const [srcAtt, setSrcAtt] = useState<MailAttachmentView[]>([]);
+  const [keepSrc, setKeepSrc] = useState<Set<number>>(new Set());
+  const [draftId, setDraftId] = useState<number | null>(draftParam);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [ready, setReady] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    let live = true;
+    (async () => {
+      try {
+        if (draftParam) {
+          const d = await call('mail:drafts:get', { id: draftParam });
+          if (!live) return;
+          setAccountId(d.accountId);
+          setTo(d.to.join(', '));
+          setCc(d.cc.join(', '));
+          setBcc(d.bcc.join(', '));
+          setShowCc(Boolean(d.cc.length || d.bcc.length));
+          setSubject(d.subject);
+          setText(d.text);
+          setFiles(d.attachmentsData.map((a) => ({ ...a, size: Math.floor((a.dataBase64.length * 3) / 4) })));
+        } else {
+          const p = await call('mail:compose:prefill', {
+            mode,
+            sourceMessageId: source ?? undefined,
+            accountId: accountId ?? undefined,
+            to: query.get('to') ? splitAddrs(query.get('to') ?? '') : undefined,
+          });
+          if (!live) return;
+          setAccountId(p.accountId);
+          setTo(p.to.join(', '));
+          setCc(p.cc.join(', '));
+          setShowCc(p.cc.length > 0);
+          setSubject(p.subject);
+          setText(p.text);
+          setSrcAtt(p.sourceAttachments);
+          setKeepSrc(new Set(p.sourceAttachments.map((a) => a.index)));
+        }
+        setReady(true);
+      } catch (e) {
+        if (live) setError(toAppError(e).message);
+      }
+    })();
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [mode, source, draftParam]);
+
+  const payload = () => ({
+    accountId: accountId ?? accounts[0]?.id ?? 0,
+    mode,
+    sourceMessageId: source,
+    to: splitAddrs(to),
+    cc: splitAddrs(cc),
+    bcc: splitAddrs(bcc),
+    subject,
+    text,
+    attachments: files.map(({ filename, contentType, dataBase64 }) => ({ filename, contentType, dataBase64 })),
+    includeSourceAttachments: mode === 'forward' ? [...keepSrc] : false,
+  });
+
+  const send = async () => {
+    const p = payload();
+    if (!p.to.length && !p.cc.length && !p.bcc.length) {
+      setError(M.composeForm.noRecipients);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await call('mail:send', { ...p, draftId: draftId ?? undefined });
+      if (r.status === 'sent') toast.ok(M.composeForm.sent);
+      else toast.info(`${M.composeForm.queued}${r.error ? ` ${r.error}` : ''}`);
+      window.history.length > 1 ? window.history.back() : navigate('/mail');
+    } catch (e) {
+      setError(toAppError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const saveDraft = async () => {
+    setBusy(true);
+    try {
+      const d = await call('mail:drafts:save', { ...payload(), id: draftId ?? undefined });
+      setDraftId(d.id);
+      toast.ok(M.composeForm.draftSaved);
+    } catch (e) {
+      setError(toAppError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const addFiles = async (list: FileList | null) => {
+    if (!list) return;
+    const added: NewFile[] = [];
+    for (const f of Array.from(list)) {
+      if (f.size > MAX_FILE) {
+        toast.error(`${f.name}: ${M.composeForm.tooBig}`);
+        continue;
+      }
+      added.push({ filename: f.name, contentType: f.type || 'application/octet-stream', dataBase64: await fileToBase64(f), size: f.size });
+    }
+    setFiles((x) => [...x, ...added]);
+  };
+
+  const title = mode === 'forward' ? M.composeForm.titleForward : mode === 'new' ? M.composeForm.titleNew : M.composeForm.titleReply;
+  return (
+    <div className="page mail-compose" data-testid="mail-compose-page">
+      <div className="page-head">
+        <h1>{title}</h1>
+      </div>
+      <form
+        className="card form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void send();
+        }}
+      >
+        {accounts.length > 1 ? (
+          <Field label={M.composeForm.from}>
+            <select value={accountId ?? ''} onChange={(e) => setAccountId(Number(e.target.value))}>
+              {accounts.map((a) => (
+                <option key={a.id} value={a.id}>{a.name ? `${a.name} <${a.email}>` : a.email}</option>
+              ))}
+            </select>
+          </Field>
+        ) : null}
+        <Field label={M.composeForm.to} hint={M.composeForm.recipientsHint}>
+          <input value={to} onChange={(e) => setTo(e.target.value)} autoFocus={mode !== 'reply' && mode !== 'replyAll'} data-testid="compose-to" />
+        </Field>
+        {showCc ? (
+          <div className="form-row">
+            <Field label={M.composeForm.cc}>
+              <input value={cc} onChange={(e) => setCc(e.target.value)} data-testid="compose-cc" />
+            </Field>
+            <Field label={M.composeForm.bcc}>
+              <input value={bcc} onChange={(e) => setBcc(e.target.value)} />
+            </Field>
+          </div>
+        ) : (
+          <button type="button" className="link-btn" onClick={() => setShowCc(true)}>{M.composeForm.showCc}</button>
+        )}
+        <Field label={M.composeForm.subject}>
+          <input value={subject} onChange={(e) => setSubject(e.target.value)} data-testid="compose-subject" />
+        </Field>
+        <Field label={M.composeForm.text}>
+          <textarea rows={16} value={text} onChange={(e) => setText(e.target.value)} autoFocus={mode === 'reply' || mode === 'replyAll'} data-testid="compose-text" />
+        </Field>
+        {srcAtt.length ? (
+          <fieldset className="field">
+            <legend>{M.composeForm.sourceAttachments}</legend>
+            {srcAtt.map((a) => (
+              <label key={a.index} className="check">
+                <input
+                  type="checkbox"
+                  checked={keepSrc.has(a.index)}
+                  onChange={(e) => {
+                    const next = new Set(keepSrc);
+                    if (e.target.checked) next.add(a.index);
+                    else next.delete(a.index);
+                    setKeepSrc(next);
+                  }}
+                />
+                {a.filename} <span className="muted small">{formatSize(a.size)}</span>
+              </label>
+            ))}
+          </fieldset>
+        ) : null}
+        <div className="mail-files">
+          {files.map((f, i) => (
+            <span className="mail-att" key={`${f.filename}-${i}`}>
+              <span className="mail-att-name">{f.filename}</span>
+              <span className="muted small">{formatSize(f.size)}</span>
+              <button type="button" className="link-btn" onClick={() => setFiles(files.filter((_, j) => j !== i))}>{M.composeForm.removeFile}</button>
+            </span>
+          ))}
+          <input ref={fileInput} type="file" multiple hidden onChange={(e) => void addFiles(e.target.files).then(() => { if (fileInput.current) fileInput.current.value = ''; })} data-testid="compose-files" />
+          <button type="button" className="btn btn-sm" onClick={() => fileInput.current?.click()}>{M.composeForm.attach}</button>
+        </div>
+        {error ? <div className="error-box" role="alert">{error}</div> : null}
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy || !ready} data-testid="compose-send">
+            {busy ? M.composeForm.sending : M.composeForm.send}
+          </button>
+          <button type="button" className="btn" disabled={busy || !ready} onClick={() => void saveDraft()} data-testid="compose-save-draft">
+            {M.composeForm.saveDraft}
+          </button>
+          <button type="button" className="btn btn-ghost" onClick={() => (window.history.length > 1 ? window.history.back() : navigate('/mail'))}>
+            {M.composeForm.cancel}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}

@@ -1,0 +1,156 @@
+/** `#/mail`: accounts and folders, the message list with search, the reader. */
+import { useEffect, useState } from 'react';
+import { call, toAppError } from '../api';
+import { href, navigate } from '../router';
+import type { MailAccountState, MailFolderView } from '../../src-shared/ipc/mail';
+import { MessageList } from './MessageList';
+import { Reader } from './Reader';
+import { M, folderTitle } from './strings';
+import { useMail } from './store';
+
+export function stateLine(s: MailAccountState | undefined): { text: string; kind: 'ok' | 'warn' | 'error' | 'muted' } {
+  if (!s) return { text: M.state.idle, kind: 'muted' };
+  switch (s.state) {
+    case 'synced':
+      return { text: M.state.synced, kind: 'ok' };
+    case 'syncing':
+      return { text: M.state.syncing(s.done, s.total, s.percent, s.folder), kind: 'warn' };
+    case 'connecting':
+      return { text: M.state.connecting, kind: 'muted' };
+    case 'offline':
+      return { text: M.state.offline(s.reason, s.retryInSec), kind: 'warn' };
+    case 'error':
+      return { text: `${M.state.error}: ${s.reason}${s.hint ? ` ${s.hint}` : ''}`, kind: 'error' };
+    default:
+      return { text: M.state.idle, kind: 'muted' };
+  }
+}
+
+function FolderPane({ current }: { current: number | null }) {
+  const accounts = useMail((s) => s.accounts);
+  const folders = useMail((s) => s.folders);
+  const states = useMail((s) => s.states);
+  const outbox = useMail((s) => s.outboxPending);
+  return (
+    <nav className="mail-folders" aria-label="Папки">
+      <a className="btn btn-primary btn-block" href={href('/mail/compose')} data-testid="mail-compose">{M.compose}</a>
+      {accounts.map((a) => {
+        const st = stateLine(states[a.id]);
+        const s = states[a.id];
+        return (
+          <div className="mail-account" key={a.id}>
+            <div className="mail-account-name" title={a.email}>{a.name || a.email}</div>
+            <div className={`mail-state mail-state-${st.kind}`} data-testid="mail-state" title={st.text}>
+              {st.text}
+            </div>
+            {s?.state === 'syncing' ? (
+              <div className="mail-progress" role="progressbar" aria-valuenow={s.percent} aria-valuemin={0} aria-valuemax={100}>
+                <div style={{ width: `${s.percent}%` }} />
+              </div>
+            ) : null}
+            <ul>
+              {folders
+                .filter((f) => f.accountId === a.id)
+                .map((f: MailFolderView) => (
+                  <li key={f.id}>
+                    <a
+                      href={href(`/mail/f/${f.id}`)}
+                      className={`mail-folder${f.id === current ? ' active' : ''}${f.unread ? ' has-unread' : ''}`}
+                      style={{ paddingLeft: 10 + f.depth * 12 }}
+                      data-testid="mail-folder"
+                      data-path={f.path}
+                    >
+                      <span className="grow">{folderTitle(f)}</span>
+                      {f.unread ? <span className="count-badge">{f.unread}</span> : null}
+                    </a>
+                  </li>
+                ))}
+            </ul>
+          </div>
+        );
+      })}
+      <div className="mail-links">
+        <a href={href('/mail/outbox')} className="mail-folder" data-testid="mail-outbox-link">
+          <span className="grow">{M.outbox}</span>
+          {outbox ? <span className="count-badge count-danger">{outbox}</span> : null}
+        </a>
+        <a href={href('/mail/drafts')} className="mail-folder"><span className="grow">{M.drafts}</span></a>
+        <a href={href('/mail/settings')} className="mail-folder" data-testid="mail-settings-link"><span className="grow">{M.settings}</span></a>
+      </div>
+    </nav>
+  );
+}
+
+export function MailHome({ folderId, messageId, query }: { folderId: number | null; messageId: number | null; query: string }) {
+  const accounts = useMail((s) => s.accounts);
+  const folders = useMail((s) => s.folders);
+  const loaded = useMail((s) => s.loaded);
+  const [q, setQ] = useState(query);
+  useEffect(() => setQ(query), [query]);
+
+  // No folder chosen: the first account's INBOX.
+  const fallback = folders.find((f) => f.path.toUpperCase() === 'INBOX') ?? folders[0];
+  const fid = folderId ?? fallback?.id ?? null;
+  const folder = folders.find((f) => f.id === fid);
+
+  useEffect(() => {
+    if (folder && !folder.syncEnabled) {
+      void call('mail:folders:sync', { folderId: folder.id }).catch((e) => console.warn(toAppError(e).message));
+    }
+  }, [folder]);
+
+  if (loaded && !accounts.length) {
+    return (
+      <div className="page">
+        <h1>{M.title}</h1>
+        <div className="card">
+          <p>{M.noAccounts}</p>
+          <a className="btn btn-primary" href={href('/mail/settings')} data-testid="mail-connect">{M.connectAccount}</a>
+        </div>
+      </div>
+    );
+  }
+
+  const base = fid !== null ? `/mail/f/${fid}` : '/mail';
+  const qs = q.trim() ? `?q=${encodeURIComponent(q.trim())}` : '';
+  return (
+    <div className="mail-layout">
+      <FolderPane current={fid} />
+      <section className="mail-middle">
+        <div className="mail-search">
+          <input
+            type="search"
+            className="search"
+            placeholder={M.searchPlaceholder}
+            aria-label={M.searchPlaceholder}
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') navigate(`${base}${e.currentTarget.value.trim() ? `?q=${encodeURIComponent(e.currentTarget.value.trim())}` : ''}`);
+            }}
+            data-testid="mail-search"
+          />
+        </div>
+        {fid !== null && folder ? (
+          <MessageList
+            folderId={fid}
+            accountId={folder.accountId}
+            query={q}
+            selectedId={messageId}
+            sentFolder={folder.specialUse === '\\Sent'}
+            onOpen={(m) => navigate(`/mail/f/${m.folderId}/m/${m.id}${qs}`)}
+          />
+        ) : (
+          <div className="muted mail-empty">{loaded ? M.noFolder : M.loading}</div>
+        )}
+      </section>
+      <section className="mail-right">
+        {messageId !== null ? (
+          <Reader id={messageId} onDeleted={() => navigate(`${base}${qs}`)} />
+        ) : (
+          <div className="muted mail-empty">{M.selectMessage}</div>
+        )}
+      </section>
+    </div>
+  );
+}

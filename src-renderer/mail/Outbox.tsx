@@ -1,0 +1,103 @@
+/** `#/mail/outbox`: messages not sent yet, with the error and the next attempt; `#/mail/drafts`. */
+import { useCallback, useEffect, useState } from 'react';
+import { call, on, toAppError } from '../api';
+import { formatDateTime } from '../format';
+import { href } from '../router';
+import { toast } from '../stores/toasts';
+import type { MailDraftView, MailOutboxItem } from '../../src-shared/ipc/mail';
+import { M } from './strings';
+
+export function OutboxPage() {
+  const [items, setItems] = useState<MailOutboxItem[] | null>(null);
+  const [showSent, setShowSent] = useState(false);
+  const load = useCallback(() => {
+    call('mail:outbox:list', { includeSent: showSent })
+      .then(setItems)
+      .catch((e) => toast.error(toAppError(e).message));
+  }, [showSent]);
+  useEffect(() => {
+    load();
+    return on('mail:outbox', () => load());
+  }, [load]);
+
+  const act = (fn: () => Promise<unknown>) => fn().then(load, (e) => toast.error(toAppError(e).message));
+
+  return (
+    <div className="page" data-testid="mail-outbox">
+      <div className="page-head">
+        <h1>{M.outboxPage.title}</h1>
+        <label className="check">
+          <input type="checkbox" checked={showSent} onChange={(e) => setShowSent(e.target.checked)} />
+          {M.outboxPage.showSent}
+        </label>
+        <a className="btn" href={href('/mail')}>{M.title}</a>
+      </div>
+      <div className="card">
+        {items === null ? <p className="muted">{M.loading}</p> : null}
+        {items?.length === 0 ? <p className="muted empty">{M.outboxPage.empty}</p> : null}
+        {items?.map((it) => (
+          <div className={`mail-outbox-item status-${it.status}`} key={it.id} data-testid="outbox-item">
+            <div className="mail-outbox-main">
+              <div className="mail-outbox-subject">{it.subject || '(без темы)'}</div>
+              <div className="muted small">
+                {it.to.join(', ')} · {formatDateTime(it.createdAt)} · {M.outboxPage.attempts(it.attempts)}
+              </div>
+              {it.lastError ? <div className="error-text small" data-testid="outbox-error">{it.lastError}</div> : null}
+              {it.status === 'failed' && it.nextAttemptAt ? (
+                <div className="muted small">{M.outboxPage.nextAttempt}: {formatDateTime(it.nextAttemptAt)}</div>
+              ) : null}
+            </div>
+            <span className={`badge badge-${it.status === 'failed' ? 'missed' : it.status === 'sent' ? 'answered' : 'ringing'}`}>
+              {M.outboxPage.status[it.status]}
+            </span>
+            {it.status === 'failed' || it.status === 'queued' ? (
+              <div className="row-gap">
+                <button type="button" className="btn btn-sm" onClick={() => act(() => call('mail:outbox:retry', { id: it.id }))} data-testid="outbox-retry">
+                  {M.outboxPage.retry}
+                </button>
+                <button type="button" className="btn btn-sm btn-ghost" onClick={() => window.confirm(M.outboxPage.confirmRemove) && act(() => call('mail:outbox:delete', { id: it.id }))}>
+                  {M.outboxPage.remove}
+                </button>
+              </div>
+            ) : null}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
+
+export function DraftsPage() {
+  const [items, setItems] = useState<MailDraftView[] | null>(null);
+  const load = useCallback(() => {
+    call('mail:drafts:list', {})
+      .then(setItems)
+      .catch((e) => toast.error(toAppError(e).message));
+  }, []);
+  useEffect(load, [load]);
+  return (
+    <div className="page" data-testid="mail-drafts">
+      <div className="page-head">
+        <h1>{M.draftsPage.title}</h1>
+        <a className="btn" href={href('/mail')}>{M.title}</a>
+      </div>
+      <div className="card">
+        {items === null ? <p className="muted">{M.loading}</p> : null}
+        {items?.length === 0 ? <p className="muted empty">{M.draftsPage.empty}</p> : null}
+        {items?.map((d) => (
+          <div className="mail-outbox-item" key={d.id}>
+            <div className="mail-outbox-main">
+              <a href={href(`/mail/compose?draft=${d.id}`)} className="mail-outbox-subject">{d.subject || M.draftsPage.noSubject}</a>
+              <div className="muted small">
+                {d.to.join(', ')} · {formatDateTime(d.updatedAt)}
+              </div>
+            </div>
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => void call('mail:drafts:delete', { id: d.id }).then(load)}>
+              {M.draftsPage.remove}
+            </button>
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * One message: header, actions (reply, reply all, forward, delete, flags), HTML sanitized into
+ * the sandboxed frame, remote images blocked until allowed for the message or its sender,
+ * attachments downloaded or opened, and the other messages of its thread.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { call, toAppError } from '../api';
+import { formatDateTime } from '../format';
+import { href, navigate } from '../router';
+import { toast } from '../stores/toasts';
+import type { MailAddress, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
+import { MailFrame } from './MailFrame';
+import { sanitizeMailHtml, textToHtml } from './sanitize';
+import { M, formatSize } from './strings';
+import { downloadBase64, useMail } from './store';
+
+function addr(a: MailAddress): string {
+  return a.name ? `${a.name} <${a.email}>` : a.email;
+}
+
+export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void }) {
+  const [msg, setMsg] = useState<MailMessageView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [remote, setRemote] = useState<Record<string, string> | null>(null);
+  const [thread, setThread] = useState<MailSummary[]>([]);
+  const [busy, setBusy] = useState(false);
+  const tick = useMail((s) => (msg ? (s.changedTick[msg.folderId] ?? 0) : 0));
+
+  useEffect(() => {
+    let live = true;
+    setError(null);
+    call('mail:messages:get', { id, markSeen: true })
+      .then((m) => {
+        if (!live) return;
+        setMsg(m);
+        setRemote(null);
+        if (m.threadId) void call('mail:messages:thread', { threadId: m.threadId }).then((t) => live && setThread(t));
+        else setThread([]);
+      })
+      .catch((e) => live && setError(toAppError(e).message));
+    return () => {
+      live = false;
+    };
+  }, [id]);
+
+  // Flags changed elsewhere (another device): refresh the header quietly.
+  useEffect(() => {
+    if (!msg || !tick) return;
+    void call('mail:messages:get', { id: msg.id }).then(setMsg).catch(() => undefined);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tick]);
+
+  const clean = useMemo(() => {
+    if (!msg) return null;
+    const source = msg.html ?? textToHtml(msg.text);
+    return sanitizeMailHtml(source, { inlineImages: msg.inlineImages, remoteImages: remote });
+  }, [msg, remote]);
+
+  // Allowed remote images are fetched by the core and come back as data URLs.
+  useEffect(() => {
+    if (!msg || !clean || !msg.remoteImagesAllowed || remote !== null || !clean.remoteUrls.length) return;
+    let live = true;
+    call('mail:images:fetch', { messageId: msg.id, urls: clean.remoteUrls })
+      .then((r) => live && setRemote(r))
+      .catch(() => live && setRemote({}));
+    return () => {
+      live = false;
+    };
+  }, [msg, clean, remote]);
+
+  if (error) return <div className="mail-reader"><div className="error-box">{error}</div></div>;
+  if (!msg || !clean) return <div className="mail-reader muted mail-empty">{M.loading}</div>;
+
+  const act = async (fn: () => Promise<unknown>) => {
+    setBusy(true);
+    try {
+      await fn();
+    } catch (e) {
+      toast.error(toAppError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const allowImages = (scope: 'message' | 'sender') =>
+    act(async () => {
+      await call('mail:images:allow', { messageId: msg.id, scope });
+      setMsg({ ...msg, remoteImagesAllowed: true });
+      setRemote(null);
+    });
+
+  const files = msg.attachments.filter((a) => !a.inline);
+
+  return (
+    <article className="mail-reader" data-testid="mail-reader">
+      <div className="mail-actions">
+        <a className="btn btn-sm" href={href(`/mail/compose?mode=reply&source=${msg.id}`)} data-testid="mail-reply">{M.reader.reply}</a>
+        <a className="btn btn-sm" href={href(`/mail/compose?mode=replyAll&source=${msg.id}`)} data-testid="mail-reply-all">{M.reader.replyAll}</a>
+        <a className="btn btn-sm" href={href(`/mail/compose?mode=forward&source=${msg.id}`)} data-testid="mail-forward">{M.reader.forward}</a>
+        <span className="grow" />
+        <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => act(async () => {
+          await call('mail:messages:setFlags', { ids: [msg.id], seen: !msg.seen });
+          setMsg({ ...msg, seen: !msg.seen });
+        })}>
+          {msg.seen ? M.reader.markUnread : M.reader.markRead}
+        </button>
+        <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => act(async () => {
+          await call('mail:messages:setFlags', { ids: [msg.id], flagged: !msg.flagged });
+          setMsg({ ...msg, flagged: !msg.flagged });
+        })}>
+          {msg.flagged ? M.reader.unflag : M.reader.flag}
+        </button>
+        <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
+          await call('mail:messages:delete', { ids: [msg.id] });
+          onDeleted();
+        })}>
+          {M.reader.delete}
+        </button>
+      </div>
+      <header className="mail-head">
+        <h2 data-testid="mail-subject">{msg.subject || '(без темы)'}</h2>
+        <dl className="mail-meta">
+          <dt>{M.reader.from}</dt>
+          <dd>{msg.from ? addr(msg.from) : '—'}</dd>
+          {msg.to.length ? (<><dt>{M.reader.to}</dt><dd>{msg.to.map(addr).join(', ')}</dd></>) : null}
+          {msg.cc.length ? (<><dt>{M.reader.cc}</dt><dd>{msg.cc.map(addr).join(', ')}</dd></>) : null}
+          <dt>{M.reader.date}</dt>
+          <dd>{formatDateTime(msg.date)}</dd>
+        </dl>
+      </header>
+      {clean.blocked > 0 && !msg.remoteImagesAllowed ? (
+        <div className="warn-box mail-images" data-testid="mail-images-blocked">
+          <span>{M.reader.imagesBlocked(clean.blocked)}</span>
+          <button type="button" className="btn btn-sm" onClick={() => void allowImages('message')} data-testid="mail-images-allow">{M.reader.showImages}</button>
+          {msg.from ? (
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => void allowImages('sender')}>{M.reader.alwaysFromSender}</button>
+          ) : null}
+        </div>
+      ) : null}
+      {files.length ? (
+        <div className="mail-attachments" data-testid="mail-attachments">
+          <span className="muted small">{M.reader.attachments}:</span>
+          {files.map((a) => (
+            <span className="mail-att" key={a.index}>
+              <span className="mail-att-name">{a.filename}</span>
+              <span className="muted small">{formatSize(a.size)}</span>
+              <button type="button" className="link-btn" onClick={() => act(async () => {
+                const r = await call('mail:attachments:get', { messageId: msg.id, index: a.index });
+                downloadBase64(r.filename, r.contentType, r.dataBase64);
+              })}>{M.reader.download}</button>
+              <button type="button" className="link-btn" onClick={() => act(async () => {
+                const r = await call('mail:attachments:open', { messageId: msg.id, index: a.index });
+                if (!r.opened) toast.info(r.path);
+              })}>{M.reader.open}</button>
+            </span>
+          ))}
+        </div>
+      ) : null}
+      <MailFrame html={clean.html} title={msg.subject || M.title} />
+      {thread.length > 1 ? (
+        <div className="mail-thread">
+          <div className="muted small">{M.reader.thread} ({thread.length})</div>
+          {thread.map((t) => (
+            <button type="button" key={t.id} className={`mail-thread-item${t.id === msg.id ? ' current' : ''}`} onClick={() => navigate(`/mail/f/${t.folderId}/m/${t.id}`)}>
+              <span>{t.from?.name || t.from?.email}</span>
+              <span className="muted small">{formatDateTime(t.date)}</span>
+            </button>
+          ))}
+        </div>
+      ) : null}
+    </article>
+  );
+}
