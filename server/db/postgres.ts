@@ -32,6 +32,10 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   async function reListen() {
     try {
       await ensureListener();
+      // NOTIFYs sent while the connection was down are lost, and nothing else may come to wake
+      // a subscriber up: tell every one to re-check (the hub pumps every socket from the feed
+      // table, settings drop their cache). '' is what a malformed payload looks like to them.
+      for (const set of handlers.values()) for (const h of set) h('');
     } catch {
       if (!closed) setTimeout(() => void reListen(), 1000);
     }
