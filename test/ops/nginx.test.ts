@@ -22,14 +22,14 @@ async function freePort(): Promise<number> {
  * the relay's port, and the test's client addresses added to the Mango allow-list. Wrapped
  * in a minimal main configuration with every path under a temporary prefix.
  */
-function renderNginx(o: { dir: string; httpPort: number; httpsPort: number; relayPort: number; cert: string; key: string; extraMangoAllow: string[] }): string {
+function renderNginx(o: { dir: string; httpPort: number; httpsPort: number; relayPorts: number[]; cert: string; key: string; extraMangoAllow: string[] }): string {
   let site = readFileSync('deploy/nginx.conf', 'utf8');
   const replace = (from: string | RegExp, to: string) => {
     const next = site.replace(from, to);
     if (next === site) throw new Error(`deploy/nginx.conf no longer contains ${String(from)}; update the test renderer`);
     site = next;
   };
-  replace(/^(\s*)server 127\.0\.0\.1:8080;/m, `$1server 127.0.0.1:${o.relayPort};`);
+  replace(/^(\s*)server 127\.0\.0\.1:8080;/m, o.relayPorts.map((p) => `$1server 127.0.0.1:${p};`).join('\n'));
   replace(/^\s*listen \[::\]:80;\n/m, '');
   replace(/^\s*listen \[::\]:443 ssl;\n/m, '');
   replace(/^(\s*)listen 80;/m, `$1listen 127.0.0.1:${o.httpPort};`);
@@ -50,6 +50,51 @@ ${site}
 `;
 }
 
+interface Nginx {
+  base: string;
+  httpPort: number;
+  stop(): Promise<void>;
+}
+
+/** Debian's nginx running deploy/nginx.conf (rendered) in front of the given relay ports. */
+async function startNginx(tmpRoot: string, ca: TestCa, relayPorts: number[], extraMangoAllow: string[]): Promise<Nginx> {
+  if (!NGINX) throw new Error('nginx is not installed: run `npm run setup:test` (apt-get install nginx-light)');
+  const cert = ca.issue(`nginx-${relayPorts.join('-')}`);
+  const httpPort = await freePort();
+  const httpsPort = await freePort();
+  const dir = join(tmpRoot, `nginx-${httpsPort}`);
+  mkdirSync(dir);
+  const conf = join(dir, 'nginx.conf');
+  writeFileSync(conf, renderNginx({ dir, httpPort, httpsPort, relayPorts, cert: cert.certFile, key: cert.keyFile, extraMangoAllow }));
+  try {
+    execFileSync(NGINX, ['-t', '-p', dir, '-c', conf], { stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`nginx -t refused the rendered deploy/nginx.conf:\n${(err as { stderr?: Buffer }).stderr?.toString()}`);
+  }
+  const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  nginx.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+  const stop = async () => {
+    if (nginx.exitCode !== null) return;
+    const exited = new Promise((res) => nginx.once('exit', res));
+    nginx.kill('SIGQUIT');
+    await Promise.race([exited, sleep(5000)]);
+    if (nginx.exitCode === null) nginx.kill('SIGKILL');
+  };
+  const base = `https://127.0.0.1:${httpsPort}`;
+  for (let i = 0; i < 200; i++) {
+    if (nginx.exitCode !== null) throw new Error(`nginx exited: ${log}`);
+    try {
+      await request(`${base}/healthz`, { ca: ca.ca, agent: false });
+      return { base, httpPort, stop };
+    } catch {
+      await sleep(25);
+    }
+  }
+  await stop();
+  throw new Error(`nginx did not come up: ${log}`);
+}
+
 function handshakeProtocol(port: number, ca: Buffer, maxVersion?: tls.SecureVersion): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ca, ...(maxVersion ? { maxVersion } : {}) }, () => {
@@ -64,51 +109,22 @@ describe("deploy/nginx.conf with Debian's nginx in front of the relay", () => {
   const tmp = tmpDir('asgard-nginx-');
   let ca: TestCa;
   let r: OpsRelay;
-  let nginx: ChildProcess | null = null;
-  let nginxLog = '';
+  let proxy: Nginx;
   let base: string;
   let httpPort: number;
 
   beforeAll(async () => {
-    if (!NGINX) throw new Error('nginx is not installed: run `npm run setup:test` (apt-get install nginx-light)');
     ca = makeCa(tmp.dir);
-    const cert = ca.issue('nginx');
     // The relay as deploy/relay.env.example sets it up behind nginx: plain HTTP on loopback,
     // TRUST_PROXY=1, and here also its own allow-list (only 127.0.0.3 may post callbacks).
     r = await startOpsRelay({ trustProxy: true, mangoAllowedIps: ['127.0.0.3/32'] });
-    httpPort = await freePort();
-    const httpsPort = await freePort();
-    const dir = join(tmp.dir, 'nginx');
-    mkdirSync(dir);
-    const conf = join(dir, 'nginx.conf');
-    writeFileSync(conf, renderNginx({ dir, httpPort, httpsPort, relayPort: r.relay.port, cert: cert.certFile, key: cert.keyFile, extraMangoAllow: ['127.0.0.1', '127.0.0.3'] }));
-    try {
-      execFileSync(NGINX, ['-t', '-p', dir, '-c', conf], { stdio: 'pipe' });
-    } catch (err) {
-      throw new Error(`nginx -t refused the rendered deploy/nginx.conf:\n${(err as { stderr?: Buffer }).stderr?.toString()}`);
-    }
-    nginx = spawn(NGINX, ['-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stderr!.on('data', (d: Buffer) => (nginxLog += d.toString()));
-    base = `https://127.0.0.1:${httpsPort}`;
-    for (let i = 0; i < 200; i++) {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited: ${nginxLog}`);
-      try {
-        await request(`${base}/healthz`, { ca: ca.ca, agent: false });
-        return;
-      } catch {
-        await sleep(25);
-      }
-    }
-    throw new Error(`nginx did not come up: ${nginxLog}`);
+    proxy = await startNginx(tmp.dir, ca, [r.relay.port], ['127.0.0.1', '127.0.0.3']);
+    base = proxy.base;
+    httpPort = proxy.httpPort;
   });
 
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null) {
-      const exited = new Promise((res) => nginx!.once('exit', res));
-      nginx.kill('SIGQUIT');
-      await Promise.race([exited, sleep(5000)]);
-      if (nginx.exitCode === null) nginx.kill('SIGKILL');
-    }
+    await proxy?.stop();
     await r?.close();
     tmp.remove();
   });
@@ -181,5 +197,75 @@ describe("deploy/nginx.conf with Debian's nginx in front of the relay", () => {
     expect([...hook.matchAll(/allow (\S+);/g)].map((m) => m[1])).toEqual(['81.88.80.132', '81.88.80.133', '81.88.82.36', '81.88.82.44', '81.88.82.45']);
     expect(hook).toMatch(/deny all;/);
     expect(conf).toMatch(/ssl_protocols TLSv1\.2 TLSv1\.3;/);
+  });
+});
+
+describe('two relay instances on one PostgreSQL behind deploy/nginx.conf', () => {
+  const tmp = tmpDir('asgard-nginx2-');
+  let ca: TestCa;
+  let a: OpsRelay;
+  let b: OpsRelay;
+  let proxy: Nginx;
+
+  beforeAll(async () => {
+    ca = makeCa(tmp.dir);
+    // Same database, same RELAY_SECRET_KEY (the salt is encrypted with it); started together,
+    // so the migrations race and must still apply once.
+    a = await startOpsRelay({ trustProxy: true, secretKey: 'two-instances-key' });
+    b = await startOpsRelay({ trustProxy: true, secretKey: 'two-instances-key' }, { databaseUrl: a.databaseUrl });
+    proxy = await startNginx(tmp.dir, ca, [a.relay.port, b.relay.port], ['127.0.0.1']);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await b?.close();
+    await a?.close();
+    tmp.remove();
+  });
+
+  it('delivers a webhook taken by either instance to an app connected to either', async () => {
+    const token = await login(proxy.base, 'admin', ADMIN_PASSWORD, { ca: ca.ca });
+    expect((await jsonRequest(`${proxy.base}/api/admin/employees`, 'POST', { login: 'sidorov', name: 'Сидоров', role: 'to', extension: '101', password: 'sidorov-password' }, { ca: ca.ca, token })).status).toBe(201);
+    const sid = await login(proxy.base, 'sidorov', 'sidorov-password', { ca: ca.ca });
+    // The app on instance B, the call's events straight to instance A.
+    const app = await connectWs(b.url, sid);
+    await app.waitFor((m) => m.some((x) => x.type === 'synced'), 'synced on B');
+    const ev = { ...callEvent('two'), to: { number: '101', extension: '101', line_number: '74951234567' }, call_state: 'Appeared', location: 'abonent' };
+    expect((await postSignedTo(`${a.url}/api/mango-webhook/events/call`, ev)).status).toBe(200);
+    expect((await postSignedTo(`${b.url}/api/mango-webhook/events/call`, ev)).status).toBe(200); // a repeat on the other instance
+    await app.waitFor((m) => m.some((x) => x.type === 'item' && x.item.payload.kind === 'call'), 'the call on B', 10_000);
+    expect(await a.sql('SELECT 1 FROM mango_events WHERE entry_id = $1', [ev.entry_id])).toHaveLength(1);
+    app.ws.close();
+  });
+
+  it('a rolling restart behind nginx: closing one instance under a burst loses nothing', async () => {
+    const results: Array<{ entry: string; status: number | null; error: string | null }> = [];
+    let stop = false;
+    let sent = 0;
+    const agent = new (await import('node:https')).Agent({ keepAlive: true, maxSockets: 16, ca: ca.ca });
+    const worker = async () => {
+      while (!stop) {
+        const ev = callEvent('roll');
+        sent++;
+        try {
+          const res = await postSignedTo(`${proxy.base}/api/mango-webhook/events/call`, ev, { agent });
+          results.push({ entry: ev.entry_id as string, status: res.status, error: null });
+        } catch (e) {
+          results.push({ entry: ev.entry_id as string, status: null, error: (e as NodeJS.ErrnoException).code ?? String(e) });
+        }
+      }
+    };
+    const workers = Array.from({ length: 16 }, worker);
+    while (sent < 200) await sleep(2);
+    await a.relay.close();
+    const after = sent;
+    while (sent < after + 200) await sleep(2);
+    stop = true;
+    await Promise.all(workers);
+    agent.destroy();
+
+    const bad = results.filter((x) => x.status !== 200);
+    expect(bad, 'every callback answered 200 by one instance or the other').toEqual([]);
+    const stored = new Set((await b.sql<{ entry_id: string }>('SELECT entry_id FROM mango_events')).map((x) => x.entry_id));
+    expect(results.filter((x) => !stored.has(x.entry))).toEqual([]);
   });
 });
