@@ -259,11 +259,25 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   }
 
   // ---- missed-call reminders -------------------------------------------------------------
+  let lastReminder = { at: 0, ids: '' };
+  /**
+   * Tells the shell about missed calls still to call back: at once when the set changed (a new
+   * one, or after start), else at most once per reminder period, so a flapping connection
+   * does not repeat the same notification on every reconnect.
+   */
   async function remindMissed(): Promise<void> {
     if (!token || !http) return;
     try {
       const calls = await http.missed();
-      if (calls.length) shellEvents.emit('missed-reminder', { calls });
+      const ids = calls.map((c) => c.id).sort((a, b) => a - b).join(',');
+      const period = opts.missedReminderMs ?? 15 * 60_000;
+      const now = Date.now();
+      if (calls.length && (ids !== lastReminder.ids || now - lastReminder.at >= period)) {
+        lastReminder = { at: now, ids };
+        shellEvents.emit('missed-reminder', { calls });
+      } else if (!calls.length) {
+        lastReminder = { at: 0, ids: '' };
+      }
     } catch (e) {
       log.info('missed reminder failed', e);
     }

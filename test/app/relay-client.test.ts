@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestRelay, type TestRelay } from '../support/relay';
+import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
+import { buildScenario, deliver } from '../../tools/mango-sim/index';
 import { postSigned } from '../support/webhook';
 import { createAppCore, type AppCore } from '../../src-main/core/app-core';
 import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
@@ -22,18 +23,14 @@ let to: { employee: Employee; token: string };
 let to2: { employee: Employee; token: string };
 const PASSWORD = 'password-relay-test';
 let seq = 0;
+// Recent timestamps: the relay lists missed calls of the last days only.
+const T0 = Math.floor(Date.now() / 1000) - 3600;
 
 // Mango call events (mango-api.md): a call in the IVR reaches every accepting employee.
 const ivrCall = (entry: string, state = 'Appeared', s = 1) => ({
-  entry_id: entry, call_id: `${entry}-ivr`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'ivr',
+  entry_id: entry, call_id: `${entry}-ivr`, timestamp: T0 + ++seq, seq: s, call_state: state, location: 'ivr',
   from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' }, dct: { type: 0 },
   ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
-});
-/** A call rung straight to an extension: it belongs to that employee's history even if it is over before anyone sees it. */
-const direct = (entry: string, ext: string, state = 'Appeared', s = 1) => ({
-  entry_id: entry, call_id: `${entry}-${ext}`, timestamp: 1700000000 + ++seq, seq: s, call_state: state, location: 'abonent',
-  from: { number: '79161234567' }, to: { extension: ext, number: `sip:${ext}@x`, line_number: '74951234567' }, dct: { type: 0 },
-  ...(state === 'Disconnected' ? { disconnect_reason: 1110 } : {}),
 });
 async function post(body: object): Promise<void> {
   const res = await postSigned(r.webhookBase, 'events/call', body);
@@ -144,8 +141,8 @@ describe('app core ↔ real relay', () => {
     // While cut: the ringing call ends and 15 more calls come and go.
     await post(ivrCall('APP-C0', 'Disconnected', 2));
     for (let i = 1; i <= 15; i++) {
-      await post(direct(`APP-C${i}`, '102'));
-      await post(direct(`APP-C${i}`, '102', 'Disconnected', 2));
+      const events = buildScenario('directToExtension', { entryId: `APP-C${i}`, extension: '102', answered: i % 3 !== 0, start: T0 + ++seq * 10 });
+      expect((await deliver(r.webhookBase, events, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT })).failed).toBe(0);
     }
     await r.settle();
     p.refuse(false);
@@ -157,7 +154,9 @@ describe('app core ↔ real relay', () => {
     expect(new Set(applied).size, 'no duplicate').toBe(applied.length);
     expect(applied, 'relay order').toEqual([...applied].sort((a, b) => a - b));
     expect(applied, 'no loss').toEqual(ids.filter((id) => id >= applied[0] && id <= applied.at(-1)!));
-    for (let i = 0; i <= 15; i++) expect(core.store.calls.list({ limit: 500 }).some((c) => c.entryId === `APP-C${i}`)).toBe(true);
+    const cached = new Map(core.store.calls.list({ limit: 500 }).map((c) => [c.entryId, c]));
+    for (let i = 0; i <= 15; i++) expect(cached.has(`APP-C${i}`), `APP-C${i}`).toBe(true);
+    for (let i = 1; i <= 15; i++) expect(cached.get(`APP-C${i}`)?.status).toBe(i % 3 ? 'answered' : 'missed');
     // The stale popup was closed after the replay; the calls rung-and-gone while away never popped.
     expect(rec.popups.filter((x) => x.call.entryId === 'APP-C0').at(-1)).toMatchObject({ open: false });
     expect(rec.popups.some((x) => /^APP-C([1-9]|1[0-5])$/.test(x.call.entryId) && x.open)).toBe(false);
@@ -188,23 +187,29 @@ describe('app core ↔ real relay', () => {
     const lastBefore = Number(first.core.store.kv.get('feed.lastId'));
     await first.core.close();
 
-    for (const e of ['APP-OFF1', 'APP-OFF2']) {
-      await post(direct(e, '101'));
-      await post(direct(e, '101', 'Disconnected', 2));
+    // Two complete missed calls to the employee's extension, as Mango sends them (with summary).
+    for (const entryId of ['APP-OFF1', 'APP-OFF2']) {
+      const events = buildScenario('directToExtension', { entryId, extension: '101', answered: false, caller: '79031112233', start: T0 + ++seq * 10 });
+      const stats = await deliver(r.webhookBase, events, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT });
+      expect(stats.failed).toBe(0);
     }
     await r.settle();
 
     const { core, rec } = await openCore(dir);
+    const reminders: number[][] = [];
+    core.onShell('missed-reminder', ({ calls }) => reminders.push(calls.map((c) => c.id)));
     // No new login: the token comes back from the SecretBox and the feed resumes from lastId.
     expect(await core.api.invoke('session:state', undefined)).toMatchObject({ loggedIn: true, login: 'app-to1' });
     await caughtUp(core, to.employee.id);
     expect(rec.feed[0].id).toBeGreaterThan(lastBefore);
     const list = (await core.api.invoke('calls:list', { limit: 50 })).calls.map((c) => c.entryId);
     expect(list).toEqual(expect.arrayContaining(['APP-OFF1', 'APP-OFF2']));
-    const cached = core.store.calls.list({ limit: 50 }).map((c) => c.entryId);
-    expect(cached).toEqual(expect.arrayContaining(['APP-OFF1', 'APP-OFF2']));
-    // Ended while we were away: no popup flashes up for them.
+    const cached = core.store.calls.list({ limit: 50 }).filter((c) => c.entryId.startsWith('APP-OFF'));
+    expect(cached.map((c) => [c.entryId, c.status]).sort()).toEqual([['APP-OFF1', 'missed'], ['APP-OFF2', 'missed']]);
+    // Ended while we were away: no popup flashes up for them, but a missed-call reminder does.
     expect(rec.popups.filter((x) => x.open)).toEqual([]);
+    const offIds = core.store.calls.list({ limit: 50 }).filter((c) => c.entryId.startsWith('APP-OFF')).map((c) => c.id);
+    await vi.waitFor(() => expect(reminders.at(-1)).toEqual(expect.arrayContaining(offIds)), { timeout: 5000 });
   });
 
   it('asks to log in again when the token expires (socket reconnect and HTTP request)', async () => {
