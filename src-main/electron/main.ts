@@ -77,7 +77,7 @@ if (!app.requestSingleInstanceLock()) {
     registerIpc(c, registry);
     const main = new MainWindow({ preload, registry, title: TITLE });
     mainWindow = main;
-    const popup = new PopupWindow({ preload, registry, options: () => c.getSettings().popup });
+    const popup = new PopupWindow({ preload, registry, options: () => c.getSettings().popup, openInMain: (hash) => main.show(hash) });
     const notifications = new CallNotifications({
       enabled: () => c.getSettings().popup.notification,
       onClickPopup: () => popup.reveal(),
@@ -103,6 +103,16 @@ if (!app.requestSingleInstanceLock()) {
       quit: () => app.quit(),
       onError: (message) => dialog.showErrorBox(TITLE, message),
     });
+
+    // The OS entry follows the setting (an update may have moved the executable); a dev run
+    // never registers the bare electron binary.
+    if (app.isPackaged) {
+      try {
+        setStartAtLogin(c.getSettings().startAtLogin);
+      } catch (e) {
+        log.warn('start at login failed', e);
+      }
+    }
 
     // After sleep the socket is usually dead without knowing it: reconnect now, keep lastId.
     powerMonitor.on('resume', () => c.resume());

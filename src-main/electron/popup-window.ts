@@ -21,7 +21,15 @@ export class PopupWindow {
   private readonly open = new Map<number, CallPopup>();
   private display: Display | null = null;
 
-  constructor(private readonly o: { preload: string; registry: WindowRegistry; options: () => PopupOptions }) {}
+  constructor(
+    private readonly o: {
+      preload: string;
+      registry: WindowRegistry;
+      options: () => PopupOptions;
+      /** The popup's "open card" links: shown in the main window, not in the small popup. */
+      openInMain: (hash: string) => void;
+    },
+  ) {}
 
   /** Feed every contract `popup` event here. */
   apply(p: CallPopup): void {
@@ -66,6 +74,15 @@ export class PopupWindow {
     this.o.registry.add(win, 'popup');
     win.on('closed', () => {
       if (this.win === win) this.win = null;
+    });
+    // The popup view routes like the main window does ("#/contacts/12"); such a route belongs
+    // to the main window: open it there and put the popup back on its own view.
+    win.webContents.on('did-navigate-in-page', (_e, url, isMainFrame) => {
+      if (!isMainFrame) return;
+      const hash = new URL(url).hash;
+      if (!hash || hash.startsWith('#/popup')) return;
+      this.o.openInMain(hash);
+      void win.webContents.executeJavaScript(`location.replace('#/popup')`).catch(() => {});
     });
     void win.loadURL(`${APP_ORIGIN}/index.html#/popup`);
     this.win = win;

@@ -128,4 +128,31 @@ describe('bridge', () => {
     expect(res).toMatchObject({ code: 'relay-unreachable' });
     expect(res.message).toMatch(/^Сервер телефонии недоступен/);
   });
+
+  it('proxies recordings for the page holding the token, and only for it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-bridge-rec-'));
+    cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    let urlFor: ((id: string) => string) | null = null;
+    const asked: string[] = [];
+    const bridge = await startBridge({
+      core: {
+        handle: async () => ({ ok: true, value: null }),
+        onAny: () => () => {},
+        setRecordingUrl: (fn) => (urlFor = fn),
+        fetchRecording: async (id) => (asked.push(id), new Response('ID3-audio', { headers: { 'content-type': 'audio/mpeg' } })),
+      },
+      rendererDir: dir,
+      log: silentLogger,
+    });
+    cleanup.push(() => bridge.close());
+    const url = urlFor!('rec/1 ä');
+    expect(url.startsWith(`${bridge.origin}/recordings/`)).toBe(true);
+    const ok = await get(url);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('audio/mpeg');
+    expect(ok.body).toBe('ID3-audio');
+    expect(asked).toEqual(['rec/1 ä']);
+    expect((await get(url.replace(/bridge=[^&]+/, 'bridge=wrong'))).status).toBe(401);
+    expect(asked).toHaveLength(1);
+  });
 });
