@@ -26,7 +26,10 @@ export interface SenderInfo {
   isMainFrame: boolean;
 }
 
-/** A call popup can do what its buttons do, nothing more (no admin, no logout). */
+/**
+ * A call popup can do what its buttons do plus the reads the renderer's shared start-up makes,
+ * nothing more: no admin, no logout, no settings, no mail.
+ */
 export const POPUP_REQUESTS: ReadonlySet<string> = new Set<RequestName>([
   'session:state',
   'connection:state',
@@ -34,9 +37,11 @@ export const POPUP_REQUESTS: ReadonlySet<string> = new Set<RequestName>([
   'popups:dismiss',
   'contacts:lookup',
   'contacts:get',
+  'contacts:list',
   'contacts:create',
   'calls:callback',
   'calls:list',
+  'missed:list',
 ] as RequestName[]);
 
 export type GuardError = { code: 'forbidden-sender' | 'unknown-request' | 'bad-request'; message: string };
