@@ -87,7 +87,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     const e = err as { statusCode?: number; code?: string; message: string };
     if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ error: 'too-large', message: 'Слишком большой запрос' });
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return reply.code(e.statusCode).send({ error: 'bad-request', message: e.message });
-    log.error({ err, url: req.url }, 'request failed');
+    log.error({ err, reqId: req.id, url: req.url.split('?')[0] }, 'request failed');
     return reply.code(500).send({ error: 'internal', message: 'Внутренняя ошибка сервера' });
   });
 

@@ -1,5 +1,4 @@
 import pino, { type DestinationStream } from 'pino';
-import { requestContext } from './request-context';
 
 /**
  * Keys whose values never reach a log line, at any depth: passwords, the Mango salt and
@@ -33,19 +32,14 @@ export function scrubSecrets(v: unknown, depth = 0): unknown {
 }
 
 /**
- * The relay's production logger: one JSON object per line (pino), the current request id on
- * every line written while a request is handled (also from code that only holds the shared
- * logger), and secrets censored by key at any depth.
+ * The relay's production logger: one JSON object per line (pino), ISO timestamps, and secrets
+ * censored by key at any depth.
  */
 export function createRelayLogger(level = 'info', destination?: DestinationStream) {
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'asgard-relay', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    mixin() {
-      const c = requestContext.getStore();
-      return c ? { reqId: c.reqId } : {};
-    },
     formatters: {
       log: (obj) => scrubSecrets(obj) as Record<string, unknown>,
     },
