@@ -35,6 +35,8 @@ if (!app.requestSingleInstanceLock()) {
   hardenApp();
   let core: AppCore | null = null;
   let mainWindow: MainWindow | null = null;
+  // Held for the app's lifetime: an unreferenced Tray is garbage-collected and its icon vanishes.
+  let tray: AppTray | null = null;
 
   app.on('second-instance', () => mainWindow?.show());
   app.on('activate', () => mainWindow?.show());
@@ -89,7 +91,7 @@ if (!app.requestSingleInstanceLock()) {
     });
     c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
 
-    new AppTray({
+    tray = new AppTray({
       core: c,
       title: TITLE,
       showMain: () => main.show(),
@@ -119,7 +121,12 @@ if (!app.requestSingleInstanceLock()) {
     powerMonitor.on('unlock-screen', () => c.resume());
 
     if (!startedHidden()) main.show();
+  }).catch((e: unknown) => {
+    log.error('start failed', e);
+    dialog.showErrorBox(TITLE, `Приложение не запустилось: ${e instanceof Error ? e.message : String(e)}`);
+    app.exit(1);
   });
+  app.on('quit', () => tray?.destroy());
 }
 
 function pickSecretBox(userDataDir: string): SecretBox {
