@@ -2,10 +2,17 @@ import type { Queryable } from '../db/db';
 import type { FeedItem, FeedPayload } from '../../src-shared/wire';
 
 export const FEED_CHANNEL = 'asgard_feed';
+/** Advisory lock key (two-int space, apart from the reducer's per-call locks) ordering feed commits. */
+const FEED_LOCK = 0x46454544; // "FEED"
 
 /** Appends items to employees' feeds inside the caller's transaction and notifies every instance at commit. */
 export async function appendFeed(q: Queryable, items: { employeeId: number; payload: FeedPayload }[]): Promise<void> {
   if (items.length === 0) return;
+  // Feed ids come from a sequence, so concurrent transactions (two instances' reducers, a
+  // reducer and a status change) could commit them out of order, and a socket already past the
+  // higher id would never send the lower one. One transaction-scoped lock, held to commit,
+  // makes feed ids commit in id order.
+  await q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
   const values: string[] = [];
   const params: unknown[] = [];
   for (const it of items) {
