@@ -38,9 +38,15 @@ async function find(query: string, extra: object = {}): Promise<string[]> {
 describe('mail search', () => {
   it('builds safe FTS queries', () => {
     expect(toFtsQuery('ivan.petrov@mail.ru')).toBe('"ivan petrov mail ru"*');
+    const dict = ['насос', 'насосная', 'насосов', 'петров'];
+    const expand = (p: string) => dict.filter((w) => w.startsWith(p));
+    expect(toFtsQuery('Насос петров@mail.ru', expand)).toBe('("насос" OR "насосная" OR "насосов") AND "петров mail ru"*');
+    expect(toFtsQuery('насосн', expand)).toBe('"насосная"');
+    expect(toFtsQuery('нет-такого', expand)).toBe('"нет такого"');
+    expect(toFtsQuery('Café')).toBe('"cafe"*');
     expect(toFtsQuery('счёт  42')).toBe('"счет"* AND "42"*');
     expect(toFtsQuery('"*()^:-')).toBeNull();
-    expect(toFtsQuery('NEAR(a b) OR c')).toBe('"NEAR a"* AND "b"* AND "OR"* AND "c"*');
+    expect(toFtsQuery('NEAR(a b) OR c')).toBe('"near a" AND "b" AND "or"* AND "c"');
     expect(toFtsQuery('ещё')).toBe('"еще"*');
   });
 

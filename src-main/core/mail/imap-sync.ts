@@ -8,7 +8,7 @@ import type { ImapFlow, FetchMessageObject, ListResponse } from 'imapflow';
 import type { MailAccountState, MailSummary } from '../../../src-shared/ipc/mail';
 import type { AccountRecord } from './accounts';
 import { describeMailError } from './errors-ru';
-import { describeStructure, fromEnvelope, messageIds, parseSource, type ParsedMessage } from './parse';
+import { describeStructure, fromEnvelope, messageIds, parseSource, partText, type ParsedMessage } from './parse';
 import type { FolderRow, MailStore, NewMessage } from './store';
 
 export interface SyncOptions {
@@ -17,21 +17,15 @@ export interface SyncOptions {
   maxBackoffMs: number;
   /** While idle, every folder enabled for sync is checked this often. */
   pollMs: number;
-  /** Messages up to this size are fetched whole and parsed; bigger ones get text parts only. */
-  bigMessageBytes: number;
   /** Messages per FETCH. */
   batchSize: number;
-  /** Source bytes per FETCH. */
-  batchBytes: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   initialBackoffMs: 2_000,
   maxBackoffMs: 5 * 60_000,
   pollMs: 2 * 60_000,
-  bigMessageBytes: 1024 * 1024,
   batchSize: 250,
-  batchBytes: 8 * 1024 * 1024,
 };
 
 export interface SyncHooks {
@@ -61,9 +55,8 @@ export function toRange(uids: number[]): string {
   return parts.join(',');
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+/** Text and HTML parts longer than this are cut (the rest stays on the server). */
+const MAX_TEXT_PART = 4 * 1024 * 1024;
 
 async function readStream(s: NodeJS.ReadableStream, max: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -404,28 +397,8 @@ export class AccountSync {
     const name = folder.name;
     this.setState({ state: 'syncing', folder: name, done, total, percent: 0 });
 
-    // Sizes first (cheap), to batch by bytes and send big messages down the partial path.
-    const sizes = new Map<number, number>();
-    for (let i = 0; i < missing.length; i += 5000) {
-      for await (const m of client.fetch(toRange(missing.slice(i, i + 5000)), { uid: true, size: true }, { uid: true })) {
-        sizes.set(m.uid, m.size ?? 0);
-      }
-    }
     const batches: number[][] = [];
-    let cur: number[] = [];
-    let bytes = 0;
-    for (const uid of missing) {
-      if (!sizes.has(uid)) continue; // expunged meanwhile
-      const sz = sizes.get(uid) ?? 0;
-      if (cur.length && (cur.length >= this.opts.batchSize || bytes + sz > this.opts.batchBytes)) {
-        batches.push(cur);
-        cur = [];
-        bytes = 0;
-      }
-      cur.push(uid);
-      bytes += Math.min(sz, this.opts.bigMessageBytes);
-    }
-    if (cur.length) batches.push(cur);
+    for (let i = 0; i < missing.length; i += this.opts.batchSize) batches.push(missing.slice(i, i + this.opts.batchSize));
 
     const insertBatch = this.store.db.transaction((items: NewMessage[]) => {
       const ids: number[] = [];
@@ -437,30 +410,16 @@ export class AccountSync {
     });
 
     let lastEmit = 0;
-    for (const batch of batches) {
+    // The next batch is requested before this one is stored: the server prepares it meanwhile.
+    let next: Promise<NewMessage[]> | null = batches.length ? this.fetchBatch(client, batches[0]) : null;
+    for (let i = 0; i < batches.length; i++) {
+      const items = await next!;
       if (this.stopped) return;
-      const small = batch.filter((u) => (sizes.get(u) ?? 0) <= this.opts.bigMessageBytes);
-      const big = batch.filter((u) => (sizes.get(u) ?? 0) > this.opts.bigMessageBytes);
-      const items: NewMessage[] = [];
-      if (small.length) {
-        const fetched: FetchMessageObject[] = [];
-        for await (const m of client.fetch(toRange(small), { uid: true, flags: true, internalDate: true, size: true, source: true }, { uid: true })) {
-          fetched.push(m);
-        }
-        for (const m of fetched) {
-          if (!m.source) continue;
-          let parsed: ParsedMessage;
-          try {
-            parsed = await parseSource(m.source);
-          } catch {
-            parsed = brokenMessage(m.source);
-          }
-          items.push({ uid: m.uid, flags: m.flags ?? new Set(), internalDate: dateMs(m.internalDate), size: m.size ?? m.source.length, parsed });
-        }
-      }
-      for (const uid of big) items.push(...(await this.fetchBig(client, uid)));
+      next = i + 1 < batches.length ? this.fetchBatch(client, batches[i + 1]) : null;
+      // If storing fails, the prefetch's own failure must not go unhandled.
+      next?.catch(() => undefined);
       const ids = insertBatch(items);
-      done += batch.length;
+      done += batches[i].length;
       if (notify && ids.length) {
         const fresh = this.store.summaries(ids).filter((s) => !s.seen);
         if (fresh.length) this.hooks.newMail(this.accountId, fresh);
@@ -474,29 +433,66 @@ export class AccountSync {
     }
   }
 
-  /** A big message: envelope + structure, text parts downloaded, attachments left on the server. */
-  private async fetchBig(client: ImapFlow, uid: number): Promise<NewMessage[]> {
-    const m = await client.fetchOne(String(uid), { uid: true, flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true, headers: ['references'] }, { uid: true });
-    if (!m) return [];
-    const parts = m.bodyStructure ? describeStructure(m.bodyStructure) : { textPart: null, htmlPart: null, attachments: [] };
-    const refs = m.headers ? messageIds(m.headers.toString('utf8').replace(/^references:/i, '')) : [];
-    const download = async (part: string | null): Promise<string> => {
-      if (!part) return '';
-      const d = await client.download(String(uid), part, { uid: true, maxBytes: 4 * 1024 * 1024 });
-      if (!('content' in d) || !d.content) return '';
-      return (await readStream(d.content, 4 * 1024 * 1024)).toString('utf8');
-    };
-    const text = await download(parts.textPart);
-    const html = parts.htmlPart ? await download(parts.htmlPart) : null;
-    return [
-      {
-        uid: m.uid,
-        flags: m.flags ?? new Set(),
-        internalDate: dateMs(m.internalDate),
-        size: m.size ?? 0,
-        parsed: fromEnvelope(m.envelope, refs, parts, text, html),
-      },
-    ];
+  /**
+   * One batch the way a desktop client does it cheaply: ENVELOPE + BODYSTRUCTURE (the server
+   * parses MIME), then only the text and HTML parts (BINARY when offered, so the server also
+   * removes the transfer encoding), grouped by part numbers into few FETCHes. Attachments stay
+   * on the server until opened. Messages without a usable structure are fetched whole and
+   * parsed with mailparser.
+   */
+  private async fetchBatch(client: ImapFlow, uids: number[]): Promise<NewMessage[]> {
+    const metas: FetchMessageObject[] = [];
+    const query = { uid: true, flags: true, internalDate: true, size: true, envelope: true, bodyStructure: true, headers: ['references'] };
+    for await (const m of client.fetch(toRange(uids), query, { uid: true })) metas.push(m);
+
+    const plans = metas.map((m) => ({ m, parts: m.bodyStructure ? describeStructure(m.bodyStructure) : null }));
+    const groups = new Map<string, number[]>();
+    const whole: number[] = [];
+    for (const p of plans) {
+      if (!p.parts || !p.m.envelope) {
+        whole.push(p.m.uid);
+        continue;
+      }
+      const need = [p.parts.textPart, p.parts.htmlPart].filter((x): x is string => Boolean(x));
+      if (!need.length) continue;
+      const key = need.join(',');
+      groups.set(key, [...(groups.get(key) ?? []), p.m.uid]);
+    }
+    const bodies = new Map<number, { parts: Map<string, Buffer>; binary: Set<string> }>();
+    for (const [key, list] of groups) {
+      const bodyParts = key.split(',').map((k) => ({ key: k, maxLength: MAX_TEXT_PART }));
+      for await (const m of client.fetch(toRange(list), { uid: true, bodyParts }, { uid: true, binary: true })) {
+        bodies.set(m.uid, { parts: m.bodyParts ?? new Map(), binary: m.binaryParts ?? new Set() });
+      }
+    }
+    const sources = new Map<number, FetchMessageObject>();
+    if (whole.length) {
+      for await (const m of client.fetch(toRange(whole), { uid: true, flags: true, internalDate: true, size: true, source: true }, { uid: true })) {
+        sources.set(m.uid, m);
+      }
+    }
+
+    const items: NewMessage[] = [];
+    for (const { m, parts } of plans) {
+      let parsed: ParsedMessage;
+      const src = sources.get(m.uid);
+      if (src?.source) {
+        try {
+          parsed = await parseSource(src.source);
+        } catch {
+          parsed = brokenMessage(src.source);
+        }
+      } else if (parts && m.envelope) {
+        const b = bodies.get(m.uid);
+        const text = (part: string | null) => (part && b ? partText(b.parts.get(part), parts.encodings[part], b.binary.has(part)) : '');
+        const refs = m.headers ? messageIds(m.headers.toString('utf8').replace(/^references:/i, '')) : [];
+        parsed = fromEnvelope(m.envelope, refs, parts, text(parts.textPart), parts.htmlPart ? text(parts.htmlPart) : null);
+      } else {
+        continue;
+      }
+      items.push({ uid: m.uid, flags: m.flags ?? new Set(), internalDate: dateMs(m.internalDate), size: m.size ?? 0, parsed });
+    }
+    return items;
   }
 
   /** Downloads one body part of a message (attachments of big messages, on demand). */

@@ -38,6 +38,8 @@ export interface ParsedMessage {
 }
 
 const PARSER_OPTIONS = {
+  // HTML-only mails get their search text from htmlToSearchText (much cheaper than html-to-text).
+  skipHtmlToText: true,
   skipTextToHtml: true,
   skipTextLinks: true,
   skipImageLinks: true,
@@ -126,14 +128,17 @@ export interface StructureParts {
   textPart: string | null;
   htmlPart: string | null;
   attachments: ParsedAttachment[];
+  /** Transfer encoding and charset of the text parts, by part id. */
+  encodings: Record<string, { encoding: string; charset: string }>;
 }
 
 /** Walks BODYSTRUCTURE: which parts hold the text and HTML, which are attachments. */
 export function describeStructure(root: MessageStructureObject): StructureParts {
-  const res: StructureParts = { textPart: null, htmlPart: null, attachments: [] };
+  const res: StructureParts = { textPart: null, htmlPart: null, attachments: [], encodings: {} };
   const walk = (node: MessageStructureObject, inRelated: boolean) => {
     const type = (node.type ?? '').toLowerCase();
-    if (node.childNodes?.length) {
+    // An attached message is one attachment, not a source of this message's text.
+    if (node.childNodes?.length && type !== 'message/rfc822') {
       for (const c of node.childNodes) walk(c, inRelated || type === 'multipart/related');
       return;
     }
@@ -142,8 +147,14 @@ export function describeStructure(root: MessageStructureObject): StructureParts 
     const filename = node.dispositionParameters?.filename ?? node.parameters?.name;
     const isAttachment = disp === 'attachment' || Boolean(filename) || !(type === 'text/plain' || type === 'text/html');
     if (!isAttachment) {
-      if (type === 'text/plain' && !res.textPart) res.textPart = part;
-      else if (type === 'text/html' && !res.htmlPart) res.htmlPart = part;
+      const enc = { encoding: (node.encoding ?? '7bit').toLowerCase(), charset: (node.parameters?.charset ?? 'utf-8').toLowerCase() };
+      if (type === 'text/plain' && !res.textPart) {
+        res.textPart = part;
+        res.encodings[part] = enc;
+      } else if (type === 'text/html' && !res.htmlPart) {
+        res.htmlPart = part;
+        res.encodings[part] = enc;
+      }
       return;
     }
     const cid = node.id ? node.id.replace(/^<|>$/g, '') : null;
@@ -215,4 +226,112 @@ export function makeSnippet(text: string, max = 200): string {
 /** Folding applied to indexed text and queries alike: Russian «ё» is searched as «е» (FTS5's diacritic removal covers Latin only). */
 export function foldForSearch(s: string): string {
   return s.replace(/ё/g, 'е').replace(/Ё/g, 'Е');
+}
+
+const LATIN_ACCENTED = /[\u00C0-\u024F\u1E00-\u1EFF]/g;
+
+/**
+ * The tokens FTS5's unicode61 tokenizer (remove_diacritics 2) makes of a text: runs of letters
+ * and digits, lower-cased, Latin diacritics removed. Used for the term dictionary and queries.
+ */
+export function searchTokens(s: string, folded = false): string[] {
+  const text = (folded ? s : foldForSearch(s)).toLowerCase();
+  const out: string[] = [];
+  let start = -1;
+  let slow = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 32;
+    let tok: boolean;
+    if (c < 128) tok = (c >= 48 && c <= 57) || (c >= 97 && c <= 122);
+    else if (c >= 0x430 && c <= 0x44f) tok = true;
+    else {
+      // Anything else (accented Latin, other scripts, surrogates): ask Unicode.
+      tok = OTHER_TOKEN_CHAR.test(text[i]) || (c >= 0xd800 && c <= 0xdfff);
+      if (tok) slow = true;
+    }
+    if (tok) {
+      if (start < 0) start = i;
+    } else if (start >= 0) {
+      out.push(text.slice(start, i));
+      start = -1;
+    }
+  }
+  if (!slow) return out;
+  // Rare path: exact unicode61 rules for tokens with non-Cyrillic, non-ASCII letters.
+  return (text.match(TOKEN) ?? []).map((t) => t.replace(LATIN_ACCENTED, (c) => c.normalize('NFD').replace(/\p{M}/gu, '')));
+}
+const TOKEN = /[\p{L}\p{N}\p{Co}]+/gu;
+const OTHER_TOKEN_CHAR = /[\p{L}\p{N}\p{Co}]/u;
+
+/** Removes a Content-Transfer-Encoding (when the server did not already, as with BINARY). */
+export function decodeTransfer(buf: Buffer, encoding: string): Buffer {
+  const enc = encoding.toLowerCase();
+  if (enc === 'base64') return Buffer.from(buf.toString('latin1').replace(/[^A-Za-z0-9+/=]/g, ''), 'base64');
+  if (enc === 'quoted-printable') return decodeQuotedPrintable(buf);
+  return buf;
+}
+
+export function decodeQuotedPrintable(buf: Buffer): Buffer {
+  const out = Buffer.alloc(buf.length);
+  let o = 0;
+  const hex = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i];
+    if (c !== 61) {
+      out[o++] = c;
+      continue;
+    }
+    // "=\r\n" or "=\n": soft line break.
+    if (buf[i + 1] === 13 && buf[i + 2] === 10) {
+      i += 2;
+      continue;
+    }
+    if (buf[i + 1] === 10) {
+      i += 1;
+      continue;
+    }
+    const h = hex(buf[i + 1] ?? -1);
+    const l = hex(buf[i + 2] ?? -1);
+    if (h >= 0 && l >= 0) {
+      out[o++] = h * 16 + l;
+      i += 2;
+    } else {
+      out[o++] = c;
+    }
+  }
+  return out.subarray(0, o);
+}
+
+const CHARSET_ALIASES: Record<string, string> = {
+  utf8: 'utf-8',
+  'us-ascii': 'utf-8',
+  ascii: 'utf-8',
+  cp1251: 'windows-1251',
+  'win-1251': 'windows-1251',
+  'x-cp1251': 'windows-1251',
+  cp866: 'ibm866',
+  'koi8r': 'koi8-r',
+};
+const decoders = new Map<string, TextDecoder>();
+
+/** Bytes of a text part in its declared charset → string (UTF-8 when unknown). */
+export function decodeCharset(buf: Buffer, charset: string): string {
+  const cs = CHARSET_ALIASES[charset.toLowerCase()] ?? charset.toLowerCase();
+  let d = decoders.get(cs);
+  if (!d) {
+    try {
+      d = new TextDecoder(cs);
+    } catch {
+      d = decoders.get('utf-8') ?? new TextDecoder('utf-8');
+    }
+    decoders.set(cs, d);
+  }
+  return d.decode(buf);
+}
+
+/** The text of a body part as fetched: transfer encoding removed unless the server did (BINARY). */
+export function partText(buf: Buffer | undefined, enc: { encoding: string; charset: string } | undefined, alreadyDecoded: boolean): string {
+  if (!buf) return '';
+  const raw = alreadyDecoded ? buf : decodeTransfer(buf, enc?.encoding ?? '7bit');
+  return decodeCharset(raw, enc?.charset ?? 'utf-8').replace(/\r\n/g, '\n');
 }

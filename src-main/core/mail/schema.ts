@@ -181,6 +181,16 @@ CREATE TABLE mail_image_allow (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 2,
+    name: 'fts term dictionary (fast prefix search)',
+    sql: `
+CREATE TABLE mail_fts_terms (term TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE VIRTUAL TABLE mail_fts_vocab_tmp USING fts5vocab(mail_fts, 'row');
+INSERT OR IGNORE INTO mail_fts_terms (term) SELECT term FROM mail_fts_vocab_tmp;
+DROP TABLE mail_fts_vocab_tmp;
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

@@ -394,6 +394,29 @@ export function createMailService(opts: MailServiceOptions): MailService {
     return { filename: a.filename, contentType: a.content_type, content };
   }
 
+  /** Inline (cid:) images the HTML shows are fetched the first time the message is opened. */
+  async function fetchInlineImages(m: MessageRow): Promise<void> {
+    if (!m.html || !/cid:/i.test(m.html)) return;
+    const missing = store.attachments(m.id).filter((a) => a.inline && !a.downloaded && a.size <= 3 * 1024 * 1024);
+    if (!missing.length) return;
+    const acc = accounts.find(m.account_id);
+    const folder = store.folder(m.folder_id);
+    if (!acc || !folder) return;
+    let client: ImapFlow | null = null;
+    try {
+      client = await imapFor(acc);
+      for (const a of missing.slice(0, 30)) {
+        const row = store.attachment(m.id, a.index);
+        if (!row?.part) continue;
+        store.storeAttachmentContent(m.id, a.index, await AccountSync.downloadPart(client, folder.path, m.uid, row.part));
+      }
+    } catch {
+      // Offline: the message shows without its inline pictures this time.
+    } finally {
+      await client?.logout().catch(() => client?.close());
+    }
+  }
+
   function safeName(name: string): string {
     const cleaned = name.replace(/[\\/:*?"<>|\x00-\x1f]/g, '_').replace(/^\.+/, '_').slice(0, 180);
     return cleaned || 'attachment.bin';
@@ -498,9 +521,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     'mail:messages:list': ({ folderId, offset, limit }) => store.list(folderId, offset, limit),
     'mail:messages:search': (a) => ({ items: search.search(a) }),
-    'mail:messages:get': ({ id, markSeen }) => {
+    'mail:messages:get': async ({ id, markSeen }) => {
       const m = messageRow(id);
       if (markSeen && m.seen !== 1) setFlags([id], { seen: true });
+      await fetchInlineImages(m);
       return messageView(store.message(id) ?? m);
     },
     'mail:messages:thread': ({ threadId }) => store.thread(threadId),

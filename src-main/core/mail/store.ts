@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { MailAddress, MailAttachmentView, MailFolderView, MailSummary } from '../../../src-shared/ipc/mail';
-import { foldForSearch, makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
+import { foldForSearch, searchTokens, makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
 
 export interface FolderRow {
   id: number;
@@ -149,8 +149,12 @@ function flagCols(flags: Iterable<string>): { seen: number; flagged: number; ans
   };
 }
 
+/** Terms known to be in `mail_fts_terms` (saves an INSERT per token); bounded. */
+const KNOWN_TERMS_MAX = 300_000;
+
 export class MailStore {
   private readonly s;
+  private readonly knownTerms = new Set<string>();
 
   constructor(readonly db: Database.Database) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
@@ -188,6 +192,7 @@ export class MailStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertFts: p('INSERT INTO mail_fts (rowid, subject, addresses, body) VALUES (?, ?, ?, ?)'),
+      insertTerm: p('INSERT OR IGNORE INTO mail_fts_terms (term) VALUES (?)'),
       deleteFts: p('DELETE FROM mail_fts WHERE rowid = ?'),
       deleteMessage: p('DELETE FROM mail_messages WHERE id = ?'),
       deleteAddresses: p('DELETE FROM mail_addresses WHERE message_id = ?'),
@@ -362,13 +367,25 @@ export class MailStore {
       this.s.insertAttachment.run(id, idx, a.filename, a.contentType, a.size, a.contentId, a.inline ? 1 : 0, a.part, a.content);
     });
     const addrText = addrs.map(([a]) => `${a.name} ${a.email}`).join(' ');
-    this.s.insertFts.run(
-      id,
-      foldForSearch(p.subject),
-      foldForSearch(addrText),
-      foldForSearch(text.length > FTS_BODY_MAX ? text.slice(0, FTS_BODY_MAX) : text),
-    );
+    const subject = foldForSearch(p.subject);
+    const addresses = foldForSearch(addrText);
+    const body = foldForSearch(text.length > FTS_BODY_MAX ? text.slice(0, FTS_BODY_MAX) : text);
+    this.s.insertFts.run(id, subject, addresses, body);
+    this.addTerms(subject);
+    this.addTerms(addresses);
+    this.addTerms(body);
     return id;
+  }
+
+  /** Records the message's words in the term dictionary that prefix search expands against. */
+  private addTerms(text: string): void {
+    const known = this.knownTerms;
+    for (const t of searchTokens(text, true)) {
+      if (known.has(t)) continue;
+      if (known.size >= KNOWN_TERMS_MAX) known.clear();
+      known.add(t);
+      this.s.insertTerm.run(t);
+    }
   }
 
   /** Thread by Message-ID / In-Reply-To / References; merges threads a message links together. */
