@@ -30,7 +30,14 @@ export interface TestCa {
 export function makeCa(dir: string, cn = 'ASGARD Test CA'): TestCa {
   const caKey = join(dir, 'ca.key');
   const caFile = join(dir, 'ca.crt');
-  const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const run = (args: string[]) => {
+    try {
+      return execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('openssl is not installed: run `npm run setup:test`');
+      throw err;
+    }
+  };
   run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caFile, '-days', '3', '-subj', `/CN=${cn}`,
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   const ext = join(dir, 'server.ext');
