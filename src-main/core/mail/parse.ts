@@ -161,8 +161,8 @@ export function describeStructure(root: MessageStructureObject): StructureParts 
     res.attachments.push({
       filename: filename || defaultName(type),
       contentType: type || 'application/octet-stream',
-      // Encoded size; base64 is about 4/3 of the decoded size.
-      size: node.encoding?.toLowerCase() === 'base64' ? Math.floor(((node.size ?? 0) * 3) / 4) : (node.size ?? 0),
+      // Encoded size: base64 is 4/3 of the decoded bytes plus CRLF after every 76 characters.
+      size: node.encoding?.toLowerCase() === 'base64' ? Math.floor((node.size ?? 0) * 0.75 * (76 / 78)) : (node.size ?? 0),
       contentId: cid,
       inline: Boolean(cid && inRelated) || (disp === 'inline' && Boolean(cid)),
       part,
