@@ -37,7 +37,7 @@ import {
 // cannot be reached; the relay recovers by itself within 5 s; the app is never logged out and
 // ends up with every feed item once, in order.
 
-const EVENTS = Number(process.env.FAULT_OUTAGE_EVENTS ?? 6000);
+const EVENTS = Number(process.env.FAULT_OUTAGE_EVENTS ?? 4000);
 const RECOVERY_LIMIT_MS = 5000;
 
 const cleanups: (() => Promise<void> | void)[] = [];
