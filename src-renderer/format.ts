@@ -1,9 +1,33 @@
 /** Display formatting: phones, durations, dates, Russian plurals. Pure; no DOM, no api. */
-import { formatPhone as formatPhoneShared, normalizePhone } from '../src-shared/phone';
+import { formatPhone as formatPhoneShared, normalizePhone as normalizePhoneShared } from '../src-shared/phone';
 import type { Call } from '../src-shared/wire';
 import { PLURALS, S, type PluralForms } from './strings';
 
-export { normalizePhone };
+/**
+ * Parsing a number with libphonenumber costs a fraction of a millisecond; a list scrolling
+ * through thousands of calls shows the same few hundred numbers again and again, so results
+ * are memoized (bounded: the cache starts over past a few thousand entries).
+ */
+function memo1<R>(fn: (s: string) => R, max = 5000): (s: string) => R {
+  let cache = new Map<string, R>();
+  return (s) => {
+    const hit = cache.get(s);
+    if (hit !== undefined || cache.has(s)) return hit as R;
+    const r = fn(s);
+    if (cache.size >= max) cache = new Map();
+    cache.set(s, r);
+    return r;
+  };
+}
+
+const normalizeCached = memo1((s) => normalizePhoneShared(s));
+const formatCached = memo1((s) => formatPhoneShared(s));
+
+/** normalizePhone of src-shared/phone, memoized. */
+export function normalizePhone(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  return normalizeCached(String(raw));
+}
 
 /** Russian plural form index: 0 one (1, 21, 101), 1 few (2–4, 22–24), 2 many (0, 5–20, 11–14, 25…). */
 export function pluralIndex(n: number): 0 | 1 | 2 {
@@ -52,7 +76,7 @@ export function formatDuration(totalSec: number): string {
 
 /** A phone for display; empty or hidden numbers become "Номер скрыт". */
 export function formatPhone(raw: string | null | undefined): string {
-  const s = formatPhoneShared(raw);
+  const s = raw == null ? '' : formatCached(String(raw));
   return s || S.calls.noNumber;
 }
 

@@ -47,6 +47,34 @@ function periodBounds(p: Period, from: string, to: string): { since?: string; un
   }
 }
 
+/**
+ * Recycled row slots: a row that stays visible keeps its slot; a row entering the window takes
+ * the slot of one that left. Rows are keyed (and ordered in the DOM) by slot, so scrolling —
+ * even a jump across thousands of calls — updates existing rows instead of unmounting and
+ * mounting them, and never moves DOM nodes (rows are absolutely positioned).
+ */
+function useSlots(indexes: number[]): number[] {
+  const pool = useRef<{ byIndex: Map<number, number>; next: number }>({ byIndex: new Map(), next: 0 });
+  const { byIndex } = pool.current;
+  const wanted = new Set(indexes);
+  const free: number[] = [];
+  for (const [idx, slot] of byIndex) {
+    if (!wanted.has(idx)) {
+      free.push(slot);
+      byIndex.delete(idx);
+    }
+  }
+  free.sort((a, b) => b - a);
+  return indexes.map((idx) => {
+    let slot = byIndex.get(idx);
+    if (slot === undefined) {
+      slot = free.length ? free.pop()! : pool.current.next++;
+      byIndex.set(idx, slot);
+    }
+    return slot;
+  });
+}
+
 function playableRecording(c: Call): string | null {
   const r = c.recordings.find((x) => x.state === 'available' || x.state === 'completed');
   return r ? r.id : null;
@@ -146,10 +174,11 @@ export function History() {
     count: calls.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
+    overscan: 8,
     getItemKey,
   });
   const items = virtualizer.getVirtualItems();
+  const slots = useSlots(items.map((v) => v.index));
   const lastIndex = items.length ? items[items.length - 1].index : 0;
   useEffect(() => {
     if (hasMore && !loading && calls.length > 0 && lastIndex >= calls.length - 60) void loadMore();
@@ -247,14 +276,17 @@ export function History() {
             </p>
           ) : null}
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
-            {items.map((v) => {
-              const c = calls[v.index];
-              return (
-                <div key={v.key} className="h-vrow" style={{ position: 'absolute', top: 0, left: 0, right: 0, height: v.size, transform: `translateY(${v.start}px)` }}>
-                  <Row call={c} playing={!!recording && c.recordings.some((r) => r.id === recording)} onPlay={setRecording} onCreate={setCreating} />
-                </div>
-              );
-            })}
+            {items
+              .map((v, i) => ({ v, slot: slots[i] }))
+              .sort((a, b) => a.slot - b.slot)
+              .map(({ v, slot }) => {
+                const c = calls[v.index];
+                return (
+                  <div key={slot} className="h-vrow" style={{ position: 'absolute', top: v.start, left: 0, right: 0, height: v.size }}>
+                    <Row call={c} playing={!!recording && c.recordings.some((r) => r.id === recording)} onPlay={setRecording} onCreate={setCreating} />
+                  </div>
+                );
+              })}
           </div>
           {loading ? <div className="loading-more muted">{calls.length ? S.calls.loadingMore : S.loading}</div> : null}
         </div>

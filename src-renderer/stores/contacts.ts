@@ -1,7 +1,7 @@
 /** Contacts known to the app, indexed by phone so lists can show names next to numbers. */
 import { create } from 'zustand';
 import type { Contact } from '../../src-shared/wire';
-import { normalizePhone } from '../../src-shared/phone';
+import { normalizePhone } from '../format';
 import { call } from '../api';
 
 interface ContactsStore {
