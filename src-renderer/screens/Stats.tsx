@@ -44,9 +44,10 @@ function intValues(_u: uPlot, splits: number[]) {
 
 function perDayOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { points: { show: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
+    // Half a day of room on each side so the first and last days' bars are not cut.
+    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     axes: [
       { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50 },
       { ...AXIS, values: intValues, size: 44 },
@@ -61,7 +62,7 @@ function perDayOptions(): Omit<uPlot.Options, 'width' | 'height'> {
 
 function perHourOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { points: { show: false } },
     scales: { x: { time: false, range: [-0.5, 23.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     axes: [
@@ -78,7 +79,7 @@ function perHourOptions(): Omit<uPlot.Options, 'width' | 'height'> {
 
 function perEmployeeOptions(names: string[]): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    legend: { show: true },
+    legend: { show: true, live: false },
     cursor: { points: { show: false } },
     scales: { x: { time: false, range: [-0.5, Math.max(0.5, names.length - 0.5)] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     axes: [
@@ -100,8 +101,8 @@ function perEmployeeOptions(names: string[]): Omit<uPlot.Options, 'width' | 'hei
 
 function rateOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   return {
-    legend: { show: true },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.min(100, Math.max(10, Math.ceil((max * 1.15) / 5) * 5))] } },
+    legend: { show: true, live: false },
+    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.min(100, Math.max(10, Math.ceil((max * 1.15) / 5) * 5))] } },
     axes: [
       { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50 },
       { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}%`), size: 48 },

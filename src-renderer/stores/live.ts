@@ -77,12 +77,12 @@ let loading: Promise<void> | null = null;
 /** Loads what the signed-in views need (once at a time: the login answer and the session event both ask). */
 export function afterLogin(): Promise<void> {
   if (loading) return loading;
+  // The popup window needs only its popups (and may make only a few requests).
+  const popupWindow = typeof location !== 'undefined' && location.hash.startsWith('#/popup');
   loading = Promise.all([
     useConnection.getState().init(),
     usePopups.getState().init(),
-    useContacts.getState().load(),
-    useHome.getState().loadToday(),
-    useHome.getState().loadMissed(),
+    ...(popupWindow ? [] : [useContacts.getState().load(), useHome.getState().loadToday(), useHome.getState().loadMissed()]),
   ]).then(
     () => {
       loading = null;
