@@ -4,7 +4,7 @@ export const M = {
   settings: 'Настройки почты',
   compose: 'Написать',
   outbox: 'Исходящие',
-  drafts: 'Черновики',
+  drafts: 'Мои черновики',
   searchPlaceholder: 'Поиск по письмам: тема, адрес, текст',
   noAccounts: 'Почтовый ящик ещё не подключён.',
   connectAccount: 'Подключить почту',
@@ -91,7 +91,7 @@ export const M = {
     showSent: 'Показывать отправленные',
   },
   draftsPage: {
-    title: 'Черновики',
+    title: 'Мои черновики',
     empty: 'Черновиков нет.',
     open: 'Открыть',
     remove: 'Удалить',

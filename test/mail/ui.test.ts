@@ -1,0 +1,219 @@
+/**
+ * The mail UI end to end in Debian's Chromium: the built renderer, telephony from the renderer's
+ * fake core, and every `mail:*` request and event going to the real mail service in this test
+ * process (real Dovecot + SMTP). Adds an account on `#/mail/settings` (check before saving,
+ * Russian errors), reads a hostile HTML mail (sandboxed, images blocked), searches, replies,
+ * sees mails on a contact's card. Screenshots go to test-results/.
+ */
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { contentSecurityPolicy } from '../../src-main/core/csp';
+import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
+import { startSmtp, type TestSmtp } from '../support/smtp';
+import { installFakeAsgard } from '../e2e/fake-asgard';
+import { makeService, waitFor, type Harness } from './helpers';
+
+const hana = { user: 'hana@example.test', pass: 'hana-app-password' };
+let dc: Dovecot;
+let smtp: TestSmtp;
+let h: Harness;
+let browser: Browser;
+let site: { url: string; close(): Promise<void> };
+let built: { dir: string; cleanup(): void };
+let tracker: Server;
+let trackerUrl = '';
+const trackerHits: string[] = [];
+
+beforeAll(async () => {
+  tracker = createServer((req, res) => {
+    trackerHits.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'image/png' });
+    res.end(Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64'));
+  });
+  await new Promise<void>((r) => tracker.listen(0, '127.0.0.1', () => r()));
+  trackerUrl = `http://127.0.0.1:${(tracker.address() as { port: number }).port}`;
+
+  dc = await startDovecot({ users: [hana, { user: 'morozov@stroyinvest.ru', pass: 'x' }] });
+  smtp = await startSmtp({ dovecot: dc });
+  const base = Date.UTC(2024, 5, 1, 9);
+  dc.seedMaildir(hana.user, [
+    ...Array.from({ length: 1500 }, (_, i) =>
+      rawMessage({ from: `Рассылка <news${i % 7}@example.org>`, subject: `Новости склада №${i}`, text: `Остатки на складе, выпуск ${i}`, date: new Date(base + i * 60_000), messageId: `<n${i}@example.org>` }),
+    ),
+    rawMessage({
+      from: 'Алексей Морозов <morozov@stroyinvest.ru>',
+      subject: 'Счёт на оплату по договору 17',
+      html: `<h2>Счёт на оплату</h2><p>Добрый день! Во вложении счёт.</p><img src="${trackerUrl}/pixel.png" alt="трекер"><script>fetch('${trackerUrl}/script')</script><form action="${trackerUrl}/phish"><input name="p"></form><a href="javascript:alert(1)">ссылка</a>`,
+      text: 'Счёт на оплату',
+      date: new Date(base + 2000 * 60_000),
+      messageId: '<invoice17@stroyinvest.ru>',
+    }),
+  ]);
+  h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000 } });
+  built = await buildRenderer();
+  site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
+  browser = await launchBrowser();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  built?.cleanup();
+  await h?.close();
+  await smtp?.close();
+  await dc?.stop();
+  tracker?.close();
+});
+
+/** Opens the app: telephony answered by the renderer's fake, mail by the real service. */
+async function openApp(hash: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 880 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+  const errors = collectPageErrors(page);
+  await page.exposeBinding('__mailInvoke', async (_src, name: string, args: unknown) => {
+    try {
+      return { ok: true, value: JSON.parse(JSON.stringify((await h.mail.handle(name, args ?? undefined)) ?? null)) };
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? String(e) } };
+    }
+  });
+  const off = h.mail.onAny((name, payload) => {
+    void page.evaluate(([n, p]) => (window as unknown as { __mailEmit?: (n: string, p: unknown) => void }).__mailEmit?.(n, p), [name, payload] as const).catch(() => undefined);
+  });
+  page.on('close', off);
+  const fake = { loggedIn: true, role: 'to' as const, totalCalls: 50, now: Date.now() };
+  await page.addInitScript({
+    content:
+      `globalThis.__name = globalThis.__name || ((f) => f);\n(${installFakeAsgard.toString()})(${JSON.stringify(fake)});\n` +
+      `(() => {
+        const base = window.asgard; const ls = new Map();
+        window.__mailEmit = (n, p) => (ls.get(n) || []).forEach((l) => l(p));
+        window.asgard = {
+          invoke(name, args) {
+            if (!String(name).startsWith('mail:')) return base.invoke(name, args);
+            return window.__mailInvoke(name, args === undefined ? null : args).then((r) => { if (r.ok) return r.value === null ? undefined : r.value; throw r.error; });
+          },
+          on(name, l) {
+            if (!String(name).startsWith('mail:')) return base.on(name, l);
+            const s = ls.get(name) || []; s.push(l); ls.set(name, s);
+            return () => ls.set(name, (ls.get(name) || []).filter((x) => x !== l));
+          },
+        };
+      })();`,
+  });
+  await page.goto(`${site.url}/#${hash}`);
+  return { page, errors };
+}
+
+describe('mail UI (chromium, real mail service)', () => {
+  it('adds an account: preset, app-password hint, check before saving with Russian errors, save', async () => {
+    const { page, errors } = await openApp('/mail');
+    await page.getByTestId('mail-connect').click();
+    await page.getByTestId('mail-account-form').waitFor();
+    // Presets fill the servers; the password field says to use an app password.
+    await page.getByTestId('mail-preset').selectOption('yandex');
+    await expect(page.getByLabel('IMAP сервер').inputValue()).resolves.toBe('imap.yandex.ru');
+    await expect(page.getByLabel('SMTP порт').inputValue()).resolves.toBe('465');
+    await expect(page.getByText('Пароль приложения, а не основной пароль от почты.', { exact: false }).first().isVisible()).resolves.toBe(true);
+    await screenshot(page, 'mail-settings-yandex');
+
+    await page.getByTestId('mail-preset').selectOption('custom');
+    await page.getByTestId('mail-email').fill(hana.user);
+    await page.getByLabel('IMAP сервер').fill('127.0.0.1');
+    await page.getByLabel('IMAP порт').fill(String(dc.port));
+    await page.getByLabel('Шифрование').first().selectOption('none');
+    await page.getByLabel('SMTP сервер').fill('127.0.0.1');
+    await page.getByLabel('SMTP порт').fill(String(smtp.port));
+    await page.getByLabel('Шифрование').nth(1).selectOption('none');
+    await page.getByTestId('mail-password').fill('wrong-password');
+    await page.getByTestId('mail-check').click();
+    const result = page.getByTestId('mail-check-result');
+    await result.waitFor();
+    await expect(result.textContent()).resolves.toContain('IMAP-сервер не принял логин или пароль.');
+    await expect(result.textContent()).resolves.toContain('Используйте пароль приложения, а не основной пароль от почты');
+    await screenshot(page, 'mail-settings-check-failed');
+
+    await page.getByTestId('mail-password').fill(hana.pass);
+    await page.getByTestId('mail-check').click();
+    await page.getByText('Вход по IMAP выполнен', { exact: false }).waitFor();
+    await page.getByText('SMTP-сервер принял вход', { exact: false }).waitFor();
+    await page.getByTestId('mail-save').click();
+    await page.getByText('Ящик сохранён').waitFor();
+    await page.getByTestId('mail-send-test').click();
+    await page.getByText('Письмо пришло во «Входящие»', { exact: false }).waitFor({ timeout: 30_000 });
+    await screenshot(page, 'mail-settings-saved');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 90_000);
+
+  it('lists mail virtualized with unread in bold, reads hostile HTML safely, searches, replies', async () => {
+    const acc = (await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[];
+    await waitFor(() => h.mail.internals.syncs.get(acc[0].id)?.state.state === 'synced', 'synced', 60_000);
+    const { page, errors } = await openApp('/mail');
+    const rows = page.getByTestId('mail-row');
+    await rows.first().waitFor();
+    await expect(page.getByTestId('mail-subject').count()).resolves.toBe(0);
+    // 1500+ messages, only the visible rows are in the DOM.
+    expect(await rows.count()).toBeLessThan(60);
+    // Newest first: the test mail sent from the settings page, then the invoice.
+    await expect(rows.first().textContent()).resolves.toContain('Тестовое письмо АСГАРД Телефонии');
+    const first = rows.filter({ hasText: 'Счёт на оплату по договору 17' });
+    await expect(first.count()).resolves.toBe(1);
+    await expect(first.getAttribute('class')).resolves.toContain('unread');
+    const weight = await first.locator('.mail-row-subject').evaluate((el) => getComputedStyle(el).fontWeight);
+    expect(Number(weight)).toBeGreaterThanOrEqual(700);
+
+    trackerHits.length = 0;
+    await first.click();
+    await page.getByTestId('mail-reader').waitFor();
+    await page.getByTestId('mail-images-blocked').waitFor();
+    const frame = page.frameLocator('[data-testid="mail-frame"]');
+    await expect(frame.locator('h2').textContent()).resolves.toBe('Счёт на оплату');
+    await expect(frame.locator('script, form, input').count()).resolves.toBe(0);
+    await expect(page.getByTestId('mail-frame').getAttribute('sandbox')).resolves.toBe('allow-popups allow-popups-to-escape-sandbox');
+    await page.waitForTimeout(500);
+    expect(trackerHits).toEqual([]);
+    await screenshot(page, 'mail-reader-images-blocked');
+    // Opening marked it read.
+    await expect(first.getAttribute('class')).resolves.not.toContain('unread');
+
+    await page.getByTestId('mail-images-allow').click();
+    await waitFor(() => trackerHits.includes('/pixel.png'), 'the core fetched the allowed image');
+    await expect(frame.locator('img[alt="трекер"]').evaluate((img: HTMLImageElement) => img.src.startsWith('data:image/png'))).resolves.toBe(true);
+    expect(trackerHits).not.toContain('/script');
+    await screenshot(page, 'mail-reader-images-allowed');
+
+    await page.getByTestId('mail-search').fill('выпуск 1499');
+    await waitFor(async () => (await rows.count()) === 1 && (await rows.first().textContent())?.includes('Новости склада №1499'), 'search result');
+    await page.getByTestId('mail-search').fill('');
+
+    await page.getByTestId('mail-reply').click();
+    await page.getByTestId('mail-compose-page').waitFor();
+    await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Re: Счёт на оплату по договору 17', 'prefilled subject');
+    await expect(page.getByTestId('compose-to').inputValue()).resolves.toBe('Алексей Морозов <morozov@stroyinvest.ru>');
+    await page.getByTestId('compose-text').press('Home');
+    await page.getByTestId('compose-text').type('Спасибо, оплатим сегодня.');
+    await screenshot(page, 'mail-compose-reply');
+    await page.getByTestId('compose-send').click();
+    await page.getByText('Письмо отправлено').waitFor();
+    const sent = smtp.received.find((m) => m.to.includes('morozov@stroyinvest.ru'));
+    expect(sent?.raw.toString()).toContain('In-Reply-To: <invoice17@stroyinvest.ru>');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it('shows the mails on a contact card and writes from there', async () => {
+    const { page, errors } = await openApp('/contacts/1');
+    const box = page.getByTestId('contact-mails');
+    await box.waitFor();
+    await waitFor(async () => (await box.textContent())?.includes('Счёт на оплату по договору 17'), 'contact mails');
+    await screenshot(page, 'mail-contact-card');
+    await page.getByTestId('contact-write-mail').click();
+    await page.getByTestId('mail-compose-page').waitFor();
+    await waitFor(async () => (await page.getByTestId('compose-to').inputValue()) === 'morozov@stroyinvest.ru', 'to prefilled');
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
