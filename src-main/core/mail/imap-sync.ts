@@ -128,6 +128,17 @@ export class AccountSync {
     });
   }
 
+  /** After sleep or a network change: drop the (possibly dead) connection and reconnect now. */
+  reconnect(): void {
+    this.lastFullCycle = 0;
+    try {
+      this.client?.close();
+    } catch {
+      /* reconnecting anyway */
+    }
+    this.wake();
+  }
+
   /** Local changes (flags, moves) are queued in mail_ops: push them now. */
   kick(): void {
     this.wake();

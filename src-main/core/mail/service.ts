@@ -76,6 +76,8 @@ export interface MailService {
   mailsWithAddress(emails: string[], limit?: number): MailSummary[];
   start(): void;
   stop(): Promise<void>;
+  /** After the computer wakes up or the network changes: reconnect every account and retry the outbox now. */
+  resume(): void;
   /** Internals for tests and the benchmark. */
   readonly internals: { store: MailStore; search: MailSearch; outbox: Outbox; accounts: Accounts; syncs: Map<number, AccountSync> };
 }
@@ -653,6 +655,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
       started = true;
       for (const a of accounts.list()) startSync(a);
       outbox.start();
+    },
+    resume() {
+      for (const s of syncs.values()) s.reconnect();
+      for (const it of outbox.list(false)) if (it.status === 'failed' && it.nextAttemptAt) outbox.retry(it.id);
     },
     async stop() {
       started = false;
