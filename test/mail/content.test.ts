@@ -115,7 +115,7 @@ describe('mail content', () => {
     const opened = (await h.mail.handle('mail:attachments:open', { messageId: m.id, index: files[1].index })) as { path: string; opened: boolean };
     expect(opened.opened).toBe(false);
     expect(readFileSync(opened.path, 'utf8')).toContain('inner text must not become the body');
-  });
+  }, 90_000);
 
   it('blocks remote image fetching unless allowed, and only for URLs in the message', async () => {
     const m = await bySubject('HTML only');

@@ -133,7 +133,7 @@ describe('connection check errors in Russian', () => {
     } finally {
       await trusted.close();
     }
-  });
+  }, 90_000);
 
   it('a server that never answers: timeout', async () => {
     const port = await silentServer();

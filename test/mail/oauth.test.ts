@@ -110,7 +110,7 @@ describe('mail OAuth2', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 90_000);
 
   it('reports a denied sign-in', async () => {
     const denying = await startOAuthStandIn({ deny: true });

@@ -118,7 +118,7 @@ describe('mail sending', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 90_000);
 
   it('keeps a message in the outbox while SMTP is down and delivers it exactly once after', async () => {
     const down = await startSmtp({ dovecot: dc });
@@ -159,7 +159,7 @@ describe('mail sending', () => {
       await h.close();
       await down.close();
     }
-  });
+  }, 90_000);
 
   it('survives a restart with a message left in the outbox', async () => {
     const down = await startSmtp({ dovecot: dc });
@@ -180,7 +180,7 @@ describe('mail sending', () => {
       await h.close();
       await down.close();
     }
-  });
+  }, 90_000);
 
   it('saves drafts and sends from a draft', async () => {
     const h = makeService();
@@ -225,5 +225,5 @@ describe('mail sending', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 90_000);
 });

@@ -76,7 +76,7 @@ describe('mail sync', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 90_000);
 
   it('keeps flags in step both ways and sees expunges', async () => {
     const u = users[1];
@@ -123,7 +123,7 @@ describe('mail sync', () => {
       await other.logout().catch(() => undefined);
       await h.close();
     }
-  });
+  }, 90_000);
 
   it('resyncs a folder whose UIDVALIDITY changed, without duplicates', async () => {
     const u = users[2];
@@ -149,7 +149,7 @@ describe('mail sync', () => {
     } finally {
       await h.close();
     }
-  });
+  }, 90_000);
 
   it('resumes after the connection drops mid-sync, with no duplicates', async () => {
     const u = users[3];
