@@ -150,7 +150,7 @@ function flagCols(flags: Iterable<string>): { seen: number; flagged: number; ans
 }
 
 /** Terms known to be in `mail_fts_terms` (saves an INSERT per token); bounded. */
-const KNOWN_TERMS_MAX = 300_000;
+const KNOWN_TERMS_MAX = 100_000;
 
 export class MailStore {
   private readonly s;
