@@ -38,6 +38,27 @@ function shortDate(sec: number): string {
   return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}`;
 }
 
+/** Ticks on whole days only (1, 2, 7, 14, 30 days apart). */
+const DAY_INCRS = [1, 2, 7, 14, 30, 91, 182, 365].map((d) => d * 86400);
+
+/** Room for the widest y label ("12 345"), measured like uPlot draws it. */
+function axisSize(_u: uPlot, values: string[] | null): number {
+  const longest = (values ?? []).reduce((m, v) => Math.max(m, String(v ?? '').length), 1);
+  return Math.max(36, 14 + longest * 8);
+}
+
+/** Every local day from `since` (inclusive) to `until` (exclusive) as "YYYY-MM-DD". */
+export function daysBetween(since: string, until: string): string[] {
+  const out: string[] = [];
+  const a = new Date(since);
+  const b = new Date(until);
+  if (Number.isNaN(a.getTime()) || Number.isNaN(b.getTime())) return out;
+  for (let d = new Date(a.getFullYear(), a.getMonth(), a.getDate()); d < b && out.length < 800; d = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1)) {
+    out.push(`${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`);
+  }
+  return out;
+}
+
 function intValues(_u: uPlot, splits: number[]) {
   return splits.map((v) => (Number.isInteger(v) ? formatInt(v) : ''));
 }
@@ -49,8 +70,8 @@ function perDayOptions(): Omit<uPlot.Options, 'width' | 'height'> {
     // Half a day of room on each side so the first and last days' bars are not cut.
     scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     axes: [
-      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50 },
-      { ...AXIS, values: intValues, size: 44 },
+      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50, incrs: DAY_INCRS },
+      { ...AXIS, values: intValues, size: axisSize },
     ],
     series: [
       { label: 'Дата', value: (_u, v) => (v == null ? '' : formatDate(v * 1000)) },
@@ -67,7 +88,7 @@ function perHourOptions(): Omit<uPlot.Options, 'width' | 'height'> {
     scales: { x: { time: false, range: [-0.5, 23.5] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
     axes: [
       { ...AXIS, values: (_u, splits) => splits.map((h) => (Number.isInteger(h) && h >= 0 && h <= 23 ? String(h).padStart(2, '0') : '')), space: 24 },
-      { ...AXIS, values: intValues, size: 44 },
+      { ...AXIS, values: intValues, size: axisSize },
     ],
     series: [
       { label: 'Час', value: (_u, v) => (v == null ? '' : S.stats.hourLabel(v)) },
@@ -89,7 +110,7 @@ function perEmployeeOptions(names: string[]): Omit<uPlot.Options, 'width' | 'hei
         space: 30,
         incrs: [1],
       },
-      { ...AXIS, values: intValues, size: 44 },
+      { ...AXIS, values: intValues, size: axisSize },
     ],
     series: [
       { label: S.stats.employee, value: (_u, v) => (v == null ? '' : (names[v] ?? '')) },
@@ -104,8 +125,8 @@ function rateOptions(): Omit<uPlot.Options, 'width' | 'height'> {
     legend: { show: true, live: false },
     scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.min(100, Math.max(10, Math.ceil((max * 1.15) / 5) * 5))] } },
     axes: [
-      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50 },
-      { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}%`), size: 48 },
+      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50, incrs: DAY_INCRS },
+      { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}%`), size: 52 },
     ],
     series: [
       { label: 'Дата', value: (_u, v) => (v == null ? '' : formatDate(v * 1000)) },
@@ -121,8 +142,15 @@ function rateOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   };
 }
 
-function Charts({ r }: { r: StatsResult }) {
-  const days = useMemo(() => r.days.slice().sort((a, b) => dayTs(a.day) - dayTs(b.day)), [r]);
+function Charts({ r, since, until }: { r: StatsResult; since: string; until: string }) {
+  // Days without calls are zeros on the chart, not gaps: the whole period shows.
+  const days = useMemo(() => {
+    const by = new Map(r.days.map((d) => [d.day.slice(0, 10), d]));
+    const all = daysBetween(since, until);
+    const filled = all.map((day) => by.get(day) ?? { day, answered: 0, missed: 0 });
+    for (const d of r.days) if (!all.includes(d.day.slice(0, 10))) filled.push(d);
+    return filled.sort((a, b) => dayTs(a.day) - dayTs(b.day));
+  }, [r, since, until]);
   const dayData = useMemo<uPlot.AlignedData>(() => [days.map((d) => dayTs(d.day)), days.map((d) => d.answered), days.map((d) => d.missed)], [days]);
   const rateData = useMemo<uPlot.AlignedData>(
     () => [days.map((d) => dayTs(d.day)), days.map((d) => (d.answered + d.missed > 0 ? Math.round((d.missed / (d.answered + d.missed)) * 1000) / 10 : null))],
@@ -267,7 +295,7 @@ export function Stats() {
       ) : r.totals.total === 0 ? (
         <p className="muted empty card">{S.stats.noData}</p>
       ) : (
-        <Charts r={r} />
+        <Charts r={r} since={st.since} until={st.until} />
       )}
     </div>
   );

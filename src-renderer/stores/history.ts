@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import type { CallsQuery } from '../../src-shared/ipc/telephony';
 import type { FeedItem } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
+import { normalizePhone } from '../format';
 import { appendPage, applyFeedToList, emptyCallList, type CallFilter, type CallList } from './callsModel';
 
 export const PAGE_SIZE = 1000;
@@ -24,6 +25,20 @@ interface HistoryStore {
   applyFeed(item: FeedItem): void;
 }
 
+/**
+ * What is sent as `search`: a whole phone number however typed ("8 (916) 123-45-67",
+ * "89161234567") becomes its E.164 form so it matches stored numbers; anything else as typed.
+ */
+export function searchTerm(raw: string | undefined): string | undefined {
+  const s = raw?.trim();
+  if (!s) return undefined;
+  if (/^[\d\s()+.-]+$/.test(s) && s.replace(/\D/g, '').length >= 10) {
+    const n = normalizePhone(s);
+    if (n && n.startsWith('+')) return n;
+  }
+  return s;
+}
+
 export function toQuery(f: CallFilter, before?: number, limit = PAGE_SIZE): CallsQuery {
   const q: CallsQuery = { limit };
   if (before != null) q.before = before;
@@ -32,7 +47,7 @@ export function toQuery(f: CallFilter, before?: number, limit = PAGE_SIZE): Call
   if (f.employeeId != null) q.employeeId = f.employeeId;
   if (f.since) q.since = f.since;
   if (f.until) q.until = f.until;
-  const search = f.search?.trim();
+  const search = searchTerm(f.search);
   if (search) q.search = search;
   return q;
 }

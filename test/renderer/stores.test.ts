@@ -16,7 +16,7 @@ import { applyPopup } from '../../src-renderer/stores/popups';
 import { useSession } from '../../src-renderer/stores/session';
 import { secondsLeft } from '../../src-renderer/stores/connection';
 import { periodRange } from '../../src-renderer/stores/stats';
-import { toQuery } from '../../src-renderer/stores/history';
+import { searchTerm, toQuery } from '../../src-renderer/stores/history';
 import { callItem, makeCall, makeContact } from './fixtures';
 
 const ids = (l: { id: number }[]) => l.map((c) => c.id);
@@ -102,6 +102,13 @@ describe('filter matching of live calls', () => {
     expect(matchesFilter(call, { search: 'ромашка' }, makeContact({ id: 1 }))).toBe(true);
     expect(matchesFilter(call, { search: 'сидорова' })).toBe(true);
     expect(matchesFilter(call, { search: 'ромашка' }, null)).toBe(false);
+  });
+  it('sends a whole phone number in E.164 however it was typed', () => {
+    expect(searchTerm('8 (916) 123-45-67')).toBe('+79161234567');
+    expect(searchTerm('89161234567')).toBe('+79161234567');
+    expect(searchTerm(' 916 123 ')).toBe('916 123');
+    expect(searchTerm('Ромашка')).toBe('Ромашка');
+    expect(searchTerm('   ')).toBeUndefined();
   });
   it('translates to the contract query', () => {
     expect(toQuery({ direction: 'in', result: 'missed', employeeId: 3, search: '  916 ' }, 55, 100)).toEqual({

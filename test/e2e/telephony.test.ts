@@ -1,0 +1,428 @@
+/**
+ * End to end, nothing faked: a real relay (fresh Postgres database), the Mango simulator
+ * (signed webhooks in, fake Mango API for «Тест подключения» and statistics), one app core +
+ * loopback bridge per employee, and the built renderer in Debian's Chromium, driven through
+ * the UI as people would. Issue 4 (login, «Приём звонков», live popups, offline catch-up) and
+ * issue 5 (history, filters and search on 10,000 calls, admin Телефония, statistics).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-app';
+import { silentLogger } from '../../src-main/core/log';
+import { buildScenario, deliver, startMangoApi, type CallRecord, type MangoApi } from '../../tools/mango-sim';
+import type { Employee } from '../../src-shared/wire';
+import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
+import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
+import { postSigned } from '../support/webhook';
+
+const PASSWORD = 'e2e-password';
+const LINE = '74951234567';
+
+let r: TestRelay;
+let sim: MangoApi;
+let browser: Browser;
+let built: { dir: string; cleanup(): void };
+const people: Record<'to1' | 'to2' | 'pm', Employee> = {} as never;
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+
+interface Desk {
+  app: BrowserApp;
+  page: Page;
+  errors: string[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+/** Starts one employee's app (core + bridge) on `dir` and opens it in a new browser tab. */
+async function openDesk(dir: string, viewport = { width: 1360, height: 860 }): Promise<Desk> {
+  const app = await startBrowserApp({
+    userDataDir: dir,
+    rendererDir: built.dir,
+    relayUrl: r.url,
+    log: silentLogger,
+    feed: { backoff: { baseMs: 100, maxMs: 500 }, heartbeatTimeoutMs: 3000, pingIntervalMs: 1000, handshakeTimeoutMs: 3000 },
+  });
+  const page = await browser.newPage({ viewport, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+  const errors = collectPageErrors(page);
+  await page.goto(app.bridge.url);
+  let closed = false;
+  const desk: Desk = {
+    app,
+    page,
+    errors,
+    dir,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await page.close().catch(() => {});
+      await app.close();
+    },
+  };
+  cleanups.push(() => desk.close());
+  return desk;
+}
+
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-e2e-'));
+  cleanups.push(() => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** Logs in through the login screen; the relay address comes prefilled from the app. */
+async function login(desk: Desk, loginName: string, password: string): Promise<void> {
+  const { page } = desk;
+  await page.getByTestId('login-form').waitFor();
+  expect(await page.getByLabel('Адрес сервера').inputValue()).toBe(r.url);
+  await page.getByLabel('Логин').fill(loginName);
+  await page.getByLabel('Пароль').fill(password);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('accept-card').waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => (document.querySelector('[data-testid="connection-state"]')?.textContent ?? '').includes('Подключено'), null, { timeout: 15_000 });
+}
+
+let seq = 0;
+const T0 = Math.floor(Date.now() / 1000) - 600;
+
+/** One leg of a call sitting in the IVR on the company line (mango-api.md §2.3). */
+function ivrEvent(entry: string, caller: string, state: 'Appeared' | 'Disconnected', s: number) {
+  return {
+    entry_id: entry,
+    call_id: `${entry}-ivr`,
+    timestamp: T0 + ++seq,
+    seq: s,
+    call_state: state,
+    location: 'ivr',
+    from: { number: caller },
+    to: { number: LINE, line_number: LINE },
+    dct: { type: 0 },
+    ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
+  };
+}
+
+async function post(body: object): Promise<void> {
+  const res = await postSigned(r.webhookBase, 'events/call', body);
+  expect(res.status, `relay answered ${res.status} ${res.body}`).toBe(200);
+}
+
+async function deliverScenario(kind: Parameters<typeof buildScenario>[0], opts: Parameters<typeof buildScenario>[1]): Promise<string> {
+  const events = buildScenario(kind, { start: T0 + (seq += 200), ...opts });
+  const stats = await deliver(r.webhookBase, events, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, concurrency: 1 });
+  expect(stats.failed).toBe(0);
+  await r.settle();
+  return events.entryId;
+}
+
+/** Presses «Сохранить» on #/mango and waits for the outcome; a refusal fails with its text. */
+async function save(page: Page): Promise<void> {
+  await page.getByTestId('mango-save').click();
+  await page.waitForFunction(
+    () => (document.querySelector('[data-testid="mango-apiSalt"]') as HTMLInputElement).value === '' || !!document.querySelector('[data-testid="mango-form"] .error-box'),
+    null,
+    { timeout: 15_000 },
+  );
+  const err = page.locator('[data-testid="mango-form"] .error-box');
+  if (await err.count()) {
+    await screenshot(page, 'e2e-mango-save-failed', { fullPage: true });
+    throw new Error('saving the Mango settings failed: ' + (await err.textContent()));
+  }
+}
+
+const popupFor = (page: Page, number: string) => page.locator('[data-testid="call-popup"]', { has: page.locator('[data-testid="popup-number"]', { hasText: number }) });
+const accept = (page: Page) => page.getByTestId('accept-calls');
+
+beforeAll(async () => {
+  [built, r, sim] = await Promise.all([buildRenderer(), startTestRelay(), startMangoApi({ apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT })]);
+  browser = await launchBrowser();
+  people.to1 = (await r.createEmployee({ login: 'e2e-to1', name: 'Иванов Иван', role: 'to', extension: '101', password: PASSWORD })).employee;
+  people.to2 = (await r.createEmployee({ login: 'e2e-to2', name: 'Петров Пётр', role: 'to', extension: '102', password: PASSWORD })).employee;
+  people.pm = (await r.createEmployee({ login: 'e2e-pm', name: 'Волков Андрей', role: 'pm', extension: '110', password: PASSWORD })).employee;
+}, 180_000);
+
+afterAll(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+  await browser?.close();
+  await sim?.close();
+  await r?.close();
+  built?.cleanup();
+});
+
+describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
+  let to1: Desk;
+  let to2: Desk;
+  let pm: Desk;
+  let admin: Desk;
+
+  it('logs in through the UI; a wrong password shows the relay’s Russian message', async () => {
+    to1 = await openDesk(tmpDir());
+    await to1.page.getByTestId('login-form').waitFor();
+    await to1.page.getByLabel('Логин').fill('e2e-to1');
+    await to1.page.getByLabel('Пароль').fill('not-the-password');
+    await to1.page.getByTestId('login-submit').click();
+    await expect(to1.page.getByTestId('login-error').textContent()).resolves.toBe('Неверный логин или пароль');
+    await login(to1, 'e2e-to1', PASSWORD);
+    [to2, pm] = await Promise.all([openDesk(tmpDir()), openDesk(tmpDir())]);
+    await Promise.all([login(to2, 'e2e-to2', PASSWORD), login(pm, 'e2e-pm', PASSWORD)]);
+    // The tender department takes calls by default, a project manager does not.
+    expect(await accept(to1.page).getAttribute('aria-checked')).toBe('true');
+    expect(await accept(pm.page).getAttribute('aria-checked')).toBe('false');
+  }, 90_000);
+
+  it('a call to the company line pops up for the ТО employee, not for the PM; it closes when the call ends', async () => {
+    const caller = '79161234567';
+    await post(ivrEvent('E2E-POP1', caller, 'Appeared', 1));
+    const popup = popupFor(to1.page, '+7 (916) 123-45-67');
+    await popup.waitFor({ timeout: 5000 });
+    expect(await popup.getByTestId('popup-name').textContent()).toBe('Новый номер');
+    expect(await popup.textContent()).toContain('+7 (495) 123-45-67'); // the line
+    await popupFor(to2.page, '+7 (916) 123-45-67').waitFor({ timeout: 5000 });
+    await to1.page.waitForTimeout(300);
+    await screenshot(to1.page, 'e2e-popup');
+    await screenshot(to1.page, 'e2e-main');
+    // The PM's app is connected and got the call into its feed, but no popup.
+    await pm.page.waitForTimeout(1000);
+    expect(await pm.page.getByTestId('call-popup').count()).toBe(0);
+
+    await post(ivrEvent('E2E-POP1', caller, 'Disconnected', 2));
+    await popup.waitFor({ state: 'detached', timeout: 5000 });
+  }, 60_000);
+
+  it('after the ТО employee switches «Приём звонков» off, the next group call does not pop up for them', async () => {
+    await accept(to1.page).click();
+    await to1.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'false');
+    await expect(to1.page.getByTestId('accept-state').textContent()).resolves.toContain('Выключено');
+    // The relay has it (the source of truth).
+    await expect.poll(async () => (await r.api<Employee>('GET', '/api/me', (await r.login('e2e-to1', PASSWORD)).token)).body.acceptCalls).toBe(false);
+
+    await post(ivrEvent('E2E-POP2', '79037654321', 'Appeared', 1));
+    await popupFor(to2.page, '+7 (903) 765-43-21').waitFor({ timeout: 5000 });
+    await to1.page.waitForTimeout(1000);
+    expect(await to1.page.getByTestId('call-popup').count()).toBe(0);
+    await post(ivrEvent('E2E-POP2', '79037654321', 'Disconnected', 2));
+    await popupFor(to2.page, '+7 (903) 765-43-21').waitFor({ state: 'detached', timeout: 5000 });
+  }, 60_000);
+
+  it('an admin flips a ТО employee’s status in #/mango; the employee’s switch follows within a second', async () => {
+    admin = await openDesk(tmpDir(), { width: 1360, height: 1400 });
+    await login(admin, 'admin', 'admin-password');
+    await admin.page.goto(admin.app.bridge.origin + '/#/mango');
+    const row = admin.page.locator(`[data-testid="employee-row"][data-login="e2e-to2"]`);
+    await row.waitFor();
+    expect(await row.getByTestId('employee-accept').getAttribute('aria-checked')).toBe('true');
+    expect(await row.getByTestId('employee-online').getAttribute('data-online')).toBe('true');
+
+    await row.getByTestId('employee-accept').click();
+    const t0 = Date.now();
+    await to2.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'false', null, { timeout: 1000 });
+    const ms = Date.now() - t0;
+    console.log(`admin switch → employee's switch: ${ms} ms`);
+    await expect(to2.page.getByTestId('accept-card').textContent()).resolves.toContain('Статус изменён администратором');
+    // The status log shows who did it.
+    await admin.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="status-log-row"]')].some((r) => (r.textContent ?? '').includes('Петров Пётр') && (r.textContent ?? '').includes('выключил')));
+    // And back on.
+    await row.getByTestId('employee-accept').click();
+    await to2.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'true', null, { timeout: 1000 });
+  }, 60_000);
+
+  it('a call that happened while the employee’s app was closed is in their history after it starts', async () => {
+    const dir = to2.dir;
+    await to2.close();
+    const entry = await deliverScenario('directToExtension', { extension: '102', answered: true, caller: '79265550011', talkSeconds: 95 });
+    to2 = await openDesk(dir);
+    // The session survived the restart (token kept in the SecretBox): no login screen.
+    await to2.page.getByTestId('accept-card').waitFor({ timeout: 15_000 });
+    await to2.page.goto(to2.app.bridge.origin + '/#/calls');
+    const row = to2.page.locator('[data-testid="history-row"]', { hasText: '+7 (926) 555-00-11' });
+    await row.first().waitFor({ timeout: 10_000 });
+    expect(await row.first().getAttribute('data-status')).toBe('answered');
+    expect(await row.first().textContent()).toContain('1:35');
+    expect(entry).toBeTruthy();
+  }, 60_000);
+
+  it('history shows the simulator’s calls with the right statuses, and click-to-call reaches Mango', async () => {
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiUrl: sim.url, apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, enabled: true });
+    const cases = [
+      { kind: 'incomingAnswered' as const, opts: { extension: '101', caller: '79101110001', talkSeconds: 61 }, status: 'answered', direction: 'in', number: '+7 (910) 111-00-01' },
+      { kind: 'incomingMissed' as const, opts: { extension: '101', caller: '79101110002' }, status: 'missed', direction: 'in', number: '+7 (910) 111-00-02' },
+      { kind: 'outgoing' as const, opts: { extension: '101', caller: '79101110003', answered: false }, status: 'unanswered', direction: 'out', number: '+7 (910) 111-00-03' },
+      { kind: 'outgoing' as const, opts: { extension: '101', caller: '79101110004', talkSeconds: 30 }, status: 'answered', direction: 'out', number: '+7 (910) 111-00-04' },
+    ];
+    for (const c of cases) await deliverScenario(c.kind, { ...c.opts, extensions: ['101'] });
+    const page = to1.page;
+    await page.goto(to1.app.bridge.origin + '/#/calls');
+    for (const c of cases) {
+      const row = page.locator('[data-testid="history-row"]', { hasText: c.number }).first();
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.getAttribute('data-status'), c.number).toBe(c.status);
+      expect(await row.getAttribute('data-direction'), c.number).toBe(c.direction);
+    }
+    await screenshot(page, 'e2e-history');
+
+    // The missed call is a reminder on the main page; «Перезвонить» sends Mango's callback command.
+    await page.goto(to1.app.bridge.origin + '/#/');
+    const reminder = page.locator('[data-testid="missed-item"]', { hasText: '+7 (910) 111-00-02' });
+    await reminder.waitFor({ timeout: 10_000 });
+    const before = sim.requests.filter((q) => q.path === 'commands/callback').length;
+    await reminder.getByTestId('missed-callback').click();
+    await page.getByTestId('toast-ok').waitFor({ timeout: 10_000 });
+    await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/callback').length).toBe(before + 1);
+  }, 90_000);
+
+  it('filters and search work on 10,000 calls', async () => {
+    // 10,000 calls of the last days, as Mango's statistics list them; the relay's reconciliation
+    // (stats/request → stats/result CSV) brings them in.
+    const now = Math.floor(Date.now() / 1000);
+    const numbers = Array.from({ length: 400 }, (_, i) => `7985${String(1000000 + i * 7919).slice(-7)}`);
+    for (let i = 0; i < 10_000; i++) {
+      const start = now - 3600 - i * 30;
+      const incoming = i % 10 < 7;
+      const answered = i % 5 !== 0;
+      const ext = i % 2 ? '101' : '102';
+      const number = numbers[i % numbers.length];
+      const rec: CallRecord = incoming
+        ? { entry_id: `BULK-${i}`, records: [], start, finish: start + (answered ? 95 : 20), answer: answered ? start + 8 : 0, from_extension: '', from_number: number, to_extension: ext, to_number: `sip:${ext}@x`, disconnect_reason: answered ? 1110 : 1111, line_number: LINE, location: 'abonent' }
+        : { entry_id: `BULK-${i}`, records: [], start, finish: start + (answered ? 70 : 25), answer: answered ? start + 10 : 0, from_extension: ext, from_number: '', to_extension: '', to_number: number, disconnect_reason: answered ? 1110 : 1111, line_number: LINE, location: 'abonent' };
+      sim.addCall(rec);
+    }
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiUrl: sim.url, apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, enabled: true });
+    r.relay.reconciler.options.lookbackSec = 10 * 86400;
+    r.relay.reconciler.options.maxLookbackSec = 10 * 86400;
+    r.relay.reconciler.options.pollDelayMs = 30;
+    const res = await r.relay.reconciler.runOnce();
+    expect(res, JSON.stringify(res)).toMatchObject({ ok: true, inserted: 10_000 });
+    await r.settle();
+    const total = Number((await r.relay.ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE entry_id LIKE 'BULK-%'")).rows[0].n);
+    expect(total).toBe(10_000);
+    // A contact for one of the numbers, to search by name.
+    const contact = await r.api<{ id: number }>('POST', '/api/contacts', r.adminToken, { name: 'Зоя Космодемьянская', company: 'ООО «Вектор»', phones: ['+' + numbers[7]], emails: [], note: '' });
+    expect(contact.status).toBeLessThan(300);
+
+    const page = admin.page;
+    await page.goto(admin.app.bridge.origin + '/#/calls');
+    await page.getByTestId('history-row').first().waitFor();
+    const rows = () =>
+      page.$$eval('[data-testid="history-row"]', (els) => els.map((e) => ({ status: e.getAttribute('data-status'), direction: e.getAttribute('data-direction'), text: e.textContent ?? '' })));
+    // Past the search box's debounce, then until the list has its answer.
+    const settled = async () => {
+      await page.waitForTimeout(450);
+      await page.waitForFunction(() => !document.querySelector('.loading-more'), null, { timeout: 20_000 });
+      await page.waitForTimeout(100);
+    };
+
+    await page.getByTestId('filter-result').selectOption('missed');
+    await settled();
+    let shown = await rows();
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.every((x) => x.status === 'missed')).toBe(true);
+
+    await page.getByTestId('filter-direction').selectOption('in');
+    await page.getByTestId('filter-employee').selectOption(String(people.to2.id));
+    await settled();
+    shown = await rows();
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.every((x) => x.status === 'missed' && x.direction === 'in')).toBe(true);
+    await page.getByRole('button', { name: 'Сбросить' }).click();
+
+    // Search by number (as typed with 8…) and by the contact's name.
+    const digits = numbers[3].slice(1); // "985…"
+    await page.getByTestId('history-search').fill('8' + digits);
+    await settled();
+    shown = await rows();
+    expect(shown.length).toBeGreaterThan(5);
+    const formatted = `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6, 8)}-${digits.slice(8)}`;
+    expect(shown.every((x) => x.text.includes(formatted))).toBe(true);
+
+    await page.getByTestId('history-search').fill('Космодемьянская');
+    await settled();
+    shown = await rows();
+    expect(shown.length).toBeGreaterThan(5);
+    expect(shown.every((x) => x.text.includes('Зоя Космодемьянская'))).toBe(true);
+
+    // The whole history scrolls: page after page up to the 10,000th call.
+    await page.getByRole('button', { name: 'Сбросить' }).click();
+    await settled();
+    await page.evaluate(async () => {
+      const el = document.querySelector('[data-testid="history-scroll"]') as HTMLElement;
+      const count = () => document.querySelector('[data-testid="history-count"]')?.textContent ?? '';
+      for (let i = 0; i < 40; i++) {
+        const before = count();
+        if (!before.includes('+')) return;
+        el.scrollTop = el.scrollHeight;
+        const t0 = performance.now();
+        while (count() === before && performance.now() - t0 < 10_000) await new Promise((r) => requestAnimationFrame(() => r(null)));
+      }
+    });
+    const countText = (await page.getByTestId('history-count').textContent())!.replace(/\s/g, ' ');
+    expect(Number(countText.replace(/\D/g, ''))).toBeGreaterThanOrEqual(10_000);
+    expect(await page.getByTestId('history-row').count()).toBeLessThan(80);
+  }, 180_000);
+
+  it('admin saves the Mango settings (salt never shown back); the test shows success, and the right Russian message for a wrong salt', async () => {
+    const page = admin.page;
+    await page.goto(admin.app.bridge.origin + '/#/mango');
+    await page.getByTestId('mango-form').waitFor();
+    const secret = 'e2e-' + TEST_MANGO_SALT;
+    // A wrong salt first.
+    await page.getByLabel('API Key', { exact: true }).fill(TEST_MANGO_KEY);
+    await page.getByLabel('API Salt', { exact: true }).fill(secret);
+    await page.getByLabel('VPBX Host', { exact: true }).fill(sim.url);
+    await page.getByLabel('VPBX ID', { exact: true }).fill('vpbx400000001');
+    await save(page);
+    expect(await page.content()).not.toContain(secret);
+    expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toMatch(/сохранён/);
+    await page.getByTestId('mango-test').click();
+    const result = page.getByTestId('mango-test-result');
+    await page.waitForFunction(() => document.querySelector('[data-testid="mango-test-result"]')?.getAttribute('data-ok') === 'false', null, { timeout: 15_000 });
+    expect(await result.textContent()).toMatch(/API Salt/);
+
+    // The right salt: success, the checklist ticks the test.
+    await page.getByLabel('API Salt', { exact: true }).fill(TEST_MANGO_SALT);
+    await save(page);
+    await page.getByTestId('mango-test').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="mango-test-result"]')?.getAttribute('data-ok') === 'true', null, { timeout: 15_000 });
+    expect(await result.textContent()).toMatch(/Подключение установлено/);
+    await page.waitForFunction(() => document.querySelector('[data-testid="check-test"]')?.getAttribute('data-done') === 'true');
+    for (const k of ['key', 'salt', 'host', 'statuses', 'webhook']) expect(await page.getByTestId(`check-${k}`).getAttribute('data-done'), k).toBe('true');
+    expect(await page.getByTestId('webhook-url').textContent()).toMatch(/^https?:\/\/.+/);
+    expect(await page.content()).not.toContain(TEST_MANGO_SALT);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'e2e-mango', { fullPage: true });
+  }, 60_000);
+
+  it('a non-admin cannot open #/mango, and the relay refuses its admin calls', async () => {
+    const page = to1.page;
+    await page.goto(to1.app.bridge.origin + '/#/mango');
+    await page.getByTestId('forbidden').waitFor();
+    expect(await page.getByTestId('forbidden').textContent()).toContain('Недостаточно прав');
+    expect(await page.getByTestId('mango-form').count()).toBe(0);
+    expect(await page.getByTestId('nav-mango').count()).toBe(0);
+    // Even asking the app directly, the relay says no.
+    const res = await to1.app.core.handle('admin:mangoGet', undefined);
+    expect(res).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const upd = await to1.app.core.handle('admin:updateEmployee', { id: people.to2.id, patch: { acceptCalls: false } });
+    expect(upd).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+  }, 30_000);
+
+  it('statistics render plots from real data', async () => {
+    const page = admin.page;
+    await page.goto(admin.app.bridge.origin + '/#/stats');
+    await page.getByTestId('chart-days').locator('canvas').waitFor({ timeout: 15_000 });
+    for (const id of ['chart-days', 'chart-hours', 'chart-rate', 'chart-employees']) expect(await page.getByTestId(id).locator('canvas').count(), id).toBe(1);
+    const totals = await page.getByTestId('stats-totals').textContent();
+    expect(Number((totals ?? '').replace(/\u00a0|\u202f/g, ' ').match(/Всего звонков\s*([\d ]+)/)?.[1].replace(/\s/g, ''))).toBeGreaterThan(1000);
+    expect(await page.getByTestId('stats-employees').textContent()).toContain('Петров Пётр');
+    await page.waitForTimeout(200);
+    await screenshot(page, 'e2e-stats', { fullPage: true });
+
+    // An employee sees their own statistics only.
+    await to1.page.goto(to1.app.bridge.origin + '/#/stats');
+    await to1.page.getByText('Вы видите статистику своих звонков.').waitFor();
+    expect(await to1.page.getByTestId('stats-employee').count()).toBe(0);
+  }, 60_000);
+
+  it('no page logged an error', () => {
+    for (const d of [to1, to2, pm, admin]) expect(d.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+});
