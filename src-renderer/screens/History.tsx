@@ -154,6 +154,11 @@ export function History() {
     if (isAdmin && !employeesLoaded) void loadEmployees();
   }, [isAdmin, employeesLoaded, loadEmployees]);
 
+  // Contacts others created since start: names next to numbers (and what a name search found).
+  useEffect(() => {
+    void useContacts.getState().load();
+  }, []);
+
   const filter: CallFilter = useMemo(() => {
     const f: CallFilter = { ...periodBounds(period, from, to) };
     if (direction) f.direction = direction;
