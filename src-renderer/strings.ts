@@ -376,6 +376,11 @@ export const S = {
     sound: 'Звук при входящем звонке',
     soundTest: 'Проверить звук',
     localOnly: 'Эти настройки хранятся на этом компьютере.',
+    browserNotifications: 'Уведомления о пропущенных звонках',
+    browserNotificationsHint: 'Браузер покажет уведомление, даже если вкладка не на экране.',
+    allowNotifications: 'Разрешить',
+    notificationsOn: 'Включены',
+    notificationsDenied: 'Запрещены в настройках браузера',
     saved: 'Сохранено',
   },
 

@@ -1,4 +1,5 @@
 /** `#/settings`: account (relay address), app start, popups, sound. */
+import { useState } from 'react';
 import { ROLE_LABELS } from '../../src-shared/roles';
 import { hasShell } from '../api';
 import { ringTone } from '../components/PopupStack';
@@ -6,6 +7,28 @@ import { Switch } from '../components/Switch';
 import { S } from '../strings';
 import { useSession } from '../stores/session';
 import { useSettings, type PopupPosition, type PopupWhen } from '../stores/settings';
+
+/** Browser mode: missed calls can raise the browser's own notifications once allowed. */
+function BrowserNotifications() {
+  const [perm, setPerm] = useState(() => Notification.permission);
+  return (
+    <div className="setting-row">
+      <span>
+        {S.settings.browserNotifications}
+        <div className="muted small">{S.settings.browserNotificationsHint}</div>
+      </span>
+      {perm === 'granted' ? (
+        <span className="ok-text">{S.settings.notificationsOn}</span>
+      ) : perm === 'denied' ? (
+        <span className="muted">{S.settings.notificationsDenied}</span>
+      ) : (
+        <button type="button" className="btn btn-sm" onClick={() => void Notification.requestPermission().then(setPerm)}>
+          {S.settings.allowNotifications}
+        </button>
+      )}
+    </div>
+  );
+}
 
 export function Settings() {
   const session = useSession((s) => s.session);
@@ -109,6 +132,7 @@ export function Settings() {
             <Switch checked={settings.sound} onChange={(v) => update({ sound: v })} label={S.settings.sound} />
           </span>
         </div>
+        {!hasShell && typeof Notification !== 'undefined' ? <BrowserNotifications /> : null}
         <p className="muted small">{S.settings.localOnly}</p>
       </section>
     </div>
