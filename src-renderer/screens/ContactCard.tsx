@@ -174,7 +174,7 @@ function Timeline({ contact, calls }: { contact: Contact; calls: Call[] }) {
           const rec = c.recordings.find((r) => r.state === 'available' || r.state === 'completed');
           return (
             <div key={c.id} className="timeline-item">
-              <CallLine call={c} showDate contact={contact} />
+              <CallLine call={c} showDate contact={null} />
               {rec ? (
                 <button type="button" className="icon-btn" title={S.calls.play} aria-label={S.calls.play} onClick={() => setRecording(rec.id)}>
                   <IconPlay size={14} />
