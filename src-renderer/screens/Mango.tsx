@@ -196,7 +196,9 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
           <div className={`test-result ${shownTest.ok ? 'ok' : 'fail'}`} role="status" data-testid="mango-test-result" data-ok={String(shownTest.ok)}>
             <strong>{shownTest.ok ? S.mango.testOk : S.mango.testFail}</strong>
             <span>{shownTest.message}</span>
-            {lastTest?.employeesFound != null ? <span className="small">{S.mango.employeesFound(lastTest.employeesFound)}</span> : null}
+            {lastTest?.employeesFound != null && !shownTest.message.includes(String(lastTest.employeesFound)) ? (
+              <span className="small">{S.mango.employeesFound(lastTest.employeesFound)}</span>
+            ) : null}
             {lastTest?.balance != null ? <span className="small">{S.mango.balance(lastTest.balance.toLocaleString('ru-RU'))}</span> : null}
             {!lastTest && mango.lastTest ? <span className="small muted">{S.mango.lastTest}: {formatDateTime(mango.lastTest.at)}</span> : null}
           </div>
