@@ -13,13 +13,10 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
   // higher id would never send the lower one. One transaction-scoped lock, held to commit,
   // makes feed ids commit in id order.
   await q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
-  const values: string[] = [];
-  const params: unknown[] = [];
-  for (const it of items) {
-    values.push(`($${params.length + 1}, $${params.length + 2}::jsonb)`);
-    params.push(it.employeeId, JSON.stringify(it.payload));
-  }
-  await q.query(`INSERT INTO feed (employee_id, payload) VALUES ${values.join(',')}`, params);
+  await q.query('INSERT INTO feed (employee_id, payload) SELECT e, p::jsonb FROM unnest($1::bigint[], $2::text[]) AS t(e, p)', [
+    items.map((i) => i.employeeId),
+    items.map((i) => JSON.stringify(i.payload)),
+  ]);
   const ids = [...new Set(items.map((i) => i.employeeId))];
   const payload = JSON.stringify({ employees: ids });
   // NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks.

@@ -2,7 +2,7 @@ import type { Queryable } from '../db/db';
 import type { Contact } from '../../src-shared/wire';
 import { normalizePhone } from '../../src-shared/phone';
 
-interface ContactRow {
+export interface ContactRow {
   id: number;
   name: string;
   company: string;
