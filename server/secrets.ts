@@ -36,5 +36,7 @@ export class SecretBox {
 /** "ab12…" style mask: enough to recognise, never enough to use. */
 export function maskSecret(s: string | null): string {
   if (!s) return '';
-  return s.length <= 4 ? '••••' : `${s.slice(0, 2)}${'•'.repeat(Math.min(12, s.length - 4))}${s.slice(-2)}`;
+  // Short secrets show nothing; longer ones show at most a sixth at each end, never more than 2 characters.
+  const edge = Math.min(2, Math.floor(s.length / 6));
+  return edge === 0 ? '••••••••' : `${s.slice(0, edge)}${'•'.repeat(8)}${s.slice(-edge)}`;
 }

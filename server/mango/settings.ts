@@ -57,7 +57,9 @@ export class MangoSettingsStore {
 
   async update(patch: Partial<MangoSettings>): Promise<MangoSettings> {
     const cur = await this.get();
-    const next: MangoSettings = { ...cur, ...patch };
+    // Keys present but undefined mean "not sent": they must not wipe stored values.
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<MangoSettings>;
+    const next: MangoSettings = { ...cur, ...defined };
     // An empty salt field in the form means "keep the stored one".
     if (patch.apiSalt === '' || patch.apiSalt === undefined) next.apiSalt = cur.apiSalt;
     const stored: Stored = {

@@ -199,3 +199,15 @@ describe('contacts', () => {
     expect((await r.api('POST', '/api/contacts', to.token, { name: 'x', emails: ['not-an-email'] })).status).toBe(400);
   });
 });
+
+describe('Mango settings updates', () => {
+  it('keeps fields that a save did not send (group id) and masks short salts completely', async () => {
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { groupId: '1001' });
+    const put = await r.api<MangoSettingsView>('PUT', '/api/admin/mango', r.adminToken, { vpbxId: 'vpbx1' });
+    expect(put.body.groupId).toBe('1001');
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: 'e2e-x' });
+    const view = await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken);
+    expect(view.body.apiSaltMasked).not.toMatch(/[e2x-]/);
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: TEST_MANGO_SALT });
+  });
+});
