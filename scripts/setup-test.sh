@@ -24,6 +24,8 @@ have /usr/sbin/dovecot || missing+=(dovecot-imapd dovecot-core)
 have /usr/bin/doveadm || missing+=(dovecot-core)
 have /usr/bin/mbsync || missing+=(isync)
 have /usr/bin/chromium || missing+=(chromium)
+have /usr/sbin/nginx || missing+=(nginx-light)
+have /usr/bin/openssl || missing+=(openssl)
 if ! ls /etc/postgresql/*/main >/dev/null 2>&1 && ! command -v pg_ctlcluster >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
@@ -42,6 +44,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   # tests run their own private Dovecot instances.
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
     as_root systemctl disable --now dovecot >/dev/null 2>&1 || true
+    as_root systemctl disable --now nginx >/dev/null 2>&1 || true
   fi
 else
   log "dovecot, mbsync and chromium are installed"
