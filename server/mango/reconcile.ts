@@ -304,18 +304,8 @@ async function insertEvent(q: Queryable, kind: string, idemKey: string, entryId:
   return r.rows.length > 0;
 }
 
-export interface StatsCsvRow {
-  entry_id: string;
-  records: string[];
-  start: number;
-  finish: number;
-  answer: number;
-  from_extension: string;
-  from_number: string;
-  to_extension: string;
-  to_number: string;
-  disconnect_reason: number | null;
-  line_number: string;
+/** A CSV row: the reducer's StatsRow plus where the call was when it ended. */
+export interface StatsCsvRow extends StatsRow {
   location: string;
 }
 
