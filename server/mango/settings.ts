@@ -39,8 +39,12 @@ export class MangoSettingsStore {
   async get(): Promise<MangoSettings> {
     if (this.cache) return this.cache;
     const row = (await this.db.query<{ value: Stored }>("SELECT value FROM settings WHERE key = 'mango'")).rows[0];
-    const v = row?.value;
-    const s: MangoSettings = {
+    this.cache = this.fromStored(row?.value);
+    return this.cache;
+  }
+
+  private fromStored(v: Stored | undefined): MangoSettings {
+    return {
       apiKey: v?.apiKey ?? '',
       apiSalt: v?.apiSaltEnc ? this.box.decrypt(v.apiSaltEnc) : null,
       vpbxId: v?.vpbxId ?? '',
@@ -51,18 +55,34 @@ export class MangoSettingsStore {
       lastTest: v?.lastTest ?? null,
       lastGroupSync: v?.lastGroupSync ?? null,
     };
-    this.cache = s;
-    return s;
   }
 
+  /** Read-modify-write under a row lock, so concurrent writers (a save, a sync result) keep each other's fields. */
   async update(patch: Partial<MangoSettings>): Promise<MangoSettings> {
-    const cur = await this.get();
+    const next = await this.db.tx(async (q) => {
+      await q.query("INSERT INTO settings (key, value) VALUES ('mango', '{}'::jsonb) ON CONFLICT (key) DO NOTHING");
+      const row = (await q.query<{ value: Stored }>("SELECT value FROM settings WHERE key = 'mango' FOR UPDATE")).rows[0];
+      const cur = this.fromStored(Object.keys(row?.value ?? {}).length ? row.value : undefined);
+      const merged = this.merge(cur, patch);
+      await q.query("UPDATE settings SET value = $1::jsonb WHERE key = 'mango'", [JSON.stringify(this.toStored(merged))]);
+      await q.query('SELECT pg_notify($1, $2)', [SETTINGS_CHANNEL, 'mango']);
+      return merged;
+    });
+    this.cache = next;
+    return next;
+  }
+
+  private merge(cur: MangoSettings, patch: Partial<MangoSettings>): MangoSettings {
     // Keys present but undefined mean "not sent": they must not wipe stored values.
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as Partial<MangoSettings>;
     const next: MangoSettings = { ...cur, ...defined };
     // An empty salt field in the form means "keep the stored one".
     if (patch.apiSalt === '' || patch.apiSalt === undefined) next.apiSalt = cur.apiSalt;
-    const stored: Stored = {
+    return next;
+  }
+
+  private toStored(next: MangoSettings): Stored {
+    return {
       apiKey: next.apiKey,
       apiSaltEnc: next.apiSalt ? this.box.encrypt(next.apiSalt) : null,
       vpbxId: next.vpbxId,
@@ -73,12 +93,6 @@ export class MangoSettingsStore {
       lastTest: next.lastTest,
       lastGroupSync: next.lastGroupSync,
     };
-    await this.db.tx(async (q) => {
-      await q.query("INSERT INTO settings (key, value) VALUES ('mango', $1::jsonb) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [JSON.stringify(stored)]);
-      await q.query('SELECT pg_notify($1, $2)', [SETTINGS_CHANNEL, 'mango']);
-    });
-    this.cache = next;
-    return next;
   }
 
   async view(webhookUrl: string): Promise<MangoSettingsView> {

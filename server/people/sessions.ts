@@ -31,3 +31,13 @@ export async function checkSession(q: Queryable, token: string | null | undefine
 export async function deleteSession(q: Queryable, token: string): Promise<void> {
   await q.query('DELETE FROM sessions WHERE token_hash = $1', [hash(token)]);
 }
+
+/** Of many tokens, those still valid (one query for every connected socket's heartbeat). */
+export async function validTokens(q: Queryable, tokens: string[]): Promise<Set<string>> {
+  const byHash = new Map(tokens.map((t) => [hash(t), t]));
+  const r = await q.query<{ token_hash: string }>(
+    'SELECT s.token_hash FROM sessions s JOIN employees e ON e.id = s.employee_id WHERE s.token_hash = ANY($1::text[]) AND s.expires_at > now() AND e.active',
+    [[...byHash.keys()]],
+  );
+  return new Set(r.rows.map((x) => byHash.get(x.token_hash)!));
+}
