@@ -255,17 +255,21 @@ describe('two relay instances on one PostgreSQL behind deploy/nginx.conf', () =>
       }
     };
     const workers = Array.from({ length: 16 }, worker);
-    while (sent < 150) await sleep(2);
+    // Bounded waits: on a loaded 2-core CI machine (Chromium e2e alongside) a burst is slow,
+    // and a stuck burst must fail with a reason rather than hang.
+    const deadline = Date.now() + 120_000;
+    while (sent < 80 && Date.now() < deadline) await sleep(2);
     await a.relay.close();
     const after = sent;
-    while (sent < after + 150) await sleep(2);
+    while (sent < after + 80 && Date.now() < deadline) await sleep(2);
     stop = true;
     await Promise.all(workers);
+    expect(sent, 'the burst kept going through the restart').toBeGreaterThanOrEqual(after + 80);
     agent.destroy();
 
     const bad = results.filter((x) => x.status !== 200);
     expect(bad, 'every callback answered 200 by one instance or the other').toEqual([]);
     const stored = new Set((await b.sql<{ entry_id: string }>('SELECT entry_id FROM mango_events')).map((x) => x.entry_id));
     expect(results.filter((x) => !stored.has(x.entry))).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });
