@@ -222,7 +222,7 @@ export class MailStore {
       list: p<SummaryRow>(
         `SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.folder_id = ? ORDER BY m.id DESC LIMIT ? OFFSET ?`,
       ),
-      thread: p<SummaryRow>(`SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.thread_id = ? ORDER BY m.id`),
+      thread: p<SummaryRow>(`SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.thread_id = ? ORDER BY m.date, m.in_reply_to IS NOT NULL, m.id`),
       folderCounts: p<{ folder_id: number; total: number; unread: number }>(
         `SELECT folder_id, COUNT(*) AS total, SUM(seen = 0) AS unread FROM mail_messages
          WHERE account_id = ? GROUP BY folder_id`,
