@@ -187,6 +187,20 @@ function maybeRecord(c: Ctx, leg: Leg, ext: string): string | undefined {
   return c.o.withRecording ? c.b.startRecording(leg, ext) : undefined;
 }
 
+/** A leg to the client: answered (record, talk, hang up) or not; returns the talk seconds. */
+function endOutwardLeg(c: Ctx, leg: Leg, answered: boolean, defaultTalk: number): number {
+  if (!answered) {
+    c.b.disconnect(leg, c.o.missReason ?? RESULT.noAnswer);
+    return 0;
+  }
+  c.b.connect(leg);
+  maybeRecord(c, leg, c.ext);
+  const talk = c.o.talkSeconds ?? defaultTalk;
+  c.b.advance(talk);
+  c.b.disconnect(leg, c.hangupReason);
+  return talk;
+}
+
 /** Recording lands in the cloud a little after the call (events/record/added, §2.6). */
 function recordAddedAfter(c: Ctx, ext: string): void {
   const ids = c.b.recordingIds();
@@ -444,16 +458,7 @@ export function outgoing(o: ScenarioOptions = {}): ScenarioEvents {
   const leg = b.appear({ location: 'abonent', from: employee, to: { number: c.caller, line_number: c.line } });
   b.advance(o.ringSeconds ?? 8);
   const answered = o.answered ?? true;
-  let talk = 0;
-  if (answered) {
-    b.connect(leg);
-    maybeRecord(c, leg, c.ext);
-    talk = o.talkSeconds ?? 95;
-    b.advance(talk);
-    b.disconnect(leg, c.hangupReason);
-  } else {
-    b.disconnect(leg, o.missReason ?? RESULT.noAnswer);
-  }
+  const talk = endOutwardLeg(c, leg, answered, 95);
   b.summary({ from: employee, to: { number: c.caller } });
   recordAddedAfter(c, c.ext);
   return finish('outgoing', c, {
@@ -498,15 +503,7 @@ export function clickToCall(o: ScenarioOptions = {}): ScenarioEvents {
       commandId,
     });
     b.advance(o.ringSeconds ?? 6);
-    if (answered) {
-      b.connect(l2);
-      maybeRecord(c, l2, c.ext);
-      talk = o.talkSeconds ?? 60;
-      b.advance(talk);
-      b.disconnect(l2, c.hangupReason);
-    } else {
-      b.disconnect(l2, o.missReason ?? RESULT.noAnswer);
-    }
+    talk = endOutwardLeg(c, l2, answered, 60);
   }
   b.summary({ from: employee, to: { number: c.caller } });
   recordAddedAfter(c, c.ext);
