@@ -1,14 +1,7 @@
-import pino from 'pino';
+import { createRelayLogger } from './ops/log';
 
-/** Structured logs. Secrets are redacted by path, and nothing logs request bodies wholesale. */
+/** The relay's logger (one redaction mechanism for every caller: see ops/log.ts). */
 export function createLogger(level = 'info') {
-  return pino({
-    level,
-    base: { service: 'asgard-relay' },
-    redact: {
-      paths: ['*.password', '*.apiSalt', '*.salt', '*.token', '*.passwordHash', 'req.headers.authorization', '*.sign'],
-      censor: '[redacted]',
-    },
-  });
+  return createRelayLogger(level);
 }
-export type Logger = ReturnType<typeof createLogger>;
+export type Logger = ReturnType<typeof createRelayLogger>;
