@@ -7,6 +7,7 @@
  *   const res = await core.handle('session:state', undefined);   // IpcResult, never throws
  *   const off = core.on('popup', (p) => …);                         // contract events
  */
+import os from 'node:os';
 import type { z } from 'zod';
 import {
   requests,
@@ -20,6 +21,8 @@ import {
 } from '../../src-shared/ipc/contract';
 import type { IpcResult } from '../../src-shared/ipc/define';
 import type { telephonyRequests, ConnectionState, SessionState, CallPopup } from '../../src-shared/ipc/telephony';
+import type { appRequests, AboutInfo, SettingsUpdateResult } from '../../src-shared/ipc/app';
+import { version as APP_VERSION } from '../../package.json';
 import type { Call, Employee, FeedItem } from '../../src-shared/wire';
 import { openStore, type Store } from './store/store';
 import type { SecretBox } from './secrets/secret-box';
@@ -32,6 +35,17 @@ import { Emitter } from './emitter';
 import { CoreError, badRequest, toIpcError } from './errors';
 import { consoleLogger, type Logger } from './log';
 import type { MailFactory, MailHandler } from './mail-port';
+import { UpdateController, validateUpdateUrl, type UpdaterPort } from './updater';
+
+export const APP_NAME = 'АСГАРД Телефония';
+
+/** What only the shell knows for "о программе". */
+export interface ShellInfo {
+  shell: 'electron' | 'browser';
+  electron?: string | null;
+  chromium?: string | null;
+  buildDate?: string | null;
+}
 
 export type EventMap = { [E in EventName]: PayloadOf<E> };
 
@@ -54,6 +68,14 @@ export interface AppCoreOptions {
   /** How often missed-call reminders repeat while there are any (default 15 min). */
   missedReminderMs?: number;
   httpTimeoutMs?: number;
+  /** For "о программе" (default: the browser bridge, no Electron). */
+  shellInfo?: ShellInfo;
+  /** electron-updater behind a port (Electron shell only); absent: updates `unsupported`. */
+  updater?: UpdaterPort | null;
+  /** Why there is no updater, shown on the settings page. */
+  updaterUnavailableReason?: string;
+  /** Update checks: first after start, then every (tests shorten them). */
+  updateTiming?: { startDelayMs?: number; intervalMs?: number };
 }
 
 export interface AppCore {
@@ -77,7 +99,7 @@ export interface AppCore {
   close(): Promise<void>;
 }
 
-type TelephonyName = keyof typeof telephonyRequests;
+type TelephonyName = keyof typeof telephonyRequests | keyof typeof appRequests;
 type ParsedArgs<N extends RequestName> = z.output<Requests[N]['args']>;
 type Handlers = { [N in TelephonyName]: (args: ParsedArgs<N>) => Promise<ResultOf<N>> };
 
@@ -97,6 +119,15 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   let missedTimer: NodeJS.Timeout | null = null;
   let closed = false;
   let mail: MailHandler | null = null;
+
+  const updates = new UpdateController({
+    port: opts.updater ?? null,
+    unsupportedReason:
+      opts.updaterUnavailableReason ?? 'Обновления устанавливает приложение для компьютера; в браузерном режиме их нет',
+    emit: (s) => events.emit('update', s),
+    log,
+    ...opts.updateTiming,
+  });
 
   const popups = new PopupManager({
     emit: (p) => events.emit('popup', p),
@@ -289,6 +320,75 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     missedTimer.unref?.();
   }
 
+  // ---- settings --------------------------------------------------------------------------
+  /** Validates a patch (addresses normalized); throws a CoreError the user can read. */
+  function preparePatch(patch: SettingsPatch): { patch: SettingsPatch; relayChanged: boolean } {
+    const out: SettingsPatch = { ...patch };
+    let relayChanged = false;
+    if (patch.relayUrl !== undefined) {
+      const raw = patch.relayUrl.trim();
+      try {
+        out.relayUrl = raw ? normalizeRelayUrl(raw) : '';
+      } catch (e) {
+        if (e instanceof RelayError) throw new CoreError('bad-url', e.message);
+        throw new CoreError('bad-url', 'Неверный адрес сервера: укажите его полностью, например https://crm.asgard-service.ru');
+      }
+      relayChanged = (out.relayUrl || opts.relayUrl || '') !== sessionState().relayUrl;
+    }
+    if (patch.updateUrl !== undefined) {
+      const checked = validateUpdateUrl(patch.updateUrl);
+      if (!checked.ok) throw new CoreError('bad-update-url', checked.message);
+      out.updateUrl = checked.url ?? '';
+    }
+    return { patch: out, relayChanged };
+  }
+
+  function commitSettings(patch: SettingsPatch): Settings {
+    const next = settings.update(patch);
+    events.emit('settings', next);
+    shellEvents.emit('settings', next);
+    updates.configure(next.updateUrl);
+    return next;
+  }
+
+  /**
+   * `settings:update`. A new relay address while logged in ends the session: the token and
+   * the calls cache belong to the old relay, so the user logs in again on the new one (the
+   * login form comes up with the new address filled in).
+   */
+  async function updateSettingsRequest(raw: SettingsPatch): Promise<SettingsUpdateResult> {
+    const { patch, relayChanged } = preparePatch(raw);
+    const loggedOut = relayChanged && token != null;
+    if (loggedOut) await logout();
+    const next = commitSettings(patch);
+    if (relayChanged) events.emit('session', sessionState());
+    return { settings: next, loggedOut };
+  }
+
+  async function about(): Promise<AboutInfo> {
+    const shell = opts.shellInfo ?? { shell: 'browser' as const };
+    let relayVersion: string | null = null;
+    const base = sessionState().relayUrl;
+    if (base) {
+      try {
+        relayVersion = await new RelayHttpClient({ baseUrl: base, getToken: () => null, timeoutMs: 3000 }).relayVersion();
+      } catch {
+        relayVersion = null; // offline or an old relay: "о программе" still opens
+      }
+    }
+    return {
+      name: APP_NAME,
+      version: APP_VERSION,
+      shell: shell.shell,
+      electron: shell.shell === 'electron' ? (shell.electron ?? null) : null,
+      chromium: shell.shell === 'electron' ? (shell.chromium ?? null) : null,
+      node: process.versions.node,
+      os: osDescription(),
+      relayVersion,
+      buildDate: shell.buildDate ?? null,
+    };
+  }
+
   // ---- requests --------------------------------------------------------------------------
   const handlers: Handlers = {
     'session:state': async () => sessionState(),
@@ -379,6 +479,12 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'admin:mangoSave': async (a) => relay().mangoSave(a),
     'admin:mangoTest': async () => relay().mangoTest(),
     'admin:importUsers': async () => relay().importUsers(),
+    'settings:get': async () => settings.get(),
+    'settings:update': async (a) => updateSettingsRequest(a),
+    'app:about': async () => about(),
+    'update:state': async () => updates.state(),
+    'update:check': async () => updates.checkNow(),
+    'update:install': async () => updates.install(),
   };
 
   async function run(name: unknown, args: unknown): Promise<unknown> {
@@ -432,6 +538,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
 
   token = await settings.loadToken();
   const saved = settings.get();
+  updates.configure(saved.updateUrl);
   if (token && saved.relayUrl) {
     try {
       startSession(saved.relayUrl);
@@ -451,11 +558,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     api,
     store,
     getSettings: () => settings.get(),
-    updateSettings: (patch) => {
-      const next = settings.update(patch);
-      shellEvents.emit('settings', next);
-      return next;
-    },
+    updateSettings: (patch) => commitSettings(preparePatch(patch).patch),
     setRecordingUrl: (fn) => {
       recordingUrl = fn;
     },
@@ -464,6 +567,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     close: async () => {
       if (closed) return;
       closed = true;
+      updates.close();
       feed?.stop();
       feed = null;
       if (missedTimer) clearInterval(missedTimer);
@@ -478,3 +582,16 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
 }
 
 export type { CallPopup };
+
+/** "Windows 10.0.19045 (x64)", "macOS 14.5 (arm64)", "Linux 6.1.0-18-amd64 (x64)". */
+export function osDescription(): string {
+  const arch = process.arch;
+  switch (process.platform) {
+    case 'win32':
+      return `${os.version?.() || 'Windows'} ${os.release()} (${arch})`;
+    case 'darwin':
+      return `macOS (Darwin ${os.release()}) (${arch})`;
+    default:
+      return `${os.type()} ${os.release()} (${arch})`;
+  }
+}

@@ -4,6 +4,10 @@
  * relay says popup=false), so a stale "ringing" window never stays on screen. While the feed
  * replays after a (re)connect, changes are batched and only the net result is announced:
  * a call that rang and ended while we were away never flashes up.
+ *
+ * With a display duration set (settings: popup.durationSec > 0) a popup hides by itself that
+ * many seconds after it opened, as if the user had closed it: later updates of the same call do
+ * not bring it back. 0 keeps it until the call ends or the user closes it.
  */
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, Contact, Employee, FeedPayload } from '../../src-shared/wire';
@@ -33,7 +37,18 @@ export interface PopupManagerOptions {
   /** Fills the caller's card when the relay sent none (contacts cache). */
   lookupContact?: (phone: string) => Contact | null;
   recentMails?: (call: Call, contact: Contact | null) => CallPopup['recentMails'];
+  /** For the display duration (tests pass fakes). */
+  timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
 }
+
+const realTimers = {
+  setTimeout: (fn: () => void, ms: number): unknown => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
+  clearTimeout: (h: unknown) => clearTimeout(h as NodeJS.Timeout),
+};
 
 const DISMISSED_MEMORY = 500;
 
@@ -43,6 +58,8 @@ export class PopupManager {
   private readonly dismissed = new Set<number>();
   /** Open popups as they were when a batch began; null when not batching. */
   private batchStart: Map<number, CallPopup> | null = null;
+  /** Auto-hide timers of open popups (display duration). */
+  private readonly hideTimers = new Map<number, unknown>();
 
   constructor(private readonly o: PopupManagerOptions) {}
 
@@ -56,7 +73,8 @@ export class PopupManager {
 
   onCall(p: CallPayload): void {
     const id = p.call.id;
-    if (!this.dismissed.has(id) && wantsPopup(p, this.o.me(), this.o.options())) {
+    const options = this.o.options();
+    if (!this.dismissed.has(id) && wantsPopup(p, this.o.me(), options)) {
       const contact = p.contact ?? (p.call.clientNumber ? (this.o.lookupContact?.(p.call.clientNumber) ?? null) : null);
       const popup: CallPopup = {
         callId: id,
@@ -66,7 +84,12 @@ export class PopupManager {
         recentCalls: p.recentCalls.filter((c) => c.id !== id),
         recentMails: this.o.recentMails?.(p.call, contact) ?? [],
       };
+      const isNew = !this.open.has(id);
       this.open.set(id, popup);
+      if (isNew && options.durationSec > 0) {
+        const timers = this.o.timers ?? realTimers;
+        this.hideTimers.set(id, timers.setTimeout(() => this.dismiss(id), options.durationSec * 1000));
+      }
       if (!this.batchStart) this.o.emit(popup);
     } else {
       this.close(id, p.call);
@@ -85,6 +108,11 @@ export class PopupManager {
     const cur = this.open.get(callId);
     if (!cur) return;
     this.open.delete(callId);
+    const timer = this.hideTimers.get(callId);
+    if (timer !== undefined) {
+      this.hideTimers.delete(callId);
+      (this.o.timers ?? realTimers).clearTimeout(timer);
+    }
     if (!this.batchStart) this.o.emit({ ...cur, call: call ?? cur.call, open: false });
   }
 

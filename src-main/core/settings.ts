@@ -2,32 +2,58 @@
  * Settings (plain, in the kv table) and the session (the relay token only as SecretBox
  * ciphertext). Nothing here ever returns the token to a caller other than the relay client.
  */
-import { z } from 'zod';
+import type { z } from 'zod';
+import { PopupOptionsSchema, SettingsSchema, type Settings, type SettingsPatch } from '../../src-shared/ipc/app';
 import type { KvRepo } from './store/kv-repo';
 import type { SecretBox } from './secrets/secret-box';
 import { SecretBoxUnavailableError } from './secrets/secret-box';
 import { EmployeeSchema, type Employee } from '../../src-shared/wire';
 
-export const PopupOptionsSchema = z.object({
-  /** Pop when it rings, when I answer, or never (notifications only via history). */
-  when: z.enum(['ring', 'answer', 'never']).default('ring'),
-  /** Caller IDs with fewer digits are internal calls and do not pop (0 = pop for all). */
-  minDigits: z.number().int().min(0).max(15).default(5),
-  /** Which screen: the one with the mouse cursor, or the primary one. */
-  display: z.enum(['cursor', 'primary']).default('cursor'),
-  /** Also show a native notification with each popup. */
-  notification: z.boolean().default(true),
-});
-export type PopupOptions = z.infer<typeof PopupOptionsSchema>;
+export {
+  MAX_POPUP_DURATION_SEC,
+  POPUP_POSITIONS,
+  PopupOptionsSchema,
+  PopupPositionSchema,
+  SettingsPatchSchema,
+  SettingsSchema,
+  type PopupOptions,
+  type PopupPosition,
+  type Settings,
+  type SettingsPatch,
+} from '../../src-shared/ipc/app';
 
-export const SettingsSchema = z.object({
-  relayUrl: z.string().default(''),
-  login: z.string().default(''),
-  popup: PopupOptionsSchema.default(PopupOptionsSchema.parse({})),
-  startAtLogin: z.boolean().default(false),
-});
-export type Settings = z.infer<typeof SettingsSchema>;
-export type SettingsPatch = Partial<Omit<Settings, 'popup'>> & { popup?: Partial<PopupOptions> };
+/**
+ * Reads stored settings field by field: one value a newer or older version wrote that no
+ * longer validates falls back to its default alone, instead of resetting the relay address
+ * and every other choice with it.
+ */
+export function parseSettings(raw: unknown): Settings {
+  const whole = SettingsSchema.safeParse(raw ?? {});
+  if (whole.success) return whole.data;
+  const obj = isRecord(raw) ? raw : {};
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(SettingsSchema.shape)) {
+    if (key === 'popup') continue;
+    const r = (schema as z.ZodType).safeParse(obj[key]);
+    if (r.success) out[key] = r.data;
+  }
+  const rawPopup = isRecord(obj.popup) ? obj.popup : {};
+  const popup: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(PopupOptionsSchema.shape)) {
+    const r = (schema as z.ZodType).safeParse(rawPopup[key]);
+    if (r.success) popup[key] = r.data;
+  }
+  return SettingsSchema.parse({ ...out, popup });
+}
+
+/** A patch's keys that carry a value: `{x: undefined}` leaves x as it is. */
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
 
 const SETTINGS_KEY = 'settings';
 const TOKEN_KEY = 'session.token';
@@ -43,13 +69,13 @@ export class SettingsStore {
   ) {}
 
   get(): Settings {
-    const parsed = SettingsSchema.safeParse(this.kv.getJson(SETTINGS_KEY) ?? {});
-    return parsed.success ? parsed.data : SettingsSchema.parse({});
+    return parseSettings(this.kv.getJson(SETTINGS_KEY));
   }
 
-  update(patch: SettingsPatch): Settings {
+  /** `login` is the core's own (set by a successful login), not part of the public patch. */
+  update(patch: SettingsPatch & { login?: string }): Settings {
     const cur = this.get();
-    const next = SettingsSchema.parse({ ...cur, ...patch, popup: { ...cur.popup, ...(patch.popup ?? {}) } });
+    const next = SettingsSchema.parse({ ...cur, ...defined(patch), popup: { ...cur.popup, ...defined(patch.popup ?? {}) } });
     this.kv.setJson(SETTINGS_KEY, next);
     return next;
   }

@@ -6,9 +6,10 @@ import type { z } from 'zod';
 import type { EventDef, RequestDef } from './define';
 import { telephonyEvents, telephonyRequests } from './telephony';
 import { mailEvents, mailRequests } from './mail';
+import { appEvents, appRequests } from './app';
 
-export const requests = { ...telephonyRequests, ...mailRequests };
-export const events = { ...telephonyEvents, ...mailEvents };
+export const requests = { ...telephonyRequests, ...mailRequests, ...appRequests };
+export const events = { ...telephonyEvents, ...mailEvents, ...appEvents };
 
 export type Requests = typeof requests;
 export type Events = typeof events;

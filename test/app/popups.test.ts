@@ -69,3 +69,48 @@ describe('PopupManager', () => {
     expect(m.list().map((p) => p.callId)).toEqual([2]);
   });
 });
+
+describe('PopupManager display duration', () => {
+  function timed(durationSec: number) {
+    const pending = new Map<number, { fn: () => void; ms: number }>();
+    let next = 1;
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => (pending.set(next, { fn, ms }), next++),
+      clearTimeout: (h: unknown) => void pending.delete(h as number),
+    };
+    const emitted: CallPopup[] = [];
+    const o = { ...opts, durationSec };
+    const m = new PopupManager({ emit: (p) => emitted.push(p), options: () => o, me: () => me, timers });
+    const fire = () => {
+      const all = [...pending.values()];
+      pending.clear();
+      all.forEach((t) => t.fn());
+    };
+    return { m, emitted, pending, fire };
+  }
+
+  it('hides a popup after N seconds, once per call; later updates do not bring it back', () => {
+    const { m, emitted, pending, fire } = timed(15);
+    m.onCall(payload(makeCall(1)));
+    m.onCall(payload(makeCall(1, { ringingExtensions: ['101', '102'] })));
+    expect([...pending.values()].map((t) => t.ms)).toEqual([15_000]);
+    fire();
+    expect(emitted.map((p) => p.open)).toEqual([true, true, false]);
+    expect(m.list()).toEqual([]);
+    m.onCall(payload(makeCall(1, { phase: 'talking' })));
+    expect(m.list()).toEqual([]);
+    expect(emitted).toHaveLength(3);
+  });
+
+  it('a call ending first cancels its timer; 0 means no timer at all', () => {
+    const t = timed(10);
+    t.m.onCall(payload(makeCall(1)));
+    t.m.onCall(payload(makeCall(1, { phase: 'ended', status: 'missed' })));
+    expect(t.pending.size).toBe(0);
+
+    const forever = timed(0);
+    forever.m.onCall(payload(makeCall(2)));
+    expect(forever.pending.size).toBe(0);
+    expect(forever.m.list()).toHaveLength(1);
+  });
+});

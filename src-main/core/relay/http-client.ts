@@ -73,6 +73,13 @@ export class RelayHttpClient {
     this.timeoutMs = opts.timeoutMs ?? 15_000;
   }
 
+  /** The relay's version from its health check (`version`), or null when it reports none. */
+  async relayVersion(): Promise<string | null> {
+    const res = await this.request('GET', '/healthz', { schema: AnyJson, auth: false });
+    const v = (res as { version?: unknown } | null)?.version;
+    return typeof v === 'string' && v.length <= 100 ? v : null;
+  }
+
   // ---- session -------------------------------------------------------------------------
   login(login: string, password: string): Promise<LoginResponse> {
     return this.request('POST', '/api/auth/login', { body: { login, password }, schema: LoginResponseSchema, auth: false });
