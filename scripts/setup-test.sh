@@ -82,3 +82,18 @@ else
     exit 1
   fi
 fi
+
+# --- electronegativity (test/security/electronegativity.test.ts) ------------------------------
+# A package of its own with its own lockfile: the tool's parser needs TypeScript's JS API, which
+# the repo's TypeScript 7 does not have. `npm ci` only when the lockfile changed since the last
+# install (a stamp in node_modules); lifecycle scripts are not needed and not run.
+en_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/electronegativity"
+en_stamp="$en_dir/node_modules/.installed-lock.sha256"
+en_hash=$(sha256sum "$en_dir/package-lock.json" | cut -d' ' -f1)
+if [ -f "$en_stamp" ] && [ "$(cat "$en_stamp")" = "$en_hash" ] && [ -f "$en_dir/node_modules/@doyensec/electronegativity/package.json" ]; then
+  log "electronegativity is installed"
+else
+  log "installing electronegativity (npm ci --prefix tools/electronegativity)"
+  npm ci --prefix "$en_dir" --ignore-scripts --no-audit --no-fund --loglevel=error
+  printf '%s\n' "$en_hash" > "$en_stamp"
+fi
