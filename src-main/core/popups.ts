@@ -11,7 +11,7 @@
  */
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, Contact, Employee, FeedPayload } from '../../src-shared/wire';
-import type { PopupOptions } from './settings';
+import type { PopupOptions, PopupPosition } from './settings';
 
 type CallPayload = Extract<FeedPayload, { kind: 'call' }>;
 
@@ -149,4 +149,25 @@ export class PopupManager {
       if (!call || call.status !== 'active' || call.phase === 'ended') this.close(popup.callId, call ?? undefined);
     }
   }
+}
+
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Where the popup window goes: the chosen corner of the display's work area, `margin` in. */
+export function popupBounds(workArea: Rect, position: PopupPosition, size: { width: number; height: number }, margin: number): Rect {
+  const width = Math.min(size.width, workArea.width);
+  const height = Math.min(size.height, workArea.height);
+  const left = position.endsWith('left');
+  const top = position.startsWith('top');
+  return {
+    x: Math.round(left ? workArea.x + margin : workArea.x + workArea.width - width - margin),
+    y: Math.round(top ? workArea.y + margin : workArea.y + workArea.height - height - margin),
+    width,
+    height,
+  };
 }

@@ -2,7 +2,9 @@
  * Electron entry (bundled to dist/main/main.cjs). Thin glue around the app core: windows,
  * tray, popups, notifications, IPC. Everything the app does lives in src-main/core.
  */
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app, dialog, Menu, powerMonitor, shell } from 'electron';
 import { createAppCore, type AppCore } from '../core/app-core';
 import { consoleLogger } from '../core/log';
@@ -19,6 +21,8 @@ import { PopupWindow } from './popup-window';
 import { AppTray } from './tray';
 import { CallNotifications } from './notifications';
 import { setStartAtLogin, startedHidden } from './autostart';
+import { followShellSettings } from './shell-settings';
+import { electronUpdaterPort } from './updater';
 
 const APP_ID = 'ru.asgard.phone';
 const TITLE = 'АСГАРД Телефония';
@@ -71,6 +75,15 @@ if (!app.requestSingleInstanceLock()) {
         },
       }),
       log,
+      shellInfo: {
+        shell: 'electron',
+        electron: process.versions.electron ?? null,
+        chromium: process.versions.chrome ?? null,
+        buildDate: bundleDate(),
+      },
+      // electron-updater only works in an installed app (it reads app-update.yml from it).
+      updater: app.isPackaged ? electronUpdaterPort(log) : null,
+      updaterUnavailableReason: 'Обновления работают только в установленном приложении (это запуск для разработки)',
     });
     core = c;
     serveAppScheme(rendererDir, c);
@@ -95,26 +108,12 @@ if (!app.requestSingleInstanceLock()) {
       core: c,
       title: TITLE,
       showMain: () => main.show(),
-      setStartAtLogin: (on) => {
-        try {
-          setStartAtLogin(on);
-        } catch (e) {
-          log.warn('start at login failed', e);
-        }
-      },
       quit: () => app.quit(),
       onError: (message) => dialog.showErrorBox(TITLE, message),
     });
 
-    // The OS entry follows the setting (an update may have moved the executable); a dev run
-    // never registers the bare electron binary.
-    if (app.isPackaged) {
-      try {
-        setStartAtLogin(c.getSettings().startAtLogin);
-      } catch (e) {
-        log.warn('start at login failed', e);
-      }
-    }
+    // Start at login and the popup corner follow the settings, from the page or the tray.
+    followShellSettings({ core: c, setStartAtLogin, isPackaged: app.isPackaged, relayoutPopup: () => popup.relayout(), log });
 
     // After sleep the socket is usually dead without knowing it: reconnect now, keep lastId.
     powerMonitor.on('resume', () => c.resume());
@@ -127,6 +126,15 @@ if (!app.requestSingleInstanceLock()) {
     app.exit(1);
   });
   app.on('quit', () => tray?.destroy());
+}
+
+/** When this build was made: the main bundle's modification time (null if unreadable). */
+function bundleDate(): string | null {
+  try {
+    return fs.statSync(fileURLToPath(import.meta.url)).mtime.toISOString();
+  } catch {
+    return null;
+  }
 }
 
 function pickSecretBox(userDataDir: string): SecretBox {

@@ -1,12 +1,13 @@
 /**
- * The call popup: one frameless, always-on-top window at the bottom-right corner of the screen
- * with the mouse cursor (or the primary one), showing every open popup stacked (the renderer's
+ * The call popup: one frameless, always-on-top window in the corner the settings name
+ * (bottom-right by default) of the screen with the mouse cursor (or the primary one), showing every open popup stacked (the renderer's
  * `#/popup` view). Shown without taking focus, resized as calls come and go, hidden when the
  * last call ends. Kept alive hidden after first use so the next call appears at once.
  */
 import { BrowserWindow, screen, type Display } from 'electron';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import { APP_ORIGIN } from '../core/ipc-guard';
+import { popupBounds } from '../core/popups';
 import type { PopupOptions } from '../core/settings';
 import { secureWebPreferences } from './security';
 import type { WindowRegistry } from './window-registry';
@@ -41,6 +42,13 @@ export class PopupWindow {
     this.layoutAndShow();
   }
 
+  /** The settings changed (corner, screen): move an open stack at once. */
+  relayout(): void {
+    if (!this.open.size || !this.win || this.win.isDestroyed()) return;
+    this.display = null;
+    this.layoutAndShow();
+  }
+
   /** Brings the popup forward (a click on its notification). */
   reveal(): void {
     if (this.win && !this.win.isDestroyed() && this.open.size) {
@@ -66,7 +74,8 @@ export class PopupWindow {
       hasShadow: true,
       title: 'Звонок',
       backgroundColor: '#ffffff',
-      webPreferences: secureWebPreferences(this.o.preload),
+      // The ring tone plays before anyone touched this window: no user gesture will come.
+      webPreferences: { ...secureWebPreferences(this.o.preload), autoplayPolicy: 'no-user-gesture-required' },
     });
     // Above ordinary always-on-top windows and full-screen apps, where the platform allows it.
     win.setAlwaysOnTop(true, 'pop-up-menu');
@@ -97,14 +106,8 @@ export class PopupWindow {
   private layoutAndShow(): void {
     const win = this.ensureWindow();
     this.display ??= this.pickDisplay();
-    const wa = this.display.workArea;
     const height = Math.min(this.open.size, MAX_CARDS) * CARD_HEIGHT;
-    win.setBounds({
-      x: Math.round(wa.x + wa.width - WIDTH - MARGIN),
-      y: Math.round(wa.y + wa.height - height - MARGIN),
-      width: WIDTH,
-      height,
-    });
+    win.setBounds(popupBounds(this.display.workArea, this.o.options().position, { width: WIDTH, height }, MARGIN));
     const show = () => {
       if (!win.isDestroyed() && this.open.size) win.showInactive();
     };

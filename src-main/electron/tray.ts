@@ -12,7 +12,6 @@ export interface TrayDeps {
   core: AppCore;
   title: string;
   showMain: () => void;
-  setStartAtLogin: (on: boolean) => void;
   quit: () => void;
   onError: (message: string) => void;
 }
@@ -117,10 +116,8 @@ export class AppTray {
         label: 'Запускать при входе в систему',
         type: 'checkbox',
         checked: settings.startAtLogin,
-        click: (item) => {
-          core.updateSettings({ startAtLogin: item.checked });
-          this.d.setStartAtLogin(item.checked);
-        },
+        // The shell applies it to the OS when the settings change (src-main/electron/main.ts).
+        click: (item) => core.updateSettings({ startAtLogin: item.checked }),
       },
       { type: 'separator' },
       { label: 'Выход', click: () => this.d.quit() },
