@@ -359,9 +359,10 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   async function updateSettingsRequest(raw: SettingsPatch): Promise<SettingsUpdateResult> {
     const { patch, relayChanged } = preparePatch(raw);
     const loggedOut = relayChanged && token != null;
-    if (loggedOut) await logout();
+    // Saved first, so the session event of the logout already carries the new address.
     const next = commitSettings(patch);
-    if (relayChanged) events.emit('session', sessionState());
+    if (loggedOut) await logout();
+    else if (relayChanged) events.emit('session', sessionState());
     return { settings: next, loggedOut };
   }
 

@@ -8,12 +8,17 @@ import { usePopups } from '../stores/popups';
 import { useSettings } from '../stores/settings';
 import { PopupCard } from './PopupCard';
 
-/** A short two-tone ring through WebAudio (no audio file needed). */
-export function ringTone(): void {
+/**
+ * A short two-tone ring generated with WebAudio: no audio file to ship, nothing for the CSP to
+ * allow (no media-src fetch). Returns false when there is no audio output to play on.
+ */
+export function ringTone(): boolean {
   try {
     const Ctx = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-    if (!Ctx) return;
+    if (!Ctx) return false;
     const ctx = new Ctx();
+    // A page nobody has clicked yet may start suspended (browser autoplay rules).
+    if (ctx.state === 'suspended') void ctx.resume().catch(() => {});
     const t0 = ctx.currentTime;
     for (let i = 0; i < 2; i++) {
       const osc = ctx.createOscillator();
@@ -28,14 +33,17 @@ export function ringTone(): void {
       osc.stop(t0 + i * 0.25 + 0.24);
     }
     setTimeout(() => void ctx.close(), 1000);
+    return true;
   } catch {
     // No audio output: the popup itself is the signal.
+    return false;
   }
 }
 
 export function PopupStack({ mode }: { mode: 'window' | 'overlay' }) {
   const popups = usePopups((s) => s.popups);
-  const { sound, popupPosition } = useSettings((s) => s.settings);
+  const sound = useSettings((s) => s.settings.popup.sound);
+  const popupPosition = useSettings((s) => s.settings.popup.position);
   const seen = useRef(new Set<number>());
   useEffect(() => {
     let ring = false;

@@ -11,6 +11,7 @@ import { useHistory } from './history';
 import { useHome } from './home';
 import { usePopups } from './popups';
 import { useSession } from './session';
+import { useSettings } from './settings';
 
 let started = false;
 const startedAt = Date.now();
@@ -61,6 +62,10 @@ export function startLive(): void {
   });
   on('feed', applyFeedItem);
   on('popup', (p) => usePopups.getState().apply(p));
+  on('settings', (s) => useSettings.getState().apply(s));
+  on('update', (u) => useSettings.getState().applyUpdate(u));
+  // Settings belong to this computer, not to a session: the popup window needs them too.
+  void useSettings.getState().init();
 }
 
 /** Forgets everything of the previous employee (another one may log in next). */

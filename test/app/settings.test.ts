@@ -145,7 +145,11 @@ describe('settings:get / settings:update', () => {
     expect(await c.handle('settings:update', { relayUrl: relay.url + '/' })).toMatchObject({ ok: true, value: { loggedOut: false } });
     expect(await c.handle('session:state', undefined)).toMatchObject({ ok: true, value: { loggedIn: true } });
 
+    const sessions: { loggedIn: boolean; relayUrl: string }[] = [];
+    c.on('session', (s) => sessions.push({ loggedIn: s.loggedIn, relayUrl: s.relayUrl }));
     const res = await c.handle('settings:update', { relayUrl: 'https://new-relay.example.ru/' });
+    // The window switches to the login form already showing the new address.
+    expect(sessions).toEqual([{ loggedIn: false, relayUrl: 'https://new-relay.example.ru' }]);
     expect(res).toMatchObject({ ok: true, value: { loggedOut: true, settings: { relayUrl: 'https://new-relay.example.ru' } } });
     expect(relay.logouts).toBe(1);
     expect(await c.handle('session:state', undefined)).toMatchObject({ ok: true, value: { loggedIn: false, relayUrl: 'https://new-relay.example.ru', login: 'ivanov' } });

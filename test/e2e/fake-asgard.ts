@@ -240,6 +240,15 @@ export function installFakeAsgard(o: FakeOptions): void {
   const session = () => ({ relayUrl: 'https://crm.asgard-service.ru', login: me.login, loggedIn, me: loggedIn ? me : null });
   const adminOnly = () => (me.role !== 'admin' ? fail('forbidden', 'Недостаточно прав') : null);
   let nextContactId = 10;
+  let settings = {
+    relayUrl: 'https://crm.asgard-service.ru',
+    login: me.login,
+    popup: { when: 'ring', minDigits: 5, display: 'cursor', notification: true, position: 'bottom-right', durationSec: 0, sound: true },
+    startAtLogin: true,
+    updateUrl: 'https://updates.asgard-service.ru/phone/',
+    language: 'ru',
+  };
+  const update = { state: 'downloaded', version: '0.2.0' };
 
   const handlers: Record<string, (a: Any) => unknown> = {
     'session:state': () => session(),
@@ -327,6 +336,27 @@ export function installFakeAsgard(o: FakeOptions): void {
       return { ok: true, code: 'ok', message: mango.lastTest.message, employeesFound: 6, balance: 15230.5 };
     },
     'admin:importUsers': () => adminOnly() ?? { created: 0, updated: 6 },
+    'settings:get': () => settings,
+    'settings:update': (a) => {
+      const { popup, ...rest } = a;
+      settings = { ...settings, ...rest, popup: { ...settings.popup, ...(popup ?? {}) } };
+      setTimeout(() => emit('settings', settings), 0);
+      return { settings, loggedOut: false };
+    },
+    'app:about': () => ({
+      name: 'АСГАРД Телефония',
+      version: '0.1.0',
+      shell: 'electron',
+      electron: '40.10.2',
+      chromium: '144.0.7559.60',
+      node: '24.11.1',
+      os: 'Windows 10 Pro 10.0.19045 (x64)',
+      relayVersion: null,
+      buildDate: iso(now - 86_400_000),
+    }),
+    'update:state': () => update,
+    'update:check': () => update,
+    'update:install': () => undefined,
   };
 
   w.asgard = {

@@ -314,7 +314,20 @@ describe('renderer smoke (fake core)', () => {
     const { page, errors } = await openApp({ role: 'to', hash: '#/settings' });
     await page.getByTestId('settings-relay').waitFor();
     await expect(page.getByTestId('settings-relay').textContent()).resolves.toBe('https://crm.asgard-service.ru');
-    await screenshot(page, 'renderer-settings');
+    // The Electron shell's settings: start at login shown and on, "о программе" with Electron.
+    await expect(page.getByTestId('start-at-login').getAttribute('aria-checked')).resolves.toBe('true');
+    await page.getByTestId('about-version').waitFor();
+    await expect(page.getByTestId('about-electron').textContent()).resolves.toBe('40.10.2');
+    await expect(page.getByTestId('update-install').textContent()).resolves.toBe('Перезапустить и обновить');
+    await page.getByTestId('update-install').click();
+    await page.getByTestId('popup-sound').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="popup-sound"]')?.getAttribute('aria-checked') === 'false');
+    const log = await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log);
+    expect(log.filter((x) => x.name.startsWith('settings:update') || x.name === 'update:install')).toEqual([
+      { name: 'update:install', args: undefined },
+      { name: 'settings:update', args: { popup: { sound: false } } },
+    ]);
+    await screenshot(page, 'renderer-settings', { fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,0 +1,183 @@
+/**
+ * The app's settings end to end: a real relay (embedded PGlite), the app core + loopback
+ * bridge, the built renderer in Debian's Chromium. Popup corner, display duration and sound
+ * are changed on #/settings, survive a reload with the page's storage wiped (so they live in
+ * the core, not in localStorage), and change what a real incoming call does. "О программе"
+ * shows the package version and says honestly that there is no Electron here.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-app';
+import { silentLogger } from '../../src-main/core/log';
+import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
+import { startTestRelay, type TestRelay } from '../support/relay';
+import { postSigned } from '../support/webhook';
+import pkg from '../../package.json';
+
+const PASSWORD = 'settings-e2e-password';
+const LINE = '74951234567';
+
+let r: TestRelay;
+let browser: Browser;
+let built: { dir: string; cleanup(): void };
+let app: BrowserApp;
+let page: Page;
+let errors: string[];
+let dir: string;
+
+/** Counts ring tones: every AudioContext the page creates (the tone is generated, no file). */
+const COUNT_TONES = `(() => {
+  const Real = window.AudioContext;
+  if (!Real) return;
+  window.__tones = 0;
+  window.AudioContext = class extends Real { constructor(...a) { super(...a); window.__tones++; } };
+})();`;
+
+let seq = 0;
+const T0 = Math.floor(Date.now() / 1000) - 600;
+function ivrEvent(entry: string, caller: string, state: 'Appeared' | 'Disconnected', s: number) {
+  return {
+    entry_id: entry,
+    call_id: `${entry}-ivr`,
+    timestamp: T0 + ++seq,
+    seq: s,
+    call_state: state,
+    location: 'ivr',
+    from: { number: caller },
+    to: { number: LINE, line_number: LINE },
+    dct: { type: 0 },
+    ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
+  };
+}
+async function post(body: object): Promise<void> {
+  const res = await postSigned(r.webhookBase, 'events/call', body);
+  expect(res.status, `relay answered ${res.status} ${res.body}`).toBe(200);
+}
+
+const tones = () => page.evaluate(() => (window as unknown as { __tones: number }).__tones);
+const sound = () => page.getByTestId('popup-sound');
+
+beforeAll(async () => {
+  [built, r] = await Promise.all([buildRenderer(), startTestRelay({ pglite: true })]);
+  browser = await launchBrowser();
+  await r.createEmployee({ login: 'set-to1', name: 'Кузнецов Олег', role: 'to', extension: '121', password: PASSWORD });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-e2e-settings-'));
+  app = await startBrowserApp({
+    userDataDir: dir,
+    rendererDir: built.dir,
+    relayUrl: r.url,
+    log: silentLogger,
+    mailFactory: null,
+    feed: { backoff: { baseMs: 100, maxMs: 500 }, heartbeatTimeoutMs: 3000, pingIntervalMs: 1000, handshakeTimeoutMs: 3000 },
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 900 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+  errors = collectPageErrors(page);
+  await page.addInitScript({ content: COUNT_TONES });
+  await page.goto(app.bridge.url);
+  await page.getByTestId('login-form').waitFor();
+  await page.getByLabel('Логин').fill('set-to1');
+  await page.getByLabel('Пароль').fill(PASSWORD);
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('accept-card').waitFor({ timeout: 15_000 });
+  await page.waitForFunction(() => (document.querySelector('[data-testid="connection-state"]')?.textContent ?? '').includes('Подключено'), null, { timeout: 15_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await page?.close().catch(() => {});
+  await app?.close();
+  await browser?.close();
+  await r?.close();
+  built?.cleanup();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('settings page (browser bridge, real core and relay)', () => {
+  it('defaults come from the core; a ringing call rings and pops up bottom-right', async () => {
+    await page.evaluate(() => (location.hash = '#/settings'));
+    await page.getByTestId('settings-page').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="popup-sound"]')?.getAttribute('aria-checked') === 'true');
+    expect(await page.getByTestId('popup-position').inputValue()).toBe('bottom-right');
+    expect(await page.getByTestId('popup-duration').inputValue()).toBe('0');
+    expect(await page.getByTestId('settings-language').textContent()).toBe('Русский');
+
+    await post(ivrEvent('SET-POP1', '79161112233', 'Appeared', 1));
+    await page.getByTestId('call-popup').waitFor({ timeout: 5000 });
+    expect(await page.getByTestId('popup-stack').getAttribute('class')).toContain('pos-bottom-right');
+    await expect.poll(tones).toBe(1);
+    await post(ivrEvent('SET-POP1', '79161112233', 'Disconnected', 2));
+    await page.getByTestId('call-popup').waitFor({ state: 'detached', timeout: 5000 });
+  }, 30_000);
+
+  it('position, duration and sound are saved through the core and survive a reload with the page storage wiped', async () => {
+    await page.getByTestId('popup-position').selectOption('top-left');
+    await page.getByTestId('popup-duration').fill('3');
+    await page.getByTestId('popup-duration').press('Tab');
+    await sound().click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="popup-sound"]')?.getAttribute('aria-checked') === 'false');
+    // The core has them (on disk in its kv table), the page keeps no copy.
+    await expect.poll(() => app.core.getSettings().popup).toMatchObject({ position: 'top-left', durationSec: 3, sound: false });
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes('settings')))).toEqual([]);
+
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.evaluate(() => (location.hash = '#/settings'));
+    await page.getByTestId('settings-page').waitFor();
+    await page.waitForFunction(() => (document.querySelector('[data-testid="popup-position"]') as HTMLSelectElement | null)?.value === 'top-left');
+    expect(await page.getByTestId('popup-duration').inputValue()).toBe('3');
+    expect(await sound().getAttribute('aria-checked')).toBe('false');
+  }, 30_000);
+
+  it('the new settings change what a call does: top-left, no tone, hidden after 3 s while still ringing', async () => {
+    await page.waitForFunction(() => (document.querySelector('[data-testid="connection-state"]')?.textContent ?? '').includes('Подключено'), null, { timeout: 15_000 });
+    await post(ivrEvent('SET-POP2', '79034445566', 'Appeared', 1));
+    const popup = page.getByTestId('call-popup');
+    await popup.waitFor({ timeout: 5000 });
+    const shownAt = Date.now();
+    expect(await page.getByTestId('popup-stack').getAttribute('class')).toContain('pos-top-left');
+    await screenshot(page, 'e2e-settings-popup-top-left');
+    await popup.waitFor({ state: 'detached', timeout: 8000 });
+    const hiddenAfter = Date.now() - shownAt;
+    expect(hiddenAfter).toBeGreaterThan(2000);
+    // The call is still ringing on the relay: the popup went because of the duration, not the call.
+    expect((await r.api<{ calls: { status: string }[] }>('GET', '/api/calls?limit=5', r.adminToken)).body.calls.some((c) => c.status === 'active')).toBe(true);
+    expect(await tones()).toBe(0); // a fresh page after the reload, sound off: no tone
+    await post(ivrEvent('SET-POP2', '79034445566', 'Disconnected', 2));
+  }, 30_000);
+
+  it('"о программе" shows the package version, no Electron under the bridge, the browser and the OS', async () => {
+    await page.getByTestId('about-version').waitFor();
+    expect(await page.getByTestId('about-version').textContent()).toBe(pkg.version);
+    expect(await page.getByTestId('about-name').textContent()).toBe('АСГАРД Телефония');
+    expect(await page.getByTestId('about-electron').textContent()).toBe('нет — открыто в браузере');
+    expect(await page.getByTestId('about-browser').textContent()).toMatch(/^(Chrome|Chromium|HeadlessChrome) \d+/);
+    expect(await page.getByTestId('about').textContent()).toContain(process.versions.node);
+    // Updates are the installed app's business; the page says so instead of offering a button that fails.
+    expect(await page.getByTestId('update-state').textContent()).toMatch(/^Недоступно: /);
+    expect(await page.getByTestId('update-check').isDisabled()).toBe(true);
+    await screenshot(page, 'e2e-settings');
+  }, 20_000);
+
+  it('a bad update server address is refused with the core’s Russian message and not saved', async () => {
+    await page.getByTestId('update-url').fill('http://updates.example.ru/');
+    await page.getByTestId('update-url').press('Enter');
+    await page.getByTestId('settings-error').waitFor();
+    expect(await page.getByTestId('settings-error').textContent()).toContain('https://');
+    expect(app.core.getSettings().updateUrl).toBe('');
+  }, 20_000);
+
+  it('changing the relay address logs out and shows the login form with the new address', async () => {
+    await page.getByTestId('relay-change').click();
+    await page.getByTestId('relay-input').fill('https://new-relay.example.ru');
+    await page.getByTestId('relay-save').click();
+    await page.getByTestId('login-form').waitFor({ timeout: 10_000 });
+    expect(await page.getByLabel('Адрес сервера').inputValue()).toBe('https://new-relay.example.ru');
+    expect(app.core.getSettings().relayUrl).toBe('https://new-relay.example.ru');
+  }, 20_000);
+
+  it('no page errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
