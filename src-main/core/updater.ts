@@ -150,6 +150,7 @@ export class UpdateController {
 
   /** "Перезапустить и обновить": only once an update is downloaded. */
   install(): void {
+    if (this.current.state === 'unsupported') throw new CoreError('updates-unsupported', this.current.reason);
     if (this.current.state !== 'downloaded') throw new CoreError('update-not-ready', 'Обновление ещё не загружено');
     this.o.log?.info(`installing update ${this.current.version}`);
     this.o.port!.quitAndInstall();

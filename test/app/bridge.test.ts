@@ -129,6 +129,33 @@ describe('bridge', () => {
     expect(res.message).toMatch(/^Сервер телефонии недоступен/);
   });
 
+  it('settings, about and updates over the bridge: one tab saves, another tab and the tray see it', async () => {
+    const { bridge, core } = await setup();
+    const client = () =>
+      createBridgeClient({ token: bridge.token, url: `ws://127.0.0.1:${bridge.port}/bridge`, WebSocketImpl: WebSocket as unknown as typeof globalThis.WebSocket });
+    const tab1 = client();
+    const tab2 = client();
+    const seen: unknown[] = [];
+    tab2.on('settings', (s) => seen.push(s.popup));
+    const tray: unknown[] = [];
+    core.onShell('settings', (s) => tray.push(s.popup.position));
+    expect(await tab2.invoke('settings:get', undefined)).toMatchObject({ popup: { position: 'bottom-right', durationSec: 0, sound: true } });
+
+    const res = await tab1.invoke('settings:update', { popup: { position: 'top-right', durationSec: 9, sound: false } });
+    expect(res).toMatchObject({ loggedOut: false, settings: { popup: { position: 'top-right', durationSec: 9, sound: false } } });
+    await expect.poll(() => seen).toEqual([expect.objectContaining({ position: 'top-right', durationSec: 9, sound: false })]);
+    expect(tray).toEqual(['top-right']);
+    expect(core.getSettings().popup).toMatchObject({ position: 'top-right', durationSec: 9, sound: false });
+
+    await expect(tab1.invoke('settings:update', { popup: { position: 'middle' as never } })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(tab1.invoke('settings:update', { updateUrl: 'http://updates.example.ru/' })).rejects.toMatchObject({ code: 'bad-update-url' });
+
+    const about = await tab1.invoke('app:about', undefined);
+    expect(about).toMatchObject({ name: 'АСГАРД Телефония', shell: 'browser', electron: null, chromium: null, node: process.versions.node });
+    expect(await tab1.invoke('update:state', undefined)).toMatchObject({ state: 'unsupported' });
+    await expect(tab1.invoke('update:install', undefined)).rejects.toMatchObject({ code: 'updates-unsupported' });
+  });
+
   it('proxies recordings for the page holding the token, and only for it', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-bridge-rec-'));
     cleanup.push(() => fs.rmSync(dir, { recursive: true, force: true }));
