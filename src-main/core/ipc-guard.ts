@@ -28,7 +28,8 @@ export interface SenderInfo {
 
 /**
  * A call popup can do what its buttons do plus the reads the renderer's shared start-up makes,
- * nothing more: no admin, no logout, no settings, no mail.
+ * nothing more: no admin, no logout, no mail; settings it may read (its corner, its sound),
+ * never change, and updates are not its business.
  */
 export const POPUP_REQUESTS: ReadonlySet<string> = new Set<RequestName>([
   'session:state',
@@ -42,6 +43,7 @@ export const POPUP_REQUESTS: ReadonlySet<string> = new Set<RequestName>([
   'calls:callback',
   'calls:list',
   'missed:list',
+  'settings:get',
 ] as RequestName[]);
 
 export type GuardError = { code: 'forbidden-sender' | 'unknown-request' | 'bad-request'; message: string };

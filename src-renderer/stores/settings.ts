@@ -53,7 +53,9 @@ export const useSettings = create<SettingsStore>((set, get) => ({
 
   async init() {
     try {
-      const [settings, update] = await Promise.all([call('settings:get'), call('update:state').catch(() => null)]);
+      // The popup window may only read the settings (src-main/core/ipc-guard.ts).
+      const popupWindow = typeof location !== 'undefined' && location.hash.startsWith('#/popup');
+      const [settings, update] = await Promise.all([call('settings:get'), popupWindow ? null : call('update:state').catch(() => null)]);
       set({ settings, loaded: true, ...(update ? { update } : {}) });
     } catch {
       // The core is not reachable yet: defaults until the `settings` event or a retry.

@@ -46,8 +46,10 @@ describe('ipc guard: senders', () => {
     const popup = from({ webContentsId: 2, frameUrl: 'app://asgard/index.html#/popup' });
     expect(guardRequest(popup, roleOf, 'popups:dismiss', { callId: 3 }).ok).toBe(true);
     expect(guardRequest(popup, roleOf, 'calls:callback', { toNumber: '+79161234567' }).ok).toBe(true);
-    for (const name of ['admin:employees', 'session:logout', 'admin:mangoGet', 'me:setAcceptCalls']) {
-      const r = guardRequest(popup, roleOf, name, name === 'me:setAcceptCalls' ? { acceptCalls: false } : undefined);
+    expect(guardRequest(popup, roleOf, 'settings:get', undefined).ok).toBe(true);
+    const args: Record<string, unknown> = { 'me:setAcceptCalls': { acceptCalls: false }, 'settings:update': { popup: { sound: false } } };
+    for (const name of ['admin:employees', 'session:logout', 'admin:mangoGet', 'me:setAcceptCalls', 'settings:update', 'update:install', 'update:check', 'app:about']) {
+      const r = guardRequest(popup, roleOf, name, args[name]);
       expect(r.ok, name).toBe(false);
     }
   });
