@@ -1,7 +1,7 @@
 /**
  * Fan-out benchmark: N connected apps, signed events posted at a fixed rate, latency from the
  * webhook being sent to the feed item arriving at the app (p50/p99); relay RSS with many idle
- * apps. Baseline in the same run: the same sockets fed by a bare `ws` echo of the event.
+ * apps. Callers come from a pool of 1,000 numbers, so popups carry a few earlier calls each.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -60,8 +60,8 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
   const port = await freePort();
   const relay = await startProcess(
     process.execPath,
-    ['--import', 'tsx', 'server/main.ts'],
-    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
+    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), '--import', 'tsx', 'server/main.ts'],
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: process.env.BENCH_PG_SOCKET ? `${db.url}?host=${process.env.BENCH_PG_SOCKET}` : db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${port}/healthz`,
   );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
@@ -89,7 +89,7 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
       const entry = `FAN-${i}`;
       const json = JSON.stringify({
         entry_id: entry, call_id: `${entry}-c`, timestamp: 1700000000 + i, seq: 1, call_state: 'Appeared', location: 'abonent',
-        from: { number: '79161234567' }, to: { extension: String(1000 + (i % clients)), number: 'sip:x@y', line_number: '74951234567' }, dct: { type: 0 },
+        from: { number: String(79160000000 + (i % 1000)) }, to: { extension: String(1000 + (i % clients)), number: 'sip:x@y', line_number: '74951234567' }, dct: { type: 0 },
       });
       const body = new URLSearchParams({ vpbx_api_key: KEY, sign: createHash('sha256').update(KEY + json + SALT).digest('hex'), json }).toString();
       const t0 = performance.now();

@@ -55,8 +55,9 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const metrics = new Metrics();
   const batcher = new EventBatcher(db);
   const reducer = new CallReducer(db, log);
-  batcher.onCommitted = () => reducer.schedule();
+  batcher.inTransaction = (q, inserted) => reducer.reduceInline(q, inserted);
   const hub = new Hub(db, log, metrics);
+  reducer.onFeed = (items) => hub.deliver(items);
   await hub.start();
   const mango = new MangoServices(db, settings, log, metrics);
   const groupSync = new GroupSync(db, settings, mango, log, { resyncEveryMs: config.reconcileEveryMs });

@@ -14,26 +14,55 @@ export interface Listener {
  * - while the call waits in the IVR or a queue, every active employee accepting calls;
  * - the employee who answered keeps the card open while talking.
  */
-export function popupAudience(call: ReducedCall, employees: Listener[]): Set<number> {
+export function popupAudience(call: ReducedCall, staff: Staff): Set<number> {
   const out = new Set<number>();
   if (call.phase === 'ended' || call.status !== 'active' || call.direction === 'out') return out;
-  const byExt = new Map<string, Listener[]>();
-  for (const e of employees) if (e.extension && e.active) byExt.set(e.extension, [...(byExt.get(e.extension) ?? []), e]);
   if (call.phase === 'talking') {
-    for (const e of byExt.get(call.answeredExtension ?? '') ?? []) out.add(e.id);
+    for (const e of staff.activeByExtension(call.answeredExtension)) out.add(e.id);
     return out;
   }
   for (const r of call.ringing) {
-    for (const e of byExt.get(r.extension) ?? []) if (!r.group || e.acceptCalls) out.add(e.id);
+    for (const e of staff.activeByExtension(r.extension)) if (!r.group || e.acceptCalls) out.add(e.id);
   }
   if (call.inQueue && call.ringing.length === 0) {
-    for (const e of employees) if (e.active && e.acceptCalls) out.add(e.id);
+    for (const e of staff.accepting) out.add(e.id);
   }
   return out;
 }
 
 /** Employees the call belongs to (their own history): participants by extension. */
-export function involved(call: ReducedCall, employees: Listener[]): Set<number> {
-  const exts = new Set([...call.participants, call.employeeExtension].filter((x): x is string => !!x));
-  return new Set(employees.filter((e) => e.extension && exts.has(e.extension)).map((e) => e.id));
+export function involved(call: ReducedCall, staff: Staff): Set<number> {
+  const out = new Set<number>();
+  for (const ext of new Set([...call.participants, call.employeeExtension])) for (const e of staff.byExtension(ext)) out.add(e.id);
+  return out;
+}
+
+/** The employee list indexed once for the audience rules (a batch asks it per call). */
+export class Staff<L extends Listener = Listener> {
+  private all = new Map<string, L[]>();
+  private active = new Map<string, L[]>();
+  readonly accepting: L[];
+
+  constructor(readonly list: L[]) {
+    for (const e of list) {
+      if (!e.extension) continue;
+      push(this.all, e.extension, e);
+      if (e.active) push(this.active, e.extension, e);
+    }
+    this.accepting = list.filter((e) => e.active && e.acceptCalls);
+  }
+
+  byExtension(ext: string | null | undefined): L[] {
+    return (ext && this.all.get(ext)) || [];
+  }
+
+  activeByExtension(ext: string | null | undefined): L[] {
+    return (ext && this.active.get(ext)) || [];
+  }
+}
+
+function push<L>(m: Map<string, L[]>, k: string, v: L) {
+  const list = m.get(k);
+  if (list) list.push(v);
+  else m.set(k, [v]);
 }

@@ -3,8 +3,8 @@ import type { Logger } from '../log';
 import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall, type StoredEvent } from './reduce';
 import { toCallView } from './view';
-import { involved, popupAudience, type Listener } from './audience';
-import { appendFeed } from '../hub/feed-store';
+import { involved, popupAudience, Staff, type Listener } from './audience';
+import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
 import { toContact, type ContactRow } from '../people/contacts';
 
 const REDUCIBLE = ['events/call', 'events/summary', 'events/recording', 'events/record/added', 'simple', 'stats/row', 'internal/finalize'];
@@ -19,22 +19,44 @@ interface EmployeeListener extends Listener {
   name: string;
 }
 
+/** What one reduction wrote: call changes and feed items, published only after its commit. */
+interface Reduction {
+  changes: CallChange[];
+  feed: StoredFeedItem[];
+}
+
+/** An event row just inserted by ingest, still uncommitted. */
+export interface FreshEvent {
+  id: number;
+  kind: string;
+  entryId: string | null;
+}
+
 /**
- * Turns the durable event log into call records and feed items. Runs after each ingest commit
- * and on start (events committed before a crash are reduced then). Several instances may run
- * it: rows are claimed with SKIP LOCKED, calls are locked per entry, and each call is
- * recomputed from all its events. A batch costs a fixed number of queries, not a few per call.
+ * Turns the durable event log into call records and feed items. Ingest reduces the calls of
+ * its batch inside the batch's own transaction (one commit from webhook to feed item); the
+ * background loop reduces whatever is left: events committed before a crash, events whose
+ * inline reduction failed, reconciled rows. Several instances may run both: rows are claimed
+ * with SKIP LOCKED, calls are locked per entry, and each call is recomputed from all its
+ * events. A batch costs a fixed number of queries, not a few per call.
  */
 export class CallReducer {
   private running = false;
   private again = false;
   private idle: Array<() => void> = [];
-  onChange: ((changes: CallChange[]) => void) | null = null;
+  private changeListeners: Array<(changes: CallChange[]) => void> = [];
+  /** Receives feed items after their commit (the hub delivers them to local sockets). */
+  onFeed: ((items: StoredFeedItem[]) => void) | null = null;
 
   constructor(
     private db: Db,
     private log: Logger,
   ) {}
+
+  /** Calls `listener` with every batch of call changes, after their commit. */
+  addChangeListener(listener: (changes: CallChange[]) => void): void {
+    this.changeListeners.push(listener);
+  }
 
   schedule(): void {
     if (this.running) {
@@ -69,7 +91,7 @@ export class CallReducer {
 
   /** Reduces one batch of pending events; returns how many were claimed. */
   async runBatch(limit = 1000): Promise<number> {
-    let changes: CallChange[] = [];
+    let result: Reduction | null = null;
     const claimed = await this.db.tx(async (q) => {
       const pending = (
         await q.query<{ id: number; kind: string; entry_id: string | null }>(
@@ -79,33 +101,71 @@ export class CallReducer {
       ).rows;
       if (pending.length === 0) return 0;
       const entries = [...new Set(pending.filter((p) => p.entry_id && REDUCIBLE.includes(p.kind)).map((p) => p.entry_id as string))].sort();
-      if (entries.length) changes = await this.reduceEntries(q, entries);
       await q.query('UPDATE mango_events SET reduced = true WHERE id = ANY($1::bigint[])', [pending.map((p) => p.id)]);
+      if (entries.length) result = await this.reduceEntries(q, entries);
       return pending.length;
     });
-    if (changes.length && this.onChange) this.onChange(changes);
+    if (result) this.publish(result);
     return claimed;
   }
 
-  private async reduceEntries(q: Queryable, entries: string[]): Promise<CallChange[]> {
+  /**
+   * Reduces the calls of events ingest has just inserted (already marked reduced), inside
+   * ingest's transaction, under a savepoint: a reduction that fails leaves the events stored and
+   * unreduced for the background loop instead of failing the webhooks. Returns what to run once
+   * the transaction committed. The savepoint needs no release; the commit ends it.
+   */
+  async reduceInline(q: Queryable, events: FreshEvent[]): Promise<() => void> {
+    const entries = [...new Set(events.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
+    if (entries.length === 0) return () => {};
+    await q.query('SAVEPOINT inline_reduce');
+    try {
+      const result = await this.reduceEntries(q, entries);
+      return () => {
+        if (result) this.publish(result);
+      };
+    } catch (err) {
+      await q.query('ROLLBACK TO SAVEPOINT inline_reduce');
+      await q.query('UPDATE mango_events SET reduced = false WHERE id = ANY($1::bigint[])', [events.map((e) => e.id)]);
+      this.log.warn({ err, entries: entries.length }, 'inline call reduction failed; the background reducer retries');
+      return () => this.schedule();
+    }
+  }
+
+  private publish(r: Reduction) {
+    if (r.feed.length) this.onFeed?.(r.feed);
+    if (r.changes.length) for (const l of this.changeListeners) l(r.changes);
+  }
+
+  private async reduceEntries(q: Queryable, entries: string[]): Promise<Reduction | null> {
     // Another instance reducing the same call waits here, then recomputes from all events.
-    await q.query('SELECT pg_advisory_xact_lock(hashtext(e)) FROM unnest($1::text[]) AS e ORDER BY e', [entries]);
-    const eventRows = (
-      await q.query<StoredEvent & { entry_id: string }>(
-        'SELECT id, kind, payload, entry_id FROM mango_events WHERE entry_id = ANY($1::text[]) AND kind = ANY($2::text[]) ORDER BY id',
+    const rev = Number(
+      (
+        await q.query<{ rev: number }>(
+          `SELECT (SELECT rev FROM employees_rev) AS rev, (SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM (SELECT e FROM unnest($1::text[]) AS e ORDER BY e) s) AS locked`,
+          [entries],
+        )
+      ).rows[0].rev,
+    );
+    // Per entry: its events, its existing call with the last reduction and audience; an entry
+    // without a call gets an id reserved here (unused if it yields no call), so each view,
+    // which carries the id, is written once.
+    const prevRows = (
+      await q.query<{ id: number; entry_id: string; reduced: ReducedCall | null; audience: number[] | null; events: StoredEvent[] | null }>(
+        `SELECT e AS entry_id, COALESCE(c.id, nextval(pg_get_serial_sequence('calls', 'id'))) AS id, c.reduced,
+           (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id) AS audience,
+           (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
+              FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
+         FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e`,
         [entries, REDUCIBLE],
       )
     ).rows;
-    const byEntry = new Map<string, StoredEvent[]>();
-    for (const e of eventRows) {
-      const list = byEntry.get(e.entry_id) ?? [];
-      list.push({ id: Number(e.id), kind: e.kind, payload: e.payload });
-      byEntry.set(e.entry_id, list);
-    }
-    const prevRows = (await q.query<{ id: number; entry_id: string; reduced: ReducedCall | null }>('SELECT id, entry_id, reduced FROM calls WHERE entry_id = ANY($1::text[])', [entries])).rows;
+    const byEntry = new Map(prevRows.map((r) => [r.entry_id, (r.events ?? []).map((x) => ({ id: Number(x.id), kind: x.kind, payload: x.payload }))]));
     const prevByEntry = new Map(prevRows.map((r) => [r.entry_id, { id: Number(r.id), reduced: r.reduced }]));
+    // Who already had each call in their feed: they keep getting its updates.
+    const before = new Map(prevRows.map((r) => [Number(r.id), new Set((r.audience ?? []).map(Number))]));
 
-    const changed: { entryId: string; prev: ReducedCall | null; next: ReducedCall; id: number | null }[] = [];
+    const changed: { entryId: string; prev: ReducedCall | null; next: ReducedCall; id: number }[] = [];
     for (const entryId of entries) {
       let next: ReducedCall | null;
       try {
@@ -117,25 +177,19 @@ export class CallReducer {
       if (!next) continue;
       const prev = prevByEntry.get(entryId);
       if (prev?.reduced && JSON.stringify(prev.reduced) === JSON.stringify(next)) continue;
-      changed.push({ entryId, prev: prev?.reduced ?? null, next, id: prev?.id ?? null });
+      if (!prev) continue; // cannot happen: every entry has a row above
+      changed.push({ entryId, prev: prev.reduced ?? null, next, id: prev.id });
     }
-    if (changed.length === 0) return [];
+    if (changed.length === 0) return null;
 
-    // New calls get their ids first, so each view (which carries the id) is written once.
-    const fresh = changed.filter((c) => c.id == null);
-    if (fresh.length) {
-      const ids = (await q.query<{ id: number }>("SELECT nextval(pg_get_serial_sequence('calls', 'id')) AS id FROM generate_series(1, $1)", [fresh.length])).rows;
-      fresh.forEach((c, i) => (c.id = Number(ids[i].id)));
-    }
-    const employees = await loadListeners(q);
-    const byExt = new Map(employees.filter((e) => e.extension).map((e) => [e.extension as string, e]));
+    const staff = await this.staff(q, rev);
     const at = (u: number | null) => (u ? new Date(u * 1000).toISOString() : null);
     const views = new Map<string, Call>();
     const cols: unknown[][] = Array.from({ length: 26 }, () => []);
     for (const c of changed) {
       const n = c.next;
-      const emp = n.employeeExtension ? byExt.get(n.employeeExtension) ?? null : null;
-      const view = toCallView(c.id!, n, emp ? { id: emp.id, name: emp.name, extension: emp.extension } : null);
+      const emp = staff.byExtension(n.employeeExtension)[0] ?? null;
+      const view = toCallView(c.id, n, emp ? { id: emp.id, name: emp.name, extension: emp.extension } : null);
       views.set(c.entryId, view);
       const row = [
         c.id, c.entryId, n.direction, n.status, n.phase, n.fromNumber, n.fromExtension, n.toNumber, n.toExtension, n.lineNumber,
@@ -170,8 +224,8 @@ export class CallReducer {
     );
 
     await this.afterEffects(q, changed.map((c) => c.next));
-    await this.notifyAudiences(q, changed.map((c) => ({ callId: c.id!, call: c.next, view: views.get(c.entryId)! })), employees);
-    return changed.map((c) => ({ callId: c.id!, prev: c.prev, next: c.next }));
+    const feed = await this.notifyAudiences(q, changed.map((c) => ({ callId: c.id, call: c.next, view: views.get(c.entryId)! })), staff, before);
+    return { changes: changed.map((c) => ({ callId: c.id, prev: c.prev, next: c.next })), feed };
   }
 
   /** Side effects of finished calls: idle time for routing, and clearing "перезвонить" reminders. */
@@ -195,45 +249,39 @@ export class CallReducer {
     }
   }
 
-  private async notifyAudiences(q: Queryable, calls: { callId: number; call: ReducedCall; view: Call }[], employees: EmployeeListener[]) {
-    const callIds = calls.map((c) => c.callId);
-    const before = new Map<number, Set<number>>();
-    for (const r of (await q.query<{ call_id: number; employee_id: number }>('SELECT call_id, employee_id FROM call_audience WHERE call_id = ANY($1::bigint[])', [callIds])).rows) {
-      const set = before.get(Number(r.call_id)) ?? new Set<number>();
-      set.add(Number(r.employee_id));
-      before.set(Number(r.call_id), set);
-    }
+  private async notifyAudiences(
+    q: Queryable,
+    calls: { callId: number; call: ReducedCall; view: Call }[],
+    staff: Staff<EmployeeListener>,
+    before: Map<number, Set<number>>,
+  ): Promise<StoredFeedItem[]> {
     const plans = calls
       .map((c) => {
-        const popups = popupAudience(c.call, employees);
-        const audience = new Set<number>([...popups, ...(before.get(c.callId) ?? []), ...involved(c.call, employees)]);
+        const popups = popupAudience(c.call, staff);
+        const audience = new Set<number>([...popups, ...(before.get(c.callId) ?? []), ...involved(c.call, staff)]);
         return { ...c, popups, audience };
       })
       .filter((p) => p.audience.size > 0);
-    if (plans.length === 0) return;
+    if (plans.length === 0) return [];
 
     const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
     const contacts = new Map<string, Contact>();
     const recent = new Map<string, { id: number; view: Call }[]>();
     if (numbers.length) {
-      for (const r of (
-        await q.query<ContactRow & { phone: string }>(
-          `SELECT DISTINCT ON (p.phone) p.phone, c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
-           WHERE p.phone = ANY($1::text[]) AND c.merged_into IS NULL ORDER BY p.phone, c.id`,
+      // The caller's card and last calls, for every number in the batch, in one read.
+      const rows = (
+        await q.query<ContactRow & { number: string; recent: { id: number; view: Call }[] | null }>(
+          `SELECT n AS number, k.*, r.recent FROM unnest($1::text[]) AS n
+           LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+                              WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
+           LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
+                              FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`,
           [numbers],
         )
-      ).rows)
-        contacts.set(r.phone, toContact(r));
-      for (const r of (
-        await q.query<{ client_number: string; id: number; view: Call }>(
-          `SELECT client_number, id, view FROM (SELECT client_number, id, view, row_number() OVER (PARTITION BY client_number ORDER BY started_at DESC) AS rn
-             FROM calls WHERE client_number = ANY($1::text[])) x WHERE rn <= 6`,
-          [numbers],
-        )
-      ).rows) {
-        const list = recent.get(r.client_number) ?? [];
-        list.push({ id: Number(r.id), view: r.view });
-        recent.set(r.client_number, list);
+      ).rows;
+      for (const r of rows) {
+        if (r.id != null) contacts.set(r.number, toContact(r));
+        recent.set(r.number, (r.recent ?? []).map((x) => ({ id: Number(x.id), view: x.view })));
       }
     }
 
@@ -257,7 +305,17 @@ export class CallReducer {
        ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = EXCLUDED.popup`,
       [aCall, aEmp, aPopup],
     );
-    await appendFeed(q, items);
+    return appendFeed(q, items);
+  }
+
+  private staffCache: { rev: number; staff: Staff<EmployeeListener> } | null = null;
+
+  /** Employees as the audience rules see them, re-read only when employees_rev moved. */
+  private async staff(q: Queryable, rev: number): Promise<Staff<EmployeeListener>> {
+    if (this.staffCache?.rev === rev) return this.staffCache.staff;
+    const staff = new Staff(await loadListeners(q));
+    this.staffCache = { rev, staff };
+    return staff;
   }
 }
 

@@ -5,22 +5,58 @@ export const FEED_CHANNEL = 'asgard_feed';
 /** Advisory lock key (two-int space, apart from the reducer's per-call locks) ordering feed commits. */
 const FEED_LOCK = 0x46454544; // "FEED"
 
-/** Appends items to employees' feeds inside the caller's transaction and notifies every instance at commit. */
-export async function appendFeed(q: Queryable, items: { employeeId: number; payload: FeedPayload }[]): Promise<void> {
-  if (items.length === 0) return;
+/** A committed feed item with its routing facts, for delivery by the instance that wrote it. */
+export interface StoredFeedItem extends FeedItem {
+  employeeId: number;
+  /** The employee's previous feed id (0 for the first): a socket at exactly this id may take the item as is. */
+  prevId: number;
+}
+
+/** NOTIFY payload: for each employee, the highest id committed, so sockets already past it skip the read. */
+export interface FeedNotice {
+  heads?: [employeeId: number, lastId: number][];
+  all?: boolean;
+}
+
+/**
+ * Appends items to employees' feeds inside the caller's transaction and notifies every instance
+ * at commit. Returns the items as stored, in id order, for local delivery after the commit.
+ */
+export async function appendFeed(q: Queryable, items: { employeeId: number; payload: FeedPayload }[]): Promise<StoredFeedItem[]> {
+  if (items.length === 0) return [];
   // Feed ids come from a sequence, so concurrent transactions (two instances' reducers, a
   // reducer and a status change) could commit them out of order, and a socket already past the
   // higher id would never send the lower one. One transaction-scoped lock, held to commit,
-  // makes feed ids commit in id order.
+  // makes feed ids commit in id order, and makes each employee's head below stable.
   await q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
-  await q.query('INSERT INTO feed (employee_id, payload) SELECT e, p::jsonb FROM unnest($1::bigint[], $2::text[]) AS t(e, p)', [
-    items.map((i) => i.employeeId),
-    items.map((i) => JSON.stringify(i.payload)),
-  ]);
-  const ids = [...new Set(items.map((i) => i.employeeId))];
-  const payload = JSON.stringify({ employees: ids });
-  // NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks.
-  await q.query('SELECT pg_notify($1, $2)', [FEED_CHANNEL, payload.length < 7900 ? payload : '{"all":true}']);
+  // One statement after the lock (its snapshot sees every earlier feed commit): ids, each
+  // item's predecessor for its employee, the insert, and the NOTIFY of each employee's head.
+  const rows = (
+    await q.query<{ id: number; employee_id: number; prev_id: number; created_at: Date | string; ord: number }>(
+      `WITH t AS (
+         SELECT ord, e, d, nextval(pg_get_serial_sequence('feed', 'id')) AS id
+         FROM (SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, d, ord) ORDER BY ord) u
+       ), p AS (
+         SELECT ord, id, e, d, COALESCE(lag(id) OVER (PARTITION BY e ORDER BY id), (SELECT max(f.id) FROM feed f WHERE f.employee_id = t.e), 0) AS prev FROM t
+       ), ins AS (
+         INSERT INTO feed (id, employee_id, prev_id, payload) SELECT id, e, prev, d::jsonb FROM p RETURNING id, employee_id, prev_id, created_at
+       ), n AS (
+         SELECT pg_notify($3, CASE WHEN length(x) < 7900 THEN x ELSE '{"all":true}' END)
+         FROM (SELECT json_build_object('heads', json_agg(json_build_array(employee_id, head)))::text AS x
+               FROM (SELECT employee_id, max(id) AS head FROM ins GROUP BY employee_id) h) j
+       )
+       SELECT ins.*, p.ord, (SELECT count(*) FROM n) AS notified FROM ins JOIN p ON p.id = ins.id ORDER BY ins.id`,
+      [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL],
+    )
+  ).rows;
+  // NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks ({"all":true}).
+  return rows.map((r) => ({
+    id: Number(r.id),
+    at: new Date(r.created_at).toISOString(),
+    payload: items[Number(r.ord) - 1].payload,
+    employeeId: Number(r.employee_id),
+    prevId: Number(r.prev_id),
+  }));
 }
 
 export async function readFeed(q: Queryable, employeeId: number, afterId: number, limit = 1000): Promise<FeedItem[]> {
@@ -32,8 +68,8 @@ export async function readFeed(q: Queryable, employeeId: number, afterId: number
 }
 
 /** Sends a feed item to every admin (status and presence changes) plus extra recipients. */
-export async function appendToAdminsAnd(q: Queryable, payload: FeedPayload, extra: number[]): Promise<void> {
+export async function appendToAdminsAnd(q: Queryable, payload: FeedPayload, extra: number[]): Promise<StoredFeedItem[]> {
   const admins = (await q.query<{ id: number }>("SELECT id FROM employees WHERE role = 'admin' AND active")).rows.map((r) => Number(r.id));
   const ids = [...new Set([...admins, ...extra])];
-  await appendFeed(q, ids.map((employeeId) => ({ employeeId, payload })));
+  return appendFeed(q, ids.map((employeeId) => ({ employeeId, payload })));
 }

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics';
 import { ClientMessageSchema, WS_PROTOCOL, WS_TOKEN_PREFIX, type ServerMessage } from '../../src-shared/wire';
 import { checkSession, validTokens } from '../people/sessions';
 import { toEmployee, type EmployeeRow } from '../people/employees';
-import { appendToAdminsAnd, FEED_CHANNEL, readFeed } from './feed-store';
+import { appendToAdminsAnd, FEED_CHANNEL, readFeed, type FeedNotice, type StoredFeedItem } from './feed-store';
 
 interface Conn {
   ws: WebSocket;
@@ -27,8 +27,10 @@ const AUTH_TIMEOUT_MS = 10_000;
 /**
  * The live feed over WebSocket. A client authenticates (subprotocol token or first message),
  * says hello {lastId}, gets every item after it in order, then live items. Other instances'
- * inserts arrive through Postgres NOTIFY; every socket is pumped from the feed table, so
- * replay and live delivery are one code path and nothing is skipped or sent twice.
+ * inserts arrive through Postgres NOTIFY and every socket is pumped from the feed table, so
+ * nothing is skipped or sent twice. Items this instance committed are handed straight to the
+ * sockets that already hold the employee's previous item (the fast path for popups); any other
+ * socket reads them from the table in order.
  */
 export class Hub {
   readonly instanceId = randomUUID();
@@ -38,6 +40,8 @@ export class Hub {
     handleProtocols: (protocols) => (protocols.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
   private conns = new Set<Conn>();
+  /** The same sockets by employee: a feed item concerns one employee, not every socket. */
+  private byEmployee = new Map<number, Set<Conn>>();
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
 
@@ -99,8 +103,7 @@ export class Hub {
       }
       clearTimeout(authTimer);
       conn = { ws, employee: s.employee, token, lastSent: null, pumping: false, again: false, alive: true };
-      this.conns.add(conn);
-      this.metrics.connectedApps = this.conns.size;
+      this.addConn(conn);
       this.send(ws, { type: 'welcome', employee: toEmployee(s.employee), serverTime: new Date().toISOString() });
       await this.presenceChanged(s.employee.id, +1);
     };
@@ -109,8 +112,7 @@ export class Hub {
     });
     ws.on('close', () => {
       clearTimeout(authTimer);
-      if (conn && this.conns.delete(conn)) {
-        this.metrics.connectedApps = this.conns.size;
+      if (conn && this.removeConn(conn)) {
         void this.presenceChanged(conn.employee.id, -1).catch((err) => this.log.warn({ err }, 'presence update failed'));
       }
     });
@@ -150,15 +152,56 @@ export class Hub {
     }
   }
 
+  private addConn(c: Conn) {
+    this.conns.add(c);
+    const set = this.byEmployee.get(c.employee.id) ?? new Set<Conn>();
+    set.add(c);
+    this.byEmployee.set(c.employee.id, set);
+    this.metrics.connectedApps = this.conns.size;
+  }
+
+  private removeConn(c: Conn): boolean {
+    if (!this.conns.delete(c)) return false;
+    const set = this.byEmployee.get(c.employee.id);
+    set?.delete(c);
+    if (set?.size === 0) this.byEmployee.delete(c.employee.id);
+    this.metrics.connectedApps = this.conns.size;
+    return true;
+  }
+
   private onNotify(payload: string) {
-    let ids: Set<number> | null = null;
+    let notice: FeedNotice | null = null;
     try {
-      const p = JSON.parse(payload) as { employees?: number[]; all?: boolean };
-      if (!p.all && p.employees) ids = new Set(p.employees.map(Number));
+      notice = JSON.parse(payload) as FeedNotice;
     } catch {
-      /* malformed notify: pump everyone */
+      /* malformed or empty notify (LISTEN reconnected): pump everyone */
     }
-    for (const c of this.conns) if (c.lastSent !== null && (!ids || ids.has(c.employee.id))) void this.pump(c, false);
+    if (!notice?.heads || notice.all) {
+      for (const c of this.conns) if (c.lastSent !== null) void this.pump(c, false);
+      return;
+    }
+    for (const [employeeId, head] of notice.heads) {
+      for (const c of this.byEmployee.get(Number(employeeId)) ?? []) {
+        // Already delivered directly by deliver(): nothing to read.
+        if (c.lastSent !== null && c.lastSent < Number(head)) void this.pump(c, false);
+      }
+    }
+  }
+
+  /**
+   * Items this instance just committed, in id order: a socket whose last item is exactly the
+   * previous one gets them without a read; any other (mid-replay, behind) is pumped instead.
+   */
+  deliver(items: StoredFeedItem[]): void {
+    for (const item of items) {
+      for (const c of this.byEmployee.get(item.employeeId) ?? []) {
+        if (c.lastSent === null || c.lastSent >= item.id) continue;
+        if (!c.pumping && c.lastSent === item.prevId) {
+          this.send(c.ws, { type: 'item', item: { id: item.id, at: item.at, payload: item.payload } });
+          c.lastSent = item.id;
+        } else void this.pump(c, false);
+      }
+    }
   }
 
   /** Sends every feed item after lastSent, in order; coalesces concurrent triggers. */
@@ -215,9 +258,7 @@ export class Hub {
   }
 
   private countFor(employeeId: number): number {
-    let n = 0;
-    for (const c of this.conns) if (c.employee.id === employeeId) n++;
-    return n;
+    return this.byEmployee.get(employeeId)?.size ?? 0;
   }
 
   /** Presence across instances: each instance upserts its own count; online = any fresh row > 0. */
@@ -231,7 +272,7 @@ export class Hub {
     );
     const online = await this.isOnline(employeeId);
     if (online !== wasOnline || (delta > 0 && mine === 1)) {
-      await this.db.tx((q) => appendToAdminsAnd(q, { kind: 'presence', employeeId, online }, []));
+      this.deliver(await this.db.tx((q) => appendToAdminsAnd(q, { kind: 'presence', employeeId, online }, [])));
     }
   }
 

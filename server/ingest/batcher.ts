@@ -1,4 +1,4 @@
-import type { Db } from '../db/db';
+import type { Db, Queryable } from '../db/db';
 
 export interface IncomingEvent {
   kind: string;
@@ -7,6 +7,19 @@ export interface IncomingEvent {
   payload: unknown;
   rawJson: string;
 }
+
+/** A row this batch inserted, visible only inside its transaction until the commit. */
+export interface InsertedEvent {
+  id: number;
+  kind: string;
+  entryId: string | null;
+}
+
+/**
+ * Work done in the batch's own transaction on rows inserted as `reduced`; it must reset
+ * `reduced` on rows it leaves for later. Returns what to run after the commit.
+ */
+export type InTransaction = (q: Queryable, inserted: InsertedEvent[]) => Promise<() => void>;
 
 interface Pending {
   event: IncomingEvent;
@@ -18,14 +31,15 @@ interface Pending {
  * Group commit: events arriving within `windowMs` go into one multi-row INSERT and one commit,
  * then every waiting request is answered. A request is resolved only after its row (or an
  * earlier identical one) is committed; any failure rejects the whole batch so each sender
- * gets a 5xx and retries.
+ * gets a 5xx and retries. `inTransaction` (the call reducer) works on the fresh rows before
+ * the same commit, so a call event becomes a feed item with one fsync, not two.
  */
 export class EventBatcher {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | null = null;
   /** Batches committing right now; several may overlap so one slow fsync does not stall intake. */
   private inFlight = 0;
-  onCommitted: (() => void) | null = null;
+  inTransaction: InTransaction | null = null;
 
   constructor(
     private db: Db,
@@ -56,7 +70,6 @@ export class EventBatcher {
     try {
       const inserted = await this.insert(batch.map((p) => p.event));
       for (const p of batch) p.resolve({ duplicate: !inserted.has(p.event.idemKey) });
-      this.onCommitted?.();
     } catch (err) {
       if (isDataError(err) && batch.length > 1) await this.insertOneByOne(batch);
       else for (const p of batch) p.reject(asError(err));
@@ -71,37 +84,47 @@ export class EventBatcher {
 
   /** One bad row must not fail its neighbours: retry each alone, reject only the bad ones. */
   private async insertOneByOne(batch: Pending[]): Promise<void> {
-    let any = false;
     for (const p of batch) {
       try {
         const inserted = await this.insert([p.event]);
-        any = true;
         p.resolve({ duplicate: !inserted.has(p.event.idemKey) });
       } catch (err) {
         p.reject(asError(err));
       }
     }
-    if (any) this.onCommitted?.();
   }
 
   private async insert(events: IncomingEvent[]): Promise<Set<string>> {
-    // One statement, one implicit transaction: all rows commit together or none do.
+    // With a hook, rows are stored as already reduced: the hook reduces them before the same
+    // commit, or marks them unreduced for the background reducer if it cannot.
+    const inTransaction = this.inTransaction;
+    const claimed = inTransaction !== null;
     const values: string[] = [];
     const params: unknown[] = [];
     const seen = new Set<string>();
-    for (const e of events) {
+    // Rows in key order: two overlapping batches then take unique-index locks in the same
+    // order, so duplicates across them wait instead of deadlocking.
+    for (const e of [...events].sort((a, b) => (a.idemKey < b.idemKey ? -1 : a.idemKey > b.idemKey ? 1 : 0))) {
       if (seen.has(e.idemKey)) continue; // the same event twice in one batch
       seen.add(e.idemKey);
       const i = params.length;
-      values.push(`($${i + 1}, $${i + 2}, $${i + 3}, $${i + 4}::jsonb, $${i + 5})`);
-      params.push(e.kind, e.idemKey, e.entryId, JSON.stringify(e.payload), e.rawJson);
+      values.push(`($${i + 1}, $${i + 2}, $${i + 3}, $${i + 4}::jsonb, $${i + 5}, $${i + 6})`);
+      params.push(e.kind, e.idemKey, e.entryId, JSON.stringify(e.payload), e.rawJson, claimed);
     }
-    const r = await this.db.query<{ idem_key: string }>(
-      `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ${values.join(',')}
-       ON CONFLICT (idem_key) DO NOTHING RETURNING idem_key`,
-      params,
-    );
-    return new Set(r.rows.map((x) => x.idem_key));
+    const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced) VALUES ${values.join(',')}
+       ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id`;
+    type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
+    if (!inTransaction) {
+      // One statement, one implicit transaction: all rows commit together or none do.
+      return new Set((await this.db.query<Row>(sql, params)).rows.map((x) => x.idem_key));
+    }
+    const { keys, after } = await this.db.tx(async (q) => {
+      const rows = (await q.query<Row>(sql, params)).rows;
+      const after = await inTransaction(q, rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
+      return { keys: new Set(rows.map((x) => x.idem_key)), after };
+    });
+    after();
+    return keys;
   }
 }
 

@@ -68,13 +68,9 @@ export class ApiRouting {
     this.options = { maxCallAgeSec: 30 * 60, recentRouteSec: 120, rateLimitAttempts: 3, ...options };
   }
 
-  /** Listens to the reducer's call changes (keeping any listener already set). */
+  /** Listens to the reducer's call changes. */
   start(): void {
-    const prev = this.reducer.onChange;
-    this.reducer.onChange = (changes) => {
-      prev?.(changes);
-      this.handle(changes);
-    };
+    this.reducer.addChangeListener((changes) => this.handle(changes));
   }
 
   async stop(): Promise<void> {

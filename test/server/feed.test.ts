@@ -146,6 +146,54 @@ describe('replay', () => {
   });
 });
 
+describe('direct delivery of an instance’s own commits', () => {
+  it('reads from the table instead when another commit for the employee came first and its notice has not arrived', async () => {
+    const client = await TestFeedClient.connect(r.url, to2.token);
+    await client.synced();
+    const from = client.lastId();
+    // Another instance's item, committed with no NOTIFY reaching this one yet.
+    const other = await r.relay.ctx.db.query<{ id: number }>(
+      `INSERT INTO feed (employee_id, prev_id, payload) VALUES ($1, (SELECT max(id) FROM feed WHERE employee_id = $1), $2::jsonb) RETURNING id`,
+      [to2.employee.id, JSON.stringify({ kind: 'presence', employeeId: to.employee.id, online: true })],
+    );
+    await post('events/call', legTo('DIRECT1', '102', 'Appeared', 1, false));
+    await client.waitFor(() => client.callItems('DIRECT1').length > 0, 5000, 'own item');
+    expect(client.items.filter((i) => i.id > from).map((i) => i.id)[0]).toBe(Number(other.rows[0].id));
+    client.close();
+  });
+});
+
+describe('reduction inside the ingest transaction', () => {
+  it('stores the event and leaves it to the background reducer when the inline reduction fails', async () => {
+    const client = await TestFeedClient.connect(r.url, to2.token);
+    await client.synced();
+    const reducer = r.relay.ctx.reducer as unknown as { reduceEntries: (...a: unknown[]) => Promise<unknown> };
+    const real = reducer.reduceEntries;
+    let failed = 0;
+    reducer.reduceEntries = async function (this: unknown, ...a: unknown[]) {
+      // Fail inside the savepoint after a write, as a real SQL error would.
+      if (failed++ === 0) {
+        await (a[0] as { query: (t: string) => Promise<unknown> }).query("UPDATE employees SET name = name || '!' WHERE id = 1");
+        throw new Error('injected reduction failure');
+      }
+      return real.apply(this, a);
+    };
+    try {
+      await post('events/call', legTo('INLINEFAIL', '102', 'Appeared', 1, false));
+      await client.waitFor(() => client.callItems('INLINEFAIL').length > 0, 5000, 'item reduced in the background');
+      expect(failed).toBeGreaterThanOrEqual(2);
+      const ev = await r.relay.ctx.db.query<{ reduced: boolean }>("SELECT reduced FROM mango_events WHERE entry_id = 'INLINEFAIL'");
+      expect(ev.rows).toEqual([{ reduced: true }]);
+      // The savepoint undid the failed attempt's writes.
+      const admin = await r.relay.ctx.db.query<{ name: string }>('SELECT name FROM employees WHERE id = 1');
+      expect(admin.rows[0].name.endsWith('!')).toBe(false);
+    } finally {
+      reducer.reduceEntries = real;
+      client.close();
+    }
+  });
+});
+
 describe('two relay instances on one Postgres', () => {
   it('delivers an event posted to instance A to a client connected to instance B', async () => {
     const b = await startTestRelay({ databaseUrl: r.databaseUrl! });
@@ -158,6 +206,34 @@ describe('two relay instances on one Postgres', () => {
       // Presence is seen across instances.
       const emps = await r.api<{ employees: Employee[] }>('GET', '/api/admin/employees', r.adminToken);
       expect(emps.body.employees.find((e) => e.id === to2.employee.id)?.online).toBe(true);
+      client.close();
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('interleaved commits from both instances reach a socket exactly once and in id order', async () => {
+    // Instance A hands its own commits straight to the socket when the socket holds the
+    // employee's previous item; B's commits reach it through NOTIFY and a read. Both at once
+    // must neither skip nor repeat an item.
+    const b = await startTestRelay({ databaseUrl: r.databaseUrl! });
+    try {
+      const client = await TestFeedClient.connect(r.url, to2.token);
+      await client.synced();
+      const from = client.lastId();
+      const posts: Promise<unknown>[] = [];
+      for (let i = 0; i < 40; i++) {
+        const base = i % 2 === 0 ? r.webhookBase : b.webhookBase;
+        posts.push(postSigned(base, 'events/call', legTo(`MIX${i}`, '102', 'Appeared', 1, false)).then((res) => expect(res.status).toBe(200)));
+      }
+      await Promise.all(posts);
+      const fromDb = async () =>
+        (await r.relay.ctx.db.query<{ id: number }>('SELECT id FROM feed WHERE employee_id = $1 AND id > $2 ORDER BY id', [to2.employee.id, from])).rows.map((x) => Number(x.id));
+      const expected = await fromDb();
+      expect(expected.length).toBeGreaterThanOrEqual(40);
+      await client.waitFor(() => client.lastId() >= expected.at(-1)!, 10_000, 'all interleaved items');
+      const got = client.items.filter((i) => i.id > from).map((i) => i.id);
+      expect(got).toEqual(expected);
       client.close();
     } finally {
       await b.close();

@@ -44,6 +44,8 @@ export async function startTestRelay(opts: { pglite?: boolean; env?: Partial<Rel
     adminLogin: 'admin',
     adminPassword: 'admin-password',
     reconcileEveryMs: 0,
+    // One key for every test relay: instances sharing a database must decrypt each other's salt.
+    secretKey: 'test-relay-secret-key',
     ...opts.env,
   };
   const relay = await startRelay(config, { logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent') });
