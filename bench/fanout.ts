@@ -11,6 +11,7 @@ import http from 'node:http';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/pg';
+import { buildRelay } from '../scripts/build-relay';
 import { fmt, freePort, percentile, rssOf, startProcess, stop } from './support';
 
 const KEY = 'bench-key';
@@ -60,7 +61,7 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
   const port = await freePort();
   const relay = await startProcess(
     process.execPath,
-    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), '--import', 'tsx', 'server/main.ts'],
+    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
     { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: process.env.BENCH_PG_SOCKET ? `${db.url}?host=${process.env.BENCH_PG_SOCKET}` : db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${port}/healthz`,
   );

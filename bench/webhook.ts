@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { createTestDatabase } from '../test/support/pg';
+import { buildRelay } from '../scripts/build-relay';
 import { fmt, freePort, startProcess, stop } from './support';
 
 const KEY = 'bench-key';
@@ -103,7 +104,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   const relay = await startProcess(
     process.execPath,
-    ['--import', 'tsx', 'server/main.ts'],
+    [await buildRelay()],
     { PORT: String(relayPort), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: dataDir, MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${relayPort}/healthz`,
   );

@@ -7,6 +7,7 @@ import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { createTestDatabase } from '../support/pg';
 import { TEST_MANGO_KEY, TEST_MANGO_SALT } from '../support/relay';
+import { buildRelay } from '../../scripts/build-relay';
 import { callEvent, makeCa, postSignedTo, request, sleep, tmpDir, type TestCa } from './support';
 
 async function freePort(): Promise<number> {
@@ -29,7 +30,7 @@ function peerFingerprint(port: number, ca: Buffer): Promise<string> {
 }
 
 /** `npm run relay` (server/main.ts) as a real process: TLS from files, SIGHUP, SIGTERM. */
-describe('server/main.ts as a process', () => {
+describe('the relay bundle (dist/relay/main.mjs) as a process', () => {
   const tmp = tmpDir('asgard-main-');
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let ca: TestCa;
@@ -48,7 +49,8 @@ describe('server/main.ts as a process', () => {
     copyFileSync(first.certFile, certFile);
     copyFileSync(first.keyFile, keyFile);
     port = await freePort();
-    child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+    // The production entry: the bundle the systemd unit runs, built from this checkout.
+    child = spawn(process.execPath, [await buildRelay()], {
       env: {
         ...process.env,
         PORT: String(port),
