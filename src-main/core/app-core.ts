@@ -559,7 +559,12 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     api,
     store,
     getSettings: () => settings.get(),
-    updateSettings: (patch) => commitSettings(preparePatch(patch).patch),
+    updateSettings: (patch) => {
+      const prepared = preparePatch(patch);
+      // Only settings:update may end the session for a new relay address.
+      if (prepared.relayChanged && token != null) throw new CoreError('bad-request', 'Адрес сервера меняется только на странице настроек');
+      return commitSettings(prepared.patch);
+    },
     setRecordingUrl: (fn) => {
       recordingUrl = fn;
     },

@@ -145,6 +145,10 @@ describe('settings:get / settings:update', () => {
     expect(await c.handle('settings:update', { relayUrl: relay.url + '/' })).toMatchObject({ ok: true, value: { loggedOut: false } });
     expect(await c.handle('session:state', undefined)).toMatchObject({ ok: true, value: { loggedIn: true } });
 
+    // The tray's synchronous path cannot switch relays under a live session.
+    expect(() => c.updateSettings({ relayUrl: 'https://other.example.ru' })).toThrow(/странице настроек/);
+    expect(c.getSettings().relayUrl).toBe(relay.url);
+
     const sessions: { loggedIn: boolean; relayUrl: string }[] = [];
     c.on('session', (s) => sessions.push({ loggedIn: s.loggedIn, relayUrl: s.relayUrl }));
     const res = await c.handle('settings:update', { relayUrl: 'https://new-relay.example.ru/' });
