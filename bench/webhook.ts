@@ -104,7 +104,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-relay-'));
   const relay = await startProcess(
     process.execPath,
-    [await buildRelay()],
+    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
     { PORT: String(relayPort), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: dataDir, MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${relayPort}/healthz`,
   );

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
+import pkg from '../package.json' with { type: 'json' };
 import type { RelayConfig } from './config';
 import { createLogger, type Logger } from './log';
 import { openDatabase } from './db/open';
@@ -56,6 +57,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const batcher = new EventBatcher(db);
   const reducer = new CallReducer(db, log);
   batcher.inTransaction = (q, inserted) => reducer.reduceInline(q, inserted);
+  batcher.onDeferred = () => reducer.schedule();
   const hub = new Hub(db, log, metrics);
   reducer.onFeed = (items) => hub.deliver(items);
   await hub.start();
@@ -95,7 +97,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   app.get('/healthz', async (_req, reply) => {
     try {
       await db.query('SELECT 1');
-      return { ok: true, db: db.kind };
+      return { ok: true, db: db.kind, version: pkg.version };
     } catch {
       return reply.code(503).send({ ok: false });
     }

@@ -7,7 +7,22 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  */
 export function normalizePhone(raw: string | null | undefined): string | null {
   if (raw == null) return null;
-  const s = String(raw).trim();
+  const key = String(raw);
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const out = normalizeUncached(key);
+  // Every event and every popup normalizes the same few thousand numbers again: a bounded
+  // memo saves libphonenumber's parse on the relay's hot path. Cleared whole when full.
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(key, out);
+  return out;
+}
+
+const CACHE_MAX = 10_000;
+const cache = new Map<string, string | null>();
+
+function normalizeUncached(raw: string): string | null {
+  const s = raw.trim();
   if (!s) return null;
   if (/^sips?:/i.test(s)) return s.toLowerCase();
   const digits = s.replace(/\D/g, '');

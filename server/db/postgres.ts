@@ -1,8 +1,29 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { Db, Queryable, QueryResult } from './db';
 
 // bigint (int8) as JS number: ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * Parameterized statements are prepared once per connection (named by a hash of their text)
+ * instead of parsed and planned on every call: the ingest transaction runs a dozen of them per
+ * batch and planning its CTEs cost more than running them. Bounded, so SQL built from filters
+ * cannot grow each backend's statement cache without limit; past the bound, statements are
+ * sent unnamed as before.
+ */
+const MAX_PREPARED = 256;
+const preparedNames = new Map<string, string>();
+function statement(text: string, params: unknown[] | undefined): string | pg.QueryConfig {
+  if (!params) return text;
+  let name = preparedNames.get(text);
+  if (!name) {
+    if (preparedNames.size >= MAX_PREPARED) return { text, values: params };
+    name = 'a' + createHash('sha1').update(text).digest('hex').slice(0, 20);
+    preparedNames.set(text, name);
+  }
+  return { name, text, values: params };
+}
 
 export async function openPostgres(url: string, opts: { max?: number } = {}): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
@@ -44,7 +65,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
   const db: Db = {
     kind: 'postgres',
     async query<T>(text: string, params?: unknown[]) {
-      const r = await pool.query(text, params as unknown[]);
+      const r = await pool.query(statement(text, params) as pg.QueryConfig);
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
@@ -62,7 +83,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
         await client.query('BEGIN');
         const q: Queryable = {
           async query<R>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
-            const r = await client.query(text, params as unknown[]);
+            const r = await client.query(statement(text, params) as pg.QueryConfig);
             return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
           },
           async exec(sql: string) {

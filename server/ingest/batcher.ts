@@ -21,6 +21,18 @@ export interface InsertedEvent {
  */
 export type InTransaction = (q: Queryable, inserted: InsertedEvent[]) => Promise<() => void>;
 
+export interface BatcherOptions {
+  windowMs: number;
+  maxBatch: number;
+  maxInFlight: number;
+  /**
+   * Batches up to this size run `inTransaction`; bigger ones (a burst: the queue grew while
+   * commits were in flight) skip it and call `onDeferred` after their commit, so a burst is
+   * reduced later in large, cheaper batches while normal traffic gets one-commit latency.
+   */
+  inlineMax: number;
+}
+
 interface Pending {
   event: IncomingEvent;
   resolve: (r: { duplicate: boolean }) => void;
@@ -40,10 +52,12 @@ export class EventBatcher {
   /** Batches committing right now; several may overlap so one slow fsync does not stall intake. */
   private inFlight = 0;
   inTransaction: InTransaction | null = null;
+  /** After the commit of a batch stored without `inTransaction` (too big, or no hook). */
+  onDeferred: (() => void) | null = null;
 
   constructor(
     private db: Db,
-    private opts: { windowMs: number; maxBatch: number; maxInFlight: number } = { windowMs: 1, maxBatch: 500, maxInFlight: 4 },
+    private opts: BatcherOptions = { windowMs: 1, maxBatch: 500, maxInFlight: 4, inlineMax: 32 },
   ) {}
 
   append(event: IncomingEvent): Promise<{ duplicate: boolean }> {
@@ -97,26 +111,28 @@ export class EventBatcher {
   private async insert(events: IncomingEvent[]): Promise<Set<string>> {
     // With a hook, rows are stored as already reduced: the hook reduces them before the same
     // commit, or marks them unreduced for the background reducer if it cannot.
-    const inTransaction = this.inTransaction;
+    const inTransaction = events.length <= this.opts.inlineMax ? this.inTransaction : null;
     const claimed = inTransaction !== null;
-    const values: string[] = [];
-    const params: unknown[] = [];
+    const rows: IncomingEvent[] = [];
     const seen = new Set<string>();
     // Rows in key order: two overlapping batches then take unique-index locks in the same
     // order, so duplicates across them wait instead of deadlocking.
     for (const e of [...events].sort((a, b) => (a.idemKey < b.idemKey ? -1 : a.idemKey > b.idemKey ? 1 : 0))) {
       if (seen.has(e.idemKey)) continue; // the same event twice in one batch
       seen.add(e.idemKey);
-      const i = params.length;
-      values.push(`($${i + 1}, $${i + 2}, $${i + 3}, $${i + 4}::jsonb, $${i + 5}, $${i + 6})`);
-      params.push(e.kind, e.idemKey, e.entryId, JSON.stringify(e.payload), e.rawJson, claimed);
+      rows.push(e);
     }
-    const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced) VALUES ${values.join(',')}
+    // Arrays, not a VALUES list per batch size: one statement text, prepared once per connection.
+    const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced)
+       SELECT k, i, e, p::jsonb, r, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(k, i, e, p, r, n) ORDER BY n
        ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id`;
+    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => JSON.stringify(e.payload)), rows.map((e) => e.rawJson), claimed];
     type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.
-      return new Set((await this.db.query<Row>(sql, params)).rows.map((x) => x.idem_key));
+      const keys = new Set((await this.db.query<Row>(sql, params)).rows.map((x) => x.idem_key));
+      if (keys.size) this.onDeferred?.();
+      return keys;
     }
     const { keys, after } = await this.db.tx(async (q) => {
       const rows = (await q.query<Row>(sql, params)).rows;

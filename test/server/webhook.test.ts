@@ -1,3 +1,4 @@
+import pkg from '../../package.json' with { type: 'json' };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startTestRelay, TEST_MANGO_KEY, type TestRelay } from '../support/relay';
@@ -125,6 +126,7 @@ describe('durability on Postgres', () => {
       expect(res.status).toBe(503);
       const health = await fetch(r.url + '/healthz');
       expect(health.status).toBe(200); // reads still work; /healthz reports the database answering
+      expect(await health.json()).toMatchObject({ ok: true, version: pkg.version }); // the app's "о программе" shows it
     } finally {
       await admin.query(`ALTER DATABASE ${dbName} RESET default_transaction_read_only`);
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
