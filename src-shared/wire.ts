@@ -116,6 +116,12 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('item'), item: FeedItemSchema }),
   /** Replay of everything after the client's lastId is complete; live items follow. */
   z.object({ type: z.literal('synced'), lastId: z.number().int() }),
+  /**
+   * The client's lastId is past the relay's newest item for this employee: the relay's database
+   * was restored from a backup and ids are being issued again. The client forgets its position
+   * (sets it to `lastId`, 0) and takes the replay that follows, or it would drop new items.
+   */
+  z.object({ type: z.literal('rewind'), lastId: z.number().int().min(0) }),
   z.object({
     type: z.literal('error'),
     code: z.enum(['unauthorized', 'token-expired', 'bad-message', 'shutdown']),

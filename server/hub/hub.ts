@@ -141,7 +141,7 @@ export class Hub {
           return;
         }
         if (msg.type === 'hello' && conn.lastSent === null) {
-          conn.lastSent = msg.lastId;
+          conn.lastSent = await this.startingPoint(conn, msg.lastId);
           await this.pump(conn, true);
         }
       })().catch((err) => this.log.warn({ err }, 'socket message failed'));
@@ -150,6 +150,17 @@ export class Hub {
       authing = authenticate(protoToken).catch((err) => this.log.warn({ err }, 'socket auth failed'));
       await authing;
     }
+  }
+
+  /** Where a hello's replay starts: its lastId, or 0 (with a rewind) if that is past our newest item. */
+  private async startingPoint(c: Conn, lastId: number): Promise<number> {
+    if (lastId === 0) return 0;
+    const r = await this.db.query<{ head: number | null }>('SELECT max(id) AS head FROM feed WHERE employee_id = $1', [c.employee.id]);
+    const head = Number(r.rows[0]?.head ?? 0);
+    if (lastId <= head) return lastId;
+    this.log.warn({ employeeId: c.employee.id, lastId, head }, 'app is past the newest feed item (database restored?): rewinding it');
+    this.send(c.ws, { type: 'rewind', lastId: 0 });
+    return 0;
   }
 
   private addConn(c: Conn) {

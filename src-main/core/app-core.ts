@@ -184,6 +184,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       relayUrl,
       token: token!,
       lastId: () => settings.lastFeedId(),
+      // Calls are upserted by id, so replaying the relay's restored feed over the cache is safe.
+      rewind: (lastId) => settings.setLastFeedId(lastId),
       apply: applyItem,
       onState: (s) => {
         if (feed === client) setConnection(s);

@@ -60,6 +60,7 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof FeedCli
     relayUrl: url,
     token: 'tok-abc',
     lastId: () => lastId,
+    rewind: (v) => (lastId = v),
     apply: (i) => {
       applied.push(i.id);
       lastId = i.id;
@@ -91,6 +92,20 @@ describe('FeedClient', () => {
     expect(relay.hellos).toEqual([3]);
     expect(seenProtocols).toEqual(['asgard.v1', 'token.tok-abc']);
     expect(t.states.map((s) => s.state)).toEqual(['connecting', 'connected']);
+  });
+
+  it('takes the replay after a rewind (the relay restored its database) instead of dropping ids it has seen', async () => {
+    const relay = await fakeRelay((ws, hello) => {
+      welcome(ws);
+      if (hello.lastId > 2) send(ws, { type: 'rewind', lastId: 0 });
+      for (const id of [1, 2, 3]) send(ws, { type: 'item', item: item(id) });
+      send(ws, { type: 'synced', lastId: 3 });
+    });
+    const t = client(relay.url);
+    t.setLastId(40);
+    t.c.start();
+    await vi.waitFor(() => expect(t.applied).toEqual([1, 2, 3]));
+    expect(relay.hellos).toEqual([40]);
   });
 
   it('ignores unknown message types but never skips a malformed item: it reconnects and gets it again', async () => {

@@ -190,6 +190,11 @@ export class AppFeed {
       relayUrl,
       token,
       lastId: () => this.lastId(),
+      // A restored relay database: start over from the relay's position.
+      rewind: (id) => {
+        this.items = [];
+        this.startId = id;
+      },
       apply: (item) => {
         this.items.push(item);
       },

@@ -146,6 +146,30 @@ describe('replay', () => {
   });
 });
 
+describe('a relay whose database went back in time', () => {
+  it('rewinds an app whose lastId is past the newest item, then replays everything in order', async () => {
+    const first = await TestFeedClient.connect(r.url, to2.token);
+    await first.synced();
+    const all = first.items.map((i) => i.id);
+    first.close();
+    expect(all.length).toBeGreaterThan(0);
+    // As after a restore: the app remembers an id the database no longer has.
+    const c = await TestFeedClient.connect(r.url, to2.token, all.at(-1)! + 1000);
+    await c.synced();
+    const types = c.messages.map((m) => (m as { type: string }).type);
+    expect(types.indexOf('rewind')).toBeGreaterThan(-1);
+    expect(types.indexOf('rewind')).toBeLessThan(types.indexOf('item'));
+    expect(c.items.map((i) => i.id)).toEqual(all);
+    c.close();
+    // An app that is merely up to date is not rewound.
+    const d = await TestFeedClient.connect(r.url, to2.token, all.at(-1)!);
+    await d.synced();
+    expect(d.messages.some((m) => (m as { type: string }).type === 'rewind')).toBe(false);
+    expect(d.items).toEqual([]);
+    d.close();
+  });
+});
+
 describe('direct delivery of an instance’s own commits', () => {
   it('reads from the table instead when another commit for the employee came first and its notice has not arrived', async () => {
     const client = await TestFeedClient.connect(r.url, to2.token);

@@ -30,6 +30,8 @@ export interface FeedClientOptions {
   apply: (item: FeedItem, phase: 'replay' | 'live') => void;
   onState: (state: ConnectionState) => void;
   onWelcome?: (me: Employee) => void;
+  /** The relay went back in time (database restored): store `lastId` (0) as the applied position. */
+  rewind: (lastId: number) => void;
   /** Replay finished: everything up to `lastId` is applied; live items follow. */
   onSynced?: (lastId: number) => void;
   /** The relay refused the token: the session is over, no more reconnects. */
@@ -178,7 +180,7 @@ export class FeedClient {
         // Unknown message types are a newer relay talking: ignore them. A malformed known type
         // (an item above all) must not be skipped, or the feed would silently lose it.
         const type = (raw as { type?: unknown } | null)?.type;
-        if (!['welcome', 'item', 'synced', 'error'].includes(String(type))) return;
+        if (!['welcome', 'item', 'synced', 'rewind', 'error'].includes(String(type))) return;
         throw new Error(`malformed ${String(type)} message: ${parsed.error.message}`);
       }
       msg = parsed.data;
@@ -203,6 +205,10 @@ export class FeedClient {
         }
         return;
       }
+      case 'rewind':
+        this.o.log?.(`feed: the relay rewound the feed to ${msg.lastId} (its database was restored)`);
+        this.o.rewind(msg.lastId);
+        return;
       case 'synced':
         this.synced = true;
         if (this.state.state !== 'connected') this.setState({ state: 'connected', since: new Date().toISOString() });
