@@ -350,11 +350,16 @@ describe('Postgres outages under load', () => {
     cleanups.push(() => c.end());
 
     for (let round = 0; round < 3; round++) {
-      const listeners = await c.query<{ pid: number }>(
-        "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
-        [db.name],
-      );
-      expect(listeners.rows.length, 'the relay has a LISTEN connection').toBeGreaterThan(0);
+      // The relay (re)opens its LISTEN connection by itself. Waited for, not just checked: the
+      // committing relay now hands its own feed items to its sockets without a NOTIFY, so the
+      // previous round's item can arrive before the dropped LISTEN connection is back.
+      const listeners = await waitUntil(`round ${round}: the relay to have a LISTEN connection`, async () => {
+        const r = await c.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+          [db.name],
+        );
+        return r.rows.length > 0 ? r : null;
+      }, 10_000);
       await c.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [listeners.rows.map((r) => r.pid)]);
       // One call for op101 right away, then silence: nothing else will wake the feed up.
       const call = buildScenario('incomingAnswered', { seed: 7000 + round, extension: '101', start: Math.floor(Date.now() / 1000) });
