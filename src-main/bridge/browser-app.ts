@@ -58,9 +58,11 @@ function openExternalSafely(raw: string): void {
 
 /** Opens `url` in the desktop's browser; false when there is no way to (headless server). */
 export function openInBrowser(url: string): boolean {
+  if (!/^https?:\/\//i.test(url)) return false;
   const [cmd, args] =
     process.platform === 'win32'
-      ? ['cmd', ['/c', 'start', '""', url.replace(/&/g, '^&')]]
+      ? // Not `cmd /c start`: cmd would read |, ^, % and & in the URL as its own syntax.
+        ['rundll32', ['url.dll,FileProtocolHandler', url]]
       : process.platform === 'darwin'
         ? ['open', [url]]
         : ['xdg-open', [url]];
