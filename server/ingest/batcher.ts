@@ -5,6 +5,8 @@ export interface IncomingEvent {
   idemKey: string;
   entryId: string | null;
   payload: unknown;
+  /** `payload` as JSON text when the caller has it (the webhook's own json field): not serialized again. */
+  payloadJson?: string;
   rawJson: string;
 }
 
@@ -57,7 +59,7 @@ export class EventBatcher {
 
   constructor(
     private db: Db,
-    private opts: BatcherOptions = { windowMs: 1, maxBatch: 500, maxInFlight: 4, inlineMax: 32 },
+    private opts: BatcherOptions = { windowMs: 1, maxBatch: 500, maxInFlight: 4, inlineMax: 8 },
   ) {}
 
   append(event: IncomingEvent): Promise<{ duplicate: boolean }> {
@@ -126,7 +128,7 @@ export class EventBatcher {
     const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced)
        SELECT k, i, e, p::jsonb, r, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(k, i, e, p, r, n) ORDER BY n
        ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id`;
-    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => JSON.stringify(e.payload)), rows.map((e) => e.rawJson), claimed];
+    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.payloadJson ?? JSON.stringify(e.payload)), rows.map((e) => e.rawJson), claimed];
     type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.

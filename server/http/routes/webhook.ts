@@ -52,7 +52,8 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       return reply.code(400).send({ error: 'bad-json', message: 'json is not valid JSON' });
     }
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return reply.code(400).send({ error: 'bad-json', message: 'json must be an object' });
-    if (PG_UNSAFE.test(JSON.stringify(payload))) return reply.code(400).send({ error: 'bad-json', message: 'json contains characters that cannot be stored (NUL or lone surrogates)' });
+    // On the text as sent: the same escapes a re-serialization would show, without re-serializing.
+    if (PG_UNSAFE.test(json)) return reply.code(400).send({ error: 'bad-json', message: 'json contains characters that cannot be stored (NUL or lone surrogates)' });
     let meta;
     try {
       meta = classify(path, payload);
@@ -61,7 +62,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       throw err;
     }
     try {
-      const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, payload, rawJson: json });
+      const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, payload, payloadJson: json, rawJson: json });
       ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     } catch (err) {
       ctx.log.error({ err, path }, 'webhook not stored: database write failed');
