@@ -14,11 +14,10 @@ import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-
 import { silentLogger } from '../../src-main/core/log';
 import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
 import { startTestRelay, type TestRelay } from '../support/relay';
-import { postSigned } from '../support/webhook';
 import pkg from '../../package.json';
+import { CompanyLine } from './company-line';
 
 const PASSWORD = 'settings-e2e-password';
-const LINE = '74951234567';
 
 let r: TestRelay;
 let browser: Browser;
@@ -36,26 +35,9 @@ const COUNT_TONES = `(() => {
   window.AudioContext = class extends Real { constructor(...a) { super(...a); window.__tones++; } };
 })();`;
 
-let seq = 0;
-const T0 = Math.floor(Date.now() / 1000) - 600;
-function ivrEvent(entry: string, caller: string, state: 'Appeared' | 'Disconnected', s: number) {
-  return {
-    entry_id: entry,
-    call_id: `${entry}-ivr`,
-    timestamp: T0 + ++seq,
-    seq: s,
-    call_state: state,
-    location: 'ivr',
-    from: { number: caller },
-    to: { number: LINE, line_number: LINE },
-    dct: { type: 0 },
-    ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
-  };
-}
-async function post(body: object): Promise<void> {
-  const res = await postSigned(r.webhookBase, 'events/call', body);
-  expect(res.status, `relay answered ${res.status} ${res.body}`).toBe(200);
-}
+const line = new CompanyLine(() => r.webhookBase);
+const ivrEvent = line.ivrEvent.bind(line);
+const post = line.post.bind(line);
 
 const tones = () => page.evaluate(() => (window as unknown as { __tones: number }).__tones);
 const sound = () => page.getByTestId('popup-sound');

@@ -16,10 +16,9 @@ import { buildScenario, deliver, startMangoApi, type CallRecord, type MangoApi }
 import type { Employee } from '../../src-shared/wire';
 import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
 import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
-import { postSigned } from '../support/webhook';
+import { CompanyLine, LINE } from './company-line';
 
 const PASSWORD = 'e2e-password';
-const LINE = '74951234567';
 
 let r: TestRelay;
 let sim: MangoApi;
@@ -83,32 +82,12 @@ async function login(desk: Desk, loginName: string, password: string): Promise<v
   await page.waitForFunction(() => (document.querySelector('[data-testid="connection-state"]')?.textContent ?? '').includes('Подключено'), null, { timeout: 15_000 });
 }
 
-let seq = 0;
-const T0 = Math.floor(Date.now() / 1000) - 600;
-
-/** One leg of a call sitting in the IVR on the company line (mango-api.md §2.3). */
-function ivrEvent(entry: string, caller: string, state: 'Appeared' | 'Disconnected', s: number) {
-  return {
-    entry_id: entry,
-    call_id: `${entry}-ivr`,
-    timestamp: T0 + ++seq,
-    seq: s,
-    call_state: state,
-    location: 'ivr',
-    from: { number: caller },
-    to: { number: LINE, line_number: LINE },
-    dct: { type: 0 },
-    ...(state === 'Disconnected' ? { disconnect_reason: 1100 } : {}),
-  };
-}
-
-async function post(body: object): Promise<void> {
-  const res = await postSigned(r.webhookBase, 'events/call', body);
-  expect(res.status, `relay answered ${res.status} ${res.body}`).toBe(200);
-}
+const line = new CompanyLine(() => r.webhookBase);
+const ivrEvent = line.ivrEvent.bind(line);
+const post = line.post.bind(line);
 
 async function deliverScenario(kind: Parameters<typeof buildScenario>[0], opts: Parameters<typeof buildScenario>[1]): Promise<string> {
-  const events = buildScenario(kind, { start: T0 + (seq += 200), ...opts });
+  const events = buildScenario(kind, { start: line.nextStart(200), ...opts });
   const stats = await deliver(r.webhookBase, events, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, concurrency: 1 });
   expect(stats.failed).toBe(0);
   await r.settle();

@@ -11,14 +11,13 @@
  * routes and every answer is checked against its case.
  */
 import http from 'node:http';
-import net from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import type pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { classify } from '../../server/mango/events';
 import { createTestDatabase } from '../support/pg';
-import { HUGE_FILL, MUST_ACCEPT, MUST_REFUSE, UNSIGNED_KINDS, fuzzCases, type FuzzCase } from './fuzz-cases';
+import { MUST_ACCEPT, MUST_REFUSE, RESET_AFTER_ANSWER, UNSIGNED_KINDS, fuzzCases, postCase, type FuzzCase } from '../support/fuzz-cases';
 import { MANGO_KEY, MANGO_SALT, checkEventsStoredOnce, freePort, pgClient, startRelayProcess, tempDir, waitAllReduced, type RelayProcess } from './helpers';
 
 const TOTAL = Number(process.env.FUZZ_REQUESTS ?? 100_000);
@@ -56,73 +55,6 @@ function processCpuMs(pid: number | undefined): number {
   } catch {
     return 0;
   }
-}
-
-/** POSTs one case; resolves with the status, or -1 when no answer came (connection failed). */
-function post(port: number, agent: http.Agent, k: FuzzCase, errors: string[]): Promise<number> {
-  if (k.hugeBytes) return postHuge(port, k, errors);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (s: number) => {
-      if (!done) (done = true), resolve(s);
-    };
-    const req = http.request(
-      { host: '127.0.0.1', port, path: '/api/mango-webhook/' + k.path, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(k.body) } },
-      (res) => {
-        res.resume();
-        res.on('end', () => finish(res.statusCode ?? 0));
-        res.on('error', () => finish(res.statusCode ?? 0));
-      },
-    );
-    req.on('error', (err) => {
-      if (!done && errors.length < 10) errors.push(`${k.label} ${k.path}: ${err.message}`);
-      finish(-1);
-    });
-    req.end(k.body);
-  });
-}
-
-/** Status for a huge upload cut by the relay's reset after it answered 413 (see postHuge). */
-const RESET_AFTER_ANSWER = -2;
-
-/**
- * A body over the limit, on a connection of its own. The relay answers 413 as soon as it has
- * the headers and closes without reading the body (as HTTP allows); the unread body makes the
- * close a reset, which can reach the client while it is still writing and, rarely (3 in
- * 11,000), before Node hands over the 413 already received. The status line is read as it
- * arrives; an EPIPE/ECONNRESET before it is reported as RESET_AFTER_ANSWER, and the relay's own
- * count of 413s (its /metrics) must then equal the number of huge requests sent. Anything else
- * without an answer (a plain close, a refused connection) is a failure.
- */
-function postHuge(port: number, k: FuzzCase, errors: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const sock = net.connect(port, '127.0.0.1');
-    let head = '';
-    let done = false;
-    let connected = false;
-    const finish = (s: number, why?: string) => {
-      if (done) return;
-      done = true;
-      if (s === -1 && errors.length < 10) errors.push(`${k.label} ${k.path}: ${why}`);
-      sock.destroy();
-      resolve(s);
-    };
-    sock.on('connect', () => (connected = true));
-    sock.on('data', (d) => {
-      head += d.toString('latin1');
-      const m = head.match(/^HTTP\/1\.1 (\d{3}) /);
-      if (m) finish(Number(m[1]));
-      else if (head.length > 64) finish(-1, `not an HTTP answer: ${JSON.stringify(head.slice(0, 64))}`);
-    });
-    sock.on('error', (err: NodeJS.ErrnoException) => {
-      if (connected && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) finish(RESET_AFTER_ANSWER);
-      else finish(-1, `${err.message} before any answer`);
-    });
-    sock.on('close', () => finish(-1, 'connection closed before any answer'));
-    const length = Buffer.byteLength(k.body) + k.hugeBytes!;
-    sock.write(`POST /api/mango-webhook/${k.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${length}\r\n\r\n${k.body}`);
-    sock.write(HUGE_FILL.subarray(0, k.hugeBytes));
-  });
 }
 
 /** Sum of the relay's /metrics samples whose line matches `re` (value in the last field). */
@@ -193,7 +125,7 @@ it(`${TOTAL.toLocaleString('en')} generated webhook requests: 0 crashes, 0 5xx, 
   const relayCpu0 = processCpuMs(relay!.child.pid);
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
-      for (let k = next(); k; k = next()) record(k, await post(port, agent, k, errors));
+      for (let k = next(); k; k = next()) record(k, await postCase(port, agent, k, errors));
     }),
   );
   const sentMs = performance.now() - t0;

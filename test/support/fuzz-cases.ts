@@ -1,6 +1,6 @@
 /**
- * Generated webhook requests for the 100,000-request fuzz run (fuzz.test.ts): the same kinds
- * as the suite's quick run (test/support/fuzz.ts) — valid and signed in three serializations,
+ * Generated webhook requests, and how to send them, for the suite's quick fuzz run
+ * (test/support/fuzz.ts) and the 100,000-request one (test/faults/fuzz.test.ts): valid and signed in three serializations,
  * unsigned, wrongly signed, wrong key, truncated, wrong types, random JSON on every event path,
  * garbage, huge — generated cheaply:
  * - one fast-check `sample` per chunk (never one per case: a nested `fc.sample` per case
@@ -10,6 +10,8 @@
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 
 export interface FuzzCase {
   path: string;
@@ -97,4 +99,71 @@ export function fuzzCases(key: string, salt: string) {
     fc.string({ maxLength: 300 }).map((b): FuzzCase => ({ path: 'events/call', body: b, label: 'garbage' })),
     fc.integer({ min: 300_000, max: HUGE_MAX }).map((n): FuzzCase => ({ path: 'events/call', body: form({ vpbx_api_key: key, sign: 'x', json: '' }), hugeBytes: n, label: 'huge' })),
   );
+}
+
+/** POSTs one case; resolves with the status, or -1 when no answer came (connection failed). */
+export function postCase(port: number, agent: http.Agent, k: FuzzCase, errors: string[]): Promise<number> {
+  if (k.hugeBytes) return postHuge(port, k, errors);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (s: number) => {
+      if (!done) (done = true), resolve(s);
+    };
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/api/mango-webhook/' + k.path, method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(k.body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => finish(res.statusCode ?? 0));
+        res.on('error', () => finish(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', (err) => {
+      if (!done && errors.length < 10) errors.push(`${k.label} ${k.path}: ${err.message}`);
+      finish(-1);
+    });
+    req.end(k.body);
+  });
+}
+
+/** Status for a huge upload cut by the relay's reset after it answered 413 (see postHuge). */
+export const RESET_AFTER_ANSWER = -2;
+
+/**
+ * A body over the limit, on a connection of its own. The relay answers 413 as soon as it has
+ * the headers and closes without reading the body (as HTTP allows); the unread body makes the
+ * close a reset, which can reach the client while it is still writing and, rarely (3 in
+ * 11,000), before Node hands over the 413 already received. The status line is read as it
+ * arrives; an EPIPE/ECONNRESET before it is reported as RESET_AFTER_ANSWER, and the relay's own
+ * count of 413s (its /metrics) must then equal the number of huge requests sent. Anything else
+ * without an answer (a plain close, a refused connection) is a failure.
+ */
+function postHuge(port: number, k: FuzzCase, errors: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let head = '';
+    let done = false;
+    let connected = false;
+    const finish = (s: number, why?: string) => {
+      if (done) return;
+      done = true;
+      if (s === -1 && errors.length < 10) errors.push(`${k.label} ${k.path}: ${why}`);
+      sock.destroy();
+      resolve(s);
+    };
+    sock.on('connect', () => (connected = true));
+    sock.on('data', (d) => {
+      head += d.toString('latin1');
+      const m = head.match(/^HTTP\/1\.1 (\d{3}) /);
+      if (m) finish(Number(m[1]));
+      else if (head.length > 64) finish(-1, `not an HTTP answer: ${JSON.stringify(head.slice(0, 64))}`);
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      if (connected && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) finish(RESET_AFTER_ANSWER);
+      else finish(-1, `${err.message} before any answer`);
+    });
+    sock.on('close', () => finish(-1, 'connection closed before any answer'));
+    const length = Buffer.byteLength(k.body) + k.hugeBytes!;
+    sock.write(`POST /api/mango-webhook/${k.path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${length}\r\n\r\n${k.body}`);
+    sock.write(HUGE_FILL.subarray(0, k.hugeBytes));
+  });
 }

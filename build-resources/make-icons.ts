@@ -1,53 +1,29 @@
-#!/usr/bin/env node
 /**
  * Draws the app icon in code (no network, no image tools) and writes what electron-builder
  * reads from build-resources/:
  *   icon.png            1024×1024, macOS (converted to .icns) and the source of the rest
  *   icon.ico            Windows: 256, 64, 48, 32 and 16 px (PNG-compressed entries)
  *   icons/NxN.png       Linux: 16 … 512 px
- * Run again after changing the drawing: `node build-resources/make-icons.mjs`.
+ * Run again after changing the drawing: `npx tsx build-resources/make-icons.ts`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { encodePng } from '../src-main/core/png';
 
 const OUT = path.dirname(fileURLToPath(import.meta.url));
 const BG_TOP = [0x2b, 0x72, 0xc9];
 const BG_BOTTOM = [0x17, 0x4a, 0x8f];
 
-const CRC = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-
 /** Signed distance to a rounded square of half-size h and corner radius r (unit coordinates). */
-function roundedSquare(x, y, h, r) {
+function roundedSquare(x: number, y: number, h: number, r: number): number {
   const qx = Math.abs(x - 0.5) - (h - r);
   const qy = Math.abs(y - 0.5) - (h - r);
   return Math.hypot(Math.max(qx, 0), Math.max(qy, 0)) + Math.min(Math.max(qx, qy), 0) - r;
 }
 
 /** The white headset: a thick arc with two round ear pieces. Inside when true. */
-function handset(x, y) {
+function handset(x: number, y: number): boolean {
   const cx = 0.5;
   const cy = 0.6;
   const R = 0.25;
@@ -65,7 +41,7 @@ function handset(x, y) {
   return onArc || ends;
 }
 
-function pixel(x, y) {
+function pixel(x: number, y: number): number[] | null {
   const d = roundedSquare(x, y, 0.44, 0.1);
   if (d > 0) return null;
   if (handset(x, y)) return [255, 255, 255];
@@ -75,12 +51,11 @@ function pixel(x, y) {
   return BG_TOP.map((c, i) => Math.round(c + (BG_BOTTOM[i] - c) * t));
 }
 
-export function drawPng(size) {
+export function drawPng(size: number): Buffer {
   const S = size >= 256 ? 3 : 4; // supersampling per axis
-  const rows = [];
-  for (let py = 0; py < size; py++) {
-    const row = Buffer.alloc(1 + size * 4);
-    for (let px = 0; px < size; px++) {
+  return encodePng(
+    size,
+    (px, py) => {
       let r = 0, g = 0, b = 0, n = 0;
       for (let sy = 0; sy < S; sy++)
         for (let sx = 0; sx < S; sx++) {
@@ -88,31 +63,14 @@ export function drawPng(size) {
           if (!c) continue;
           r += c[0]; g += c[1]; b += c[2]; n++;
         }
-      const o = 1 + px * 4;
-      if (n) {
-        row[o] = Math.round(r / n);
-        row[o + 1] = Math.round(g / n);
-        row[o + 2] = Math.round(b / n);
-        row[o + 3] = Math.round((n / (S * S)) * 255);
-      }
-    }
-    rows.push(row);
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.concat(rows), { level: 9 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+      return n ? [r / n, g / n, b / n, (n / (S * S)) * 255] : [0, 0, 0, 0];
+    },
+    9,
+  );
 }
 
 /** An .ico whose entries are PNGs (Windows Vista and later read them). */
-function ico(pngs) {
+function ico(pngs: { size: number; png: Buffer }[]): Buffer {
   const header = Buffer.alloc(6);
   header.writeUInt16LE(0, 0);
   header.writeUInt16LE(1, 2);
@@ -132,8 +90,8 @@ function ico(pngs) {
   return Buffer.concat([header, dir, ...pngs.map((p) => p.png)]);
 }
 
-const cache = new Map();
-const png = (size) => cache.get(size) ?? cache.set(size, drawPng(size)).get(size);
+const cache = new Map<number, Buffer>();
+const png = (size: number): Buffer => cache.get(size) ?? cache.set(size, drawPng(size)).get(size)!;
 
 fs.mkdirSync(path.join(OUT, 'icons'), { recursive: true });
 fs.writeFileSync(path.join(OUT, 'icon.png'), png(1024));
