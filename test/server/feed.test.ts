@@ -251,6 +251,8 @@ describe('two relay instances on one Postgres', () => {
         posts.push(postSigned(base, 'events/call', legTo(`MIX${i}`, '102', 'Appeared', 1, false)).then((res) => expect(res.status).toBe(200)));
       }
       await Promise.all(posts);
+      // Bigger batches are reduced right after their commit, by either instance.
+      await Promise.all([r.settle(), b.settle()]);
       const fromDb = async () =>
         (await r.relay.ctx.db.query<{ id: number }>('SELECT id FROM feed WHERE employee_id = $1 AND id > $2 ORDER BY id', [to2.employee.id, from])).rows.map((x) => Number(x.id));
       const expected = await fromDb();

@@ -222,7 +222,15 @@ export class MailStore {
       list: p<SummaryRow>(
         `SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.folder_id = ? ORDER BY m.id DESC LIMIT ? OFFSET ?`,
       ),
-      thread: p<SummaryRow>(`SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.thread_id = ? ORDER BY m.date, m.in_reply_to IS NOT NULL, m.id`),
+      // Same-second mails: a reply carries its parent's References plus the parent, so fewer
+      // references (its depth in the thread) puts the original first.
+      thread: p<SummaryRow>(
+        `SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE m.thread_id = ?
+         ORDER BY m.date,
+           CASE WHEN trim(coalesce(m.refs, '')) = '' THEN (m.in_reply_to IS NOT NULL)
+                ELSE length(trim(m.refs)) - length(replace(trim(m.refs), ' ', '')) + 1 END,
+           m.id`,
+      ),
       folderCounts: p<{ folder_id: number; total: number; unread: number }>(
         `SELECT folder_id, COUNT(*) AS total, SUM(seen = 0) AS unread FROM mail_messages
          WHERE account_id = ? GROUP BY folder_id`,
