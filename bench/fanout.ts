@@ -4,7 +4,7 @@
  * apps. Callers come from a pool of 1,000 numbers, so popups carry a few earlier calls each.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -12,6 +12,7 @@ import pg from 'pg';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/pg';
 import { buildRelay } from '../scripts/build-relay';
+import { percentileSvg } from './plot';
 import { fmt, freePort, percentile, rssOf, startProcess, stop } from './support';
 
 const KEY = 'bench-key';
@@ -137,6 +138,18 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
     console.log(`| relay RSS after the run | ${fmt(activeRss / 2 ** 20)} MB |`);
     console.log(`| relay RSS with ${idleClients} idle apps | ${fmt(idleRss / 2 ** 20)} MB (target ≤ 200 MB) |`);
     console.log(`target p99 ≤ 10 ms: ${fmt(percentile(lat, 99), 1)} ms → ratio ${fmt(percentile(lat, 99) / 10, 2)} of the budget`);
+    const out = process.env.BENCH_OUT ?? 'bench/results';
+    mkdirSync(out, { recursive: true });
+    const svg = percentileSvg(
+      `Fan-out: ${clients} apps, ${rate} events/s`,
+      [
+        { name: 'webhook → app item', sorted: lat, color: '#2b72c9' },
+        { name: 'webhook → 200 (durable)', sorted: ackLat, color: '#e08a1e' },
+      ],
+      10,
+    );
+    writeFileSync(join(out, 'fanout-latency.svg'), svg);
+    console.log(`latency percentiles plotted: ${join(out, 'fanout-latency.svg')}`);
   } finally {
     for (const s of sockets) s.close();
     await stop(relay);
