@@ -58,6 +58,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const reducer = new CallReducer(db, log);
   batcher.inTransaction = (q, inserted) => reducer.reduceInline(q, inserted);
   batcher.onDeferred = () => reducer.schedule();
+  batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');
   const hub = new Hub(db, log, metrics);
   reducer.onFeed = (items) => hub.deliver(items);
   await hub.start();

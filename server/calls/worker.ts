@@ -111,25 +111,17 @@ export class CallReducer {
 
   /**
    * Reduces the calls of events ingest has just inserted (already marked reduced), inside
-   * ingest's transaction, under a savepoint: a reduction that fails leaves the events stored and
-   * unreduced for the background loop instead of failing the webhooks. Returns what to run once
-   * the transaction committed. The savepoint needs no release; the commit ends it.
+   * ingest's transaction. If it throws, ingest rolls the batch back and stores it again
+   * unreduced for the background loop (see EventBatcher), so a reduction bug never fails a
+   * webhook. Returns what to run once the transaction committed.
    */
   async reduceInline(q: Queryable, events: FreshEvent[]): Promise<() => void> {
     const entries = [...new Set(events.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
     if (entries.length === 0) return () => {};
-    await q.query('SAVEPOINT inline_reduce');
-    try {
-      const result = await this.reduceEntries(q, entries);
-      return () => {
-        if (result) this.publish(result);
-      };
-    } catch (err) {
-      await q.query('ROLLBACK TO SAVEPOINT inline_reduce');
-      await q.query('UPDATE mango_events SET reduced = false WHERE id = ANY($1::bigint[])', [events.map((e) => e.id)]);
-      this.log.warn({ err, entries: entries.length }, 'inline call reduction failed; the background reducer retries');
-      return () => this.schedule();
-    }
+    const result = await this.reduceEntries(q, entries);
+    return () => {
+      if (result) this.publish(result);
+    };
   }
 
   private publish(r: Reduction) {
@@ -199,8 +191,29 @@ export class CallReducer {
       ];
       row.forEach((v, i) => cols[i].push(v));
     }
-    await q.query(
-      `INSERT INTO calls (id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
+    const plans = changed
+      .map((c) => {
+        const popups = popupAudience(c.next, staff);
+        const audience = new Set<number>([...popups, ...(before.get(c.id) ?? []), ...involved(c.next, staff)]);
+        return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, audience };
+      })
+      .filter((p) => p.audience.size > 0);
+    const aCall: number[] = [];
+    const aEmp: number[] = [];
+    const aPopup: boolean[] = [];
+    for (const p of plans)
+      for (const employeeId of p.audience) {
+        aCall.push(p.callId);
+        aEmp.push(employeeId);
+        aPopup.push(p.popups.has(employeeId));
+      }
+    const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
+    // One statement: the call records, who hears of each, and the caller's card and last calls
+    // for the popups (read as before this statement: a popup lists the caller's other calls).
+    const cards = (
+      await q.query<ContactRow & { number: string; recent: { id: number; view: Call }[] | null }>(
+        `WITH ins AS (
+           INSERT INTO calls (id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
          client_number, employee_id, answered_extension, participants, ringing, started_at, answered_at, ended_at, talk_seconds,
          wait_seconds, disconnect_reason, recordings, reconciled, group_call, view, reduced)
        SELECT id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
@@ -219,12 +232,24 @@ export class CallReducer {
          ringing = EXCLUDED.ringing, started_at = EXCLUDED.started_at, answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,
          talk_seconds = EXCLUDED.talk_seconds, wait_seconds = EXCLUDED.wait_seconds, disconnect_reason = EXCLUDED.disconnect_reason,
          recordings = EXCLUDED.recordings, reconciled = EXCLUDED.reconciled, group_call = EXCLUDED.group_call, view = EXCLUDED.view,
-         reduced = EXCLUDED.reduced, updated_at = now()`,
-      cols,
-    );
+         reduced = EXCLUDED.reduced, updated_at = now()
+           RETURNING id
+         ), aud AS (
+           INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest($27::bigint[], $28::bigint[], $29::boolean[])
+           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = EXCLUDED.popup
+           RETURNING call_id
+         )
+         SELECT n AS number, k.*, r.recent FROM unnest($30::text[]) AS n
+         LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+                            WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
+                            FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`,
+        [...cols, aCall, aEmp, aPopup, numbers],
+      )
+    ).rows;
 
     await this.afterEffects(q, changed.map((c) => c.next));
-    const feed = await this.notifyAudiences(q, changed.map((c) => ({ callId: c.id, call: c.next, view: views.get(c.entryId)! })), staff, before);
+    const feed = await appendFeed(q, feedItems(plans, cards));
     return { changes: changed.map((c) => ({ callId: c.id, prev: c.prev, next: c.next })), feed };
   }
 
@@ -249,65 +274,6 @@ export class CallReducer {
     }
   }
 
-  private async notifyAudiences(
-    q: Queryable,
-    calls: { callId: number; call: ReducedCall; view: Call }[],
-    staff: Staff<EmployeeListener>,
-    before: Map<number, Set<number>>,
-  ): Promise<StoredFeedItem[]> {
-    const plans = calls
-      .map((c) => {
-        const popups = popupAudience(c.call, staff);
-        const audience = new Set<number>([...popups, ...(before.get(c.callId) ?? []), ...involved(c.call, staff)]);
-        return { ...c, popups, audience };
-      })
-      .filter((p) => p.audience.size > 0);
-    if (plans.length === 0) return [];
-
-    const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
-    const contacts = new Map<string, Contact>();
-    const recent = new Map<string, { id: number; view: Call }[]>();
-    if (numbers.length) {
-      // The caller's card and last calls, for every number in the batch, in one read.
-      const rows = (
-        await q.query<ContactRow & { number: string; recent: { id: number; view: Call }[] | null }>(
-          `SELECT n AS number, k.*, r.recent FROM unnest($1::text[]) AS n
-           LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
-                              WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
-           LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
-                              FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`,
-          [numbers],
-        )
-      ).rows;
-      for (const r of rows) {
-        if (r.id != null) contacts.set(r.number, toContact(r));
-        recent.set(r.number, (r.recent ?? []).map((x) => ({ id: Number(x.id), view: x.view })));
-      }
-    }
-
-    const aCall: number[] = [];
-    const aEmp: number[] = [];
-    const aPopup: boolean[] = [];
-    const items: { employeeId: number; payload: FeedPayload }[] = [];
-    for (const p of plans) {
-      const num = p.call.clientNumber;
-      const contact = num ? contacts.get(num) ?? null : null;
-      const recentCalls = num ? (recent.get(num) ?? []).filter((x) => x.id !== p.callId).slice(0, 5).map((x) => x.view) : [];
-      for (const employeeId of p.audience) {
-        aCall.push(p.callId);
-        aEmp.push(employeeId);
-        aPopup.push(p.popups.has(employeeId));
-        items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), contact, recentCalls } });
-      }
-    }
-    await q.query(
-      `INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::boolean[])
-       ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = EXCLUDED.popup`,
-      [aCall, aEmp, aPopup],
-    );
-    return appendFeed(q, items);
-  }
-
   private staffCache: { rev: number; staff: Staff<EmployeeListener> } | null = null;
 
   /** Employees as the audience rules see them, re-read only when employees_rev moved. */
@@ -322,4 +288,20 @@ export class CallReducer {
 async function loadListeners(q: Queryable): Promise<EmployeeListener[]> {
   const rows = (await q.query<{ id: number; name: string; extension: string | null; active: boolean; accept_calls: boolean }>('SELECT id, name, extension, active, accept_calls FROM employees')).rows;
   return rows.map((r) => ({ id: Number(r.id), name: r.name, extension: r.extension, active: r.active, acceptCalls: r.accept_calls }));
+}
+
+/** One feed item per employee who hears of a call: the call, popup or not, caller's card, last calls. */
+function feedItems(
+  plans: { callId: number; call: ReducedCall; view: Call; popups: Set<number>; audience: Set<number> }[],
+  cards: (ContactRow & { number: string; recent: { id: number; view: Call }[] | null })[],
+): { employeeId: number; payload: FeedPayload }[] {
+  const byNumber = new Map(cards.map((r) => [r.number, r]));
+  const items: { employeeId: number; payload: FeedPayload }[] = [];
+  for (const p of plans) {
+    const card = p.call.clientNumber ? byNumber.get(p.call.clientNumber) : undefined;
+    const contact: Contact | null = card && card.id != null ? toContact(card) : null;
+    const recentCalls = (card?.recent ?? []).filter((x) => Number(x.id) !== p.callId).slice(0, 5).map((x) => x.view);
+    for (const employeeId of p.audience) items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), contact, recentCalls } });
+  }
+  return items;
 }

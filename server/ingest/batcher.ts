@@ -18,8 +18,8 @@ export interface InsertedEvent {
 }
 
 /**
- * Work done in the batch's own transaction on rows inserted as `reduced`; it must reset
- * `reduced` on rows it leaves for later. Returns what to run after the commit.
+ * Work done in the batch's own transaction on rows inserted as `reduced`. Returns what to run
+ * after the commit. If it throws, the whole batch is rolled back and stored again without it.
  */
 export type InTransaction = (q: Queryable, inserted: InsertedEvent[]) => Promise<() => void>;
 
@@ -54,8 +54,10 @@ export class EventBatcher {
   /** Batches committing right now; several may overlap so one slow fsync does not stall intake. */
   private inFlight = 0;
   inTransaction: InTransaction | null = null;
-  /** After the commit of a batch stored without `inTransaction` (too big, or no hook). */
+  /** After the commit of a batch stored without `inTransaction` (too big, failed, or no hook). */
   onDeferred: (() => void) | null = null;
+  /** `inTransaction` threw (the batch was then stored without it). */
+  onInTransactionError: ((err: unknown) => void) | null = null;
 
   constructor(
     private db: Db,
@@ -110,10 +112,10 @@ export class EventBatcher {
     }
   }
 
-  private async insert(events: IncomingEvent[]): Promise<Set<string>> {
+  private async insert(events: IncomingEvent[], withHook = true): Promise<Set<string>> {
     // With a hook, rows are stored as already reduced: the hook reduces them before the same
-    // commit, or marks them unreduced for the background reducer if it cannot.
-    const inTransaction = events.length <= this.opts.inlineMax ? this.inTransaction : null;
+    // commit; if it throws, the batch is stored again without it.
+    const inTransaction = withHook && events.length <= this.opts.inlineMax ? this.inTransaction : null;
     const claimed = inTransaction !== null;
     const rows: IncomingEvent[] = [];
     const seen = new Set<string>();
@@ -136,13 +138,27 @@ export class EventBatcher {
       if (keys.size) this.onDeferred?.();
       return keys;
     }
-    const { keys, after } = await this.db.tx(async (q) => {
-      const rows = (await q.query<Row>(sql, params)).rows;
-      const after = await inTransaction(q, rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
-      return { keys: new Set(rows.map((x) => x.idem_key)), after };
-    });
-    after();
-    return keys;
+    let result: { keys: Set<string>; after: () => void };
+    try {
+      result = await this.db.tx(async (q) => {
+        const rows = (await q.query<Row>(sql, params)).rows;
+        let after: () => void;
+        try {
+          after = await inTransaction(q, rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
+        } catch (err) {
+          throw new InTransactionFailed(err);
+        }
+        return { keys: new Set(rows.map((x) => x.idem_key)), after };
+      });
+    } catch (err) {
+      if (!(err instanceof InTransactionFailed)) throw err;
+      // The hook's work is rolled back with the batch; the events must still be stored: again,
+      // without it (unreduced, for the background reducer).
+      this.onInTransactionError?.(err.cause);
+      return this.insert(events, false);
+    }
+    result.after();
+    return result.keys;
   }
 }
 
@@ -154,4 +170,10 @@ function asError(err: unknown): Error {
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && code.startsWith('22');
+}
+
+class InTransactionFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('work in the ingest transaction failed');
+  }
 }

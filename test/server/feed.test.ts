@@ -195,7 +195,7 @@ describe('reduction inside the ingest transaction', () => {
     const real = reducer.reduceEntries;
     let failed = 0;
     reducer.reduceEntries = async function (this: unknown, ...a: unknown[]) {
-      // Fail inside the savepoint after a write, as a real SQL error would.
+      // Fail after a write in the ingest transaction, as a real SQL error would.
       if (failed++ === 0) {
         await (a[0] as { query: (t: string) => Promise<unknown> }).query("UPDATE employees SET name = name || '!' WHERE id = 1");
         throw new Error('injected reduction failure');
@@ -208,7 +208,7 @@ describe('reduction inside the ingest transaction', () => {
       expect(failed).toBeGreaterThanOrEqual(2);
       const ev = await r.relay.ctx.db.query<{ reduced: boolean }>("SELECT reduced FROM mango_events WHERE entry_id = 'INLINEFAIL'");
       expect(ev.rows).toEqual([{ reduced: true }]);
-      // The savepoint undid the failed attempt's writes.
+      // The failed attempt was rolled back with its writes.
       const admin = await r.relay.ctx.db.query<{ name: string }>('SELECT name FROM employees WHERE id = 1');
       expect(admin.rows[0].name.endsWith('!')).toBe(false);
     } finally {
