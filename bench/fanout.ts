@@ -63,7 +63,7 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
   const relay = await startProcess(
     process.execPath,
     [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
-    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: process.env.BENCH_PG_SOCKET ? `${db.url}?host=${process.env.BENCH_PG_SOCKET}` : db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${port}/healthz`,
   );
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
