@@ -16,7 +16,7 @@ import type { ReducedCall } from '../calls/reduce';
 import type { MangoSettingsStore } from './settings';
 import type { MangoServices } from './services';
 import { MangoError } from './client';
-import { Aborted, describeMangoError, pacerOf, sleep } from './pacing';
+import { Aborted, describeMangoError, sleep } from './pacing';
 
 export interface ApiRoutingOptions {
   /** Calls that started longer ago than this (s) are not routed (a backlog reduced after a restart). */
@@ -129,10 +129,10 @@ export class ApiRouting {
 
   /** Decides and sends the route of one claimed call. */
   private async routeOne(entryId: string): Promise<void> {
-    const pacer = pacerOf(this.mango.client);
+    const pacer = this.mango.pacer;
     for (let attempt = 1; ; attempt++) {
       // Decide as late as possible: the call may have left the queue while we waited.
-      const wait = pacer.delayFor('commands/route');
+      const wait = await pacer.delayFor('commands/route');
       if (wait > 0) await sleep(wait, this.abort.signal);
       const s = await this.settings.get();
       if (s.routingMode !== 'api' || !s.enabled) return this.mark(entryId, 'skipped', { detail: 'режим api выключен' });

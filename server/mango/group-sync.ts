@@ -14,7 +14,7 @@ import type { Logger } from '../log';
 import type { MangoSettingsStore } from './settings';
 import type { MangoServices } from './services';
 import { MangoError } from './client';
-import { Aborted, backoffMs, describeMangoError, isTransient, pacerOf, sleep } from './pacing';
+import { Aborted, backoffMs, describeMangoError, isTransient, sleep } from './pacing';
 
 export interface GroupSyncResult {
   ok: boolean;
@@ -156,7 +156,7 @@ export class GroupSync {
     const lacking = accepting.filter((e) => !e.mango_user_id);
     const desired = [...new Set(withId.map((e) => String(e.mango_user_id)))];
 
-    const pacer = pacerOf(this.mango.client);
+    const pacer = this.mango.pacer;
     await pacer.slot('groups', this.abort.signal);
     const r = await this.mango.client.call<{ groups?: MangoGroup[] }>('groups', { group_id: groupId, show_users: 1 });
     const group = (Array.isArray(r.groups) ? r.groups : []).find((g) => String(g.id) === groupId);

@@ -5,6 +5,7 @@
  * the whole integration out).
  */
 import { MangoError } from './client';
+import type { Db } from '../db/db';
 
 /** Minimum spacing between requests (ms), from the per-product limits of §1.5. */
 export const MANGO_SPACING_MS: Record<string, number> = {
@@ -18,45 +19,52 @@ export const MANGO_SPACING_MS: Record<string, number> = {
   'stats/result': 25, // 50/s in total
 };
 
+/** Advisory lock key serializing reservations across instances (apart from other lock keys). */
+const PACING_LOCK = 0x4d414e47; // "MANG"
+
 /**
- * Reserves send times so that requests made through it keep Mango's spacing. One pacer per
- * Mango client (see `pacerOf`), shared by every service of one relay instance.
+ * Reserves send times so that requests keep Mango's spacing. The schedule lives in PostgreSQL
+ * (`mango_pacing`, on the database clock): Mango's limits are per account, so every service
+ * of every relay instance sharing the database reserves from the same schedule.
  */
 export class MangoPacer {
-  private next = new Map<string, number>();
-
   constructor(
+    private db: Db,
     private spacing: Record<string, number> = MANGO_SPACING_MS,
-    private now: () => number = Date.now,
   ) {}
 
   /** Milliseconds until a request on `path` would be allowed (nothing reserved). */
-  delayFor(path: string): number {
-    const t = this.now();
-    return Math.max(0, (this.next.get('*') ?? 0) - t, (this.next.get(path) ?? 0) - t);
+  async delayFor(path: string): Promise<number> {
+    const r = await this.db.query<{ wait: number }>(
+      `SELECT GREATEST(0, extract(epoch FROM (max(next_at) - clock_timestamp())) * 1000) AS wait FROM mango_pacing WHERE path = ANY($1::text[])`,
+      [['*', path]],
+    );
+    return Math.ceil(Number(r.rows[0]?.wait ?? 0));
   }
 
   /** Reserves the earliest allowed moment for `path` and waits for it. */
   async slot(path: string, signal?: AbortSignal): Promise<void> {
-    const t = this.now();
-    const at = Math.max(t, this.next.get('*') ?? 0, this.next.get(path) ?? 0);
-    this.next.set('*', at + (this.spacing['*'] ?? 0));
     const own = this.spacing[path];
-    if (own) this.next.set(path, at + own);
-    if (at > t) await sleep(at - t, signal);
+    const paths = own ? ['*', path] : ['*'];
+    const gaps = own ? [this.spacing['*'] ?? 0, own] : [this.spacing['*'] ?? 0];
+    const wait = await this.db.tx(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock($1, 1)', [PACING_LOCK]);
+      const r = await q.query<{ wait: number }>(
+        `WITH now AS (SELECT clock_timestamp() AS t),
+         at AS (SELECT GREATEST((SELECT t FROM now), COALESCE((SELECT max(next_at) FROM mango_pacing WHERE path = ANY($1::text[])), '-infinity')) AS at),
+         up AS (
+           INSERT INTO mango_pacing (path, next_at)
+           SELECT p, (SELECT at FROM at) + make_interval(secs => g / 1000.0) FROM unnest($1::text[], $2::float8[]) AS x(p, g)
+           ON CONFLICT (path) DO UPDATE SET next_at = EXCLUDED.next_at
+           RETURNING 1
+         )
+         SELECT extract(epoch FROM ((SELECT at FROM at) - (SELECT t FROM now))) * 1000 AS wait, (SELECT count(*) FROM up) AS n`,
+        [paths, gaps],
+      );
+      return Number(r.rows[0].wait);
+    });
+    if (wait > 0) await sleep(Math.ceil(wait), signal);
   }
-}
-
-const pacers = new WeakMap<object, MangoPacer>();
-
-/** The pacer of one Mango client (or any object standing for one Mango account). */
-export function pacerOf(owner: object): MangoPacer {
-  let p = pacers.get(owner);
-  if (!p) {
-    p = new MangoPacer();
-    pacers.set(owner, p);
-  }
-  return p;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { StatsRow } from '../calls/reduce';
 import type { MangoSettingsStore } from './settings';
 import type { MangoServices } from './services';
 import { MangoError, errorForCode, resultCode } from './client';
-import { Aborted, backoffMs, describeMangoError, isTransient, pacerOf, sleep } from './pacing';
+import { Aborted, backoffMs, describeMangoError, isTransient, sleep } from './pacing';
 
 export const STATS_FIELDS = [
   'records',
@@ -196,7 +196,7 @@ export class Reconciler {
 
   /** stats/request, then stats/result polls until the CSV is ready. */
   async fetchStats(from: number, to: number): Promise<string> {
-    const pacer = pacerOf(this.mango.client);
+    const pacer = this.mango.pacer;
     const signal = this.abort.signal;
     let key: string | null = null;
     for (let attempt = 0; key == null; attempt++) {

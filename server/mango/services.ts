@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import type { MangoTestResult } from '../../src-shared/wire';
 import { toMangoNumber } from '../../src-shared/phone';
 import { MangoClient, MangoError, type MangoResponse } from './client';
+import { MangoPacer } from './pacing';
 import type { MangoSettingsStore } from './settings';
 import { createEmployee, type EmployeeRow } from '../people/employees';
 import type { Metrics } from '../metrics';
@@ -33,6 +34,8 @@ export interface MangoUser {
 /** Everything the relay asks of Mango's API. */
 export class MangoServices {
   readonly client: MangoClient;
+  /** The account's request schedule, shared with other instances through the database. */
+  readonly pacer: MangoPacer;
 
   constructor(
     private db: Db,
@@ -40,6 +43,7 @@ export class MangoServices {
     private log: Logger,
     private metrics: Metrics,
   ) {
+    this.pacer = new MangoPacer(db);
     this.client = new MangoClient(async () => {
       const s = await settings.get();
       return { apiUrl: s.apiUrl, apiKey: s.apiKey, apiSalt: s.apiSalt ?? '' };

@@ -1,0 +1,54 @@
+/**
+ * Mango's rate limits are per account: two relay instances on one database must keep the
+ * spacing between them, not each on its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../server/db/open';
+import type { Db } from '../../server/db/db';
+import { MangoPacer } from '../../server/mango/pacing';
+import { createTestDatabase } from '../support/pg';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let a: Db;
+let b: Db;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  a = await openDatabase({ databaseUrl: database.url, dataDir: null });
+  b = await openDatabase({ databaseUrl: database.url, dataDir: null });
+}, 60_000);
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await database?.drop();
+});
+
+const SPACING = { '*': 20, 'commands/route': 300 };
+
+describe('Mango request pacing across instances', () => {
+  it('spaces one kind of request by its limit, whichever instance sends it', async () => {
+    const pacers = [new MangoPacer(a, SPACING), new MangoPacer(b, SPACING)];
+    const sentAt: number[] = [];
+    const t0 = Date.now();
+    // Six sends at once, alternating instances, as two relays routing calls at the same moment.
+    await Promise.all(Array.from({ length: 6 }, (_, i) => pacers[i % 2].slot('commands/route').then(() => sentAt.push(Date.now() - t0))));
+    sentAt.sort((x, y) => x - y);
+    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]);
+    // Timers may fire a few ms early relative to the database clock; never a whole slot early.
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(300 - 15);
+    expect(sentAt.at(-1)!).toBeGreaterThanOrEqual(5 * 300 - 30);
+  });
+
+  it('keeps the any-request spacing between different kinds, and reports the wait without reserving', async () => {
+    const pa = new MangoPacer(a, SPACING);
+    const pb = new MangoPacer(b, SPACING);
+    await pa.slot('commands/route');
+    // The route limit now applies on the other instance too, but another kind only waits the '*' gap.
+    expect(await pb.delayFor('commands/route')).toBeGreaterThan(200);
+    expect(await pb.delayFor('groups')).toBeLessThanOrEqual(20);
+    expect(await pb.delayFor('commands/route')).toBeGreaterThan(150); // asking did not move it
+    const t = Date.now();
+    await pb.slot('groups');
+    expect(Date.now() - t).toBeLessThan(150);
+  });
+});
