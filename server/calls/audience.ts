@@ -43,7 +43,7 @@ export class Staff<L extends Listener = Listener> {
   private active = new Map<string, L[]>();
   readonly accepting: L[];
 
-  constructor(readonly list: L[]) {
+  constructor(list: L[]) {
     for (const e of list) {
       if (!e.extension) continue;
       push(this.all, e.extension, e);

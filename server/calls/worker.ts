@@ -5,6 +5,7 @@ import { reduceCall, type ReducedCall, type StoredEvent } from './reduce';
 import { toCallView } from './view';
 import { involved, popupAudience, Staff, type Listener } from './audience';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
+import type { InsertedEvent } from '../ingest/batcher';
 import { toContact, type ContactRow } from '../people/contacts';
 
 const REDUCIBLE = ['events/call', 'events/summary', 'events/recording', 'events/record/added', 'simple', 'stats/row', 'internal/finalize'];
@@ -25,12 +26,6 @@ interface Reduction {
   feed: StoredFeedItem[];
 }
 
-/** An event row just inserted by ingest, still uncommitted. */
-export interface FreshEvent {
-  id: number;
-  kind: string;
-  entryId: string | null;
-}
 
 /**
  * Turns the durable event log into call records and feed items. Ingest reduces the calls of
@@ -115,7 +110,7 @@ export class CallReducer {
    * unreduced for the background loop (see EventBatcher), so a reduction bug never fails a
    * webhook. Returns what to run once the transaction committed.
    */
-  async reduceInline(q: Queryable, events: FreshEvent[]): Promise<() => void> {
+  async reduceInline(q: Queryable, events: InsertedEvent[]): Promise<() => void> {
     const entries = [...new Set(events.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
     if (entries.length === 0) return () => {};
     const result = await this.reduceEntries(q, entries);
