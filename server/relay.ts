@@ -52,6 +52,9 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const settings = new MangoSettingsStore(db, box, { apiUrl: config.mangoApiUrl });
   await settings.start();
   await seed(db, settings, config, log);
+  if ((await settings.get()).saltUnreadable) {
+    log.error('the stored Mango salt cannot be decrypted: RELAY_SECRET_KEY differs from the key it was saved with; webhooks get 503 until the key is fixed or the salt is entered again in #/mango');
+  }
 
   const metrics = new Metrics();
   const batcher = new EventBatcher(db);

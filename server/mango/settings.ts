@@ -12,6 +12,12 @@ export interface MangoSettings {
   groupId: string | null;
   lastTest: { ok: boolean; at: string; message: string } | null;
   lastGroupSync: { ok: boolean; at: string; message: string } | null;
+  /**
+   * A salt is stored but this instance's secret key cannot decrypt it (RELAY_SECRET_KEY differs
+   * from the one it was saved with): webhooks cannot be verified until the key is fixed or the
+   * salt is entered again.
+   */
+  saltUnreadable?: boolean;
 }
 
 interface Stored extends Omit<MangoSettings, 'apiSalt'> {
@@ -44,9 +50,19 @@ export class MangoSettingsStore {
   }
 
   private fromStored(v: Stored | undefined): MangoSettings {
+    let apiSalt: string | null = null;
+    let saltUnreadable = false;
+    if (v?.apiSaltEnc) {
+      try {
+        apiSalt = this.box.decrypt(v.apiSaltEnc);
+      } catch {
+        saltUnreadable = true;
+      }
+    }
     return {
+      saltUnreadable,
       apiKey: v?.apiKey ?? '',
-      apiSalt: v?.apiSaltEnc ? this.box.decrypt(v.apiSaltEnc) : null,
+      apiSalt,
       vpbxId: v?.vpbxId ?? '',
       apiUrl: v?.apiUrl || this.defaults.apiUrl,
       enabled: v?.enabled ?? false,
@@ -64,7 +80,12 @@ export class MangoSettingsStore {
       const row = (await q.query<{ value: Stored }>("SELECT value FROM settings WHERE key = 'mango' FOR UPDATE")).rows[0];
       const cur = this.fromStored(Object.keys(row?.value ?? {}).length ? row.value : undefined);
       const merged = this.merge(cur, patch);
-      await q.query("UPDATE settings SET value = $1::jsonb WHERE key = 'mango'", [JSON.stringify(this.toStored(merged))]);
+      const stored = this.toStored(merged);
+      // A salt this instance cannot read stays as it is unless a new one is entered: another
+      // instance (with the right key) may still be using it.
+      if (cur.saltUnreadable && !merged.apiSalt) stored.apiSaltEnc = row.value.apiSaltEnc;
+      else merged.saltUnreadable = false;
+      await q.query("UPDATE settings SET value = $1::jsonb WHERE key = 'mango'", [JSON.stringify(stored)]);
       await q.query('SELECT pg_notify($1, $2)', [SETTINGS_CHANNEL, 'mango']);
       return merged;
     });
@@ -82,6 +103,7 @@ export class MangoSettingsStore {
   }
 
   private toStored(next: MangoSettings): Stored {
+    // saltUnreadable is derived on read, never stored.
     return {
       apiKey: next.apiKey,
       apiSaltEnc: next.apiSalt ? this.box.encrypt(next.apiSalt) : null,

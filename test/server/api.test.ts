@@ -130,6 +130,28 @@ describe('Mango settings', () => {
   });
 });
 
+describe('an instance whose RELAY_SECRET_KEY cannot read the stored salt', () => {
+  it('answers webhooks 503 with a reason, keeps the salt for the other instance, and works once the salt is entered again', async () => {
+    const b = await startTestRelay({ databaseUrl: r.databaseUrl!, env: { secretKey: 'a-different-key' } });
+    try {
+      const res = await postSigned(b.webhookBase, 'ping', {});
+      expect(res.status).toBe(503);
+      expect(JSON.stringify(res.body)).toContain('secret-key-mismatch');
+      // Saving other fields there neither fails nor wipes the salt the first instance reads.
+      expect((await b.api('PUT', '/api/admin/mango', b.adminToken, { vpbxId: 'vpbx-b' })).status).toBe(200);
+      await new Promise((res) => setTimeout(res, 200)); // the settings NOTIFY reaches the first instance
+      expect((await postSigned(r.webhookBase, 'ping', {})).status).toBe(200);
+      // Entering the salt on the misconfigured instance makes it work there (and the other one
+      // now cannot read it: the fix is one key for all instances, as deploy/README says).
+      await b.api('PUT', '/api/admin/mango', b.adminToken, { apiSalt: TEST_MANGO_SALT });
+      expect((await postSigned(b.webhookBase, 'ping', {})).status).toBe(200);
+    } finally {
+      await b.close();
+      await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: TEST_MANGO_SALT });
+    }
+  });
+});
+
 describe('calls API', () => {
   beforeAll(async () => {
     const leg = (entry: string, callId: string, ext: string | null, seq: number, state: string, ts: number, extra: object = {}) => ({

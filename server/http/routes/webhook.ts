@@ -34,6 +34,11 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
     if ('error' in signed) return reply.code(400).send({ error: 'bad-request', message: signed.error });
     const settings = await ctx.settings.get();
     if (!signed.key || !signed.sign) return reply.code(403).send({ error: 'unsigned', message: 'vpbx_api_key and sign are required' });
+    if (settings.saltUnreadable) {
+      // Our misconfiguration, not Mango's: 503 so Mango retries once the key is fixed.
+      ctx.log.error({ path }, 'webhook not verified: the stored Mango salt cannot be decrypted with RELAY_SECRET_KEY (set the key it was saved with, or enter the salt again in #/mango)');
+      return reply.code(503).send({ error: 'secret-key-mismatch', message: 'the relay cannot read its Mango salt; retry later' });
+    }
     if (!settings.apiKey || !settings.apiSalt) {
       ctx.log.warn({ path }, 'webhook refused: Mango API key/salt are not configured');
       return reply.code(403).send({ error: 'not-configured', message: 'Mango API key and salt are not configured' });
