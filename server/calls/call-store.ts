@@ -1,0 +1,150 @@
+/**
+ * The call reducer's reads and writes, as few statements as a batch can take: it runs inside
+ * the webhook's own transaction, where every round trip is latency.
+ */
+import type { Queryable } from '../db/db';
+import type { Call } from '../../src-shared/wire';
+import type { ContactRow } from '../people/contacts';
+import type { Listener } from './audience';
+import type { ReducedCall, StoredEvent } from './reduce';
+
+export interface EmployeeListener extends Listener {
+  name: string;
+}
+
+/** What one entry has so far: its events, and its call record if any (else an id reserved for it). */
+export interface EntryState {
+  entry_id: string;
+  id: number;
+  reduced: ReducedCall | null;
+  /** Employees who already had the call in their feed. */
+  audience: number[] | null;
+  events: StoredEvent[] | null;
+}
+
+/**
+ * Locks the entries (another instance reducing the same call waits here, then recomputes from
+ * all events) and reads the employees' revision; then, in a statement that sees whatever the
+ * lock waited for, each entry's state. An entry without a call gets an id reserved here (unused
+ * if it yields no call), so each view, which carries the id, is written once.
+ */
+export async function lockAndLoad(q: Queryable, entries: string[], kinds: string[]): Promise<{ rev: number; rows: EntryState[] }> {
+  const rev = Number(
+    (
+      await q.query<{ rev: number }>(
+        `SELECT (SELECT rev FROM employees_rev) AS rev, (SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM (SELECT e FROM unnest($1::text[]) AS e ORDER BY e) s) AS locked`,
+        [entries],
+      )
+    ).rows[0].rev,
+  );
+  const rows = (
+    await q.query<EntryState>(
+      `SELECT e AS entry_id, COALESCE(c.id, nextval(pg_get_serial_sequence('calls', 'id'))) AS id, c.reduced,
+         (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id) AS audience,
+         (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
+            FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
+       FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e`,
+      [entries, kinds],
+    )
+  ).rows;
+  return { rev, rows };
+}
+
+/** A call record to write: the reduction, its view, the employee it belongs to. */
+export interface CallRecord {
+  id: number;
+  entryId: string;
+  call: ReducedCall;
+  employeeId: number | null;
+  view: Call;
+}
+
+/** The caller's card (contact columns, null when unknown) and last calls, per number. */
+export type CallerCard = ContactRow & { number: string; recent: { id: number; view: Call }[] | null };
+
+/**
+ * One statement: the call records, who hears of each, and the caller's card and last calls
+ * for the popups (read as before this statement: a popup lists the caller's other calls).
+ */
+export async function writeCalls(
+  q: Queryable,
+  records: CallRecord[],
+  audience: { callIds: number[]; employeeIds: number[]; popups: boolean[] },
+  numbers: string[],
+): Promise<CallerCard[]> {
+  const at = (u: number | null) => (u ? new Date(u * 1000).toISOString() : null);
+  const cols: unknown[][] = Array.from({ length: 26 }, () => []);
+  for (const r of records) {
+    const n = r.call;
+    const row = [
+      r.id, r.entryId, n.direction, n.status, n.phase, n.fromNumber, n.fromExtension, n.toNumber, n.toExtension, n.lineNumber,
+      n.clientNumber, r.employeeId, n.answeredExtension, JSON.stringify(n.participants), JSON.stringify(n.ringing),
+      at(n.startedAt) ?? new Date(0).toISOString(), at(n.answeredAt), at(n.endedAt), n.talkSeconds, n.waitSeconds,
+      n.disconnectReason, JSON.stringify(n.recordings), n.reconciled, n.groupCall, JSON.stringify(r.view), JSON.stringify(n),
+    ];
+    row.forEach((v, i) => cols[i].push(v));
+  }
+  return (
+    await q.query<CallerCard>(
+      `WITH ins AS (
+           INSERT INTO calls (id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
+         client_number, employee_id, answered_extension, participants, ringing, started_at, answered_at, ended_at, talk_seconds,
+         wait_seconds, disconnect_reason, recordings, reconciled, group_call, view, reduced)
+       SELECT id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
+         client_number, employee_id, answered_extension, participants::jsonb, ringing::jsonb, started_at, answered_at, ended_at, talk_seconds,
+         wait_seconds, disconnect_reason, recordings::jsonb, reconciled, group_call, view::jsonb, reduced::jsonb
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
+         $11::text[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[], $19::int[],
+         $20::int[], $21::int[], $22::text[], $23::boolean[], $24::boolean[], $25::text[], $26::text[])
+         AS t(id, entry_id, direction, status, phase, from_number, from_extension, to_number, to_extension, line_number,
+         client_number, employee_id, answered_extension, participants, ringing, started_at, answered_at, ended_at, talk_seconds,
+         wait_seconds, disconnect_reason, recordings, reconciled, group_call, view, reduced)
+       ON CONFLICT (entry_id) DO UPDATE SET direction = EXCLUDED.direction, status = EXCLUDED.status, phase = EXCLUDED.phase,
+         from_number = EXCLUDED.from_number, from_extension = EXCLUDED.from_extension, to_number = EXCLUDED.to_number,
+         to_extension = EXCLUDED.to_extension, line_number = EXCLUDED.line_number, client_number = EXCLUDED.client_number,
+         employee_id = EXCLUDED.employee_id, answered_extension = EXCLUDED.answered_extension, participants = EXCLUDED.participants,
+         ringing = EXCLUDED.ringing, started_at = EXCLUDED.started_at, answered_at = EXCLUDED.answered_at, ended_at = EXCLUDED.ended_at,
+         talk_seconds = EXCLUDED.talk_seconds, wait_seconds = EXCLUDED.wait_seconds, disconnect_reason = EXCLUDED.disconnect_reason,
+         recordings = EXCLUDED.recordings, reconciled = EXCLUDED.reconciled, group_call = EXCLUDED.group_call, view = EXCLUDED.view,
+         reduced = EXCLUDED.reduced, updated_at = now()
+           RETURNING id
+         ), aud AS (
+           INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest($27::bigint[], $28::bigint[], $29::boolean[])
+           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = EXCLUDED.popup
+           RETURNING call_id
+         )
+         SELECT n AS number, k.*, r.recent FROM unnest($30::text[]) AS n
+         LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+                            WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
+                            FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`,
+      [...cols, audience.callIds, audience.employeeIds, audience.popups, numbers],
+    )
+  ).rows;
+}
+
+/** Side effects of finished calls: idle time for routing, and clearing "перезвонить" reminders. */
+export async function afterEffects(q: Queryable, calls: ReducedCall[]): Promise<void> {
+  const done = calls.filter((n) => n.status === 'answered' && n.answeredExtension && n.endedAt);
+  if (done.length) {
+    await q.query(
+      `UPDATE employees e SET last_call_end_at = GREATEST(COALESCE(e.last_call_end_at, to_timestamp(0)), to_timestamp(t.ended))
+       FROM unnest($1::text[], $2::float8[]) AS t(ext, ended) WHERE e.extension = t.ext`,
+      [done.map((n) => n.answeredExtension), done.map((n) => n.endedAt)],
+    );
+  }
+  // A call back to a missed caller clears the reminders for that number.
+  const out = calls.filter((n) => n.direction === 'out' && n.clientNumber);
+  if (out.length) {
+    await q.query(
+      `UPDATE calls c SET reminder_done = true FROM unnest($1::text[], $2::timestamptz[]) AS t(num, started)
+       WHERE c.client_number = t.num AND c.status = 'missed' AND c.started_at <= t.started AND NOT c.reminder_done`,
+      [out.map((n) => n.clientNumber), out.map((n) => new Date(n.startedAt * 1000).toISOString())],
+    );
+  }
+}
+
+export async function loadListeners(q: Queryable): Promise<EmployeeListener[]> {
+  const rows = (await q.query<{ id: number; name: string; extension: string | null; active: boolean; accept_calls: boolean }>('SELECT id, name, extension, active, accept_calls FROM employees')).rows;
+  return rows.map((r) => ({ id: Number(r.id), name: r.name, extension: r.extension, active: r.active, acceptCalls: r.accept_calls }));
+}
