@@ -30,6 +30,17 @@ export function popupAudience(call: ReducedCall, staff: Staff): Set<number> {
   return out;
 }
 
+/**
+ * Who keeps a missed incoming call in their feed when nobody ever had it: it rang no one's
+ * extension and ended before anyone got its popup (it appeared and ended within one reduction
+ * batch, as in a burst). The employees who would have been offered it while it waited in the
+ * IVR or queue: every active employee accepting calls.
+ */
+export function missedUnseen(call: ReducedCall, staff: Staff, before: ReadonlySet<number>): number[] {
+  if (call.direction !== 'in' || call.status !== 'missed' || before.size > 0 || call.participants.length > 0) return [];
+  return staff.accepting.map((e) => e.id);
+}
+
 /** Employees the call belongs to (their own history): participants by extension. */
 export function involved(call: ReducedCall, staff: Staff): Set<number> {
   const out = new Set<number>();

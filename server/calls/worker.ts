@@ -3,7 +3,7 @@ import type { Logger } from '../log';
 import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall } from './reduce';
 import { toCallView } from './view';
-import { involved, popupAudience, Staff } from './audience';
+import { involved, missedUnseen, popupAudience, Staff } from './audience';
 import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener } from './call-store';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
 import type { InsertedEvent } from '../ingest/batcher';
@@ -158,7 +158,8 @@ export class CallReducer {
     const plans = changed
       .map((c) => {
         const popups = popupAudience(c.next, staff);
-        const audience = new Set<number>([...popups, ...(before.get(c.id) ?? []), ...involved(c.next, staff)]);
+        const had = before.get(c.id) ?? new Set<number>();
+        const audience = new Set<number>([...popups, ...had, ...involved(c.next, staff), ...missedUnseen(c.next, staff, had)]);
         return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, audience };
       })
       .filter((p) => p.audience.size > 0);

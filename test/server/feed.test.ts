@@ -105,6 +105,36 @@ describe('who hears of a call', () => {
   });
 });
 
+describe('a company-line call that appears and ends within one reduction batch', () => {
+  it('still reaches the accepting employees as a missed call (no popup), and not others', async () => {
+    const [a, p] = await Promise.all([to, pm].map((e) => TestFeedClient.connect(r.url, e.token)));
+    await Promise.all([a, p].map((c) => c.synced()));
+    // Stored as a burst leaves them: committed, not yet reduced; then reduced together.
+    const legs = [ivrCall('BURST1'), ivrCall('BURST1', 'Disconnected', 2)];
+    const summary = {
+      entry_id: 'BURST1', call_direction: 1, from: { number: '79161234567' }, to: { number: '74951234567' }, line_number: '74951234567',
+      create_time: 1700000000, forward_time: 0, talk_time: 0, end_time: 1700000020, entry_result: 0, disconnect_reason: 1100,
+    };
+    const rows: [string, string, object][] = [
+      ...legs.map((e): [string, string, object] => ['events/call', `call:${e.call_id}:${e.seq}:${e.call_state}`, e]),
+      ['events/summary', 'summary:BURST1', summary],
+    ];
+    await r.relay.ctx.db.query(
+      `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced)
+       SELECT k, i, 'BURST1', p::jsonb, p, false FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, i, p)`,
+      [rows.map((x) => x[0]), rows.map((x) => x[1]), rows.map((x) => JSON.stringify(x[2]))],
+    );
+    r.relay.ctx.reducer.schedule();
+    await r.settle();
+    await a.waitFor(() => a.callItems('BURST1').length > 0, 5000, 'missed call item');
+    expect(popupFor(a, 'BURST1')).toMatchObject({ popup: false, call: { status: 'missed' } });
+    await new Promise((res) => setTimeout(res, 300));
+    expect(p.callItems('BURST1')).toEqual([]);
+    a.close();
+    p.close();
+  });
+});
+
 describe('replay', () => {
   it('replays everything after lastId after a disconnect, with no loss and no duplicate', async () => {
     const c1 = await TestFeedClient.connect(r.url, to2.token);
