@@ -1,7 +1,8 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { startTestRelay, TEST_MANGO_KEY, type TestRelay } from '../support/relay';
+import { createHash } from 'node:crypto';
+import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
 import { PG_ADMIN_URL } from '../support/pg';
 
@@ -69,6 +70,22 @@ describe.each([
     const noJson = await fetch(r.webhookBase + 'events/call', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hello' });
     expect(noJson.status).toBeGreaterThanOrEqual(400);
     expect(noJson.status).toBeLessThan(500);
+    expect(await eventCount(r)).toBe(before);
+  });
+
+  it('refuses a json field carrying a raw lone surrogate (a JSON body delivers it unescaped) with 400', async () => {
+    const before = await eventCount(r);
+    for (const bad of ['a\ud800b', 'a\udc00b']) {
+      const json = JSON.stringify({ ...call('LS1', 1, 'Appeared'), from: { number: bad } }).replace('\\ud800', '\ud800').replace('\\udc00', '\udc00');
+      expect(json.includes('\\u')).toBe(false); // the surrogate is in the text itself, not escaped
+      const sign = createHash('sha256').update(TEST_MANGO_KEY + json + TEST_MANGO_SALT).digest('hex');
+      const res = await fetch(r.webhookBase + 'events/call', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ vpbx_api_key: TEST_MANGO_KEY, sign, json }),
+      });
+      expect(res.status, bad).toBe(400);
+    }
     expect(await eventCount(r)).toBe(before);
   });
 

@@ -57,8 +57,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       return reply.code(400).send({ error: 'bad-json', message: 'json is not valid JSON' });
     }
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return reply.code(400).send({ error: 'bad-json', message: 'json must be an object' });
-    // On the text as sent: the same escapes a re-serialization would show, without re-serializing.
-    if (PG_UNSAFE.test(json)) return reply.code(400).send({ error: 'bad-json', message: 'json contains characters that cannot be stored (NUL or lone surrogates)' });
+    // On the parsed value re-serialized: a JSON body unescapes its own fields, so the json text
+    // may carry a raw lone surrogate that only the re-serialization shows as an escape.
+    if (PG_UNSAFE.test(JSON.stringify(payload))) return reply.code(400).send({ error: 'bad-json', message: 'json contains characters that cannot be stored (NUL or lone surrogates)' });
     let meta;
     try {
       meta = classify(path, payload);
@@ -67,7 +68,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       throw err;
     }
     try {
-      const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, payload, payloadJson: json, rawJson: json });
+      const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json });
       ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     } catch (err) {
       ctx.log.error({ err, path }, 'webhook not stored: database write failed');
