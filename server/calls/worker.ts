@@ -17,13 +17,11 @@ export interface CallChange {
   next: ReducedCall;
 }
 
-
 /** What one reduction wrote: call changes and feed items, published only after its commit. */
 interface Reduction {
   changes: CallChange[];
   feed: StoredFeedItem[];
 }
-
 
 /**
  * Turns the durable event log into call records and feed items. Ingest reduces the calls of

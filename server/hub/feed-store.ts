@@ -30,7 +30,9 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
   // makes feed ids commit in id order, and makes each employee's head below stable.
   await q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
   // One statement after the lock (its snapshot sees every earlier feed commit): ids, each
-  // item's predecessor for its employee, the insert, and the NOTIFY of each employee's head.
+  // item's predecessor for its employee, the insert, and the NOTIFY of each employee's head
+  // (NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks). The
+  // NOTIFY is a plain SELECT, so the final SELECT must read it for it to run.
   const rows = (
     await q.query<{ id: number; employee_id: number; prev_id: number; created_at: Date | string; ord: number }>(
       `WITH t AS (
@@ -49,7 +51,6 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
       [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL],
     )
   ).rows;
-  // NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks ({"all":true}).
   return rows.map((r) => ({
     id: Number(r.id),
     at: new Date(r.created_at).toISOString(),

@@ -4,9 +4,7 @@ export interface IncomingEvent {
   kind: string;
   idemKey: string;
   entryId: string | null;
-  payload: unknown;
-  /** `payload` as JSON text when the caller has it (the webhook's own json field): not serialized again. */
-  payloadJson?: string;
+  /** The event's JSON exactly as received: kept as text, and parsed by PostgreSQL into `payload`. */
   rawJson: string;
 }
 
@@ -132,9 +130,9 @@ export class EventBatcher {
     }
     // Arrays, not a VALUES list per batch size: one statement text, prepared once per connection.
     const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced)
-       SELECT k, i, e, p::jsonb, r, $6 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS t(k, i, e, p, r, n) ORDER BY n
+       SELECT k, i, e, r::jsonb, r, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
        ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id`;
-    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.payloadJson ?? JSON.stringify(e.payload)), rows.map((e) => e.rawJson), claimed];
+    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), claimed];
     type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.

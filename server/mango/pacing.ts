@@ -56,9 +56,8 @@ export class MangoPacer {
            INSERT INTO mango_pacing (path, next_at)
            SELECT p, (SELECT at FROM at) + make_interval(secs => g / 1000.0) FROM unnest($1::text[], $2::float8[]) AS x(p, g)
            ON CONFLICT (path) DO UPDATE SET next_at = EXCLUDED.next_at
-           RETURNING 1
          )
-         SELECT extract(epoch FROM ((SELECT at FROM at) - (SELECT t FROM now))) * 1000 AS wait, (SELECT count(*) FROM up) AS n`,
+         SELECT extract(epoch FROM ((SELECT at FROM at) - (SELECT t FROM now))) * 1000 AS wait`,
         [paths, gaps],
       );
       return Number(r.rows[0].wait);
