@@ -31,19 +31,19 @@ export function parseSettings(raw: unknown): Settings {
   const whole = SettingsSchema.safeParse(raw ?? {});
   if (whole.success) return whole.data;
   const obj = isRecord(raw) ? raw : {};
+  const { popup: _popup, ...top } = SettingsSchema.shape;
+  return SettingsSchema.parse({ ...validFields(top, obj), popup: validFields(PopupOptionsSchema.shape, obj.popup) });
+}
+
+/** The fields of `raw` that validate against their own schema in `shape`; the rest left out. */
+function validFields(shape: Record<string, z.ZodType>, raw: unknown): Record<string, unknown> {
+  const obj = isRecord(raw) ? raw : {};
   const out: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(SettingsSchema.shape)) {
-    if (key === 'popup') continue;
-    const r = (schema as z.ZodType).safeParse(obj[key]);
+  for (const [key, schema] of Object.entries(shape)) {
+    const r = schema.safeParse(obj[key]);
     if (r.success) out[key] = r.data;
   }
-  const rawPopup = isRecord(obj.popup) ? obj.popup : {};
-  const popup: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(PopupOptionsSchema.shape)) {
-    const r = (schema as z.ZodType).safeParse(rawPopup[key]);
-    if (r.success) popup[key] = r.data;
-  }
-  return SettingsSchema.parse({ ...out, popup });
+  return out;
 }
 
 /** A patch's keys that carry a value: `{x: undefined}` leaves x as it is. */
