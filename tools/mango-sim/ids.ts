@@ -65,9 +65,9 @@ export function createIdSource(opts: IdSourceOptions = {}): IdSource {
     },
     statsKey() {
       // 64 bytes → 88 chars ending in '=='; force '+' and '/' so clients must URL-encode.
+      // Both are written together: forcing one at a time could overwrite the other.
       const key = bytes(64).toString('base64');
-      const withPlus = key.includes('+') ? key : '+' + key.slice(1);
-      return withPlus.includes('/') ? withPlus : withPlus.slice(0, 1) + '/' + withPlus.slice(2);
+      return key.includes('+') && key.includes('/') ? key : '+/' + key.slice(2);
     },
     token() {
       return bytes(16).toString('hex');
