@@ -59,7 +59,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const metrics = new Metrics();
   const batcher = new EventBatcher(db);
   const reducer = new CallReducer(db, log);
-  batcher.inTransaction = (q, inserted) => reducer.reduceInline(q, inserted);
+  batcher.inTransaction = (q, batch, inserted) => reducer.reduceInline(q, batch, inserted);
   batcher.onDeferred = () => reducer.schedule();
   batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');
   const hub = new Hub(db, log, metrics);

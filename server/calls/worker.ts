@@ -4,9 +4,9 @@ import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall } from './reduce';
 import { toCallView } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
-import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener } from './call-store';
+import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
-import type { InsertedEvent } from '../ingest/batcher';
+import type { IncomingEvent, InsertedEvent } from '../ingest/batcher';
 import { toContact } from '../people/contacts';
 
 const REDUCIBLE = ['events/call', 'events/summary', 'events/recording', 'events/record/added', 'simple', 'stats/row', 'internal/finalize'];
@@ -20,7 +20,8 @@ export interface CallChange {
 /** What one reduction wrote: call changes and feed items, published only after its commit. */
 interface Reduction {
   changes: CallChange[];
-  feed: StoredFeedItem[];
+  /** Settled by the time the transaction has committed (Db.tx checks every statement). */
+  feed: Promise<StoredFeedItem[]>;
 }
 
 /**
@@ -84,19 +85,23 @@ export class CallReducer {
   async runBatch(limit = 1000): Promise<number> {
     let result: Reduction | null = null;
     const claimed = await this.db.tx(async (q) => {
+      // Claimed and marked in one statement; rolled back with the rest if the reduction fails.
       const pending = (
         await q.query<{ id: number; kind: string; entry_id: string | null }>(
-          'SELECT id, kind, entry_id FROM mango_events WHERE NOT reduced ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
+          // = ANY(ARRAY(…)), not IN (…): the planner then looks the claimed ids up by primary key
+          // instead of scanning the whole table for a join.
+          `UPDATE mango_events SET reduced = true WHERE id = ANY(ARRAY(
+             SELECT id FROM mango_events WHERE NOT reduced ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
+           )) RETURNING id, kind, entry_id`,
           [limit],
         )
       ).rows;
       if (pending.length === 0) return 0;
       const entries = [...new Set(pending.filter((p) => p.entry_id && REDUCIBLE.includes(p.kind)).map((p) => p.entry_id as string))].sort();
-      await q.query('UPDATE mango_events SET reduced = true WHERE id = ANY($1::bigint[])', [pending.map((p) => p.id)]);
       if (entries.length) result = await this.reduceEntries(q, entries);
       return pending.length;
     });
-    if (result) this.publish(result);
+    if (result) await this.publish(result);
     return claimed;
   }
 
@@ -106,22 +111,31 @@ export class CallReducer {
    * unreduced for the background loop (see EventBatcher), so a reduction bug never fails a
    * webhook. Returns what to run once the transaction committed.
    */
-  async reduceInline(q: Queryable, events: InsertedEvent[]): Promise<() => void> {
-    const entries = [...new Set(events.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
-    if (entries.length === 0) return () => {};
-    const result = await this.reduceEntries(q, entries);
-    return () => {
-      if (result) this.publish(result);
+  async reduceInline(q: Queryable, batch: IncomingEvent[], inserted: Promise<InsertedEvent[]>): Promise<() => Promise<void>> {
+    const entries = [...new Set(batch.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
+    if (entries.length === 0) return async () => {};
+    // Locked and loaded in the INSERT's round trip; the load runs after it, so it sees the new rows.
+    const [rows, loaded] = await Promise.all([inserted, lockAndLoad(q, entries, REDUCIBLE)]);
+    if (rows.length === 0) return async () => {}; // all duplicates: their calls are reduced already
+    const result = await this.reduceEntries(q, entries, loaded);
+    return async () => {
+      if (result) await this.publish(result);
     };
   }
 
-  private publish(r: Reduction) {
-    if (r.feed.length) this.onFeed?.(r.feed);
-    if (r.changes.length) for (const l of this.changeListeners) l(r.changes);
+  /** After the commit: a failure here is logged, never turned into a failed (and resent) webhook. */
+  private async publish(r: Reduction) {
+    try {
+      const feed = await r.feed;
+      if (feed.length) this.onFeed?.(feed);
+      if (r.changes.length) for (const l of this.changeListeners) l(r.changes);
+    } catch (err) {
+      this.log.error({ err }, 'committed call changes could not be published');
+    }
   }
 
-  private async reduceEntries(q: Queryable, entries: string[]): Promise<Reduction | null> {
-    const { rev, rows: prevRows } = await lockAndLoad(q, entries, REDUCIBLE);
+  private async reduceEntries(q: Queryable, entries: string[], loaded?: EntriesState): Promise<Reduction | null> {
+    const { rev, rows: prevRows } = loaded ?? (await lockAndLoad(q, entries, REDUCIBLE));
     const byEntry = new Map(prevRows.map((r) => [r.entry_id, (r.events ?? []).map((x) => ({ id: Number(x.id), kind: x.kind, payload: x.payload }))]));
     const prevByEntry = new Map(prevRows.map((r) => [r.entry_id, { id: Number(r.id), reduced: r.reduced }]));
     // Who already had each call in their feed: they keep getting its updates.
@@ -171,10 +185,13 @@ export class CallReducer {
         aPopup.push(p.popups.has(employeeId));
       }
     const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
-    const cards = await writeCalls(q, rows, { callIds: aCall, employeeIds: aEmp, popups: aPopup }, numbers);
-
-    await afterEffects(q, changed.map((c) => c.next));
-    const feed = await appendFeed(q, feedItems(plans, cards));
+    // Independent writes, issued together: one round trip.
+    const [cards] = await Promise.all([
+      writeCalls(q, rows, { callIds: aCall, employeeIds: aEmp, popups: aPopup }, numbers),
+      afterEffects(q, changed.map((c) => c.next)),
+    ]);
+    // Left in flight: the COMMIT goes out right behind it, so the feed lock is held one round trip.
+    const feed = appendFeed(q, feedItems(plans, cards));
     return { changes: changed.map((c) => ({ callId: c.id, prev: c.prev, next: c.next })), feed };
   }
 

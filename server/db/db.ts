@@ -15,7 +15,11 @@ export interface Queryable {
 
 export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
-  /** Runs fn in one transaction; rolls back if it throws. */
+  /**
+   * Runs fn in one transaction; rolls back if it throws. Statements fn issues without awaiting
+   * (independent ones, or its last ones) are sent together, and all of them must succeed before
+   * the commit counts; their results are ready by the time tx resolves.
+   */
   tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
   /** Subscribes to NOTIFY on a channel; returns an unsubscribe function. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;

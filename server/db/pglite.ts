@@ -17,14 +17,23 @@ export async function openPglite(dir: string | null): Promise<Db> {
       await pg.exec(sql);
     },
     tx: (fn) =>
-      pg.transaction(async (t) =>
-        fn({
-          query: (text, params) => wrap(t as never, text, params),
+      pg.transaction(async (t) => {
+        // Statements fn leaves in flight must finish (and succeed) before PGlite commits.
+        const issued: Promise<unknown>[] = [];
+        const track = <R>(p: Promise<R>): Promise<R> => {
+          p.catch(() => {});
+          issued.push(p);
+          return p;
+        };
+        const out = await fn({
+          query: (text, params) => track(wrap(t as never, text, params)),
           exec: async (sql: string) => {
-            await t.exec(sql);
+            await track(t.exec(sql));
           },
-        } as Queryable),
-      ),
+        } as Queryable);
+        for (const p of issued) await p;
+        return out;
+      }),
     async listen(channel, onPayload) {
       const unsub = await pg.listen(channel, onPayload);
       return async () => unsub();

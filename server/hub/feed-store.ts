@@ -28,13 +28,14 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
   // reducer and a status change) could commit them out of order, and a socket already past the
   // higher id would never send the lower one. One transaction-scoped lock, held to commit,
   // makes feed ids commit in id order, and makes each employee's head below stable.
-  await q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
-  // One statement after the lock (its snapshot sees every earlier feed commit): ids, each
-  // item's predecessor for its employee, the insert, and the NOTIFY of each employee's head
-  // (NOTIFY payloads are limited to 8000 bytes: beyond that, every socket re-checks). The
-  // NOTIFY is a plain SELECT, so the final SELECT must read it for it to run.
-  const rows = (
-    await q.query<{ id: number; employee_id: number; prev_id: number; created_at: Date | string; ord: number }>(
+  const locked = q.query('SELECT pg_advisory_xact_lock($1, 0)', [FEED_LOCK]);
+  // One statement after the lock (issued with it, run after it: its snapshot sees every earlier
+  // feed commit): ids, each item's predecessor for its employee, the insert, and the NOTIFY of
+  // each employee's head (NOTIFY payloads are limited to 8000 bytes: beyond that, every socket
+  // re-checks). The NOTIFY is a plain SELECT, so the final SELECT must read it for it to run.
+  const [, inserted] = await Promise.all([
+    locked,
+    q.query<{ id: number; employee_id: number; prev_id: number; created_at: Date | string; ord: number }>(
       `WITH t AS (
          SELECT ord, e, d, nextval(pg_get_serial_sequence('feed', 'id')) AS id
          FROM (SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, d, ord) ORDER BY ord) u
@@ -49,9 +50,9 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
        )
        SELECT ins.*, p.ord, (SELECT count(*) FROM n) AS notified FROM ins JOIN p ON p.id = ins.id ORDER BY ins.id`,
       [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL],
-    )
-  ).rows;
-  return rows.map((r) => ({
+    ),
+  ]);
+  return inserted.rows.map((r) => ({
     id: Number(r.id),
     at: new Date(r.created_at).toISOString(),
     payload: items[Number(r.ord) - 1].payload,

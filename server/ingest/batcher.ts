@@ -16,10 +16,12 @@ export interface InsertedEvent {
 }
 
 /**
- * Work done in the batch's own transaction on rows inserted as `reduced`. Returns what to run
- * after the commit. If it throws, the whole batch is rolled back and stored again without it.
+ * Work done in the batch's own transaction on rows inserted as `reduced`. Called as soon as the
+ * INSERT is issued, with the batch's events and the rows it will have inserted, so the hook's
+ * first statements travel with it (pipelined). Returns what to run after the commit. If it
+ * throws, the whole batch is rolled back and stored again without it.
  */
-export type InTransaction = (q: Queryable, inserted: InsertedEvent[]) => Promise<() => void>;
+export type InTransaction = (q: Queryable, batch: IncomingEvent[], inserted: Promise<InsertedEvent[]>) => Promise<() => Promise<void>>;
 
 export interface BatcherOptions {
   windowMs: number;
@@ -140,17 +142,18 @@ export class EventBatcher {
       if (keys.size) this.onDeferred?.();
       return keys;
     }
-    let result: { keys: Set<string>; after: () => void };
+    let result: { keys: Set<string>; after: () => Promise<void> };
     try {
       result = await this.db.tx(async (q) => {
-        const rows = (await q.query<Row>(sql, params)).rows;
-        let after: () => void;
-        try {
-          after = await inTransaction(q, rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
-        } catch (err) {
+        const stored = q.query<Row>(sql, params).then((r) => r.rows);
+        const forHook = stored.then((rows) => rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
+        forHook.catch(() => {}); // the hook may not read it; the INSERT's own failure surfaces below
+        const hook = inTransaction(q, rows, forHook).catch((err: unknown) => {
           throw new InTransactionFailed(err);
-        }
-        return { keys: new Set(rows.map((x) => x.idem_key)), after };
+        });
+        // An INSERT failure arrives first (statements answer in order) and is the batch's error.
+        const [inserted, after] = await Promise.all([stored, hook]);
+        return { keys: new Set(inserted.map((x) => x.idem_key)), after };
       });
     } catch (err) {
       if (!(err instanceof InTransactionFailed)) throw err;
@@ -159,7 +162,7 @@ export class EventBatcher {
       this.onInTransactionError?.(err.cause);
       return this.insert(events, false);
     }
-    result.after();
+    await result.after();
     return result.keys;
   }
 }
