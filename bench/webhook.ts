@@ -121,7 +121,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
     // Bursts are reduced into call records after their commit: how long until all of them are.
     const t0 = performance.now();
     for (let i = 0; i < 600; i++) {
-      backlog = Number((await c.query('SELECT count(*)::int AS n FROM mango_events WHERE NOT reduced')).rows[0].n);
+      backlog = Number((await c.query('SELECT count(*)::int AS n FROM reduce_queue')).rows[0].n);
       if (backlog === 0) break;
       await new Promise((res) => setTimeout(res, 100));
     }

@@ -85,14 +85,17 @@ export class CallReducer {
   async runBatch(limit = 1000): Promise<number> {
     let result: Reduction | null = null;
     const claimed = await this.db.tx(async (q) => {
-      // Claimed and marked in one statement; rolled back with the rest if the reduction fails.
+      // Claimed and taken off the queue in one statement; back on it if the reduction fails
+      // (rolled back with the rest). = ANY(ARRAY(…)), not a join: the planner then looks the
+      // claimed ids up by primary key instead of scanning the whole table.
       const pending = (
         await q.query<{ id: number; kind: string; entry_id: string | null }>(
-          // = ANY(ARRAY(…)), not IN (…): the planner then looks the claimed ids up by primary key
-          // instead of scanning the whole table for a join.
-          `UPDATE mango_events SET reduced = true WHERE id = ANY(ARRAY(
-             SELECT id FROM mango_events WHERE NOT reduced ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED
-           )) RETURNING id, kind, entry_id`,
+          `WITH claimed AS (
+             DELETE FROM reduce_queue WHERE event_id = ANY(ARRAY(
+               SELECT event_id FROM reduce_queue ORDER BY event_id LIMIT $1 FOR UPDATE SKIP LOCKED
+             )) RETURNING event_id
+           )
+           SELECT id, kind, entry_id FROM mango_events WHERE id = ANY(ARRAY(SELECT event_id FROM claimed))`,
           [limit],
         )
       ).rows;

@@ -16,7 +16,8 @@ export interface InsertedEvent {
 }
 
 /**
- * Work done in the batch's own transaction on rows inserted as `reduced`. Called as soon as the
+ * Work done in the batch's own transaction on the rows it inserted (not queued for the
+ * background reducer: the hook reduces them). Called as soon as the
  * INSERT is issued, with the batch's events and the rows it will have inserted, so the hook's
  * first statements travel with it (pipelined). Returns what to run after the commit. If it
  * throws, the whole batch is rolled back and stored again without it.
@@ -117,8 +118,8 @@ export class EventBatcher {
   }
 
   private async insert(events: IncomingEvent[], withHook = true): Promise<Set<string>> {
-    // With a hook, rows are stored as already reduced: the hook reduces them before the same
-    // commit; if it throws, the batch is stored again without it.
+    // With a hook, rows are not queued: the hook reduces them before the same commit; if it
+    // throws, the batch is stored again without it, queued.
     const inTransaction = withHook && events.length <= this.opts.inlineMax ? this.inTransaction : null;
     const claimed = inTransaction !== null;
     const rows: IncomingEvent[] = [];
@@ -131,10 +132,16 @@ export class EventBatcher {
       rows.push(e);
     }
     // Arrays, not a VALUES list per batch size: one statement text, prepared once per connection.
-    const sql = `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced)
-       SELECT k, i, e, r::jsonb, r, $5 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
-       ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id`;
-    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), claimed];
+    // Rows the hook does not reduce are queued for the background reducer in the same statement.
+    const sql = `WITH ins AS (
+         INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json)
+         SELECT k, i, e, r::jsonb, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
+         ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id
+       ), queued AS (
+         INSERT INTO reduce_queue (event_id) SELECT id FROM ins WHERE $5::boolean
+       )
+       SELECT * FROM ins`;
+    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), !claimed];
     type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.

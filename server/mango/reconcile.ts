@@ -297,8 +297,13 @@ export class Reconciler {
 async function insertEvent(q: Queryable, kind: string, idemKey: string, entryId: string, payload: object): Promise<boolean> {
   const json = JSON.stringify(payload);
   const r = await q.query(
-    `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, reduced) VALUES ($1, $2, $3, $4::jsonb, $4, false)
-     ON CONFLICT (idem_key) DO NOTHING RETURNING id`,
+    `WITH ins AS (
+       INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ($1, $2, $3, $4::jsonb, $4)
+       ON CONFLICT (idem_key) DO NOTHING RETURNING id
+     ), queued AS (
+       INSERT INTO reduce_queue (event_id) SELECT id FROM ins
+     )
+     SELECT id FROM ins`,
     [kind, idemKey, entryId, json],
   );
   return r.rows.length > 0;

@@ -70,7 +70,7 @@ export async function renderMetrics(db: Db, metrics: Metrics, ops: OpsMetrics, t
   let oldestAge = -1;
   try {
     const r = await db.query<{ n: number; age: number | string | null }>(
-      'SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(received_at))::float8 AS age FROM mango_events WHERE NOT reduced',
+      'SELECT count(*)::int AS n, EXTRACT(EPOCH FROM now() - min(m.received_at))::float8 AS age FROM reduce_queue r JOIN mango_events m ON m.id = r.event_id',
     );
     unreduced = Number(r.rows[0]?.n ?? 0);
     oldestAge = r.rows[0]?.age == null ? 0 : Math.max(0, Number(r.rows[0].age));

@@ -284,7 +284,7 @@ export async function waitAllReduced(dbUrl: string, timeoutMs: number): Promise<
   try {
     let zeroes = 0;
     await waitUntil('every stored event to be reduced', async () => {
-      const r = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM mango_events WHERE NOT reduced');
+      const r = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM reduce_queue');
       zeroes = r.rows[0].n === 0 ? zeroes + 1 : 0;
       return zeroes >= 3;
     }, timeoutMs, 200);

@@ -92,8 +92,10 @@ describe('/metrics follows what happens', () => {
     expect(v(await page(), 'asgard_oldest_unreduced_event_age_seconds')).toBe(0);
     // An event committed 5 s ago that no reducer has looked at yet (as after a crash, or a stuck reducer).
     await r.sql(
-      `INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, received_at)
-       VALUES ('events/call', 'lag-test', 'OPS-LAG', $1::jsonb, $2, now() - interval '5 seconds')`,
+      `WITH ins AS (
+         INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json, received_at)
+         VALUES ('events/call', 'lag-test', 'OPS-LAG', $1::jsonb, $2, now() - interval '5 seconds') RETURNING id
+       ) INSERT INTO reduce_queue (event_id) SELECT id FROM ins`,
       [JSON.stringify(callEvent('lag')), JSON.stringify(callEvent('lag'))],
     );
     const lagging = await page();

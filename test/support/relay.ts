@@ -85,7 +85,7 @@ export async function startTestRelay(opts: { pglite?: boolean; env?: Partial<Rel
     async settle() {
       for (let i = 0; i < 200; i++) {
         await relay.ctx.reducer.whenIdle();
-        const n = await relay.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM mango_events WHERE NOT reduced');
+        const n = await relay.ctx.db.query<{ n: number }>('SELECT count(*)::int AS n FROM reduce_queue');
         if (Number(n.rows[0].n) === 0 && relay.ctx.batcher.pending === 0) return;
         relay.ctx.reducer.schedule();
         await new Promise((r) => setTimeout(r, 10));
