@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 
@@ -56,3 +56,9 @@ export function rssOf(pid: number): number {
 }
 
 export const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/** Pins every thread of a process to one CPU (taskset), or does nothing when cpu is null. */
+export function pinTo(p: { pid?: number }, cpu: number | null): void {
+  if (cpu === null || !p.pid) return;
+  execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(p.pid)], { stdio: 'ignore' });
+}

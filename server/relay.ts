@@ -61,6 +61,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const reducer = new CallReducer(db, log);
   batcher.inTransaction = (q, batch, inserted) => reducer.reduceInline(q, batch, inserted);
   batcher.onDeferred = () => reducer.schedule();
+  reducer.ingestBurst = () => batcher.inBurst;
   batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');
   const hub = new Hub(db, log, metrics);
   reducer.onFeed = (items) => hub.deliver(items);

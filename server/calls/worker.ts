@@ -9,6 +9,8 @@ import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
 import type { IncomingEvent, InsertedEvent } from '../ingest/batcher';
 import { toContact } from '../people/contacts';
 
+const YIELD_MAX_MS = 500;
+const YIELD_POLL_MS = 5;
 const REDUCIBLE = ['events/call', 'events/summary', 'events/recording', 'events/record/added', 'simple', 'stats/row', 'internal/finalize'];
 
 export interface CallChange {
@@ -39,6 +41,13 @@ export class CallReducer {
   private changeListeners: Array<(changes: CallChange[]) => void> = [];
   /** Receives feed items after their commit (the hub delivers them to local sockets). */
   onFeed: ((items: StoredFeedItem[]) => void) | null = null;
+  /**
+   * True during an ingest burst. The background loop then waits (up to YIELD_MAX_MS per batch)
+   * so the burst is acknowledged first: each sender's 200 waits for a commit, and the events of
+   * a burst (a backlog Mango resends) are old anyway; they are reduced as soon as it eases, and
+   * the wait is bounded, so reduction never stops under sustained load.
+   */
+  ingestBurst: (() => boolean) | null = null;
 
   constructor(
     private db: Db,
@@ -68,6 +77,7 @@ export class CallReducer {
   private async loop(): Promise<void> {
     try {
       for (let i = 0; i < 10_000; i++) {
+        await this.yieldToIngest();
         this.again = false;
         const n = await this.runBatch();
         if (n === 0 && !this.again) break;
@@ -78,6 +88,12 @@ export class CallReducer {
     } finally {
       this.running = false;
       for (const r of this.idle.splice(0)) r();
+    }
+  }
+
+  private async yieldToIngest(): Promise<void> {
+    for (let waited = 0; waited < YIELD_MAX_MS && this.ingestBurst?.(); waited += YIELD_POLL_MS) {
+      await new Promise((r) => setTimeout(r, YIELD_POLL_MS));
     }
   }
 

@@ -36,6 +36,10 @@ export interface BatcherOptions {
   inlineMax: number;
 }
 
+/** Events per second from which arrivals count as a burst (see EventBatcher.inBurst). */
+const BURST_RATE = 1500;
+const RATE_WINDOW_MS = 200;
+
 interface Pending {
   event: IncomingEvent;
   resolve: (r: { duplicate: boolean }) => void;
@@ -70,6 +74,7 @@ export class EventBatcher {
   ) {}
 
   append(event: IncomingEvent): Promise<{ duplicate: boolean }> {
+    this.countArrival();
     return new Promise((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
       if (this.queue.length >= this.opts.maxBatch) void this.flush();
@@ -80,6 +85,28 @@ export class EventBatcher {
   /** Number of events waiting for a commit (for graceful shutdown and metrics). */
   get pending(): number {
     return this.queue.length;
+  }
+
+  /**
+   * Events are arriving faster than BURST_RATE per second (over the last ~200 ms): a burst, such
+   * as Mango resending a backlog. A company's live calls stay far below it.
+   */
+  get inBurst(): boolean {
+    const now = performance.now();
+    if (now - this.rate.since > 2 * RATE_WINDOW_MS) return false;
+    return this.rate.last >= BURST_RATE;
+  }
+
+  private rate = { since: 0, count: 0, last: 0 };
+  private countArrival(): void {
+    const now = performance.now();
+    const elapsed = now - this.rate.since;
+    if (elapsed >= RATE_WINDOW_MS) {
+      this.rate.last = (this.rate.count * 1000) / elapsed;
+      this.rate.since = now;
+      this.rate.count = 0;
+    }
+    this.rate.count++;
   }
 
   private async flush(): Promise<void> {

@@ -1,0 +1,60 @@
+/**
+ * During an ingest burst (a backlog resent at thousands of events per second) the background
+ * reducer gives way to acknowledging events, within a bound, and catches up afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRelay, type TestRelay } from '../support/relay';
+
+let r: TestRelay;
+beforeAll(async () => {
+  r = await startTestRelay();
+}, 60_000);
+afterAll(async () => r?.close());
+
+const ivr = (entry: string, n: number) =>
+  JSON.stringify({
+    entry_id: entry, call_id: `${entry}-${n}`, timestamp: 1700000000 + n, seq: 1, call_state: 'Appeared', location: 'ivr',
+    from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' },
+  });
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+
+describe('ingest bursts', () => {
+  it('are recognised by their arrival rate, and the recognition fades when arrivals stop', async () => {
+    const { batcher } = r.relay.ctx;
+    expect(batcher.inBurst).toBe(false);
+    const appends: Promise<unknown>[] = [];
+    const append = (i: number) => appends.push(batcher.append({ kind: 'events/call', idemKey: `burst-rate-${i}`, entryId: `BR${i >> 2}`, rawJson: ivr(`BR${i >> 2}`, i) }));
+    for (let i = 0; i < 1000; i++) append(i);
+    await sleep(220);
+    append(1000); // closes the rate window: ~1000 events in ~0.2 s
+    expect(batcher.inBurst).toBe(true);
+    await Promise.all(appends);
+    await sleep(450);
+    expect(batcher.inBurst).toBe(false);
+    await r.settle();
+  });
+
+  it('delay background reduction by a bounded wait, never stop it', async () => {
+    const { reducer, db } = r.relay.ctx;
+    reducer.ingestBurst = () => true; // a burst that never ends
+    try {
+      await db.query(
+        `WITH ins AS (INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ('events/call', 'burst-bound', 'BURSTBOUND', $1::jsonb, $1) RETURNING id)
+         INSERT INTO reduce_queue (event_id) SELECT id FROM ins`,
+        [ivr('BURSTBOUND', 1)],
+      );
+      const t0 = performance.now();
+      reducer.schedule();
+      let found = false;
+      for (let i = 0; i < 100 && !found; i++) {
+        found = (await db.query("SELECT 1 FROM calls WHERE entry_id = 'BURSTBOUND'")).rows.length === 1;
+        if (!found) await sleep(20);
+      }
+      const waited = performance.now() - t0;
+      expect(found).toBe(true);
+      expect(waited).toBeGreaterThanOrEqual(400); // it gave way first
+    } finally {
+      reducer.ingestBurst = () => r.relay.ctx.batcher.inBurst;
+    }
+  });
+});
