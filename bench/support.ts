@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -56,6 +57,17 @@ export function rssOf(pid: number): number {
 }
 
 export const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/**
+ * The server under test (bare Node, FastAPI, the relay) runs on CPU 0 and the load generator on
+ * CPU 1, so a server is not measured by how much CPU it leaves to the load generator, nor the
+ * load generator's own delays counted as the server's. PostgreSQL is not pinned. BENCH_PIN=0
+ * runs everything unpinned (as does a machine without taskset or a second CPU).
+ */
+const canPin = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && existsSync('/usr/bin/taskset');
+export const SERVER_CPU: number | null = canPin ? 0 : null;
+export const LOADGEN_CPU: number | null = canPin ? 1 : null;
+export const pinning = canPin ? 'server under test on CPU 0, load generator on CPU 1, PostgreSQL unpinned' : 'unpinned';
 
 /** Pins every thread of a process to one CPU (taskset), or does nothing when cpu is null. */
 export function pinTo(p: { pid?: number }, cpu: number | null): void {

@@ -6,13 +6,13 @@
 import autocannon from 'autocannon';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { createTestDatabase } from '../test/support/pg';
 import { buildRelay } from '../scripts/build-relay';
-import { fmt, freePort, pinTo, startProcess, stop } from './support';
+import { fmt, freePort, LOADGEN_CPU, pinning, pinTo, SERVER_CPU, startProcess, stop } from './support';
 
 const KEY = 'bench-key';
 const SALT = 'bench-salt';
@@ -71,15 +71,8 @@ function fastapiAvailable(): boolean {
   }
 }
 
-/**
- * Each server under test (bare Node, FastAPI, the relay) runs on CPU 0 and the load generator on
- * CPU 1, so a server is not measured by how much CPU it leaves to autocannon. PostgreSQL is not
- * pinned. BENCH_PIN=0 runs everything unpinned (or when taskset or a second CPU is missing).
- */
-const SERVER_CPU = process.env.BENCH_PIN !== '0' && cpus().length >= 2 && existsSync('/usr/bin/taskset') ? 0 : null;
-
 export async function runWebhookBench(opts: { seconds?: number; connections?: number } = {}) {
-  if (SERVER_CPU !== null) pinTo(process, 1);
+  pinTo(process, LOADGEN_CPU);
   const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 10);
   const connections = opts.connections ?? 50;
   const bodies = signedBodies(200_000);
@@ -145,7 +138,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
   }
 
   const baseline = results[0].rps;
-  console.log(`\nWebhook ingest (${seconds} s, ${connections} connections, signed form posts; ${SERVER_CPU === null ? 'unpinned' : 'each server on CPU 0, load generator on CPU 1, PostgreSQL unpinned'})`);
+  console.log(`\nWebhook ingest (${seconds} s, ${connections} connections, signed form posts; ${pinning})`);
   console.log('| server | req/s | p50 ms | p99 ms | non-2xx | ratio vs bare |');
   console.log('|---|---|---|---|---|---|');
   for (const r of results) console.log(`| ${r.name} | ${fmt(r.rps)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${r.non2xx} | ${fmt(r.rps / baseline, 2)} |`);
