@@ -210,7 +210,10 @@ export class CallReducer {
       afterEffects(q, changed.map((c) => c.next)),
     ]);
     // Left in flight: the COMMIT goes out right behind it, so the feed lock is held one round trip.
+    // Its failure fails the transaction (Db.tx checks every statement); publish then never reads
+    // it, so it must not count as an unhandled rejection (which would end the process).
     const feed = appendFeed(q, feedItems(plans, cards));
+    feed.catch(() => {});
     return { changes: changed.map((c) => ({ callId: c.id, prev: c.prev, next: c.next })), feed };
   }
 
