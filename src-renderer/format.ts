@@ -53,6 +53,17 @@ export function countCalls(n: number): string {
   return pluralize(n, PLURALS.call);
 }
 
+/**
+ * History's count: exact once every page is loaded; before that the relay's total for the
+ * filter («более 10 000 звонков» past its counting limit); without a total (offline cache), what
+ * is loaded so far with a "+".
+ */
+export function countLabel(loaded: number, more: boolean, total: { count: number; capped: boolean } | null): string {
+  if (!more) return countCalls(loaded);
+  if (total) return (total.capped ? S.calls.moreThan + ' ' : '') + countCalls(Math.max(total.count, loaded));
+  return countCalls(loaded) + (loaded > 0 ? '+' : '');
+}
+
 /** 1234567 → "1 234 567" (narrow no-break spaces, as ru-RU does). */
 export function formatInt(n: number): string {
   return Math.trunc(n).toLocaleString('ru-RU');

@@ -129,6 +129,8 @@ export const S = {
 
   calls: {
     title: 'История звонков',
+    /** Before a count past the relay's counting limit: «более 10 000 звонков». */
+    moreThan: 'более',
     searchPlaceholder: 'Поиск по номеру или имени',
     direction: 'Направление',
     directionAll: 'Все направления',

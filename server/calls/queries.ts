@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/db';
 import type { Call } from '../../src-shared/wire';
-import type { StatsResult } from '../../src-shared/ipc/telephony';
+import { CALLS_TOTAL_CAP, type CallsPage, type StatsResult } from '../../src-shared/ipc/telephony';
 import { normalizePhone } from '../../src-shared/phone';
 import type { EmployeeRow } from '../people/employees';
 
@@ -28,7 +28,7 @@ function visibility(viewer: EmployeeRow, params: unknown[]): string {
   return `(c.employee_id = $${a} OR c.direction = 'in' OR ($${b} <> '' AND c.participants ? $${b}))`;
 }
 
-export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter): Promise<Call[]> {
+export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter, opts: { total?: boolean } = {}): Promise<CallsPage> {
   const params: unknown[] = [];
   const where: string[] = [visibility(viewer, params)];
   const add = (sql: (n: number) => string, v: unknown) => {
@@ -55,9 +55,20 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
       OR EXISTS (SELECT 1 FROM employees e WHERE e.id = c.employee_id AND e.name ILIKE '%' || $${t} || '%')
       OR EXISTS (SELECT 1 FROM contact_phones p JOIN contacts k ON k.id = p.contact_id WHERE p.phone = c.client_number AND (k.name ILIKE '%' || $${t} || '%' OR k.company ILIKE '%' || $${t} || '%')))`);
   }
+  // The first page also says how many match in all (counted up to the cap, so a broad search
+  // over years of calls stays cheap); later pages only page.
+  const counted = f.before || !opts.total
+    ? null
+    : q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM calls c WHERE ${where.join(' AND ')} LIMIT ${CALLS_TOTAL_CAP + 1}) x`, [...params]);
   params.push(Math.min(1000, Math.max(1, f.limit)));
-  const r = await q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params);
-  return r.rows.map((x) => x.view);
+  const [r, n] = await Promise.all([
+    q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
+    counted,
+  ]);
+  const calls = r.rows.map((x) => x.view);
+  if (!n) return { calls };
+  const count = Number(n.rows[0].n);
+  return { calls, total: { count: Math.min(count, CALLS_TOTAL_CAP), capped: count > CALLS_TOTAL_CAP } };
 }
 
 export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Promise<Call | null> {

@@ -405,7 +405,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'connection:state': async () => connection,
     'calls:list': async (q) => {
       try {
-        return { calls: await relay().calls(q) };
+        return await relay().calls(q);
       } catch (e) {
         // Offline: the employee's own calls from the cache are better than an error page.
         if (e instanceof RelayError && e.code === 'relay-unreachable' && token && (q.employeeId == null || q.employeeId === me?.id))

@@ -10,7 +10,7 @@ import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
 import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
-import { callNumber, callStatusLabel, countCalls, formatDate, formatDuration, formatTime, fromDateInput, toDateInput } from '../format';
+import { callNumber, callStatusLabel, countLabel, formatDate, formatDuration, formatTime, fromDateInput, toDateInput } from '../format';
 import { href, navigate } from '../router';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
@@ -128,7 +128,7 @@ const Row = memo(function Row({ call, onPlay, onCreate, playing }: { call: Call;
 
 export function History() {
   const isAdmin = useIsAdmin();
-  const { list, loading, hasMore, error, setFilter, loadMore } = useHistory();
+  const { list, loading, hasMore, total, error, setFilter, loadMore } = useHistory();
   const calls = list.calls;
   const employees = useAdmin((s) => s.employees);
   const loadEmployees = useAdmin((s) => s.loadEmployees);
@@ -203,9 +203,8 @@ export function History() {
     <div className="page page-fill history">
       <header className="page-head">
         <h1>{S.calls.title}</h1>
-        <span className="muted" data-testid="history-count">
-          {countCalls(calls.length)}
-          {hasMore && calls.length > 0 ? '+' : ''}
+        <span className="muted" data-testid="history-count" data-loaded={calls.length} data-more={hasMore ? 'yes' : 'no'}>
+          {countLabel(calls.length, hasMore, total)}
         </span>
       </header>
       <div className="filters" data-testid="history-filters">

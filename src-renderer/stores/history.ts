@@ -3,7 +3,7 @@
  * plus live calls from the feed that match the current filter.
  */
 import { create } from 'zustand';
-import type { CallsQuery } from '../../src-shared/ipc/telephony';
+import type { CallsQuery, CallsTotal } from '../../src-shared/ipc/telephony';
 import type { FeedItem } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
 import { normalizePhone } from '../format';
@@ -16,6 +16,8 @@ interface HistoryStore {
   list: CallList;
   loading: boolean;
   hasMore: boolean;
+  /** How many calls match the filter in all (from the first page, plus live calls since). */
+  total: CallsTotal | null;
   error: string | null;
   /** Bumps on every new query so late pages of an old query are ignored. */
   generation: number;
@@ -57,6 +59,7 @@ export const useHistory = create<HistoryStore>((set, get) => ({
   list: emptyCallList(),
   loading: false,
   hasMore: true,
+  total: null,
   error: null,
   generation: 0,
 
@@ -67,12 +70,12 @@ export const useHistory = create<HistoryStore>((set, get) => ({
 
   async reload() {
     const generation = get().generation + 1;
-    set({ generation, loading: true, error: null, list: emptyCallList(), hasMore: true });
+    set({ generation, loading: true, error: null, list: emptyCallList(), hasMore: true, total: null });
     try {
-      const { calls } = await call('calls:list', toQuery(get().filter));
+      const { calls, total } = await call('calls:list', toQuery(get().filter));
       if (get().generation !== generation) return;
       // Live items may have come in while loading.
-      set({ list: { ...get().list, calls: appendPage(get().list.calls, calls) }, hasMore: calls.length >= PAGE_SIZE, loading: false });
+      set({ list: { ...get().list, calls: appendPage(get().list.calls, calls) }, hasMore: calls.length >= PAGE_SIZE, total: total ?? null, loading: false });
     } catch (e) {
       if (get().generation !== generation) return;
       set({ loading: false, error: toAppError(e).message, hasMore: false });
@@ -99,6 +102,8 @@ export const useHistory = create<HistoryStore>((set, get) => ({
   applyFeed(item) {
     const st = get();
     const next = applyFeedToList(st.list, item, st.filter);
-    if (next !== st.list) set({ list: next });
+    if (next === st.list) return;
+    const added = next.calls.length - st.list.calls.length;
+    set({ list: next, total: st.total && added > 0 ? { ...st.total, count: st.total.count + added } : st.total });
   },
 }));

@@ -54,6 +54,21 @@ export interface StatsResult {
   totals: { total: number; answered: number; missed: number; missedRate: number };
 }
 
+/**
+ * How many calls match a query in all, sent with its first page (none with later pages, nor from
+ * the offline cache). Counted up to CALLS_TOTAL_CAP: past it, `capped` is set.
+ */
+export interface CallsTotal {
+  count: number;
+  capped: boolean;
+}
+export const CALLS_TOTAL_CAP = 10_000;
+
+export interface CallsPage {
+  calls: Call[];
+  total?: CallsTotal;
+}
+
 export const telephonyRequests = {
   'session:state': request<SessionState>()(z.undefined()),
   'session:login': request<SessionState>()(
@@ -62,7 +77,7 @@ export const telephonyRequests = {
   'session:logout': request<void>()(z.undefined()),
   'me:setAcceptCalls': request<Employee>()(z.object({ acceptCalls: z.boolean() })),
   'connection:state': request<ConnectionState>()(z.undefined()),
-  'calls:list': request<{ calls: Call[] }>()(CallsQuerySchema),
+  'calls:list': request<CallsPage>()(CallsQuerySchema),
   'calls:callback': request<{ ok: true }>()(z.object({ toNumber: z.string().min(2).max(64) })),
   'calls:recordingUrl': request<{ url: string }>()(z.object({ recordingId: z.string().min(1).max(256) })),
   'popups:list': request<CallPopup[]>()(z.undefined()),

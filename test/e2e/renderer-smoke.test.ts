@@ -139,14 +139,14 @@ describe('renderer smoke (fake core)', () => {
     const started = Date.now();
     await page.evaluate(async () => {
       const el = document.querySelector('[data-testid="history-scroll"]') as HTMLElement;
-      const count = () => document.querySelector('[data-testid="history-count"]')?.textContent ?? '';
+      const counter = () => (document.querySelector('[data-testid="history-count"]') as HTMLElement).dataset;
       const frame = () => new Promise((r) => requestAnimationFrame(() => r(null)));
       for (let i = 0; i < 300; i++) {
-        const before = count();
-        if (!before.includes('+')) return;
+        if (counter().more !== 'yes') return;
+        const before = counter().loaded;
         el.scrollTop = el.scrollHeight;
         const t0 = performance.now();
-        while (count() === before && performance.now() - t0 < 5000) await frame();
+        while (counter().loaded === before && counter().more === 'yes' && performance.now() - t0 < 5000) await frame();
       }
     });
     const countText = (await page.getByTestId('history-count').textContent())!.replace(/\u00a0|\u202f/g, ' ');

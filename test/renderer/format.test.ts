@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   callNumber,
   countCalls,
+  countLabel,
   formatClock,
   formatDate,
   formatDay,
@@ -115,5 +116,15 @@ describe('dates', () => {
     expect(formatPercent(0)).toBe('0%');
     expect(formatPercent(0.25)).toBe('25%');
     expect(formatPercent(0.045).replace(',', '.')).toBe('4.5%');
+  });
+
+  it("counts History's calls: exact when all are loaded, else the relay's total, else what is loaded with '+'", () => {
+    const t = (x: string) => x.replace(/\s/g, ' ');
+    expect(t(countLabel(1000, true, { count: 2345, capped: false }))).toBe('2 345 звонков');
+    expect(t(countLabel(1000, true, { count: 10_000, capped: true }))).toBe('более 10 000 звонков');
+    expect(t(countLabel(10_012, false, { count: 10_000, capped: true }))).toBe('10 012 звонков');
+    expect(t(countLabel(1000, true, null))).toBe('1 000 звонков+');
+    expect(t(countLabel(0, true, null))).toBe('0 звонков');
+    expect(t(countLabel(1, false, null))).toBe('1 звонок');
   });
 });

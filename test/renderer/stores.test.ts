@@ -161,7 +161,7 @@ describe('stores fed by events', () => {
       acceptChangedBy: null,
     });
     useHome.setState({ today: emptyCallList(), missed: [], dismissed: new Set(), dayStart: new Date(new Date().setHours(0, 0, 0, 0)).toISOString() });
-    useHistory.setState({ list: emptyCallList(), filter: {} });
+    useHistory.setState({ list: emptyCallList(), filter: {}, total: null });
   });
 
   it('an admin switching my status flips my switch and says who did it', () => {
@@ -185,6 +185,16 @@ describe('stores fed by events', () => {
     }
     expect(ids(useHome.getState().today.calls)).toEqual([50]);
     expect(ids(useHistory.getState().list.calls)).toEqual([50, 40]);
+  });
+
+  it("history's total grows by the live calls added to the list, not by updates of listed ones", () => {
+    useHistory.setState({ list: emptyCallList(), filter: {}, total: { count: 2500, capped: false } });
+    useHistory.getState().applyFeed(callItem(makeCall({ id: 60, status: 'active', phase: 'ringing' })));
+    useHistory.getState().applyFeed(callItem(makeCall({ id: 60, status: 'answered', phase: 'ended' })));
+    expect(useHistory.getState().total).toEqual({ count: 2501, capped: false });
+    useHistory.setState({ total: null });
+    useHistory.getState().applyFeed(callItem(makeCall({ id: 61 })));
+    expect(useHistory.getState().total).toBeNull();
   });
 });
 

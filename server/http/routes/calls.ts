@@ -28,7 +28,7 @@ function mangoFail(err: unknown): never {
 export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/calls', async (req) => {
     const me = await requireEmployee(ctx, req);
-    return { calls: await listCalls(ctx.db, me, parseBody(CallsQuery, req.query)) };
+    return listCalls(ctx.db, me, parseBody(CallsQuery, req.query), { total: true });
   });
 
   app.get('/api/calls/:id', async (req) => {

@@ -44,7 +44,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
     const contact = await getContact(ctx.db, Number((req.params as { id: string }).id) || 0);
     if (!contact) throw notFound('Контакт');
     const calls = (await Promise.all(contact.phones.map((phone) => listCalls(ctx.db, me, { limit: 200, phone }))))
-      .flat()
+      .flatMap((page) => page.calls)
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
     return { contact, calls };
   });

@@ -21,7 +21,7 @@ import {
   type MangoTestResult,
   type StatusChange,
 } from '../../../src-shared/wire';
-import type { StatsResult } from '../../../src-shared/ipc/telephony';
+import type { CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
 import { MSG, RelayError, networkError } from './errors';
 
 export interface RelayHttpOptions {
@@ -52,6 +52,7 @@ export function feedSocketUrl(baseUrl: string): string {
 type Query = Record<string, string | number | boolean | null | undefined>;
 
 const CallsList = z.object({ calls: z.array(CallSchema) });
+const CallsPageSchema = CallsList.extend({ total: z.object({ count: z.number().int().nonnegative(), capped: z.boolean() }).optional() });
 const ContactsList = z.object({ contacts: z.array(ContactSchema) });
 const ContactLookup = z.object({ contact: ContactSchema.nullable() });
 const ContactWithCalls = z.object({ contact: ContactSchema, calls: z.array(CallSchema) });
@@ -95,8 +96,8 @@ export class RelayHttpClient {
   }
 
   // ---- calls ---------------------------------------------------------------------------
-  async calls(query: Query): Promise<Call[]> {
-    return (await this.request('GET', '/api/calls', { query, schema: CallsList })).calls;
+  calls(query: Query): Promise<CallsPage> {
+    return this.request('GET', '/api/calls', { query, schema: CallsPageSchema });
   }
   call(id: number): Promise<Call> {
     return this.request('GET', `/api/calls/${id}`, { schema: CallSchema });
