@@ -54,8 +54,9 @@ const refusedByOps = new WeakSet<FastifyRequest>();
  * Request-level operations, registered before the routes:
  * - the source allow-list for Mango's callbacks (403 + one log line with ip and path);
  * - the request id: echoed as `x-request-id` and written on the access line and on the
- *   refusal and error lines. (Binding it to every handler line through AsyncLocalStorage was
- *   tried and measured: on Node 20 it cut webhook throughput markedly, so it is not done.)
+ *   refusal and error lines; handlers put `req.id` on their own lines. (Binding it implicitly
+ *   through AsyncLocalStorage was tried and measured: on Node 20 it cut webhook throughput
+ *   markedly, so it is not done.)
  * - one access log line per request (path without query, status, time, client ip);
  * - refused callbacks (4xx before storing) counted by kind and reason.
  */

@@ -82,12 +82,15 @@ describe('structured JSON logs: request ids, and no secrets', () => {
     }
   });
 
-  it('puts the request id on the access line of each request, and on refusals', () => {
+  it('puts the request id on the access line of each request, on refusals and on handler lines', () => {
     const access = r.logs.find('request').find((l) => l.reqId === 'ops-req-login');
     expect(access).toMatchObject({ method: 'POST', path: '/api/auth/login', status: 200 });
     expect(r.logs.find('request').find((l) => l.reqId === 'ops-req-settings')).toMatchObject({ method: 'PUT', path: '/api/admin/mango', status: 200 });
     expect(r.logs.find('request').find((l) => l.reqId === 'ops-req-badsign')).toMatchObject({ path: '/api/mango-webhook/events/call', status: 403, ip: '127.0.0.1' });
-    expect(r.logs.find(/wrong key or sign/)[0]).toMatchObject({ ip: '127.0.0.1', path: 'events/call' });
+    expect(r.logs.find(/wrong key or sign/)[0]).toMatchObject({ ip: '127.0.0.1', path: 'events/call', reqId: 'ops-req-badsign' });
+    // The handlers' own lines carry it too.
+    expect(r.logs.find('login').find((l) => l.reqId === 'ops-req-login')).toBeDefined();
+    expect(r.logs.find('Mango settings updated')[0]).toMatchObject({ reqId: 'ops-req-settings' });
     // Every request has exactly one access line, each with its own id.
     const ids = r.logs.find('request').map((l) => l.reqId);
     expect(new Set(ids).size).toBe(ids.length);

@@ -30,7 +30,7 @@ export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext
       throw new ApiFail(400, 'bad-request', 'Для режима «группа» выберите группу операторов Манго');
     }
     await ctx.settings.update({ ...p, groupId: p.groupId === undefined ? undefined : p.groupId || null });
-    ctx.log.info({ by: admin.id, fields: Object.keys(p).filter((k) => k !== 'apiSalt') }, 'Mango settings updated');
+    ctx.log.info({ reqId: req.id, by: admin.id, fields: Object.keys(p).filter((k) => k !== 'apiSalt') }, 'Mango settings updated');
     ctx.mango.statusChanged();
     return ctx.settings.view(ctx.webhookUrl());
   });

@@ -39,7 +39,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
     const ok = row ? await verifyPassword(password, row.password_hash) : await verifyPassword(password, null);
     if (!row || !ok || !row.active) throw new ApiFail(401, 'bad-credentials', 'Неверный логин или пароль');
     const s = await createSession(ctx.db, Number(row.id));
-    ctx.log.info({ employeeId: row.id }, 'login');
+    ctx.log.info({ reqId: req.id, employeeId: row.id }, 'login');
     return { token: s.token, expiresAt: s.expiresAt, employee: toEmployee({ ...row, id: Number(row.id) }) };
   });
 

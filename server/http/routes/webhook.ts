@@ -36,16 +36,16 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
     if (!signed.key || !signed.sign) return reply.code(403).send({ error: 'unsigned', message: 'vpbx_api_key and sign are required' });
     if (settings.saltUnreadable) {
       // Our misconfiguration, not Mango's: 503 so Mango retries once the key is fixed.
-      ctx.log.error({ path }, 'webhook not verified: the stored Mango salt cannot be decrypted with RELAY_SECRET_KEY (set the key it was saved with, or enter the salt again in #/mango)');
+      ctx.log.error({ reqId: req.id, path }, 'webhook not verified: the stored Mango salt cannot be decrypted with RELAY_SECRET_KEY (set the key it was saved with, or enter the salt again in #/mango)');
       return reply.code(503).send({ error: 'secret-key-mismatch', message: 'the relay cannot read its Mango salt; retry later' });
     }
     if (!settings.apiKey || !settings.apiSalt) {
-      ctx.log.warn({ path }, 'webhook refused: Mango API key/salt are not configured');
+      ctx.log.warn({ reqId: req.id, path }, 'webhook refused: Mango API key/salt are not configured');
       return reply.code(403).send({ error: 'not-configured', message: 'Mango API key and salt are not configured' });
     }
     const json = signed.json ?? '';
     if (!safeEqual(signed.key, settings.apiKey) || !verifyMangoSign(settings.apiKey, json, settings.apiSalt, signed.sign)) {
-      ctx.log.warn({ path, ip: req.ip }, 'webhook refused: wrong key or sign');
+      ctx.log.warn({ reqId: req.id, path, ip: req.ip }, 'webhook refused: wrong key or sign');
       return reply.code(403).send({ error: 'bad-sign', message: 'wrong vpbx_api_key or sign' });
     }
     if (path === 'ping') return reply.code(200).send({ success: true });
@@ -71,7 +71,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json });
       ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     } catch (err) {
-      ctx.log.error({ err, path }, 'webhook not stored: database write failed');
+      ctx.log.error({ reqId: req.id, err, path }, 'webhook not stored: database write failed');
       ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
       return reply.code(503).send({ error: 'unavailable', message: 'event not stored, retry later' });
     }
