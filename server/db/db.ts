@@ -25,3 +25,22 @@ export interface Db extends Queryable {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+/**
+ * The statements a transaction has issued, for Db.tx's rule that every one must succeed before
+ * the commit counts: `track` registers one (its failure is then reported by `settled`, not as an
+ * unhandled rejection), `settled` waits for all and throws the first failure.
+ */
+export function statementTracker(): { track<R>(p: Promise<R>): Promise<R>; settled(): Promise<void> } {
+  const issued: Promise<unknown>[] = [];
+  return {
+    track(p) {
+      p.catch(() => {});
+      issued.push(p);
+      return p;
+    },
+    async settled() {
+      for (const p of issued) await p;
+    },
+  };
+}

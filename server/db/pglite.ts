@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
-import type { Db, Queryable, QueryResult } from './db';
+import { statementTracker, type Db, type Queryable, type QueryResult } from './db';
 
 /** Embedded Postgres (WASM) in a folder: the zero-setup default. One connection, so calls queue. */
 export async function openPglite(dir: string | null): Promise<Db> {
@@ -19,19 +19,14 @@ export async function openPglite(dir: string | null): Promise<Db> {
     tx: (fn) =>
       pg.transaction(async (t) => {
         // Statements fn leaves in flight must finish (and succeed) before PGlite commits.
-        const issued: Promise<unknown>[] = [];
-        const track = <R>(p: Promise<R>): Promise<R> => {
-          p.catch(() => {});
-          issued.push(p);
-          return p;
-        };
+        const { track, settled } = statementTracker();
         const out = await fn({
           query: (text, params) => track(wrap(t as never, text, params)),
           exec: async (sql: string) => {
             await track(t.exec(sql));
           },
         } as Queryable);
-        for (const p of issued) await p;
+        await settled();
         return out;
       }),
     async listen(channel, onPayload) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { Db, Queryable, QueryResult } from './db';
+import { statementTracker, type Db, type Queryable, type QueryResult } from './db';
 
 // bigint (int8) as JS number: ids and counts stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -86,12 +86,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
         // Statements are not awaited one by one: BEGIN travels with the first statement, COMMIT
         // with the last, and fn may leave its final statements in flight (see Db.tx). Every one
         // is checked before the transaction counts as committed.
-        const issued: Promise<unknown>[] = [];
-        const track = <R>(p: Promise<R>): Promise<R> => {
-          p.catch(() => {});
-          issued.push(p);
-          return p;
-        };
+        const { track, settled } = statementTracker();
         track(client.query('BEGIN'));
         const q: Queryable = {
           query<R>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
@@ -104,7 +99,7 @@ export async function openPostgres(url: string, opts: { max?: number } = {}): Pr
         const out = await fn(q);
         const commit = client.query('COMMIT');
         commit.catch(() => {});
-        for (const p of issued) await p; // the first failure is the transaction's error
+        await settled(); // the first failure is the transaction's error
         // PostgreSQL answers COMMIT of a failed transaction with ROLLBACK, not an error.
         if ((await commit).command !== 'COMMIT') throw new Error('transaction was rolled back at COMMIT');
         client.release();
