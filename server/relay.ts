@@ -59,7 +59,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const metrics = new Metrics();
   const batcher = new EventBatcher(db);
   const reducer = new CallReducer(db, log);
-  batcher.inTransaction = (q, batch, inserted) => reducer.reduceInline(q, batch, inserted);
+  batcher.inTransaction = (q, batch, insertedCount) => reducer.reduceInline(q, batch, insertedCount);
   batcher.onDeferred = () => reducer.schedule();
   reducer.ingestBurst = () => batcher.inBurst;
   batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');

@@ -6,7 +6,7 @@ import { toCallView } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
 import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
-import type { IncomingEvent, InsertedEvent } from '../ingest/batcher';
+import type { IncomingEvent } from '../ingest/batcher';
 import { toContact } from '../people/contacts';
 
 const YIELD_MAX_MS = 500;
@@ -125,17 +125,17 @@ export class CallReducer {
   }
 
   /**
-   * Reduces the calls of events ingest has just inserted (already marked reduced), inside
-   * ingest's transaction. If it throws, ingest rolls the batch back and stores it again
-   * unreduced for the background loop (see EventBatcher), so a reduction bug never fails a
-   * webhook. Returns what to run once the transaction committed.
+   * Reduces the calls of events ingest is inserting (not queued), inside ingest's transaction.
+   * If it throws, ingest rolls the batch back and stores it again queued for the background
+   * loop (see EventBatcher), so a reduction bug never fails a webhook. Returns what to run once
+   * the transaction committed.
    */
-  async reduceInline(q: Queryable, batch: IncomingEvent[], inserted: Promise<InsertedEvent[]>): Promise<() => Promise<void>> {
+  async reduceInline(q: Queryable, batch: IncomingEvent[], insertedCount: Promise<number>): Promise<() => Promise<void>> {
     const entries = [...new Set(batch.filter((e) => e.entryId && REDUCIBLE.includes(e.kind)).map((e) => e.entryId as string))].sort();
     if (entries.length === 0) return async () => {};
     // Locked and loaded in the INSERT's round trip; the load runs after it, so it sees the new rows.
-    const [rows, loaded] = await Promise.all([inserted, lockAndLoad(q, entries, REDUCIBLE)]);
-    if (rows.length === 0) return async () => {}; // all duplicates: their calls are reduced already
+    const [inserted, loaded] = await Promise.all([insertedCount, lockAndLoad(q, entries, REDUCIBLE)]);
+    if (inserted === 0) return async () => {}; // all duplicates: their calls are reduced already
     const result = await this.reduceEntries(q, entries, loaded);
     return async () => {
       if (result) await this.publish(result);

@@ -8,21 +8,14 @@ export interface IncomingEvent {
   rawJson: string;
 }
 
-/** A row this batch inserted, visible only inside its transaction until the commit. */
-export interface InsertedEvent {
-  id: number;
-  kind: string;
-  entryId: string | null;
-}
-
 /**
  * Work done in the batch's own transaction on the rows it inserted (not queued for the
- * background reducer: the hook reduces them). Called as soon as the
- * INSERT is issued, with the batch's events and the rows it will have inserted, so the hook's
- * first statements travel with it (pipelined). Returns what to run after the commit. If it
- * throws, the whole batch is rolled back and stored again without it.
+ * background reducer: the hook reduces them). Called as soon as the INSERT is issued, with the
+ * batch's events and how many of them will have been new (the rest were duplicates), so the
+ * hook's first statements travel with the INSERT (pipelined). Returns what to run after the
+ * commit. If it throws, the whole batch is rolled back and stored again without it.
  */
-export type InTransaction = (q: Queryable, batch: IncomingEvent[], inserted: Promise<InsertedEvent[]>) => Promise<() => Promise<void>>;
+export type InTransaction = (q: Queryable, batch: IncomingEvent[], insertedCount: Promise<number>) => Promise<() => Promise<void>>;
 
 export interface BatcherOptions {
   windowMs: number;
@@ -163,13 +156,13 @@ export class EventBatcher {
     const sql = `WITH ins AS (
          INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json)
          SELECT k, i, e, r::jsonb, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
-         ON CONFLICT (idem_key) DO NOTHING RETURNING id, kind, idem_key, entry_id
+         ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key
        ), queued AS (
          INSERT INTO reduce_queue (event_id) SELECT id FROM ins WHERE $5::boolean
        )
        SELECT * FROM ins`;
     const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), !claimed];
-    type Row = { id: number; kind: string; idem_key: string; entry_id: string | null };
+    type Row = { id: number; idem_key: string };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.
       const keys = new Set((await this.db.query<Row>(sql, params)).rows.map((x) => x.idem_key));
@@ -180,7 +173,7 @@ export class EventBatcher {
     try {
       result = await this.db.tx(async (q) => {
         const stored = q.query<Row>(sql, params).then((r) => r.rows);
-        const forHook = stored.then((rows) => rows.map((r) => ({ id: Number(r.id), kind: r.kind, entryId: r.entry_id })));
+        const forHook = stored.then((rows) => rows.length);
         forHook.catch(() => {}); // the hook may not read it; the INSERT's own failure surfaces below
         const hook = inTransaction(q, rows, forHook).catch((err: unknown) => {
           throw new InTransactionFailed(err);
@@ -192,7 +185,7 @@ export class EventBatcher {
     } catch (err) {
       if (!(err instanceof InTransactionFailed)) throw err;
       // The hook's work is rolled back with the batch; the events must still be stored: again,
-      // without it (unreduced, for the background reducer).
+      // without it (queued for the background reducer).
       this.onInTransactionError?.(err.cause);
       return this.insert(events, false);
     }
