@@ -1,6 +1,7 @@
 /** Display formatting: phones, durations, dates, Russian plurals. Pure; no DOM, no api. */
 import { formatPhone as formatPhoneShared, normalizePhone as normalizePhoneShared } from '../src-shared/phone';
 import type { Call } from '../src-shared/wire';
+import type { CallsTotal } from '../src-shared/ipc/telephony';
 import { PLURALS, S, type PluralForms } from './strings';
 
 /**
@@ -58,7 +59,7 @@ export function countCalls(n: number): string {
  * filter («более 10 000 звонков» past its counting limit); without a total (offline cache), what
  * is loaded so far with a "+".
  */
-export function countLabel(loaded: number, more: boolean, total: { count: number; capped: boolean } | null): string {
+export function countLabel(loaded: number, more: boolean, total: CallsTotal | null): string {
   if (!more) return countCalls(loaded);
   if (total) return (total.capped ? S.calls.moreThan + ' ' : '') + countCalls(Math.max(total.count, loaded));
   return countCalls(loaded) + (loaded > 0 ? '+' : '');
