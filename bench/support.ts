@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 
 export async function freePort(): Promise<number> {
@@ -73,4 +73,30 @@ export const pinning = canPin ? 'server under test on CPU 0, load generator on C
 export function pinTo(p: { pid?: number }, cpu: number | null): void {
   if (cpu === null || !p.pid) return;
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(p.pid)], { stdio: 'ignore' });
+}
+
+/** CPU time (user + system, ms) a process has used so far; NaN where /proc cannot say. */
+export function cpuMsOf(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+/** CPU time (ms) used so far by every PostgreSQL process on this machine. */
+export function postgresCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') total += cpuMsOf(Number(pid)) || 0;
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
 }
