@@ -13,7 +13,8 @@ export interface IncomingEvent {
  * background reducer: the hook reduces them). Called as soon as the INSERT is issued, with the
  * batch's events and how many of them will have been new (the rest were duplicates), so the
  * hook's first statements travel with the INSERT (pipelined). Returns what to run after the
- * commit. If it throws, the whole batch is rolled back and stored again without it.
+ * commit; may leave its last statements in flight (the COMMIT follows them). If it throws or
+ * one of its statements fails, the whole batch is rolled back and stored again without it.
  */
 export type InTransaction = (q: Queryable, batch: IncomingEvent[], insertedCount: Promise<number>) => Promise<() => Promise<void>>;
 
@@ -170,9 +171,13 @@ export class EventBatcher {
       return keys;
     }
     let result: { keys: Set<string>; after: () => Promise<void> };
+    let eventsInserted = false;
     try {
       result = await this.db.tx(async (q) => {
-        const stored = q.query<Row>(sql, params).then((r) => r.rows);
+        const stored = q.query<Row>(sql, params).then((r) => {
+          eventsInserted = true;
+          return r.rows;
+        });
         const forHook = stored.then((rows) => rows.length);
         forHook.catch(() => {}); // the hook may not read it; the INSERT's own failure surfaces below
         const hook = inTransaction(q, rows, forHook).catch((err: unknown) => {
@@ -183,10 +188,12 @@ export class EventBatcher {
         return { keys: new Set(inserted.map((x) => x.idem_key)), after };
       });
     } catch (err) {
-      if (!(err instanceof InTransactionFailed)) throw err;
-      // The hook's work is rolled back with the batch; the events must still be stored: again,
-      // without it (queued for the background reducer).
-      this.onInTransactionError?.(err.cause);
+      // The hook failed, or a statement it left in flight did (the events' INSERT had gone
+      // through: what failed after it is the hook's work, or the commit). Its work is rolled back
+      // with the batch; the events must still be stored: again, without it (queued for the
+      // background reducer). If the database itself is failing, that attempt fails too.
+      if (!(err instanceof InTransactionFailed) && !eventsInserted) throw err;
+      this.onInTransactionError?.(err instanceof InTransactionFailed ? err.cause : err);
       return this.insert(events, false);
     }
     await result.after();

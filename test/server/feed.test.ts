@@ -253,6 +253,39 @@ describe('reduction inside the ingest transaction', () => {
   });
 });
 
+describe('reduction inside the ingest transaction: statements left in flight', () => {
+  it('stores the event for the background reducer when a statement the reduction left in flight fails', async () => {
+    const client = await TestFeedClient.connect(r.url, to2.token);
+    await client.synced();
+    const reducer = r.relay.ctx.reducer as unknown as { reduceEntries: (...a: unknown[]) => Promise<unknown> };
+    const real = reducer.reduceEntries;
+    let failed = 0;
+    reducer.reduceEntries = async function (this: unknown, ...a: unknown[]) {
+      const out = await real.apply(this, a);
+      // Like the call writes and the feed insert: issued, not awaited; it fails at the database.
+      if (failed++ === 0) (a[0] as { query: (t: string) => Promise<unknown> }).query('SELECT 1 / 0').catch(() => {});
+      return out;
+    };
+    try {
+      await post('events/call', legTo('INFLIGHTFAIL', '102', 'Appeared', 1, false)); // answered 200
+      await client.waitFor(() => client.callItems('INFLIGHTFAIL').length > 0, 5000, 'item reduced in the background');
+      expect(failed).toBeGreaterThanOrEqual(2);
+      const ev = await r.relay.ctx.db.query<{ queued: boolean }>(
+        "SELECT EXISTS (SELECT 1 FROM reduce_queue q WHERE q.event_id = m.id) AS queued FROM mango_events m WHERE entry_id = 'INFLIGHTFAIL'",
+      );
+      expect(ev.rows).toEqual([{ queued: false }]);
+      // The failed attempt's call record and feed items were rolled back: one of each.
+      const calls = await r.relay.ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE entry_id = 'INFLIGHTFAIL'");
+      expect(calls.rows[0].n).toBe(1);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(client.callItems('INFLIGHTFAIL')).toHaveLength(1);
+    } finally {
+      reducer.reduceEntries = real;
+      client.close();
+    }
+  });
+});
+
 describe('two relay instances on one Postgres', () => {
   it('delivers an event posted to instance A to a client connected to instance B', async () => {
     const b = await startTestRelay({ databaseUrl: r.databaseUrl! });
