@@ -158,12 +158,27 @@ export const MangoSettingsViewSchema = z.object({
 });
 export type MangoSettingsView = z.infer<typeof MangoSettingsViewSchema>;
 
+/**
+ * «Тест подключения» of values typed in #/mango and not saved yet: each one given is used
+ * instead of the saved one for this test only ('' is an empty value, not "the saved one").
+ */
+export const MangoTestDraftSchema = z
+  .object({
+    apiKey: z.string().trim().max(200).optional(),
+    apiSalt: z.string().trim().max(200).optional(),
+    apiUrl: z.string().trim().max(500).optional(),
+  })
+  .strict();
+export type MangoTestDraft = z.infer<typeof MangoTestDraftSchema>;
+
 export const MangoTestResultSchema = z.object({
   ok: z.boolean(),
   code: z.string(),
   message: z.string(),
   employeesFound: z.number().int().optional(),
   balance: z.number().optional(),
+  /** The values tested were a draft (not saved): the result is not kept as the settings' last test. */
+  draft: z.boolean().optional(),
 });
 export type MangoTestResult = z.infer<typeof MangoTestResultSchema>;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/db';
 import type { Logger } from '../log';
-import type { MangoTestResult } from '../../src-shared/wire';
+import type { MangoTestDraft, MangoTestResult } from '../../src-shared/wire';
 import { toMangoNumber } from '../../src-shared/phone';
 import { MangoClient, MangoError, type MangoResponse } from './client';
 import { MangoPacer } from './pacing';
@@ -67,14 +67,24 @@ export class MangoServices {
     }
   }
 
-  /** «Тест подключения»: account/balance (read-only, mango-api.md §1.7), then the user count. */
-  async testConnection(): Promise<MangoTestResult> {
+  /**
+   * «Тест подключения»: account/balance (read-only, mango-api.md §1.7), then the user count. With
+   * a draft, the values typed but not saved are tested instead, and the result is not kept.
+   */
+  async testConnection(draft?: MangoTestDraft): Promise<MangoTestResult> {
+    const isDraft = !!draft && Object.values(draft).some((v) => v !== undefined);
+    const client = isDraft
+      ? new MangoClient(async () => {
+          const s = await this.settings.get();
+          return { apiUrl: draft.apiUrl ?? s.apiUrl, apiKey: draft.apiKey ?? s.apiKey, apiSalt: draft.apiSalt ?? s.apiSalt ?? '' };
+        })
+      : this.client;
     let result: MangoTestResult;
     try {
-      const bal = await this.track(this.client.call<{ balance?: number }>('account/balance', {}));
+      const bal = await this.track(client.call<{ balance?: number }>('account/balance', {}));
       let employeesFound: number | undefined;
       try {
-        employeesFound = (await this.users()).length;
+        employeesFound = (await this.users(client)).length;
       } catch {
         employeesFound = undefined; // users are rate-limited to 1 per 2 s; the balance already proved key and salt
       }
@@ -89,12 +99,13 @@ export class MangoServices {
       const e = err instanceof MangoError ? err : new MangoError('server', null, String(err));
       result = { ok: false, code: e.code, message: `${TEST_MESSAGES[e.code]}${e.result ? ` (код ${e.result})` : ''}` };
     }
+    if (isDraft) return { ...result, draft: true };
     await this.settings.update({ lastTest: { ok: result.ok, at: new Date().toISOString(), message: result.message } });
     return result;
   }
 
-  async users(): Promise<MangoUser[]> {
-    const r = await this.track(this.client.call<{ users?: MangoUser[] }>('config/users/request', { ext_fields: ['general.user_id', 'general.mobile'] }));
+  async users(client = this.client): Promise<MangoUser[]> {
+    const r = await this.track(client.call<{ users?: MangoUser[] }>('config/users/request', { ext_fields: ['general.user_id', 'general.mobile'] }));
     if (!Array.isArray(r.users)) throw new MangoError('http', null, 'Манго не вернул список сотрудников');
     return r.users;
   }

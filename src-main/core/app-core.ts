@@ -480,7 +480,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'admin:statusLog': async () => relay().statusLog(),
     'admin:mangoGet': async () => relay().mangoGet(),
     'admin:mangoSave': async (a) => relay().mangoSave(a),
-    'admin:mangoTest': async () => relay().mangoTest(),
+    'admin:mangoTest': async (draft) => relay().mangoTest(draft),
     'admin:importUsers': async () => relay().importUsers(),
     'settings:get': async () => settings.get(),
     'settings:update': async (a) => updateSettingsRequest(a),

@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ROLE_LABELS, ROLES, type Role } from '../../src-shared/roles';
-import type { Employee, MangoSettingsView, RoutingMode } from '../../src-shared/wire';
+import type { Employee, MangoSettingsView, MangoTestDraft, RoutingMode } from '../../src-shared/wire';
 import { toAppError } from '../api';
 import { copyText } from '../actions';
 import { IconCheck, IconCopy } from '../components/icons';
@@ -54,6 +54,15 @@ export function diffMango(m: MangoSettingsView, d: Draft) {
   return patch;
 }
 
+/** What «Тест подключения» sends of the form: the connection fields changed and not saved. */
+export function testDraft(patch: ReturnType<typeof diffMango>): MangoTestDraft | undefined {
+  const draft: MangoTestDraft = {};
+  if (patch.apiKey !== undefined) draft.apiKey = patch.apiKey;
+  if (patch.apiSalt !== undefined) draft.apiSalt = patch.apiSalt;
+  if (patch.apiUrl !== undefined) draft.apiUrl = patch.apiUrl;
+  return Object.keys(draft).length ? draft : undefined;
+}
+
 function Forbidden() {
   return (
     <div className="page">
@@ -82,6 +91,7 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
 
   const patch = diffMango(mango, d);
   const dirty = Object.keys(patch).length > 0;
+  const draft = testDraft(patch);
 
   const save = async () => {
     setSaving(true);
@@ -99,7 +109,8 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
   const test = async () => {
     setTestError(null);
     try {
-      await testMango();
+      // Typed and not saved yet: tested as typed, so a typo is found before it is saved.
+      await testMango(draft);
     } catch (e) {
       setTestError(toAppError(e).message);
     }
@@ -185,7 +196,7 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
           <button type="button" className="btn" disabled={testing} onClick={() => void test()} data-testid="mango-test">
             {testing ? S.mango.testing : S.mango.test}
           </button>
-          {dirty ? <span className="muted small">{S.mango.unsavedBeforeTest}</span> : null}
+          {draft ? <span className="muted small" data-testid="mango-test-draft-hint">{S.mango.testDraftHint}</span> : null}
         </div>
         {testError ? (
           <div className="test-result fail" role="alert" data-testid="mango-test-result" data-ok="false">
@@ -193,13 +204,14 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
             <span>{testError}</span>
           </div>
         ) : shownTest ? (
-          <div className={`test-result ${shownTest.ok ? 'ok' : 'fail'}`} role="status" data-testid="mango-test-result" data-ok={String(shownTest.ok)}>
+          <div className={`test-result ${shownTest.ok ? 'ok' : 'fail'}`} role="status" data-testid="mango-test-result" data-ok={String(shownTest.ok)} data-draft={String(!!lastTest?.draft)}>
             <strong>{shownTest.ok ? S.mango.testOk : S.mango.testFail}</strong>
             <span>{shownTest.message}</span>
             {lastTest?.employeesFound != null && !shownTest.message.includes(String(lastTest.employeesFound)) ? (
               <span className="small">{S.mango.employeesFound(lastTest.employeesFound)}</span>
             ) : null}
             {lastTest?.balance != null ? <span className="small">{S.mango.balance(lastTest.balance.toLocaleString('ru-RU'))}</span> : null}
+            {lastTest?.draft ? <span className="small muted">{shownTest.ok ? S.mango.testedDraftOk : S.mango.testedDraft}</span> : null}
             {!lastTest && mango.lastTest ? <span className="small muted">{S.mango.lastTest}: {formatDateTime(mango.lastTest.at)}</span> : null}
           </div>
         ) : null}
@@ -254,7 +266,8 @@ export function checklist(m: MangoSettingsView, employees: Employee[], lastTestO
 function Checklist({ mango }: { mango: MangoSettingsView }) {
   const employees = useAdmin((s) => s.employees);
   const lastTest = useAdmin((s) => s.lastTest);
-  const items = checklist(mango, employees, lastTest ? lastTest.ok : null);
+  // A draft's test says nothing about the saved settings the checklist is about.
+  const items = checklist(mango, employees, lastTest && !lastTest.draft ? lastTest.ok : null);
   const done = items.filter((i) => i.done).length;
   return (
     <section className="card" data-testid="mango-checklist">

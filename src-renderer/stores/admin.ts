@@ -1,6 +1,6 @@
 /** Admin data: employees (with live presence and statuses), Mango settings, status log. */
 import { create } from 'zustand';
-import type { Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange } from '../../src-shared/wire';
+import type { Employee, FeedItem, MangoSettingsView, MangoTestDraft, MangoTestResult, StatusChange } from '../../src-shared/wire';
 import type { ArgsOf } from '../../src-shared/ipc/contract';
 import { call, toAppError } from '../api';
 
@@ -24,7 +24,8 @@ interface AdminStore {
   loadMango(): Promise<void>;
   loadLog(): Promise<void>;
   saveMango(patch: MangoSave): Promise<MangoSettingsView>;
-  testMango(): Promise<MangoTestResult>;
+  /** The saved settings, or with `draft` the values typed in the form (not saved). */
+  testMango(draft?: MangoTestDraft): Promise<MangoTestResult>;
   importUsers(): Promise<{ created: number; updated: number }>;
   updateEmployee(id: number, patch: { role?: Employee['role']; extension?: string | null; acceptCalls?: boolean }): Promise<void>;
   applyFeed(item: FeedItem): void;
@@ -122,17 +123,19 @@ export const useAdmin = create<AdminStore>((set, get) => ({
 
   async saveMango(patch) {
     const mango = await call('admin:mangoSave', patch);
-    set({ mango });
+    // A draft's test result described the typing now saved or discarded: the saved test shows again.
+    set((s) => ({ mango, lastTest: s.lastTest?.draft ? null : s.lastTest }));
     return mango;
   },
 
-  async testMango() {
+  async testMango(draft) {
     set({ testing: true });
     try {
-      const r = await call('admin:mangoTest');
+      const r = await call('admin:mangoTest', draft);
       set({ lastTest: r });
-      // The relay stores the result as `lastTest`: refresh the view (checklist).
-      void get().loadMango();
+      // The relay stores a test of the saved settings as `lastTest`: refresh the view (checklist).
+      // Not after a draft's: nothing was stored, and a refresh would reset the form's typing.
+      if (!r.draft) void get().loadMango();
       return r;
     } finally {
       set({ testing: false });

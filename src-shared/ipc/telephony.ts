@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
 import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange } from '../wire';
-import { RoleSchema, RoutingModeSchema } from '../wire';
+import { MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -135,7 +135,7 @@ export const telephonyRequests = {
       groupId: z.string().max(50).nullable().optional(),
     }),
   ),
-  'admin:mangoTest': request<MangoTestResult>()(z.undefined()),
+  'admin:mangoTest': request<MangoTestResult>()(MangoTestDraftSchema.optional()),
   'admin:importUsers': request<{ created: number; updated: number }>()(z.undefined()),
 };
 

@@ -13,9 +13,9 @@ import type { Browser, Page } from 'playwright-core';
 import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-app';
 import { silentLogger } from '../../src-main/core/log';
 import { buildScenario, deliver, startMangoApi, type CallRecord, type MangoApi } from '../../tools/mango-sim';
-import type { Employee } from '../../src-shared/wire';
+import type { Employee, MangoSettingsView } from '../../src-shared/wire';
 import { countCalls } from '../../src-renderer/format';
-import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
+import { buildRenderer, collectPageErrors, launchBrowser, RESULTS_DIR, screenshot } from '../support/browser';
 import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { CompanyLine, LINE } from './company-line';
 
@@ -366,9 +366,22 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="mango-test-result"]')?.getAttribute('data-ok') === 'false', null, { timeout: 15_000 });
     expect(await result.textContent()).toMatch(/API Salt/);
 
-    // The right salt: success, the checklist ticks the test.
+    // The right salt typed, not saved yet: tested as typed; the checklist is about saved settings.
     await page.getByLabel('API Salt', { exact: true }).fill(TEST_MANGO_SALT);
+    await page.getByTestId('mango-test-draft-hint').waitFor();
+    await page.getByTestId('mango-test').click();
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid="mango-test-result"]');
+      return el?.getAttribute('data-ok') === 'true' && el.getAttribute('data-draft') === 'true';
+    }, null, { timeout: 15_000 });
+    expect(await result.textContent()).toMatch(/Проверены введённые значения/);
+    await page.getByTestId('mango-form').screenshot({ path: path.join(RESULTS_DIR, 'e2e-mango-draft-test.png') });
+    expect(await page.getByTestId('check-test').getAttribute('data-done')).toBe('false');
+    expect((await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken)).body.lastTest).toMatchObject({ ok: false });
+
+    // Saved, then tested: success, the checklist ticks the test.
     await save(page);
+    expect(await page.getByTestId('mango-test-draft-hint').count()).toBe(0);
     await page.getByTestId('mango-test').click();
     await page.waitForFunction(() => document.querySelector('[data-testid="mango-test-result"]')?.getAttribute('data-ok') === 'true', null, { timeout: 15_000 });
     expect(await result.textContent()).toMatch(/Подключение установлено/);

@@ -122,6 +122,44 @@ describe('Mango test connection messages', () => {
     expect(t.message).toMatch(/VPBX Host/);
   });
 
+  it('values typed and not saved: tested as typed, the saved settings and their last test untouched', async () => {
+    await settings({ apiUrl: sim.url, apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT });
+    expect((await test()).ok).toBe(true);
+    const draftTest = async (draft: object) => {
+      const res = await r.api<MangoTestResult>('POST', '/api/admin/mango/test', r.adminToken, draft);
+      expect(res.status).toBe(200);
+      return res.body;
+    };
+    const view = async () => (await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken)).body;
+    const before = await view();
+
+    // A typo in the salt, typed: found before it is saved.
+    const typo = await draftTest({ apiSalt: 'typed-wrong-salt' });
+    expect(typo).toMatchObject({ ok: false, code: 'bad-sign', draft: true });
+    expect(typo.message).toMatch(/API Salt/);
+    expect(await view()).toEqual(before); // nothing saved, the last test still the saved settings' one
+    const sent = sim.requests.filter((q) => q.path === 'account/balance').at(-1)!;
+    expect(sent.result).toBe(3102);
+
+    // The saved salt is wrong now, the typed one right: the typed one is what is tested.
+    await settings({ apiSalt: 'saved-wrong-salt' });
+    const saved = await view();
+    const right = await draftTest({ apiSalt: TEST_MANGO_SALT, apiUrl: sim.url });
+    expect(right).toMatchObject({ ok: true, code: 'ok', draft: true, employeesFound: sim.state.users.length });
+    expect(await view()).toEqual(saved);
+    expect((await test()).code).toBe('bad-sign'); // without a draft: the saved settings
+
+    // Another host typed: the request goes there, with the saved key and salt.
+    const elsewhere = await draftTest({ apiUrl: `http://127.0.0.1:${await closedPort()}/vpbx/` });
+    expect(elsewhere).toMatchObject({ ok: false, code: 'network', draft: true });
+
+    // Only the connection fields, checked like every admin input.
+    const bad = await r.api('POST', '/api/admin/mango/test', r.adminToken, { enabled: true });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await view())).not.toContain(TEST_MANGO_SALT);
+    await settings({ apiSalt: TEST_MANGO_SALT });
+  });
+
   it('repeated clicks with a wrong salt: the second one meets Mango’s 2-minute lockout', async () => {
     await settings({ apiUrl: strict.url, apiSalt: 'wrong-salt' });
     const first = await test();

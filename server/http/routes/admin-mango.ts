@@ -4,7 +4,7 @@ import type { RelayContext } from '../context';
 import { requireAdmin } from '../context';
 import { ApiFail } from '../errors';
 import { parseBody } from '../validate';
-import { RoutingModeSchema } from '../../../src-shared/wire';
+import { MangoTestDraftSchema, RoutingModeSchema } from '../../../src-shared/wire';
 import { MangoError } from '../../mango/client';
 
 const MangoPatch = z.object({
@@ -35,9 +35,10 @@ export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext
     return ctx.settings.view(ctx.webhookUrl());
   });
 
+  // Without a body: the saved settings. With one: the values typed in the form, not saved.
   app.post('/api/admin/mango/test', async (req) => {
     await requireAdmin(ctx, req);
-    return ctx.mango.testConnection();
+    return ctx.mango.testConnection(parseBody(MangoTestDraftSchema, req.body ?? {}));
   });
 
   app.post('/api/admin/mango/import-users', async (req) => {

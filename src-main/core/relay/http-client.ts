@@ -18,6 +18,7 @@ import {
   type Employee,
   type LoginResponse,
   type MangoSettingsView,
+  type MangoTestDraft,
   type MangoTestResult,
   type StatusChange,
 } from '../../../src-shared/wire';
@@ -160,8 +161,9 @@ export class RelayHttpClient {
   mangoSave(input: Record<string, unknown>): Promise<MangoSettingsView> {
     return this.request('PUT', '/api/admin/mango', { body: input, schema: MangoSettingsViewSchema });
   }
-  mangoTest(): Promise<MangoTestResult> {
-    return this.request('POST', '/api/admin/mango/test', { schema: MangoTestResultSchema });
+  /** The saved settings, or with `draft` the values typed in the form (not saved). */
+  mangoTest(draft?: MangoTestDraft): Promise<MangoTestResult> {
+    return this.request('POST', '/api/admin/mango/test', { body: draft, schema: MangoTestResultSchema });
   }
   importUsers(): Promise<{ created: number; updated: number }> {
     return this.request('POST', '/api/admin/mango/import-users', { schema: ImportAnswer });
