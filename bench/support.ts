@@ -75,6 +75,12 @@ export function pinTo(p: { pid?: number }, cpu: number | null): void {
   execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(p.pid)], { stdio: 'ignore' });
 }
 
+/** Lets every thread of a process run on any CPU again (after pinTo). */
+export function unpin(p: { pid?: number }): void {
+  if (!canPin || !p.pid) return;
+  execFileSync('taskset', ['-a', '-p', '-c', `0-${cpus().length - 1}`, String(p.pid)], { stdio: 'ignore' });
+}
+
 /** CPU time (user + system, ms) a process has used so far; NaN where /proc cannot say. */
 export function cpuMsOf(pid: number): number {
   try {
