@@ -220,67 +220,67 @@ describe('direct delivery of an instance’s own commits', () => {
 });
 
 describe('reduction inside the ingest transaction', () => {
-  it('stores the event and leaves it to the background reducer when the inline reduction fails', async () => {
+  type Reduce = (...a: unknown[]) => Promise<unknown>;
+  type Tx = { query: (t: string) => Promise<unknown> };
+
+  /**
+   * Posts a call event while the inline reduction misbehaves once (`first` stands in for its
+   * first run, given the real one). The webhook is answered 200 and the app gets the call,
+   * reduced by the background reducer, whose queue is then empty. Returns the open client.
+   */
+  async function reducedDespiteFailure(entry: string, first: (real: () => Promise<unknown>, tx: Tx) => Promise<unknown>): Promise<TestFeedClient> {
     const client = await TestFeedClient.connect(r.url, to2.token);
     await client.synced();
-    const reducer = r.relay.ctx.reducer as unknown as { reduceEntries: (...a: unknown[]) => Promise<unknown> };
+    const reducer = r.relay.ctx.reducer as unknown as { reduceEntries: Reduce };
     const real = reducer.reduceEntries;
-    let failed = 0;
+    let runs = 0;
     reducer.reduceEntries = async function (this: unknown, ...a: unknown[]) {
-      // Fail after a write in the ingest transaction, as a real SQL error would.
-      if (failed++ === 0) {
-        await (a[0] as { query: (t: string) => Promise<unknown> }).query("UPDATE employees SET name = name || '!' WHERE id = 1");
-        throw new Error('injected reduction failure');
-      }
-      return real.apply(this, a);
+      return runs++ === 0 ? first(() => real.apply(this, a), a[0] as Tx) : real.apply(this, a);
     };
     try {
-      await post('events/call', legTo('INLINEFAIL', '102', 'Appeared', 1, false));
-      await client.waitFor(() => client.callItems('INLINEFAIL').length > 0, 5000, 'item reduced in the background');
-      expect(failed).toBeGreaterThanOrEqual(2);
-      // Stored once, queued after the failure, and taken off the queue by the background reducer.
+      await post('events/call', legTo(entry, '102', 'Appeared', 1, false));
+      await client.waitFor(() => client.callItems(entry).length > 0, 5000, 'item reduced in the background');
+      expect(runs).toBeGreaterThanOrEqual(2);
       const ev = await r.relay.ctx.db.query<{ queued: boolean }>(
-        "SELECT EXISTS (SELECT 1 FROM reduce_queue q WHERE q.event_id = m.id) AS queued FROM mango_events m WHERE entry_id = 'INLINEFAIL'",
+        'SELECT EXISTS (SELECT 1 FROM reduce_queue q WHERE q.event_id = m.id) AS queued FROM mango_events m WHERE entry_id = $1',
+        [entry],
       );
-      expect(ev.rows).toEqual([{ queued: false }]);
-      // The failed attempt was rolled back with its writes.
-      const admin = await r.relay.ctx.db.query<{ name: string }>('SELECT name FROM employees WHERE id = 1');
-      expect(admin.rows[0].name.endsWith('!')).toBe(false);
+      expect(ev.rows).toEqual([{ queued: false }]); // stored once, queued after the failure, then reduced
+      return client;
+    } catch (err) {
+      client.close();
+      throw err;
     } finally {
       reducer.reduceEntries = real;
-      client.close();
     }
-  });
-});
+  }
 
-describe('reduction inside the ingest transaction: statements left in flight', () => {
-  it('stores the event for the background reducer when a statement the reduction left in flight fails', async () => {
-    const client = await TestFeedClient.connect(r.url, to2.token);
-    await client.synced();
-    const reducer = r.relay.ctx.reducer as unknown as { reduceEntries: (...a: unknown[]) => Promise<unknown> };
-    const real = reducer.reduceEntries;
-    let failed = 0;
-    reducer.reduceEntries = async function (this: unknown, ...a: unknown[]) {
-      const out = await real.apply(this, a);
+  it('stores the event and leaves it to the background reducer when the inline reduction fails', async () => {
+    const client = await reducedDespiteFailure('INLINEFAIL', async (_real, tx) => {
+      // Fail after a write in the ingest transaction, as a real SQL error would.
+      await tx.query("UPDATE employees SET name = name || '!' WHERE id = 1");
+      throw new Error('injected reduction failure');
+    });
+    client.close();
+    // The failed attempt was rolled back with its writes.
+    const admin = await r.relay.ctx.db.query<{ name: string }>('SELECT name FROM employees WHERE id = 1');
+    expect(admin.rows[0].name.endsWith('!')).toBe(false);
+  });
+
+  it('does the same when a statement the reduction left in flight fails', async () => {
+    const client = await reducedDespiteFailure('INFLIGHTFAIL', async (real, tx) => {
+      const out = await real();
       // Like the call writes and the feed insert: issued, not awaited; it fails at the database.
-      if (failed++ === 0) (a[0] as { query: (t: string) => Promise<unknown> }).query('SELECT 1 / 0').catch(() => {});
+      tx.query('SELECT 1 / 0').catch(() => {});
       return out;
-    };
+    });
     try {
-      await post('events/call', legTo('INFLIGHTFAIL', '102', 'Appeared', 1, false)); // answered 200
-      await client.waitFor(() => client.callItems('INFLIGHTFAIL').length > 0, 5000, 'item reduced in the background');
-      expect(failed).toBeGreaterThanOrEqual(2);
-      const ev = await r.relay.ctx.db.query<{ queued: boolean }>(
-        "SELECT EXISTS (SELECT 1 FROM reduce_queue q WHERE q.event_id = m.id) AS queued FROM mango_events m WHERE entry_id = 'INFLIGHTFAIL'",
-      );
-      expect(ev.rows).toEqual([{ queued: false }]);
       // The failed attempt's call record and feed items were rolled back: one of each.
       const calls = await r.relay.ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE entry_id = 'INFLIGHTFAIL'");
       expect(calls.rows[0].n).toBe(1);
       await new Promise((res) => setTimeout(res, 200));
       expect(client.callItems('INFLIGHTFAIL')).toHaveLength(1);
     } finally {
-      reducer.reduceEntries = real;
       client.close();
     }
   });
