@@ -112,7 +112,9 @@ export class Hub {
     });
     ws.on('close', () => {
       clearTimeout(authTimer);
-      if (conn && this.removeConn(conn)) {
+      // Closed by a shutdown: close() deletes this instance's presence rows at once instead (and
+      // the database may be gone by the time every socket has closed).
+      if (conn && this.removeConn(conn) && !this.closing) {
         void this.presenceChanged(conn.employee.id, -1).catch((err) => this.log.warn({ err }, 'presence update failed'));
       }
     });

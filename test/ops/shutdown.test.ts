@@ -29,6 +29,8 @@ describe('graceful shutdown', () => {
     const token = await login(r.url, 'admin', ADMIN_PASSWORD);
     const app = await connectWs(r.url, token);
     await app.waitFor((m) => m.some((x) => x.type === 'synced'), 'synced');
+    const others = await Promise.all(Array.from({ length: 30 }, () => connectWs(r!.url, token)));
+    for (const o of others) await o.waitFor((m) => m.some((x) => x.type === 'synced'), 'synced');
 
     // Hold commits: the webhooks below are accepted and wait for their commit.
     const locker = new pg.Client({ connectionString: r.databaseUrl });
@@ -63,6 +65,10 @@ describe('graceful shutdown', () => {
     // The app got the shutdown notice with a reconnect hint, and a "service restart" close.
     expect(app.messages).toContainEqual(expect.objectContaining({ type: 'error', code: 'shutdown', retryAfterMs: expect.any(Number) }));
     expect(await app.waitClosed()).toBe(1012);
+    for (const o of others) expect(await o.waitClosed()).toBe(1012);
+    // The instance's presence rows went with it; no per-socket presence update after the pool closed.
+    await sleep(200);
+    expect(r.logs.find(/presence update failed/)).toEqual([]);
   });
 
   it('under a burst: every response is a 200 or a refused connection, and every 200 is in the database', async () => {
