@@ -9,6 +9,25 @@ export interface IncomingEvent {
 }
 
 /**
+ * Appends events to the durable log (an idempotency key already stored is skipped) and, with
+ * `queue`, queues them for the background reducer in the same statement. Returns the rows this
+ * call inserted. Issues its one statement before returning, so callers can pipeline behind it.
+ */
+export function storeEvents(q: Queryable, rows: IncomingEvent[], queue: boolean): Promise<{ id: number; idem_key: string }[]> {
+  // Arrays, not a VALUES list per batch size: one statement text, prepared once per connection.
+  const sql = `WITH ins AS (
+       INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json)
+       SELECT k, i, e, r::jsonb, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
+       ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key
+     ), queued AS (
+       INSERT INTO reduce_queue (event_id) SELECT id FROM ins WHERE $5::boolean
+     )
+     SELECT * FROM ins`;
+  const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), queue];
+  return q.query<{ id: number; idem_key: string }>(sql, params).then((r) => r.rows);
+}
+
+/**
  * Work done in the batch's own transaction on the rows it inserted (not queued for the
  * background reducer: the hook reduces them). Called as soon as the INSERT is issued, with the
  * batch's events and how many of them will have been new (the rest were duplicates), so the
@@ -142,7 +161,6 @@ export class EventBatcher {
     // With a hook, rows are not queued: the hook reduces them before the same commit; if it
     // throws, the batch is stored again without it, queued.
     const inTransaction = withHook && events.length <= this.opts.inlineMax ? this.inTransaction : null;
-    const claimed = inTransaction !== null;
     const rows: IncomingEvent[] = [];
     const seen = new Set<string>();
     // Rows in key order: two overlapping batches then take unique-index locks in the same
@@ -152,21 +170,9 @@ export class EventBatcher {
       seen.add(e.idemKey);
       rows.push(e);
     }
-    // Arrays, not a VALUES list per batch size: one statement text, prepared once per connection.
-    // Rows the hook does not reduce are queued for the background reducer in the same statement.
-    const sql = `WITH ins AS (
-         INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json)
-         SELECT k, i, e, r::jsonb, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(k, i, e, r, n) ORDER BY n
-         ON CONFLICT (idem_key) DO NOTHING RETURNING id, idem_key
-       ), queued AS (
-         INSERT INTO reduce_queue (event_id) SELECT id FROM ins WHERE $5::boolean
-       )
-       SELECT * FROM ins`;
-    const params = [rows.map((e) => e.kind), rows.map((e) => e.idemKey), rows.map((e) => e.entryId), rows.map((e) => e.rawJson), !claimed];
-    type Row = { id: number; idem_key: string };
     if (!inTransaction) {
       // One statement, one implicit transaction: all rows commit together or none do.
-      const keys = new Set((await this.db.query<Row>(sql, params)).rows.map((x) => x.idem_key));
+      const keys = new Set((await storeEvents(this.db, rows, true)).map((x) => x.idem_key));
       if (keys.size) this.onDeferred?.();
       return keys;
     }
@@ -174,9 +180,9 @@ export class EventBatcher {
     let eventsInserted = false;
     try {
       result = await this.db.tx(async (q) => {
-        const stored = q.query<Row>(sql, params).then((r) => {
+        const stored = storeEvents(q, rows, false).then((inserted) => {
           eventsInserted = true;
-          return r.rows;
+          return inserted;
         });
         const forHook = stored.then((rows) => rows.length);
         forHook.catch(() => {}); // the hook may not read it; the INSERT's own failure surfaces below

@@ -15,6 +15,7 @@ import type { StatsRow } from '../calls/reduce';
 import type { MangoSettingsStore } from './settings';
 import type { MangoServices } from './services';
 import { MangoError, errorForCode, resultCode } from './client';
+import { storeEvents } from '../ingest/batcher';
 import { Aborted, backoffMs, describeMangoError, isTransient, sleep } from './pacing';
 
 export const STATS_FIELDS = [
@@ -294,19 +295,9 @@ export class Reconciler {
   }
 }
 
+/** Stores an event of the relay's own (a stats row, a finalize) and queues it for the reducer. */
 async function insertEvent(q: Queryable, kind: string, idemKey: string, entryId: string, payload: object): Promise<boolean> {
-  const json = JSON.stringify(payload);
-  const r = await q.query(
-    `WITH ins AS (
-       INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ($1, $2, $3, $4::jsonb, $4)
-       ON CONFLICT (idem_key) DO NOTHING RETURNING id
-     ), queued AS (
-       INSERT INTO reduce_queue (event_id) SELECT id FROM ins
-     )
-     SELECT id FROM ins`,
-    [kind, idemKey, entryId, json],
-  );
-  return r.rows.length > 0;
+  return (await storeEvents(q, [{ kind, idemKey, entryId, rawJson: JSON.stringify(payload) }], true)).length > 0;
 }
 
 /** A CSV row: the reducer's StatsRow plus where the call was when it ended. */
