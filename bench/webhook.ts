@@ -4,7 +4,6 @@
  * python3-fastapi is installed, the customer guide's FastAPI example — all in the same run.
  */
 import autocannon from 'autocannon';
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import { createTestDatabase } from '../test/support/pg';
 import { buildRelay } from '../scripts/build-relay';
+import { signedForm } from '../tools/mango-sim/sign';
 import { fmt, freePort, LOADGEN_CPU, pinning, pinTo, SERVER_CPU, startProcess, stop, unpin } from './support';
 
 const KEY = 'bench-key';
@@ -20,12 +20,10 @@ const SALT = 'bench-salt';
 function signedBodies(n: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const json = JSON.stringify({
+    out.push(signedForm(KEY, SALT, {
       entry_id: `BENCH-E${i >> 2}`, call_id: `BENCH-C${i}`, timestamp: 1700000000 + i, seq: 1, call_state: 'Appeared', location: 'ivr',
       from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' }, dct: { type: 0 },
-    });
-    const sign = createHash('sha256').update(KEY + json + SALT).digest('hex');
-    out.push(new URLSearchParams({ vpbx_api_key: KEY, sign, json }).toString());
+    }));
   }
   return out;
 }
