@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, type TestRelay } from '../support/relay';
+import { storeEvents } from '../../server/ingest/batcher';
 
 let r: TestRelay;
 beforeAll(async () => {
@@ -38,11 +39,7 @@ describe('ingest bursts', () => {
     const { reducer, db } = r.relay.ctx;
     reducer.ingestBurst = () => true; // a burst that never ends
     try {
-      await db.query(
-        `WITH ins AS (INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json) VALUES ('events/call', 'burst-bound', 'BURSTBOUND', $1::jsonb, $1) RETURNING id)
-         INSERT INTO reduce_queue (event_id) SELECT id FROM ins`,
-        [ivr('BURSTBOUND', 1)],
-      );
+      await storeEvents(db, [{ kind: 'events/call', idemKey: 'burst-bound', entryId: 'BURSTBOUND', rawJson: ivr('BURSTBOUND', 1) }], true);
       const t0 = performance.now();
       reducer.schedule();
       let found = false;

@@ -4,6 +4,7 @@ import { startTestRelay, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
 import { TestFeedClient } from '../support/feed-client';
 import type { Employee } from '../../src-shared/wire';
+import { storeEvents } from '../../server/ingest/batcher';
 
 let r: TestRelay;
 let to: { employee: Employee; token: string };
@@ -119,13 +120,7 @@ describe('a company-line call that appears and ends within one reduction batch',
       ...legs.map((e): [string, string, object] => ['events/call', `call:${e.call_id}:${e.seq}:${e.call_state}`, e]),
       ['events/summary', 'summary:BURST1', summary],
     ];
-    await r.relay.ctx.db.query(
-      `WITH ins AS (
-         INSERT INTO mango_events (kind, idem_key, entry_id, payload, raw_json)
-         SELECT k, i, 'BURST1', p::jsonb, p FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, i, p) RETURNING id
-       ) INSERT INTO reduce_queue (event_id) SELECT id FROM ins`,
-      [rows.map((x) => x[0]), rows.map((x) => x[1]), rows.map((x) => JSON.stringify(x[2]))],
-    );
+    await storeEvents(r.relay.ctx.db, rows.map(([kind, idemKey, payload]) => ({ kind, idemKey, entryId: 'BURST1', rawJson: JSON.stringify(payload) })), true);
     r.relay.ctx.reducer.schedule();
     await r.settle();
     await a.waitFor(() => a.callItems('BURST1').length > 0, 5000, 'missed call item');
