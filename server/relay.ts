@@ -64,7 +64,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   reducer.ingestBurst = () => batcher.inBurst;
   batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');
   const hub = new Hub(db, log, metrics);
-  reducer.onFeed = (items) => hub.deliver(items);
+  reducer.localFeed = hub;
   await hub.start();
   const mango = new MangoServices(db, settings, log, metrics);
   const groupSync = new GroupSync(db, settings, mango, log, { resyncEveryMs: config.reconcileEveryMs });

@@ -5,7 +5,7 @@ import { reduceCall, type ReducedCall } from './reduce';
 import { toCallView } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
 import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
-import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
+import { appendFeed, type FeedDelivery, type StoredFeedItem } from '../hub/feed-store';
 import type { IncomingEvent } from '../ingest/batcher';
 import { toContact } from '../people/contacts';
 
@@ -39,8 +39,8 @@ export class CallReducer {
   private again = false;
   private idle: Array<() => void> = [];
   private changeListeners: Array<(changes: CallChange[]) => void> = [];
-  /** Receives feed items after their commit (the hub delivers them to local sockets). */
-  onFeed: ((items: StoredFeedItem[]) => void) | null = null;
+  /** This instance's hub: receives the feed items after their commit, for its own sockets. */
+  localFeed: FeedDelivery | null = null;
   /**
    * True during an ingest burst. The background loop then waits (up to YIELD_MAX_MS per batch)
    * so the burst is acknowledged first: each sender's 200 waits for a commit, and the events of
@@ -146,7 +146,7 @@ export class CallReducer {
   private async publish(r: Reduction) {
     try {
       const feed = await r.feed;
-      if (feed.length) this.onFeed?.(feed);
+      if (feed.length) this.localFeed?.deliver(feed);
       if (r.changes.length) for (const l of this.changeListeners) l(r.changes);
     } catch (err) {
       this.log.error({ err }, 'committed call changes could not be published');
@@ -212,7 +212,7 @@ export class CallReducer {
     // Left in flight: the COMMIT goes out right behind it, so the feed lock is held one round trip.
     // Its failure fails the transaction (Db.tx checks every statement); publish then never reads
     // it, so it must not count as an unhandled rejection (which would end the process).
-    const feed = appendFeed(q, feedItems(plans, cards));
+    const feed = appendFeed(q, feedItems(plans, cards), this.localFeed?.instanceId);
     feed.catch(() => {});
     return { changes: changed.map((c) => ({ callId: c.id, prev: c.prev, next: c.next })), feed };
   }

@@ -16,13 +16,26 @@ export interface StoredFeedItem extends FeedItem {
 export interface FeedNotice {
   heads?: [employeeId: number, lastId: number][];
   all?: boolean;
+  /** The instance that hands these items to its own sockets itself (see FeedDelivery). */
+  by?: string;
+}
+
+/**
+ * An instance's hub, which sends the items its own transactions committed straight to its
+ * sockets. Items appended for it carry its id in the NOTIFY, so the same hub does not also read
+ * them back from the table (the notice often arrives before the committing connection's answer).
+ */
+export interface FeedDelivery {
+  readonly instanceId: string;
+  deliver(items: StoredFeedItem[]): void;
 }
 
 /**
  * Appends items to employees' feeds inside the caller's transaction and notifies every instance
- * at commit. Returns the items as stored, in id order, for local delivery after the commit.
+ * at commit. Returns the items as stored, in id order, for local delivery after the commit:
+ * a caller that passes `deliveredBy` (its hub's instance id) must hand them to that hub.
  */
-export async function appendFeed(q: Queryable, items: { employeeId: number; payload: FeedPayload }[]): Promise<StoredFeedItem[]> {
+export async function appendFeed(q: Queryable, items: { employeeId: number; payload: FeedPayload }[], deliveredBy?: string): Promise<StoredFeedItem[]> {
   if (items.length === 0) return [];
   // Feed ids come from a sequence, so concurrent transactions (two instances' reducers, a
   // reducer and a status change) could commit them out of order, and a socket already past the
@@ -45,11 +58,11 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
          INSERT INTO feed (id, employee_id, prev_id, payload) SELECT id, e, prev, d::jsonb FROM p RETURNING id, employee_id, prev_id, created_at
        ), n AS (
          SELECT pg_notify($3, CASE WHEN length(x) < 7900 THEN x ELSE '{"all":true}' END)
-         FROM (SELECT json_build_object('heads', json_agg(json_build_array(employee_id, head)))::text AS x
+         FROM (SELECT json_strip_nulls(json_build_object('heads', json_agg(json_build_array(employee_id, head)), 'by', $4::text))::text AS x
                FROM (SELECT employee_id, max(id) AS head FROM ins GROUP BY employee_id) h) j
        )
        SELECT ins.*, p.ord, (SELECT count(*) FROM n) AS notified FROM ins JOIN p ON p.id = ins.id ORDER BY ins.id`,
-      [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL],
+      [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL, deliveredBy ?? null],
     ),
   ]);
   return inserted.rows.map((r) => ({
@@ -70,8 +83,8 @@ export async function readFeed(q: Queryable, employeeId: number, afterId: number
 }
 
 /** Sends a feed item to every admin (status and presence changes) plus extra recipients. */
-export async function appendToAdminsAnd(q: Queryable, payload: FeedPayload, extra: number[]): Promise<StoredFeedItem[]> {
+export async function appendToAdminsAnd(q: Queryable, payload: FeedPayload, extra: number[], deliveredBy?: string): Promise<StoredFeedItem[]> {
   const admins = (await q.query<{ id: number }>("SELECT id FROM employees WHERE role = 'admin' AND active")).rows.map((r) => Number(r.id));
   const ids = [...new Set([...admins, ...extra])];
-  return appendFeed(q, ids.map((employeeId) => ({ employeeId, payload })));
+  return appendFeed(q, ids.map((employeeId) => ({ employeeId, payload })), deliveredBy);
 }

@@ -22,6 +22,8 @@ interface Conn {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** How long after its own notice a socket may still lack an item this instance committed. */
+const OWN_NOTICE_CHECK_MS = 1000;
 const AUTH_TIMEOUT_MS = 10_000;
 
 /**
@@ -44,6 +46,9 @@ export class Hub {
   private byEmployee = new Map<number, Set<Conn>>();
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
+  /** Heads from this instance's own notices, checked once deliver() has had time to send them. */
+  private ownHeads = new Map<number, number>();
+  private ownCheck: NodeJS.Timeout | null = null;
 
   constructor(
     private db: Db,
@@ -193,9 +198,31 @@ export class Hub {
       for (const c of this.conns) if (c.lastSent !== null) void this.pump(c, false);
       return;
     }
-    for (const [employeeId, head] of notice.heads) {
+    if (notice.by === this.instanceId) {
+      // Committed here: deliver() sends them as soon as the committing connection answers, which
+      // is often just after this notice. Reading them now would fetch what is about to be sent
+      // (and read again once it was). A socket still short of them a moment later is pumped.
+      for (const [employeeId, head] of notice.heads) this.ownHeads.set(Number(employeeId), Math.max(Number(head), this.ownHeads.get(Number(employeeId)) ?? 0));
+      if (!this.ownCheck) {
+        this.ownCheck = setTimeout(() => this.checkOwnHeads(), OWN_NOTICE_CHECK_MS);
+        this.ownCheck.unref();
+      }
+      return;
+    }
+    this.pumpBehind(notice.heads);
+  }
+
+  private checkOwnHeads() {
+    this.ownCheck = null;
+    const heads = [...this.ownHeads];
+    this.ownHeads.clear();
+    this.pumpBehind(heads);
+  }
+
+  private pumpBehind(heads: [employeeId: number, lastId: number][]) {
+    for (const [employeeId, head] of heads) {
       for (const c of this.byEmployee.get(Number(employeeId)) ?? []) {
-        // Already delivered directly by deliver(): nothing to read.
+        // A socket already past the head has them (deliver() sent them): nothing to read.
         if (c.lastSent !== null && c.lastSent < Number(head)) void this.pump(c, false);
       }
     }
@@ -285,7 +312,7 @@ export class Hub {
     );
     const online = await this.isOnline(employeeId);
     if (online !== wasOnline || (delta > 0 && mine === 1)) {
-      this.deliver(await this.db.tx((q) => appendToAdminsAnd(q, { kind: 'presence', employeeId, online }, [])));
+      this.deliver(await this.db.tx((q) => appendToAdminsAnd(q, { kind: 'presence', employeeId, online }, [], this.instanceId)));
     }
   }
 
@@ -316,6 +343,7 @@ export class Hub {
   async close(retryAfterMs = 1000): Promise<void> {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
+    if (this.ownCheck) clearTimeout(this.ownCheck);
     for (const c of this.conns) {
       this.send(c.ws, { type: 'error', code: 'shutdown', message: 'Сервер перезапускается', retryAfterMs });
       c.ws.close(1012, 'restart');

@@ -5,6 +5,7 @@ import { postSigned } from '../support/webhook';
 import { TestFeedClient } from '../support/feed-client';
 import type { Employee } from '../../src-shared/wire';
 import { storeEvents } from '../../server/ingest/batcher';
+import { appendFeed } from '../../server/hub/feed-store';
 
 let r: TestRelay;
 let to: { employee: Employee; token: string };
@@ -210,6 +211,55 @@ describe('direct delivery of an instance’s own commits', () => {
     await post('events/call', legTo('DIRECT1', '102', 'Appeared', 1, false));
     await client.waitFor(() => client.callItems('DIRECT1').length > 0, 5000, 'own item');
     expect(client.items.filter((i) => i.id > from).map((i) => i.id)[0]).toBe(Number(other.rows[0].id));
+    client.close();
+  });
+
+  /** Counts the hub's reads of one employee's feed (the pump) while `fn` runs. */
+  async function feedReadsDuring(fn: () => Promise<void>): Promise<number> {
+    const db = r.relay.ctx.db;
+    const real = db.query.bind(db);
+    let reads = 0;
+    db.query = ((text: string, params?: unknown[]) => {
+      if (text.includes('FROM feed WHERE employee_id = $1 AND id > $2')) reads++;
+      return real(text, params);
+    }) as typeof db.query;
+    try {
+      await fn();
+    } finally {
+      db.query = real;
+    }
+    return reads;
+  }
+
+  it('does not read its own commits back from the table: their notice often arrives before the commit is answered', async () => {
+    const client = await TestFeedClient.connect(r.url, to2.token);
+    await client.synced();
+    // As under load: the notice is handled before the commit's answer reaches deliver().
+    const hub = r.relay.ctx.hub;
+    const deliver = hub.deliver;
+    hub.deliver = (items) => void setTimeout(() => deliver.call(hub, items), 100);
+    const reads = await feedReadsDuring(async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => post('events/call', legTo(`OWN${i}`, '102', 'Appeared', 1, false))));
+      await client.waitFor(() => Array.from({ length: 10 }, (_, i) => `OWN${i}`).every((e) => client.callItems(e).length === 1), 5000, 'own items');
+      await new Promise((res) => setTimeout(res, 1500)); // past the own-notice check
+    }).finally(() => (hub.deliver = deliver));
+    expect(reads).toBe(0);
+    const ids = client.items.map((i) => i.id);
+    expect(ids).toEqual([...new Set(ids)].sort((x, y) => x - y));
+    client.close();
+  });
+
+  it('still sends an item committed here with its notice if deliver() never got it', async () => {
+    const client = await TestFeedClient.connect(r.url, to2.token);
+    await client.synced();
+    const from = client.lastId();
+    const hub = r.relay.ctx.hub;
+    // Appended for this hub's delivery, then not handed to it: only the notice's check can send it.
+    const [item] = await r.relay.ctx.db.tx((q) => appendFeed(q, [{ employeeId: to2.employee.id, payload: { kind: 'presence', employeeId: to.employee.id, online: true } }], hub.instanceId));
+    const t0 = performance.now();
+    await client.waitFor(() => client.lastId() >= item.id, 5000, 'undelivered own item');
+    expect(performance.now() - t0).toBeGreaterThan(500); // by the check, not at the notice
+    expect(client.items.filter((i) => i.id > from).map((i) => i.id)).toEqual([item.id]);
     client.close();
   });
 });
