@@ -46,8 +46,8 @@ export class Hub {
   private byEmployee = new Map<number, Set<Conn>>();
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
-  /** Heads from this instance's own notices, checked once deliver() has had time to send them. */
-  private ownHeads = new Map<number, number>();
+  /** Heads from this instance's own notices (and when each came), checked once deliver() has had time to send them. */
+  private ownHeads = new Map<number, { head: number; at: number }>();
   private ownCheck: NodeJS.Timeout | null = null;
 
   constructor(
@@ -202,21 +202,35 @@ export class Hub {
       // Committed here: deliver() sends them as soon as the committing connection answers, which
       // is often just after this notice. Reading them now would fetch what is about to be sent
       // (and read again once it was). A socket still short of them a moment later is pumped.
-      for (const [employeeId, head] of notice.heads) this.ownHeads.set(Number(employeeId), Math.max(Number(head), this.ownHeads.get(Number(employeeId)) ?? 0));
-      if (!this.ownCheck) {
-        this.ownCheck = setTimeout(() => this.checkOwnHeads(), OWN_NOTICE_CHECK_MS);
-        this.ownCheck.unref();
+      const at = performance.now();
+      for (const [employeeId, head] of notice.heads) {
+        const known = this.ownHeads.get(Number(employeeId))?.head ?? 0;
+        this.ownHeads.set(Number(employeeId), { head: Math.max(Number(head), known), at });
       }
+      this.armOwnCheck();
       return;
     }
     this.pumpBehind(notice.heads);
   }
 
+  private armOwnCheck() {
+    if (this.ownCheck || this.ownHeads.size === 0) return;
+    this.ownCheck = setTimeout(() => this.checkOwnHeads(), OWN_NOTICE_CHECK_MS);
+    this.ownCheck.unref();
+  }
+
+  /** Pumps the sockets still short of a head noticed at least OWN_NOTICE_CHECK_MS ago. */
   private checkOwnHeads() {
     this.ownCheck = null;
-    const heads = [...this.ownHeads];
-    this.ownHeads.clear();
+    const due = performance.now() - OWN_NOTICE_CHECK_MS;
+    const heads: [number, number][] = [];
+    for (const [employeeId, { head, at }] of this.ownHeads) {
+      if (at > due) continue;
+      heads.push([employeeId, head]);
+      this.ownHeads.delete(employeeId);
+    }
     this.pumpBehind(heads);
+    this.armOwnCheck();
   }
 
   private pumpBehind(heads: [employeeId: number, lastId: number][]) {

@@ -290,12 +290,28 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
       await page.waitForFunction(() => !document.querySelector('.loading-more'), null, { timeout: 20_000 });
       await page.waitForTimeout(100);
     };
+    type Row = Awaited<ReturnType<typeof rows>>[number];
+    /**
+     * The list once it shows what `ok` expects. A filter applies after the search box's debounce
+     * and a round trip to the relay; on a loaded machine either can take longer than settled()
+     * waits, so the rows are polled (bounded) instead of read once.
+     */
+    const rowsWhen = async (what: string, ok: (shown: Row[]) => boolean): Promise<void> => {
+      const deadline = Date.now() + 30_000;
+      await settled();
+      let shown = await rows();
+      while (!ok(shown) && Date.now() < deadline) {
+        await page.waitForTimeout(250);
+        shown = await rows();
+      }
+      const state = await page.getByTestId('history-count').textContent();
+      const errors = (await page.locator('.error-box').allTextContents()).join(' ');
+      expect(ok(shown), `${what}: ${shown.length} rows, «${state}», errors: «${errors}», first: ${shown[0]?.text ?? '—'}`).toBe(true);
+      await settled();
+    };
 
     await page.getByTestId('filter-result').selectOption('missed');
-    await settled();
-    let shown = await rows();
-    expect(shown.length).toBeGreaterThan(5);
-    expect(shown.every((x) => x.status === 'missed')).toBe(true);
+    await rowsWhen('missed calls', (shown) => shown.length > 5 && shown.every((x) => x.status === 'missed'));
     // The count is the relay's total for the filter, before the rest of the pages are loaded.
     const missedAll = Number((await r.relay.ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE status = 'missed'")).rows[0].n);
     expect(missedAll).toBeGreaterThan(1000);
@@ -304,26 +320,17 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
 
     await page.getByTestId('filter-direction').selectOption('in');
     await page.getByTestId('filter-employee').selectOption(String(people.to2.id));
-    await settled();
-    shown = await rows();
-    expect(shown.length).toBeGreaterThan(5);
-    expect(shown.every((x) => x.status === 'missed' && x.direction === 'in')).toBe(true);
+    await rowsWhen('missed incoming calls of to2', (shown) => shown.length > 5 && shown.every((x) => x.status === 'missed' && x.direction === 'in'));
     await page.getByRole('button', { name: 'Сбросить' }).click();
 
     // Search by number (as typed with 8…) and by the contact's name.
     const digits = numbers[3].slice(1); // "985…"
     await page.getByTestId('history-search').fill('8' + digits);
-    await settled();
-    shown = await rows();
-    expect(shown.length).toBeGreaterThan(5);
     const formatted = `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6, 8)}-${digits.slice(8)}`;
-    expect(shown.every((x) => x.text.includes(formatted))).toBe(true);
+    await rowsWhen('search by number', (shown) => shown.length > 5 && shown.every((x) => x.text.includes(formatted)));
 
     await page.getByTestId('history-search').fill('Космодемьянская');
-    await settled();
-    shown = await rows();
-    expect(shown.length).toBeGreaterThan(5);
-    expect(shown.every((x) => x.text.includes('Зоя Космодемьянская'))).toBe(true);
+    await rowsWhen('search by contact name', (shown) => shown.length > 5 && shown.every((x) => x.text.includes('Зоя Космодемьянская')));
 
     // The whole history scrolls: page after page up to the 10,000th call.
     await page.getByRole('button', { name: 'Сбросить' }).click();
