@@ -42,14 +42,17 @@ export class MangoPacer {
     return Math.ceil(Number(r.rows[0]?.wait ?? 0));
   }
 
-  /** Reserves the earliest allowed moment for `path` and waits for it. */
-  async slot(path: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * Reserves the earliest allowed moment for `path` and waits for it. Returns the moment reserved
+   * (ms since the epoch, database clock): the send happens then or, if timers fire late, after.
+   */
+  async slot(path: string, signal?: AbortSignal): Promise<number> {
     const own = this.spacing[path];
     const paths = own ? ['*', path] : ['*'];
     const gaps = own ? [this.spacing['*'] ?? 0, own] : [this.spacing['*'] ?? 0];
-    const wait = await this.db.tx(async (q) => {
+    const { wait, at } = await this.db.tx(async (q) => {
       await q.query('SELECT pg_advisory_xact_lock($1, 1)', [PACING_LOCK]);
-      const r = await q.query<{ wait: number }>(
+      const r = await q.query<{ wait: number; at: number }>(
         `WITH now AS (SELECT clock_timestamp() AS t),
          at AS (SELECT GREATEST((SELECT t FROM now), COALESCE((SELECT max(next_at) FROM mango_pacing WHERE path = ANY($1::text[])), '-infinity')) AS at),
          up AS (
@@ -57,12 +60,13 @@ export class MangoPacer {
            SELECT p, (SELECT at FROM at) + make_interval(secs => g / 1000.0) FROM unnest($1::text[], $2::float8[]) AS x(p, g)
            ON CONFLICT (path) DO UPDATE SET next_at = EXCLUDED.next_at
          )
-         SELECT extract(epoch FROM ((SELECT at FROM at) - (SELECT t FROM now))) * 1000 AS wait`,
+         SELECT extract(epoch FROM ((SELECT at FROM at) - (SELECT t FROM now))) * 1000 AS wait, extract(epoch FROM (SELECT at FROM at)) * 1000 AS at`,
         [paths, gaps],
       );
-      return Number(r.rows[0].wait);
+      return { wait: Number(r.rows[0].wait), at: Number(r.rows[0].at) };
     });
     if (wait > 0) await sleep(Math.ceil(wait), signal);
+    return at;
   }
 }
 

@@ -28,15 +28,19 @@ const SPACING = { '*': 20, 'commands/route': 300 };
 describe('Mango request pacing across instances', () => {
   it('spaces one kind of request by its limit, whichever instance sends it', async () => {
     const pacers = [new MangoPacer(a, SPACING), new MangoPacer(b, SPACING)];
-    const sentAt: number[] = [];
+    const sends: { reserved: number; sent: number }[] = [];
     const t0 = Date.now();
     // Six sends at once, alternating instances, as two relays routing calls at the same moment.
-    await Promise.all(Array.from({ length: 6 }, (_, i) => pacers[i % 2].slot('commands/route').then(() => sentAt.push(Date.now() - t0))));
-    sentAt.sort((x, y) => x - y);
-    const gaps = sentAt.slice(1).map((t, i) => t - sentAt[i]);
-    // Timers may fire a few ms early relative to the database clock; never a whole slot early.
-    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(300 - 15);
-    expect(sentAt.at(-1)!).toBeGreaterThanOrEqual(5 * 300 - 30);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => pacers[i % 2].slot('commands/route').then((reserved) => sends.push({ reserved, sent: Date.now() }))));
+    sends.sort((x, y) => x.reserved - y.reserved);
+    // The shared schedule keeps the route spacing between the reserved moments, on the database
+    // clock, whichever instance reserved them...
+    const gaps = sends.slice(1).map((s, i) => s.reserved - sends[i].reserved);
+    for (const g of gaps) expect(g).toBeGreaterThanOrEqual(300 - 0.01);
+    // ...and nobody sends before their moment (timers may fire a few ms early against the
+    // database clock; a loaded machine fires them late, which the production spacing's margin covers).
+    for (const s of sends) expect(s.sent).toBeGreaterThanOrEqual(s.reserved - 15);
+    expect(Math.max(...sends.map((s) => s.sent)) - t0).toBeGreaterThanOrEqual(5 * 300 - 30);
   });
 
   it('keeps the any-request spacing between different kinds, and reports the wait without reserving', async () => {
