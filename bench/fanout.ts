@@ -4,22 +4,18 @@
  * apps. Callers come from a pool of 1,000 numbers, so popups carry a few earlier calls each.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { createTestDatabase } from '../test/support/pg';
-import { buildRelay } from '../scripts/build-relay';
 import { signedForm } from '../tools/mango-sim/sign';
 import { percentileSvg } from './plot';
-import { cpuMsOf, fmt, freePort, percentile, postgresCpuMs, rssOf, startProcess, stop } from './support';
+import { BENCH_KEY, BENCH_SALT, cpuMsOf, fmt, freePort, percentile, postgresCpuMs, rssOf, startBenchRelay, stop } from './support';
 
-const KEY = 'bench-key';
 const FLOOR_RATE = 25;
 const FLOOR_SECONDS = 4;
-const SALT = 'bench-salt';
 
 async function seedEmployees(dbUrl: string, n: number): Promise<string[]> {
   // Direct SQL: scrypt-hashing thousands of passwords through the API would dominate the run.
@@ -71,7 +67,7 @@ async function postEvents(o: {
     const wait = start + (i * 1000) / o.rate - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     const entry = `${o.prefix}-${i}`;
-    const body = signedForm(KEY, SALT, {
+    const body = signedForm(BENCH_KEY, BENCH_SALT, {
       entry_id: entry, call_id: `${entry}-c`, timestamp: 1700000000 + i, seq: 1, call_state: 'Appeared', location: 'abonent',
       from: { number: String(79160000000 + (i % 1000)) }, to: { extension: String(1000 + (i % o.clients)), number: 'sip:x@y', line_number: '74951234567' }, dct: { type: 0 },
     });
@@ -115,12 +111,7 @@ export async function runFanoutBench(opts: { clients?: number; rate?: number; se
   const idleClients = opts.idleClients ?? 2000;
   const db = await createTestDatabase();
   const port = await freePort();
-  const relay = await startProcess(
-    process.execPath,
-    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
-    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-fan-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
-    `http://127.0.0.1:${port}/healthz`,
-  );
+  const relay = await startBenchRelay(db.url, port);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const sent = new Map<string, number>();
   const lat: number[] = [];

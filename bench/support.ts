@@ -1,7 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRelay } from '../scripts/build-relay';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -105,4 +107,21 @@ export function postgresCpuMs(): number {
     }
   }
   return total;
+}
+
+/** Mango credentials the benchmarks' relays are configured with and their events signed by. */
+export const BENCH_KEY = 'bench-key';
+export const BENCH_SALT = 'bench-salt';
+
+/**
+ * The relay as production runs it (the esbuild bundle under plain node) on `databaseUrl`,
+ * answering on `port`; `RELAY_PROF=1` writes its CPU profile to /tmp/cpuprof.
+ */
+export async function startBenchRelay(databaseUrl: string, port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+  return startProcess(
+    process.execPath,
+    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), ...extraArgs, await buildRelay()],
+    { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-relay-')), MANGO_API_KEY: BENCH_KEY, MANGO_API_SALT: BENCH_SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
+    `http://127.0.0.1:${port}/healthz`,
+  );
 }

@@ -10,17 +10,14 @@ import { join } from 'node:path';
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { createTestDatabase } from '../test/support/pg';
-import { buildRelay } from '../scripts/build-relay';
 import { signedForm } from '../tools/mango-sim/sign';
-import { fmt, freePort, LOADGEN_CPU, pinning, pinTo, SERVER_CPU, startProcess, stop, unpin } from './support';
+import { BENCH_KEY, BENCH_SALT, fmt, freePort, LOADGEN_CPU, pinning, pinTo, SERVER_CPU, startBenchRelay, startProcess, stop, unpin } from './support';
 
-const KEY = 'bench-key';
-const SALT = 'bench-salt';
 
 function signedBodies(n: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    out.push(signedForm(KEY, SALT, {
+    out.push(signedForm(BENCH_KEY, BENCH_SALT, {
       entry_id: `BENCH-E${i >> 2}`, call_id: `BENCH-C${i}`, timestamp: 1700000000 + i, seq: 1, call_state: 'Appeared', location: 'ivr',
       from: { number: '79161234567' }, to: { number: '74951234567', line_number: '74951234567' }, dct: { type: 0 },
     }));
@@ -122,12 +119,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
 
     db = await createTestDatabase();
     const relayPort = await freePort();
-    const relay = await startProcess(
-      process.execPath,
-      [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
-      { PORT: String(relayPort), HOST: '127.0.0.1', DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-relay-')), MANGO_API_KEY: KEY, MANGO_API_SALT: SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
-      `http://127.0.0.1:${relayPort}/healthz`,
-    );
+    const relay = await startBenchRelay(db.url, relayPort);
     procs.push(relay);
     pinTo(relay, SERVER_CPU);
     relayDb = new pg.Client({ connectionString: db.url });
