@@ -117,10 +117,10 @@ export const BENCH_SALT = 'bench-salt';
  * The relay as production runs it (the esbuild bundle under plain node) on `databaseUrl`,
  * answering on `port`; `RELAY_PROF=1` writes its CPU profile to /tmp/cpuprof.
  */
-export async function startBenchRelay(databaseUrl: string, port: number, extraArgs: string[] = []): Promise<ChildProcess> {
+export async function startBenchRelay(databaseUrl: string, port: number): Promise<ChildProcess> {
   return startProcess(
     process.execPath,
-    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), ...extraArgs, await buildRelay()],
+    [...(process.env.RELAY_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/cpuprof'] : []), await buildRelay()],
     { PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-relay-')), MANGO_API_KEY: BENCH_KEY, MANGO_API_SALT: BENCH_SALT, LOG_LEVEL: 'warn', RECONCILE_EVERY_MS: '0' },
     `http://127.0.0.1:${port}/healthz`,
   );

@@ -13,7 +13,6 @@ import { createTestDatabase } from '../test/support/pg';
 import { signedForm } from '../tools/mango-sim/sign';
 import { BENCH_KEY, BENCH_SALT, fmt, freePort, LOADGEN_CPU, pinning, pinTo, SERVER_CPU, startBenchRelay, startProcess, stop, unpin } from './support';
 
-
 function signedBodies(n: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -26,7 +25,6 @@ function signedBodies(n: number): string[] {
 }
 
 interface Result {
-  name: string;
   rps: number;
   p50: number;
   p99: number;
@@ -34,7 +32,7 @@ interface Result {
   errors: number;
 }
 
-async function load(name: string, url: string, nextBody: () => string, seconds: number, connections: number): Promise<Result> {
+async function load(url: string, nextBody: () => string, seconds: number, connections: number): Promise<Result> {
   const r = await autocannon({
     url,
     method: 'POST',
@@ -43,7 +41,7 @@ async function load(name: string, url: string, nextBody: () => string, seconds: 
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     requests: [{ setupRequest: (req) => ({ ...req, body: nextBody() }) }],
   });
-  return { name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors };
 }
 
 const BARE = `require('http').createServer((q,s)=>{q.resume();q.on('end',()=>{s.writeHead(200,{'content-type':'application/json'});s.end('{"success":true}')})}).listen(+process.env.PORT,'127.0.0.1')`;
@@ -145,7 +143,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
 
     for (let round = 0; round < roundCount; round++) {
       for (const server of servers) {
-        server.rounds.push(await load(server.name, server.url, () => bodies[server.sent++ % bodies.length], seconds, connections));
+        server.rounds.push(await load(server.url, () => bodies[server.sent++ % bodies.length], seconds, connections));
         await server.settle?.();
       }
     }
