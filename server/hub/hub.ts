@@ -204,8 +204,8 @@ export class Hub {
       // (and read again once it was). A socket still short of them a moment later is pumped.
       const at = performance.now();
       for (const [employeeId, head] of notice.heads) {
-        const known = this.ownHeads.get(Number(employeeId))?.head ?? 0;
-        this.ownHeads.set(Number(employeeId), { head: Math.max(Number(head), known), at });
+        const e = Number(employeeId);
+        this.ownHeads.set(e, { head: Math.max(Number(head), this.ownHeads.get(e)?.head ?? 0), at });
       }
       this.armOwnCheck();
       return;
