@@ -51,18 +51,19 @@ export async function appendFeed(q: Queryable, items: { employeeId: number; payl
     q.query<{ id: number; employee_id: number; prev_id: number; created_at: Date | string; ord: number }>(
       `WITH t AS (
          SELECT ord, e, d, nextval(pg_get_serial_sequence('feed', 'id')) AS id
-         FROM (SELECT * FROM unnest($1::bigint[], $2::text[]) WITH ORDINALITY AS u(e, d, ord) ORDER BY ord) u
+         FROM (SELECT * FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (e bigint, d jsonb)) WITH ORDINALITY AS u(e, d, ord) ORDER BY ord) u
        ), p AS (
          SELECT ord, id, e, d, COALESCE(lag(id) OVER (PARTITION BY e ORDER BY id), (SELECT max(f.id) FROM feed f WHERE f.employee_id = t.e), 0) AS prev FROM t
        ), ins AS (
-         INSERT INTO feed (id, employee_id, prev_id, payload) SELECT id, e, prev, d::jsonb FROM p RETURNING id, employee_id, prev_id, created_at
+         INSERT INTO feed (id, employee_id, prev_id, payload) SELECT id, e, prev, d FROM p RETURNING id, employee_id, prev_id, created_at
        ), n AS (
-         SELECT pg_notify($3, CASE WHEN length(x) < 7900 THEN x ELSE '{"all":true}' END)
-         FROM (SELECT json_strip_nulls(json_build_object('heads', json_agg(json_build_array(employee_id, head)), 'by', $4::text))::text AS x
+         SELECT pg_notify($2, CASE WHEN length(x) < 7900 THEN x ELSE '{"all":true}' END)
+         FROM (SELECT json_strip_nulls(json_build_object('heads', json_agg(json_build_array(employee_id, head)), 'by', $3::text))::text AS x
                FROM (SELECT employee_id, max(id) AS head FROM ins GROUP BY employee_id) h) j
        )
        SELECT ins.*, p.ord, (SELECT count(*) FROM n) AS notified FROM ins JOIN p ON p.id = ins.id ORDER BY ins.id`,
-      [items.map((i) => i.employeeId), items.map((i) => JSON.stringify(i.payload)), FEED_CHANNEL, deliveredBy ?? null],
+      // The items as one jsonb document: payloads as values, not escaped strings (see writeCalls).
+      [JSON.stringify(items.map((i) => ({ e: i.employeeId, d: i.payload }))), FEED_CHANNEL, deliveredBy ?? null],
     ),
   ]);
   return inserted.rows.map((r) => ({

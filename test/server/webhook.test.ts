@@ -42,6 +42,23 @@ describe.each([
     expect(resigned.status).toBe(403);
   });
 
+  it('stores each event’s json byte for byte, in one batch with others, and parses it into payload', async () => {
+    const texts = [
+      '{"entry_id":"E-X1","call_id":"X1","seq":1,"call_state":"Appeared","timestamp":1,"to":{"number":"sip:\\/\\/\\u0442\\u0435\\u0441\\u0442@x"},  "from" : {"number":"7916\\"q\\\\"} }',
+      ' \n{"entry_id":"E-X2","call_id":"X2","seq":1,"call_state":"Appeared","timestamp":2}\r\n\t',
+      '{"entry_id":"E-X3","call_id":"X3","seq":1,"call_state":"Appeared","timestamp":3,"note":"тест 😀"}',
+    ];
+    // Posted together, so they share a batch (one statement for all of them).
+    expect((await Promise.all(texts.map((t) => postSigned(r.webhookBase, 'events/call', t)))).map((res) => res.status)).toEqual([200, 200, 200]);
+    const rows = await r.relay.ctx.db.query<{ raw_json: string; payload: unknown; entry_id: string }>(
+      "SELECT raw_json, payload, entry_id FROM mango_events WHERE idem_key = ANY($1::text[]) ORDER BY idem_key",
+      [['call:X1:1:Appeared', 'call:X2:1:Appeared', 'call:X3:1:Appeared']],
+    );
+    expect(rows.rows.map((x) => x.raw_json)).toEqual(texts);
+    expect(rows.rows.map((x) => x.payload)).toEqual(texts.map((t) => JSON.parse(t)));
+    expect(rows.rows.map((x) => x.entry_id)).toEqual(['E-X1', 'E-X2', 'E-X3']);
+  });
+
   it('refuses wrong signs, unknown keys and unsigned requests with 403 and stores nothing', async () => {
     const before = await eventCount(r);
     expect((await postSigned(r.webhookBase, 'events/call', call('B1', 1, 'Appeared'), { salt: 'wrong' })).status).toBe(403);
