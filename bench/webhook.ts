@@ -112,7 +112,7 @@ export async function runWebhookBench(opts: { seconds?: number; connections?: nu
       pinTo(py, SERVER_CPU);
       servers.push({ name: 'guide FastAPI example (persists nothing)', url: `http://127.0.0.1:${port}/api/mango-webhook/events/call`, rounds: [], sent: 0 });
     } else {
-      console.log('FastAPI comparison skipped: install Debian python3-fastapi python3-uvicorn python3-multipart to include it');
+      console.log('FastAPI comparison skipped: python3 with fastapi, uvicorn and multipart is missing (scripts/setup-bench.sh installs Debian\'s packages where apt can run)');
     }
 
     db = await createTestDatabase();
