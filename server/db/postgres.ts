@@ -31,9 +31,7 @@ function statement(text: string, params: unknown[] | undefined): string | pg.Que
  * the rest of the I/O callbacks of that pass. Each write to PostgreSQL is a syscall that wakes
  * its backend, which on a busy machine often takes the relay's CPU at once: writing after the
  * pass's other work (answers, feed items for other sockets) keeps that work from waiting behind
- * the backend. Fan-out bench, 6 alternating pairs against writing at the end of the tick: p99
- * 9.2–12.5 ms (median 10.4) vs 9.6–13.9 (11.2); the webhook bench unchanged. Call before
- * issuing a statement.
+ * the backend (measured in BENCHMARKS.md, fifth session). Call before issuing a statement.
  */
 function writeCoalescer(client: pg.PoolClient): () => void {
   // node-postgres does not expose its socket in its types; `connection.stream` is a net.Socket.
