@@ -177,7 +177,7 @@ it(`${TOTAL.toLocaleString('en')} generated webhook requests: 0 crashes, 0 5xx, 
   expect(errors, 'connection errors').toEqual([]);
   expect({ ...wrong, examples }).toEqual({ crashes: 0, fiveXX: 0, acceptedUnsigned: 0, acceptedInvalid: 0, rejectedValid: 0, examples: [] });
   // Each kind was really exercised, and valid events were accepted in numbers.
-  for (const kind of ['valid', 'replay', 'unsigned', 'bad-sign', 'wrong-key', 'truncated', 'type', 'random-json', 'garbage', 'huge'])
+  for (const kind of ['valid', 'replay', 'unsigned', 'bad-sign', 'wrong-key', 'truncated', 'deep', 'unstorable', 'type', 'random-json', 'garbage', 'huge'])
     expect(Object.values(byLabel[kind] ?? {}).reduce((a, b) => a + b, 0), kind).toBeGreaterThan(kind === 'replay' ? 100 : TOTAL / 20);
   expect(validKeys.size).toBeGreaterThan(TOTAL / 20);
   expect(tooLarge, 'huge requests answered 413 by the relay').toBe(hugeSent);

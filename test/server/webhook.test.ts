@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
 import { PG_ADMIN_URL } from '../support/pg';
+import { MAX_EVENT_DEPTH } from '../../server/mango/storable';
 
 const call = (callId: string, seq: number, state: string, extra: object = {}) => ({
   entry_id: `E-${callId}`, call_id: callId, timestamp: 1700000000 + seq, seq, call_state: state, location: 'ivr',
@@ -105,6 +106,43 @@ describe.each([
       expect(res.status, bad).toBe(400);
     }
     expect(await eventCount(r)).toBe(before);
+  });
+
+  it('accepts text that only looks like an escape (an escaped backslash before u0000 or ud800) and surrogate pairs', async () => {
+    const texts = [
+      '{"entry_id":"E-T1","call_id":"T1","seq":1,"call_state":"Appeared","timestamp":1,"from":{"number":"a\\\\u0000b"}}',
+      '{"entry_id":"E-T2","call_id":"T2","seq":1,"call_state":"Appeared","timestamp":1,"from":{"number":"C:\\\\ud800\\\\x"}}',
+      '{"entry_id":"E-T3","call_id":"T3","seq":1,"call_state":"Appeared","timestamp":1,"from":{"number":"\\ud83d\\ude00 😀"}}',
+    ];
+    expect(JSON.parse(texts[0]).from.number).toBe('a\\u0000b'); // a backslash, then the letters
+    for (const t of texts) expect((await postSigned(r.webhookBase, 'events/call', t)).status, t).toBe(200);
+    const rows = await r.relay.ctx.db.query<{ raw_json: string }>("SELECT raw_json FROM mango_events WHERE entry_id = ANY($1::text[]) ORDER BY entry_id", [['E-T1', 'E-T2', 'E-T3']]);
+    expect(rows.rows.map((x) => x.raw_json)).toEqual(texts);
+  });
+
+  it('refuses nesting deeper than any Mango event with 400, however deep (never a 5xx)', async () => {
+    const nested = (depth: number) => `{"entry_id":"E-N${depth}","call_id":"N${depth}","seq":1,"call_state":"Appeared","timestamp":1,"x":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    expect((await postSigned(r.webhookBase, 'events/call', nested(MAX_EVENT_DEPTH))).status).toBe(200);
+    const before = await eventCount(r);
+    for (const depth of [MAX_EVENT_DEPTH + 1, 5_000, 60_000]) {
+      const json = nested(depth);
+      const sign = createHash('sha256').update(TEST_MANGO_KEY + json + TEST_MANGO_SALT).digest('hex');
+      // A JSON body: one byte per bracket, so even 60,000 levels fit under the body limit.
+      const res = await fetch(r.webhookBase + 'events/call', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ vpbx_api_key: TEST_MANGO_KEY, sign, json }) });
+      expect(res.status, `depth ${depth}`).toBe(400);
+      expect((await res.json()).message).toMatch(/nested deeper/);
+    }
+    expect(await eventCount(r)).toBe(before);
+  });
+
+  it('answers 400, not 5xx, for a number the database cannot hold, and stores the events posted with it', async () => {
+    const before = await eventCount(r);
+    const bad = ['1e999999', '1e-999999'].map((n, i) => `{"entry_id":"E-O${i}","call_id":"O${i}","seq":1,"call_state":"Appeared","timestamp":1,"x":${n}}`);
+    const good = [call('O-ok1', 1, 'Appeared'), call('O-ok2', 1, 'Appeared')];
+    const results = await Promise.all([...bad, ...good].map((e) => postSigned(r.webhookBase, 'events/call', e)));
+    expect(results.map((x) => x.status)).toEqual([400, 400, 200, 200]);
+    for (const x of results.slice(0, 2)) expect(JSON.parse(x.body).error).toBe('bad-json');
+    expect(await eventCount(r)).toBe(before + 2);
   });
 
   it('refuses oversized bodies with 413', async () => {

@@ -1,8 +1,8 @@
 /**
  * Generated webhook requests, and how to send them, for the suite's quick fuzz run
  * (test/support/fuzz.ts) and the 100,000-request one (test/faults/fuzz.test.ts): valid and signed in three serializations,
- * unsigned, wrongly signed, wrong key, truncated, wrong types, random JSON on every event path,
- * garbage, huge — generated cheaply:
+ * unsigned, wrongly signed, wrong key, truncated, nested too deep, unstorable in PostgreSQL,
+ * wrong types, random JSON on every event path, garbage, huge — generated cheaply:
  * - one fast-check `sample` per chunk (never one per case: a nested `fc.sample` per case
  *   rebuilt a runner 11,000 times);
  * - huge bodies are not built as 300–600 KB strings and URL-encoded: they are a short prefix
@@ -23,15 +23,17 @@ export interface FuzzCase {
   idemKey?: string;
 }
 
-export type Label = 'valid' | 'replay' | 'unsigned' | 'bad-sign' | 'wrong-key' | 'truncated' | `type:${string}` | 'random-json' | 'garbage' | 'huge';
+export type Label = 'valid' | 'replay' | 'unsigned' | 'bad-sign' | 'wrong-key' | 'truncated' | 'deep' | 'unstorable' | `type:${string}` | 'random-json' | 'garbage' | 'huge';
 
 /** Must be answered 200 (and stored once). */
 export const MUST_ACCEPT: ReadonlySet<string> = new Set(['valid', 'replay']);
 /**
- * Must never be answered 200: no valid signature (unsigned, bad-sign, wrong-key, garbage, huge)
- * or signed but not JSON (a strict prefix of a JSON object never parses).
+ * Must never be answered 200: no valid signature (unsigned, bad-sign, wrong-key, garbage, huge),
+ * signed but not JSON (a strict prefix of a JSON object never parses), or signed JSON that
+ * PostgreSQL cannot hold (nested past the relay's limit; NUL, a lone surrogate, a number out of
+ * numeric's range).
  */
-export const MUST_REFUSE: ReadonlySet<string> = new Set(['unsigned', 'bad-sign', 'wrong-key', 'garbage', 'huge', 'truncated']);
+export const MUST_REFUSE: ReadonlySet<string> = new Set(['unsigned', 'bad-sign', 'wrong-key', 'garbage', 'huge', 'truncated', 'deep', 'unstorable']);
 /** Never answered 200 because no valid signature was sent. */
 export const UNSIGNED_KINDS: ReadonlySet<string> = new Set(['unsigned', 'bad-sign', 'wrong-key', 'garbage', 'huge']);
 
@@ -44,7 +46,8 @@ export function fuzzCases(key: string, salt: string) {
 
   const idArb = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.base64String({ minLength: 4, maxLength: 60 }), fc.integer({ min: 1, max: 1e9 }));
   const numOrStr = (a: fc.Arbitrary<number>) => fc.oneof(a, a.map(String));
-  const unicodeText = fc.string({ unit: 'grapheme', maxLength: 30 });
+  // Text that only looks like an escape (a backslash, then letters) is valid and must be stored.
+  const unicodeText = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 30 }), fc.constantFrom('\\u0000', 'C:\\ud800\\x', '\\udc00', '\\\\'));
 
   const validCall = fc.record({
     entry_id: idArb,
@@ -92,6 +95,17 @@ export function fuzzCases(key: string, salt: string) {
     fc
       .tuple(validCall, fc.constantFrom('seq', 'timestamp', 'call_state', 'entry_id', 'from'), fc.oneof(fc.object(), fc.boolean(), fc.constant(null), fc.array(fc.nat()), fc.string()))
       .map(([e, k, v]): FuzzCase => ({ path: 'events/call', body: signedForm(JSON.stringify({ ...e, [k]: v })), label: `type:${k}` })),
+    // Signed and valid but for one extra field: nested past the relay's limit, or not storable.
+    fc.tuple(validCall, fc.integer({ min: 33, max: 3000 })).map(([e, depth]): FuzzCase => ({
+      path: 'events/call',
+      body: signedForm(`${JSON.stringify(e).slice(0, -1)},"x":${'['.repeat(depth)}${']'.repeat(depth)}}`),
+      label: 'deep',
+    })),
+    fc.tuple(validCall, fc.constantFrom('"a\\u0000"', '"\\ud800"', '"x\\udfff"', '{"\\u0000":1}', '1e999999', '-1e-999999')).map(([e, bad]): FuzzCase => ({
+      path: 'events/call',
+      body: signedForm(`${JSON.stringify(e).slice(0, -1)},"x":${bad}}`),
+      label: 'unstorable',
+    })),
     fc
       .tuple(fc.constantFrom('events/call', 'events/summary', 'events/recording', 'events/sms', 'events/dtmf'), fc.jsonValue())
       .map(([path, v]): FuzzCase => ({ path, body: signedForm(JSON.stringify(v) ?? 'null'), label: 'random-json' })),

@@ -2,6 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RelayContext } from '../context';
 import { BadEvent, classify } from '../../mango/events';
 import { safeEqual, verifyMangoSign } from '../../mango/sign';
+import { unstorableReason } from '../../mango/storable';
+import { isDataError } from '../../ingest/batcher';
 
 interface Signed {
   key: string | null;
@@ -23,9 +25,6 @@ function readSigned(req: FastifyRequest): Signed | { error: string } {
   }
   return { error: 'expected a form body with vpbx_api_key, sign and json' };
 }
-
-// jsonb cannot hold \u0000 or unpaired surrogates: refuse them as malformed instead of failing the commit.
-const PG_UNSAFE = /\\u0000|\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
 
 export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
   const handle = async (req: FastifyRequest, reply: FastifyReply, path: string) => {
@@ -57,9 +56,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       return reply.code(400).send({ error: 'bad-json', message: 'json is not valid JSON' });
     }
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return reply.code(400).send({ error: 'bad-json', message: 'json must be an object' });
-    // On the parsed value re-serialized: a JSON body unescapes its own fields, so the json text
-    // may carry a raw lone surrogate that only the re-serialization shows as an escape.
-    if (PG_UNSAFE.test(JSON.stringify(payload))) return reply.code(400).send({ error: 'bad-json', message: 'json contains characters that cannot be stored (NUL or lone surrogates)' });
+    // Refused as malformed rather than failing the batch's commit (and its other events) in PostgreSQL.
+    const unstorable = unstorableReason(payload);
+    if (unstorable) return reply.code(400).send({ error: 'bad-json', message: unstorable });
     let meta;
     try {
       meta = classify(path, payload);
@@ -71,6 +70,12 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json });
       ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     } catch (err) {
+      // A data exception for this event alone (the batcher retries a failed batch row by row):
+      // the event itself cannot be stored, and resending it will not change that.
+      if (isDataError(err)) {
+        ctx.log.warn({ reqId: req.id, path, reason: (err as Error).message }, 'webhook refused: the database cannot store its json');
+        return reply.code(400).send({ error: 'bad-json', message: `json cannot be stored: ${(err as Error).message}` });
+      }
       ctx.log.error({ reqId: req.id, err, path }, 'webhook not stored: database write failed');
       ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
       return reply.code(503).send({ error: 'unavailable', message: 'event not stored, retry later' });
