@@ -28,7 +28,8 @@ const FORBID_TAGS = [
   'audio', 'video', 'source', 'track', 'dialog', 'math',
 ];
 const FORBID_ATTR = ['action', 'formaction', 'form', 'ping', 'srcset', 'srcdoc', 'autofocus', 'contenteditable', 'tabindex', 'id'];
-const URL_IN_CSS = /url\(\s*(['"]?)(.*?)\1\s*\)/gi;
+// url(...), or a bare string that is a remote/cid URL (image-set("…" 1x) loads those too).
+const URL_IN_CSS = /url\(\s*(['"]?)(.*?)\1\s*\)|(['"])\s*((?:https?:)?\/\/[^\s'"/].*?|cid:.+?)\3/gi;
 const REMOTE = /^(https?:)?\/\//i;
 
 let purifier: ReturnType<typeof DOMPurify> | null = null;
@@ -38,27 +39,35 @@ function getPurifier(): ReturnType<typeof DOMPurify> {
   return purifier;
 }
 
+/** Own keys only: `cid:__proto__` must not find Object.prototype. */
+function lookup(map: Record<string, string> | null, key: string): string | undefined {
+  return map && Object.hasOwn(map, key) ? map[key] : undefined;
+}
+
 function absolute(u: string): string {
   return u.startsWith('//') ? `https:${u}` : u;
 }
 
-/** Rewrites url(...) in CSS: cid → inline, allowed remote → data URL, everything else dropped. */
+/** Rewrites URLs in CSS: cid → inline, allowed remote → data URL, everything else dropped. */
 function rewriteCss(css: string, o: SanitizeOptions, found: Set<string>, missed: { n: number }): string {
   return css
+    // CSS escapes could spell url(, @import or http past the regexes below (u\72l(…)).
+    .replace(/\\/g, '')
     .replace(/@import[^;]*;?/gi, '')
     .replace(/expression\s*\(/gi, 'x(')
-    .replace(URL_IN_CSS, (_m, _q, raw: string) => {
-      const u = raw.trim();
+    .replace(URL_IN_CSS, (_m, _q, inUrl: string | undefined, _sq, inString: string | undefined) => {
+      const u = (inUrl ?? inString ?? '').trim();
+      const out = (d: string) => (inString === undefined ? `url("${d}")` : `"${d}"`);
       if (/^cid:/i.test(u)) {
-        const d = o.inlineImages[u.slice(4).replace(/^<|>$/g, '')];
-        return d ? `url("${d}")` : 'none';
+        const d = lookup(o.inlineImages, u.slice(4).replace(/^<|>$/g, ''));
+        return d ? out(d) : 'none';
       }
-      if (/^data:image\//i.test(u)) return `url("${u.replace(/"/g, '')}")`;
+      if (/^data:image\//i.test(u)) return out(u.replace(/"/g, ''));
       if (REMOTE.test(u)) {
         const abs = absolute(u);
         found.add(abs);
-        const d = o.remoteImages?.[abs];
-        if (d) return `url("${d}")`;
+        const d = lookup(o.remoteImages, abs);
+        if (d) return out(d);
         missed.n++;
       }
       return 'none';
@@ -80,13 +89,13 @@ export function sanitizeMailHtml(html: string, o: SanitizeOptions): SanitizeResu
     if (tag === 'img') {
       const src = (el.getAttribute('src') ?? '').trim();
       if (/^cid:/i.test(src)) {
-        const d = o.inlineImages[src.slice(4).replace(/^<|>$/g, '')];
+        const d = lookup(o.inlineImages, src.slice(4).replace(/^<|>$/g, ''));
         if (d) el.setAttribute('src', d);
         else el.removeAttribute('src');
       } else if (REMOTE.test(src)) {
         const abs = absolute(src);
         found.add(abs);
-        const d = o.remoteImages?.[abs];
+        const d = lookup(o.remoteImages, abs);
         if (d) el.setAttribute('src', d);
         else {
           missed.n++;
@@ -102,7 +111,7 @@ export function sanitizeMailHtml(html: string, o: SanitizeOptions): SanitizeResu
     if (bg !== null) {
       const abs = absolute(bg.trim());
       if (REMOTE.test(bg.trim())) found.add(abs);
-      const d = REMOTE.test(bg.trim()) ? o.remoteImages?.[abs] : undefined;
+      const d = REMOTE.test(bg.trim()) ? lookup(o.remoteImages, abs) : undefined;
       if (d) el.setAttribute('background', d);
       else {
         if (REMOTE.test(bg.trim())) missed.n++;
@@ -110,8 +119,9 @@ export function sanitizeMailHtml(html: string, o: SanitizeOptions): SanitizeResu
       }
     }
     const style = el.getAttribute('style');
-    if (style && /url\(|expression|@import/i.test(style)) el.setAttribute('style', rewriteCss(style, o, found, missed));
-    if (tag === 'a') {
+    if (style) el.setAttribute('style', rewriteCss(style, o, found, missed));
+    // <area> is a link too: without this it navigates the frame itself (to app-relative URLs).
+    if (tag === 'a' || tag === 'area') {
       const href = (el.getAttribute('href') ?? '').trim();
       if (href && !/^(https?:|mailto:|tel:|#)/i.test(href)) el.removeAttribute('href');
       el.setAttribute('target', '_blank');
