@@ -8,7 +8,18 @@ import type { ImapFlow, FetchMessageObject, ListResponse } from 'imapflow';
 import type { MailAccountState, MailSummary } from '../../../src-shared/ipc/mail';
 import type { AccountRecord } from './accounts';
 import { describeMailError } from './errors-ru';
-import { describeStructure, fromEnvelope, messageIds, parseSource, partText, type ParsedMessage } from './parse';
+import {
+  describeStructure,
+  ENVELOPE_HEADERS,
+  filenameFromMime,
+  fromEnvelope,
+  garbledHeaders,
+  messageIds,
+  parseSource,
+  partText,
+  repairEnvelope,
+  type ParsedMessage,
+} from './parse';
 import type { FolderRow, MailStore, NewMessage } from './store';
 
 export interface SyncOptions {
@@ -464,7 +475,7 @@ export class AccountSync {
         whole.push(p.m.uid);
         continue;
       }
-      const need = [p.parts.textPart, p.parts.htmlPart].filter((x): x is string => Boolean(x));
+      const need = [...p.parts.textParts, ...p.parts.htmlParts];
       if (!need.length) continue;
       const key = need.join(',');
       groups.set(key, [...(groups.get(key) ?? []), p.m.uid]);
@@ -472,8 +483,18 @@ export class AccountSync {
     const bodies = new Map<number, { parts: Map<string, Buffer>; binary: Set<string> }>();
     for (const [key, list] of groups) {
       const bodyParts = key.split(',').map((k) => ({ key: k, maxLength: MAX_TEXT_PART }));
-      for await (const m of client.fetch(toRange(list), { uid: true, bodyParts }, { uid: true, binary: true })) {
-        bodies.set(m.uid, { parts: m.bodyParts ?? new Map(), binary: m.binaryParts ?? new Set() });
+      const fetchParts = async (binary: boolean) => {
+        for await (const m of client.fetch(toRange(list), { uid: true, bodyParts }, { uid: true, binary })) {
+          bodies.set(m.uid, { parts: m.bodyParts ?? new Map(), binary: m.binaryParts ?? new Set() });
+        }
+      };
+      try {
+        await fetchParts(true);
+      } catch (e) {
+        // One part with broken base64 or an unknown transfer encoding makes the server refuse
+        // BINARY for the whole FETCH (NO): take the parts raw and decode them here, leniently.
+        if ((e as { responseStatus?: string }).responseStatus !== 'NO' || !client.usable) throw e;
+        await fetchParts(false);
       }
     }
     const sources = new Map<number, FetchMessageObject>();
@@ -495,15 +516,36 @@ export class AccountSync {
         }
       } else if (parts && m.envelope) {
         const b = bodies.get(m.uid);
-        const text = (part: string | null) => (part && b ? partText(b.parts.get(part), parts.encodings[part], b.binary.has(part)) : '');
+        const text = (list: string[]) => (b ? list.map((part) => partText(b.parts.get(part), parts.encodings[part], b.binary.has(part))).join('\n') : '');
         const refs = m.headers ? messageIds(m.headers.toString('utf8').replace(/^references:/i, '')) : [];
-        parsed = fromEnvelope(m.envelope, refs, parts, text(parts.textPart), parts.htmlPart ? text(parts.htmlPart) : null);
+        parsed = fromEnvelope(m.envelope, refs, parts, text(parts.textParts), parts.htmlParts.length ? text(parts.htmlParts) : null);
+        await this.repairHeaders(client, m.uid, parsed);
       } else {
         continue;
       }
       items.push({ uid: m.uid, flags: m.flags ?? new Set(), internalDate: dateMs(m.internalDate), size: m.size ?? 0, parsed });
     }
     return items;
+  }
+
+  /** Headers that came garbled through ENVELOPE / BODYSTRUCTURE (raw legacy-charset bytes) are read from their bytes. */
+  private async repairHeaders(client: ImapFlow, uid: number, p: ParsedMessage): Promise<void> {
+    const g = garbledHeaders(p);
+    if (!g.envelope && !g.parts.length) return;
+    const mimeKeys = g.parts.map((part) => `${part}.MIME`);
+    const query = { uid: true, ...(g.envelope ? { headers: ENVELOPE_HEADERS } : {}), ...(mimeKeys.length ? { bodyParts: mimeKeys } : {}) };
+    const m = await client.fetchOne(String(uid), query, { uid: true }).catch((e: unknown) => {
+      // Best effort: the message is kept with the garbled text rather than stop the sync.
+      if (!client.usable) throw e;
+      return false as const;
+    });
+    if (!m) return;
+    if (g.envelope && m.headers) await repairEnvelope(p, m.headers);
+    for (const a of p.attachments) {
+      // imapflow keys body parts by the lower-cased section.
+      const raw = a.part && g.parts.includes(a.part) ? m.bodyParts?.get(`${a.part}.mime`) : undefined;
+      if (raw) a.filename = (await filenameFromMime(raw)) ?? a.filename;
+    }
   }
 
   /** Downloads one body part of a message (attachments of big messages, on demand). */

@@ -3,7 +3,9 @@
  * renderer), attachments. Small messages are parsed whole with mailparser; big ones are described
  * from IMAP ENVELOPE + BODYSTRUCTURE and only their text parts are downloaded.
  */
+import iconv from 'iconv-lite';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { detectExtension } from 'nodemailer/lib/mime-funcs/mime-types';
 import type { MessageEnvelopeObject, MessageStructureObject, MessageAddressObject } from 'imapflow';
 import type { MailAddress } from '../../../src-shared/ipc/mail';
 
@@ -117,7 +119,9 @@ function defaultName(contentType: string | undefined): string {
   if (ct === 'message/rfc822') return 'message.eml';
   if (ct.startsWith('image/')) return `image.${ct.slice(6).replace(/[^a-z0-9]/g, '') || 'bin'}`;
   if (ct === 'text/calendar') return 'invite.ics';
-  return 'attachment.bin';
+  // With its type's extension the saved file opens in the right program.
+  const ext = detectExtension(ct);
+  return `attachment.${/^[a-z0-9]+$/.test(ext) ? ext : 'bin'}`;
 }
 
 function envAddrs(list: MessageAddressObject[] | undefined): MailAddress[] {
@@ -125,8 +129,9 @@ function envAddrs(list: MessageAddressObject[] | undefined): MailAddress[] {
 }
 
 export interface StructureParts {
-  textPart: string | null;
-  htmlPart: string | null;
+  /** Parts holding the body, in order: more than one when a mail is split around attachments. */
+  textParts: string[];
+  htmlParts: string[];
   attachments: ParsedAttachment[];
   /** Transfer encoding and charset of the text parts, by part id. */
   encodings: Record<string, { encoding: string; charset: string }>;
@@ -134,12 +139,12 @@ export interface StructureParts {
 
 /** Walks BODYSTRUCTURE: which parts hold the text and HTML, which are attachments. */
 export function describeStructure(root: MessageStructureObject): StructureParts {
-  const res: StructureParts = { textPart: null, htmlPart: null, attachments: [], encodings: {} };
-  const walk = (node: MessageStructureObject, inRelated: boolean) => {
+  const res: StructureParts = { textParts: [], htmlParts: [], attachments: [], encodings: {} };
+  const walk = (node: MessageStructureObject, inRelated: boolean, parentType: string) => {
     const type = (node.type ?? '').toLowerCase();
     // An attached message is one attachment, not a source of this message's text.
     if (node.childNodes?.length && type !== 'message/rfc822') {
-      for (const c of node.childNodes) walk(c, inRelated || type === 'multipart/related');
+      for (const c of node.childNodes) walk(c, inRelated || type === 'multipart/related', type);
       return;
     }
     const part = node.part ?? '1';
@@ -148,11 +153,11 @@ export function describeStructure(root: MessageStructureObject): StructureParts 
     const isAttachment = disp === 'attachment' || Boolean(filename) || !(type === 'text/plain' || type === 'text/html');
     if (!isAttachment) {
       const enc = { encoding: (node.encoding ?? '7bit').toLowerCase(), charset: (node.parameters?.charset ?? 'utf-8').toLowerCase() };
-      if (type === 'text/plain' && !res.textPart) {
-        res.textPart = part;
-        res.encodings[part] = enc;
-      } else if (type === 'text/html' && !res.htmlPart) {
-        res.htmlPart = part;
+      const list = type === 'text/plain' ? res.textParts : res.htmlParts;
+      // Outside multipart/alternative a further part of the same kind continues the body;
+      // inside it, it is just another rendering of the same content.
+      if (!list.length || parentType !== 'multipart/alternative') {
+        list.push(part);
         res.encodings[part] = enc;
       }
       return;
@@ -169,7 +174,7 @@ export function describeStructure(root: MessageStructureObject): StructureParts 
       content: null,
     });
   };
-  walk(root, false);
+  walk(root, false, '');
   return res;
 }
 
@@ -198,6 +203,42 @@ export function fromEnvelope(
     attachments: parts.attachments,
     partial: true,
   };
+}
+
+/** Header fields behind the envelope, re-read when they came garbled. */
+export const ENVELOPE_HEADERS = ['subject', 'from', 'to', 'cc', 'bcc', 'reply-to'];
+
+/**
+ * Raw 8-bit headers in a legacy charset (old 1C, Outlook Express, scripts) reach us through
+ * ENVELOPE and BODYSTRUCTURE as U+FFFD: which fields of `p` need re-reading from their bytes.
+ */
+export function garbledHeaders(p: ParsedMessage): { envelope: boolean; parts: string[] } {
+  const bad = (s: string | undefined) => Boolean(s?.includes('\uFFFD'));
+  const envelope = bad(p.subject) || [p.from, ...p.to, ...p.cc, ...p.bcc, ...p.replyTo].some((a) => bad(a?.name));
+  return { envelope, parts: p.attachments.filter((a) => a.part && bad(a.filename)).map((a) => a.part!) };
+}
+
+/** A header block's raw bytes (windows-1251 unless UTF-8) parsed by mailparser. */
+function parseHeaderBytes(raw: Buffer): Promise<ParsedMail> {
+  return simpleParser(Buffer.from(`${decodeCharset(raw, '').trimEnd()}\r\n\r\n`), PARSER_OPTIONS);
+}
+
+/** Replaces the envelope fields of `p` with those read from the raw ENVELOPE_HEADERS. */
+export async function repairEnvelope(p: ParsedMessage, raw: Buffer): Promise<void> {
+  const m = await parseHeaderBytes(raw);
+  p.subject = m.subject ?? '';
+  p.from = addrList(m.from)[0] ?? null;
+  p.to = addrList(m.to);
+  p.cc = addrList(m.cc);
+  p.bcc = addrList(m.bcc);
+  p.replyTo = addrList(m.replyTo);
+}
+
+/** An attachment's filename from its raw MIME header, or null. */
+export async function filenameFromMime(raw: Buffer): Promise<string | null> {
+  const h = (await parseHeaderBytes(raw)).headers;
+  const param = (name: string, key: string) => (h.get(name) as { params?: Record<string, string> } | undefined)?.params?.[key];
+  return param('content-disposition', 'filename') || param('content-type', 'name') || null;
 }
 
 /** Plain text of HTML for the search index when a message has no text part (cheap, not for display). */
@@ -302,31 +343,50 @@ export function decodeQuotedPrintable(buf: Buffer): Buffer {
   return out.subarray(0, o);
 }
 
-const CHARSET_ALIASES: Record<string, string> = {
-  utf8: 'utf-8',
-  'us-ascii': 'utf-8',
-  ascii: 'utf-8',
-  cp1251: 'windows-1251',
-  'win-1251': 'windows-1251',
-  'x-cp1251': 'windows-1251',
-  cp866: 'ibm866',
-  'koi8r': 'koi8-r',
-};
-const decoders = new Map<string, TextDecoder>();
+/** Labels meaning UTF-8 or its ASCII subset (Dovecot reports us-ascii when a part names none). */
+const UTF8_LABELS = new Set(['', 'utf-8', 'utf8', 'us-ascii', 'ascii', 'ansi_x3.4-1968', 'unicode-1-1-utf-8']);
+/** iconv-lite codecs that are no text charset: UTF-7 smuggles markup past filters, base64/hex are transfer encodings. */
+const NOT_CHARSETS = new Set(['utf7', 'utf7imap', 'base64', 'hex'].map((n) => iconv.getCodec(n)));
+const decoders = new Map<string, TextDecoder | null>();
 
-/** Bytes of a text part in its declared charset → string (UTF-8 when unknown). */
-export function decodeCharset(buf: Buffer, charset: string): string {
-  const cs = CHARSET_ALIASES[charset.toLowerCase()] ?? charset.toLowerCase();
-  let d = decoders.get(cs);
-  if (!d) {
+function textDecoder(label: string): TextDecoder | null {
+  if (!decoders.has(label)) {
+    let d: TextDecoder | null = null;
     try {
-      d = new TextDecoder(cs);
+      d = new TextDecoder(label);
     } catch {
-      d = decoders.get('utf-8') ?? new TextDecoder('utf-8');
+      /* not a WHATWG label */
     }
-    decoders.set(cs, d);
+    decoders.set(label, d);
   }
-  return d.decode(buf);
+  return decoders.get(label) ?? null;
+}
+
+/**
+ * UTF-8, unless the bytes are mostly not UTF-8: then windows-1251, what Russian mail without a
+ * (correct) charset is written in. A stray bad byte in UTF-8 text does not switch it.
+ */
+function utf8OrCp1251(buf: Buffer): string {
+  // Without the byte order mark Windows programs put first (TextDecoder dropped it too).
+  const s = buf.toString('utf8').replace(/^\uFEFF/, '');
+  if (!s.includes('\uFFFD')) return s;
+  let bad = 0;
+  let good = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0xfffd) bad++;
+    else if (c >= 0x80) good++;
+  }
+  return bad > good ? iconv.decode(buf, 'windows-1251') : s;
+}
+
+/** Bytes of a text part in its declared charset → string (iconv-lite knows more labels than TextDecoder, e.g. cp-1251). */
+export function decodeCharset(buf: Buffer, charset: string): string {
+  const cs = charset.trim().toLowerCase();
+  if (UTF8_LABELS.has(cs)) return utf8OrCp1251(buf);
+  if (iconv.encodingExists(cs) && !NOT_CHARSETS.has(iconv.getCodec(cs))) return iconv.decode(buf, cs);
+  // WHATWG-only labels (iso-2022-jp, x-cp1251); an unknown label is treated like a missing one.
+  return textDecoder(cs)?.decode(buf) ?? utf8OrCp1251(buf);
 }
 
 /** The text of a body part as fetched: transfer encoding removed unless the server did (BINARY). */
