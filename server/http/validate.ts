@@ -1,12 +1,55 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { UNSTORABLE_TEXT } from '../db/unstorable';
 import { badRequest } from './errors';
 
-/** Parses a request body or query with zod; a failure is a 400 naming the field. */
+/** The path of the first string in a parsed value that PostgreSQL could not store, or null. */
+function unstorableAt(v: unknown, path: (string | number)[] = []): (string | number)[] | null {
+  if (typeof v === 'string') return UNSTORABLE_TEXT.test(v) ? path : null;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const p = unstorableAt(v[i], [...path, i]);
+      if (p) return p;
+    }
+  } else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    for (const [k, x] of Object.entries(v)) {
+      const p = unstorableAt(x, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return null;
+}
+
+/**
+ * Parses a request body, query or path params with zod; a failure is a 400 naming the field.
+ * So is a string with NUL or a lone surrogate, which would otherwise fail in PostgreSQL as a 500.
+ */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body ?? {});
   if (!r.success) {
     const i = r.error.issues[0];
     throw badRequest(`Неверный запрос: ${i.path.join('.') || 'тело'} — ${i.message}`, r.error.issues);
   }
+  const bad = unstorableAt(r.data);
+  if (bad) throw badRequest(`Неверный запрос: ${bad.join('.') || 'тело'} — недопустимый символ (NUL или непарный суррогат)`);
   return r.data;
 }
+
+/**
+ * A row id in the path (`:id`): the tables' ids are bigserial, held exactly by JavaScript up to
+ * 2^53, so at most 15 digits. Anything else is a 400, not a query PostgreSQL refuses.
+ */
+const IdParams = z.object({ id: z.string().regex(/^\d{1,15}$/, 'ожидается номер записи').transform(Number) });
+export const parseId = (params: unknown): number => parseBody(IdParams, params).id;
+
+/**
+ * An ISO 8601 instant, passed on in UTC: PostgreSQL takes offsets up to ±15:59 only (ISO up to
+ * ±23:59) and no year 0, so the instant must fall within the years 1–9999.
+ */
+export const instant = z
+  .string()
+  .datetime({ offset: true })
+  .refine((s) => {
+    const y = new Date(s).getUTCFullYear();
+    return y >= 1 && y <= 9999;
+  }, 'дата вне допустимого диапазона')
+  .transform((s) => new Date(s).toISOString());

@@ -1,3 +1,5 @@
+import { UNSTORABLE_TEXT } from '../db/unstorable';
+
 /**
  * Whether a parsed Mango event can be stored as PostgreSQL jsonb, checked on the parsed value
  * (not the text: a JSON body unescapes its own fields, and an escaped backslash before "u0000"
@@ -7,8 +9,6 @@
  */
 export const MAX_EVENT_DEPTH = 32;
 
-// NUL, or a surrogate code unit not in a pair (in unicode mode a pair is one code point, not Cs).
-const UNSTORABLE_TEXT = /[\0\p{Cs}]/u;
 
 /** Why `payload` cannot be stored, or null when it can. */
 export function unstorableReason(payload: unknown): string | null {

@@ -3,9 +3,10 @@ import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireEmployee } from '../context';
 import { ApiFail, notFound } from '../errors';
-import { parseBody } from '../validate';
+import { instant, parseBody, parseId } from '../validate';
 import { callStats, getCall, listCalls, missedCalls } from '../../calls/queries';
 import { MangoError } from '../../mango/client';
+import { normalizePhone } from '../../../src-shared/phone';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -16,9 +17,15 @@ const CallsQuery = z.object({
   phone: z.string().max(64).optional(),
   employeeId: intish.optional(),
   search: z.string().max(100).optional(),
-  since: z.string().datetime({ offset: true }).optional(),
-  until: z.string().datetime({ offset: true }).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
 });
+/** A number Mango can dial: one without any digit would be refused there (a 3xxx, which counts towards its lockout). */
+const CallbackBody = z.object({
+  toNumber: z.string().min(2).max(64).refine((v) => normalizePhone(v) !== null, 'ожидается номер телефона'),
+});
+/** A Mango recording id: opaque text, matched inside the calls' recordings jsonb. */
+const RecordingParams = z.object({ id: z.string().min(1).max(200) });
 
 function mangoFail(err: unknown): never {
   if (err instanceof MangoError) throw new ApiFail(502, `mango-${err.code}`, err.message, { result: err.result });
@@ -33,16 +40,18 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.get('/api/calls/:id', async (req) => {
     const me = await requireEmployee(ctx, req);
-    const call = await getCall(ctx.db, me, Number((req.params as { id: string }).id) || 0);
+    const call = await getCall(ctx.db, me, parseId(req.params));
     if (!call) throw notFound('Звонок');
     return call;
   });
 
   app.post('/api/calls/callback', async (req) => {
     const me = await requireEmployee(ctx, req);
-    const { toNumber } = parseBody(z.object({ toNumber: z.string().min(2).max(64) }), req.body);
+    const { toNumber } = parseBody(CallbackBody, req.body);
     const s = await ctx.settings.get();
     if (!s.enabled) throw new ApiFail(409, 'telephony-disabled', 'Телефония выключена администратором');
+    // Our own data, not Mango's answer: nothing to dial from until the admin sets an extension.
+    if (!me.extension) throw new ApiFail(409, 'no-extension', 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
     try {
       const r = await ctx.mango.callback(me, toNumber);
       return { ok: true, commandId: r.commandId };
@@ -58,7 +67,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.post('/api/missed/:id/dismiss', async (req) => {
     const me = await requireEmployee(ctx, req);
-    const id = Number((req.params as { id: string }).id) || 0;
+    const id = parseId(req.params);
     if (!(await getCall(ctx.db, me, id))) throw notFound('Звонок');
     await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = $1', [id]);
     return { ok: true };
@@ -66,7 +75,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.get('/api/recordings/:id', async (req, reply) => {
     const me = await requireEmployee(ctx, req);
-    const recId = (req.params as { id: string }).id;
+    const recId = parseBody(RecordingParams, req.params).id;
     // Only a recording of a call this employee may see.
     const params: unknown[] = [JSON.stringify([{ id: recId }])];
     const own = await ctx.db.query<{ id: number }>('SELECT id FROM calls WHERE recordings @> $1::jsonb LIMIT 1', params);
@@ -87,7 +96,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/stats', async (req) => {
     const me = await requireEmployee(ctx, req);
     const q = parseBody(
-      z.object({ since: z.string().datetime({ offset: true }), until: z.string().datetime({ offset: true }), employeeId: intish.optional() }),
+      z.object({ since: instant, until: instant, employeeId: intish.optional() }),
       req.query,
     );
     // Employees see their own figures only.

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireEmployee } from '../context';
 import { notFound } from '../errors';
-import { parseBody } from '../validate';
+import { parseBody, parseId } from '../validate';
 import { createContact, findContactByPhone, getContact, listContacts, mergeContacts, updateContact } from '../../people/contacts';
 import { listCalls } from '../../calls/queries';
 
@@ -41,7 +41,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
   });
   app.get('/api/contacts/:id', async (req) => {
     const me = await requireEmployee(ctx, req);
-    const contact = await getContact(ctx.db, Number((req.params as { id: string }).id) || 0);
+    const contact = await getContact(ctx.db, parseId(req.params));
     if (!contact) throw notFound('Контакт');
     const calls = (await Promise.all(contact.phones.map((phone) => listCalls(ctx.db, me, { limit: 200, phone }))))
       .flatMap((page) => page.calls)
@@ -50,8 +50,9 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
   });
   app.patch('/api/contacts/:id', async (req) => {
     await requireEmployee(ctx, req);
+    const id = parseId(req.params);
     const patch = parseBody(ContactInput.partial(), req.body);
-    const c = await ctx.db.tx((q) => updateContact(q, Number((req.params as { id: string }).id) || 0, patch));
+    const c = await ctx.db.tx((q) => updateContact(q, id, patch));
     if (!c) throw notFound('Контакт');
     return c;
   });

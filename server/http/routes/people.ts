@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { bearer, requireAdmin, requireEmployee } from '../context';
 import { ApiFail, notFound } from '../errors';
-import { parseBody } from '../validate';
+import { parseBody, parseId } from '../validate';
 import { createEmployee, getEmployee, listEmployees, toEmployee, type EmployeeRow } from '../../people/employees';
 import { verifyPassword, hashPassword } from '../../people/passwords';
 import { createSession, deleteSession } from '../../people/sessions';
@@ -22,6 +22,7 @@ const NewEmployee = z.object({
   phones: z.array(z.string().max(64)).max(20).optional(),
   acceptCalls: z.boolean().optional(),
 });
+const StatusLogQuery = z.object({ limit: z.coerce.number().int().min(1).max(2000).default(500) });
 const PatchEmployee = z.object({
   name: z.string().min(1).max(200).optional(),
   role: z.enum(ROLES).optional(),
@@ -81,9 +82,9 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.patch('/api/admin/employees/:id', async (req) => {
     const admin = await requireAdmin(ctx, req);
-    const id = Number((req.params as { id: string }).id);
+    const id = parseId(req.params);
     const p = parseBody(PatchEmployee, req.body);
-    const cur = Number.isInteger(id) ? await getEmployee(ctx.db, id) : null;
+    const cur = await getEmployee(ctx.db, id);
     if (!cur) throw notFound('Сотрудник');
     await ctx.db.tx(async (q) => {
       const role = p.role ?? cur.role;
@@ -117,7 +118,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.get('/api/admin/status-log', async (req) => {
     await requireAdmin(ctx, req);
-    const limit = Math.min(2000, Math.max(1, Number((req.query as { limit?: string }).limit ?? 500) || 500));
+    const { limit } = parseBody(StatusLogQuery, req.query);
     return { log: await statusLog(ctx.db, limit) };
   });
 }
