@@ -100,6 +100,8 @@ export class EventBatcher {
    * with 2, the same ingest throughput).
    */
   private inFlight = 0;
+  /** The window ran out while every commit slot was busy: the next free slot flushes at once. */
+  private due = false;
   inTransaction: InTransaction | null = null;
   /** After the commit of a batch stored without `inTransaction` (too big, failed, or no hook). */
   onDeferred: (() => void) | null = null;
@@ -152,9 +154,14 @@ export class EventBatcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.inFlight >= this.opts.maxInFlight || this.queue.length === 0) return;
+    if (this.queue.length === 0) return;
+    if (this.inFlight >= this.opts.maxInFlight) {
+      this.due = true;
+      return;
+    }
     this.inFlight++;
     const batch = this.queue.splice(0, this.opts.maxBatch);
+    this.due = this.queue.length > 0; // what did not fit has had its window too
     try {
       const inserted = await this.insert(batch.map((p) => p.event));
       for (const p of batch) p.resolve({ duplicate: !inserted.has(p.event.idemKey) });
@@ -164,7 +171,8 @@ export class EventBatcher {
     } finally {
       this.inFlight--;
       if (this.queue.length > 0) {
-        if (this.queue.length >= this.opts.maxBatch) void this.flush();
+        // Waiting events that have had their window go now, not after another one.
+        if (this.due || this.queue.length >= this.opts.maxBatch) void this.flush();
         else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.opts.windowMs);
       }
     }
