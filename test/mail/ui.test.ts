@@ -51,7 +51,9 @@ beforeAll(async () => {
       messageId: '<invoice17@stroyinvest.ru>',
     }),
   ]);
-  h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000 } });
+  // The tracker stands in for a site on the internet: the only loopback port images may come from.
+  const trackerPort = (tracker.address() as { port: number }).port;
+  h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000 }, imageAddresses: (address, port) => port === trackerPort && /^(::ffff:)?127\.0\.0\.1$/.test(address) });
   built = await buildRenderer();
   site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
   browser = await launchBrowser();

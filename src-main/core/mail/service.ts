@@ -22,7 +22,7 @@ import { checkConnection, sendTestMail, type CheckDeps } from './check';
 import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
 import { Drafts } from './drafts';
-import { fetchImages, urlInHtml } from './images';
+import { DEFAULT_IMAGE_LIMITS, fetchImages, urlInHtml, type AddressPolicy } from './images';
 import { MailError, describeMailError } from './errors-ru';
 import { AccountSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from './imap-sync';
 import { refreshAccessToken, startAuthorization, type AuthorizationFlow, type OAuthClientConfig, type TokenSet } from './oauth';
@@ -61,6 +61,8 @@ export interface MailServiceOptions {
   openExternal?: (url: string) => void | Promise<void>;
   /** Opens a saved attachment with the system's default app. */
   openPath?: (path: string) => void | Promise<void>;
+  /** Addresses allowed images may be fetched from (default: anything but this machine). */
+  imageAddresses?: AddressPolicy;
 }
 
 export interface MailService {
@@ -543,7 +545,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const m = messageRow(messageId);
       if (!imagesAllowed(m)) throw new MailError('mail-images-blocked', 'Картинки из интернета для этого письма не разрешены.');
       const html = m.html ?? '';
-      return fetchImages(urls.filter((u) => urlInHtml(u, html)));
+      return fetchImages(urls.filter((u) => urlInHtml(u, html)), DEFAULT_IMAGE_LIMITS, opts.imageAddresses);
     },
     'mail:attachments:get': async ({ messageId, index }) => {
       const a = await attachmentContent(messageId, index);
