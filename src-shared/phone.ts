@@ -21,8 +21,14 @@ export function normalizePhone(raw: string | null | undefined): string | null {
 const CACHE_MAX = 10_000;
 const cache = new Map<string, string | null>();
 
+/**
+ * An extension after the number ("доб. 123", "вн. 12", "ext. 7", "(доп. 5)") names a desk behind
+ * the company's line; calls come from the number itself, so contacts are matched without it.
+ */
+const EXTENSION = /[\s,;(]*(?:доб(?:авочный)?|доп|вн(?:утр(?:енний)?)?|ext(?:ension)?|x|#)\.?\s*:?\s*\d{1,6}\)?\s*$/i;
+
 function normalizeUncached(raw: string): string | null {
-  const s = raw.trim();
+  const s = raw.trim().replace(EXTENSION, '');
   if (!s) return null;
   if (/^sips?:/i.test(s)) return s.toLowerCase();
   const digits = s.replace(/\D/g, '');
@@ -31,7 +37,9 @@ function normalizeUncached(raw: string): string | null {
   if (digits.length <= 6 && !s.startsWith('+')) return digits;
   let candidate = s;
   if (!s.startsWith('+')) {
-    if (digits.length === 11 && (digits[0] === '7' || digits[0] === '8')) candidate = '+7' + digits.slice(1);
+    // The old Russian international prefix: "810 49 30 1234567" is +49 30 1234567.
+    if (digits.length > 11 && digits.startsWith('810')) candidate = '+' + digits.slice(3);
+    else if (digits.length === 11 && (digits[0] === '7' || digits[0] === '8')) candidate = '+7' + digits.slice(1);
     else if (digits.length === 10 && digits[0] === '9') candidate = '+7' + digits;
     else candidate = digits.length > 11 ? '+' + digits : digits;
   }

@@ -16,6 +16,7 @@ import {
 } from '../../src-renderer/format';
 import { PLURALS, S } from '../../src-renderer/strings';
 import { makeCall } from './fixtures';
+import { normalizePhone } from '../../src-shared/phone';
 
 describe('Russian plurals', () => {
   it('picks one / few / many like a Russian speaker would', () => {
@@ -80,6 +81,11 @@ describe('phones', () => {
       expect(formatPhone(raw)).toBe('+7 (916) 123-45-67');
     }
     expect(formatPhone('+74951112233')).toBe('+7 (495) 111-22-33');
+  });
+  it('reads a number written with an extension word or the old 810 prefix as the number itself', () => {
+    for (const raw of ['8 (495) 765-43-21 доб. 123', '+7 495 765-43-21 доб 5', '8 495 765 43 21, вн. 12', '84957654321 ext. 7']) expect(normalizePhone(raw), raw).toBe('+74957654321');
+    expect(normalizePhone('810 49 30 1234567')).toBe('+49301234567');
+    expect(normalizePhone('8 (916) 123-45-67')).toBe('+79161234567');
   });
   it('keeps extensions and shows a hidden number in Russian', () => {
     expect(formatPhone('101')).toBe('101');
