@@ -4,7 +4,7 @@
  * (CONDSTORE when offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX.
  * Reconnects with backoff; reports its state (synced, syncing N%, offline, error).
  */
-import type { ImapFlow, FetchMessageObject, ListResponse } from 'imapflow';
+import type { ImapFlow, FetchMessageObject, ListResponse, MailboxObject } from 'imapflow';
 import type { MailAccountState, MailSummary } from '../../../src-shared/ipc/mail';
 import type { AccountRecord } from './accounts';
 import { describeMailError } from './errors-ru';
@@ -276,7 +276,9 @@ export class AccountSync {
       const done = new Set<number>();
       for (const f of targets) {
         if (this.stopped) return;
-        await this.syncFolder(client, f);
+        // A folder found gone on the server meanwhile was dropped from the list.
+        const current = this.store.folder(f.id);
+        if (current) await this.syncFolder(client, current);
         done.add(f.id);
         // Local changes made meanwhile go out between folders.
         await this.pushOps(client);
@@ -312,6 +314,21 @@ export class AccountSync {
     this.hooks.changed(this.accountId, []);
   }
 
+  /**
+   * Selects a folder. Null when the server no longer has it (deleted or renamed by another
+   * client): the folder list is read again, which drops the local copy and its queued changes.
+   */
+  private async openFolder(client: ImapFlow, folder: FolderRow): Promise<MailboxObject | null> {
+    try {
+      return await client.mailboxOpen(folder.path);
+    } catch (e) {
+      if (!(e as { mailboxMissing?: boolean }).mailboxMissing || !client.usable) throw e;
+      await this.refreshFolders(client);
+      this.lastFolderList = Date.now();
+      return null;
+    }
+  }
+
   private async idle(client: ImapFlow): Promise<void> {
     if (!client.mailbox || client.mailbox.path !== 'INBOX') await client.mailboxOpen('INBOX');
     const idling = client.idle().catch(() => undefined);
@@ -335,7 +352,8 @@ export class AccountSync {
         list.forEach((o) => del.run(o.id));
         continue;
       }
-      const mb = await client.mailboxOpen(folder.path);
+      const mb = await this.openFolder(client, folder);
+      if (!mb) continue;
       if (folder.uidvalidity !== null && Number(mb.uidValidity) !== folder.uidvalidity) {
         // The UIDs no longer mean the same messages: drop the changes rather than hit others.
         list.forEach((o) => del.run(o.id));
@@ -352,6 +370,10 @@ export class AccountSync {
         } else if (o.op === 'expunge') {
           await client.messageDelete(uid, { uid: true });
         }
+        // imapflow answers a failed STORE / MOVE / EXPUNGE with false, whether the server refused
+        // it (dropped: the next sync shows the server's state) or the connection died (kept for
+        // the next connection; done again it changes nothing).
+        if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
         del.run(o.id);
       }
     }
@@ -359,7 +381,8 @@ export class AccountSync {
 
   private async syncFolder(client: ImapFlow, folderIn: FolderRow): Promise<void> {
     let folder = folderIn;
-    const mb = await client.mailboxOpen(folder.path);
+    const mb = await this.openFolder(client, folder);
+    if (!mb) return;
     const uidValidity = Number(mb.uidValidity);
     if (folder.uidvalidity !== null && folder.uidvalidity !== uidValidity) {
       // The server renumbered the folder: the local copy is meaningless, fetch it again.
@@ -383,7 +406,9 @@ export class AccountSync {
         this.hooks.changed(this.accountId, [folder.id]);
       }
       const localSet = new Set(local);
-      const missing = serverUids.filter((u) => !localSet.has(u)).sort((a, b) => b - a);
+      // Deleted or moved in the app but not pushed yet: not to be fetched back.
+      const leaving = this.store.pendingRemovals(folder.id);
+      const missing = serverUids.filter((u) => !localSet.has(u) && !leaving.has(u)).sort((a, b) => b - a);
       if (missing.length) await this.fetchNew(client, folder, missing, !firstSync && isInbox(folder));
     }
 

@@ -202,6 +202,7 @@ export class MailStore {
         'UPDATE mail_messages SET seen = ?, flagged = ?, answered = ?, draft = ?, flags = ? WHERE folder_id = ? AND uid = ?',
       ),
       pendingOpUid: p<{ n: number }>('SELECT COUNT(*) AS n FROM mail_ops WHERE folder_id = ? AND uid = ?'),
+      pendingRemovals: p<{ uid: number }>("SELECT uid FROM mail_ops WHERE folder_id = ? AND op IN ('move', 'expunge')"),
       threadRefs: db.prepare('SELECT DISTINCT thread_id FROM mail_thread_refs WHERE account_id = ? AND ref IN (SELECT value FROM json_each(?))'),
       insertThread: p('INSERT INTO mail_threads (account_id, subject) VALUES (?, ?)'),
       insertThreadRef: p('INSERT OR REPLACE INTO mail_thread_refs (account_id, ref, thread_id) VALUES (?, ?, ?)'),
@@ -449,6 +450,11 @@ export class MailStore {
     if ((this.s.pendingOpUid.get(folderId, uid)?.n ?? 0) > 0) return false;
     const f = flagCols(flags);
     return this.s.setFlags.run(f.seen, f.flagged, f.answered, f.draft, f.other, folderId, uid).changes > 0;
+  }
+
+  /** UIDs deleted or moved away locally whose change is not on the server yet. */
+  pendingRemovals(folderId: number): Set<number> {
+    return new Set(this.s.pendingRemovals.all(folderId).map((r) => r.uid));
   }
 
   message(id: number): MessageRow | undefined {
