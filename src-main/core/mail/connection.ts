@@ -90,9 +90,31 @@ export function smtpOptions(acc: AccountRecord, cred: Credentials, deps: Connect
   };
 }
 
-export async function smtpTransport(acc: AccountRecord, deps: ConnectionDeps) {
+/**
+ * A logger that only listens for the one entry nodemailer writes (at info level, debug or not)
+ * when the whole message, final dot included, has been written to the connection: from then
+ * on the server may have it, even if its answer never arrives.
+ */
+function dataSentLogger(dataSent: () => void) {
+  const quiet = () => undefined;
+  return {
+    trace: quiet,
+    debug: quiet,
+    warn: quiet,
+    error: quiet,
+    fatal: quiet,
+    info(entry: unknown) {
+      const e = entry as { tnx?: unknown; inByteCount?: unknown } | null;
+      if (e && typeof e === 'object' && e.tnx === 'message' && typeof e.inByteCount === 'number') dataSent();
+    },
+  };
+}
+
+export async function smtpTransport(acc: AccountRecord, deps: ConnectionDeps, hooks: { dataSent?: () => void } = {}) {
   const cred = await deps.credentials(acc);
-  return nodemailer.createTransport(smtpOptions(acc, cred, deps));
+  const o = smtpOptions(acc, cred, deps);
+  if (hooks.dataSent) o.logger = dataSentLogger(hooks.dataSent);
+  return nodemailer.createTransport(o);
 }
 
 export function requirePassword(acc: AccountRecord, pass: string | null): string {

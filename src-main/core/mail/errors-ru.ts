@@ -32,6 +32,7 @@ export type MailErrorKind =
   | 'network'
   | 'oauth'
   | 'recipient'
+  | 'sender'
   | 'message'
   | 'server'
   | 'unknown';
@@ -204,6 +205,12 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
   if (/application[- ]specific password|app password|application password|пароль приложения|web login required|webloginrequired/.test(text)) {
     return r('app-password', 'Сервер требует пароль приложения вместо основного пароля.', HINTS.appPassword, false);
   }
+  const rc = smtpCode(err);
+  const said = str(e.response) || str(e.message);
+  // Asked for a login without encryption (538, or Gmail's "530 Must issue a STARTTLS command first").
+  if (ctx.proto === 'smtp' && rc >= 500 && /starttls|tls required|encryption required/.test(text)) {
+    return r('tls-mismatch', `${who}${where} требует защищённое соединение (STARTTLS), а в настройках выбрано подключение без шифрования.`, HINTS.ports, false);
+  }
   if (authFailed) {
     if (e.oauthError) return r('oauth', 'Сервер не принял токен OAuth.', HINTS.oauth, false);
     return r(
@@ -213,20 +220,80 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
       false,
     );
   }
+  // The server wants a login but did not offer AUTH (nodemailer then goes on without one).
+  if (ctx.proto === 'smtp' && (rc === 530 || /authentication required|auth(entication)? is required/.test(text))) {
+    return r('auth', `${who}${where} требует вход, но не предложил его на этом подключении: обычно вход разрешён только по защищённому соединению.`, HINTS.ports, false);
+  }
 
+  // A 4xx reply at any stage (greylisting, "try again later"): temporary, whatever the command.
+  if (rc >= 400 && rc < 500) {
+    return r('server', `Сервер временно не принимает письма: ${said}`, 'Письмо будет отправлено повторно автоматически.', true);
+  }
+  if (
+    ctx.proto === 'smtp' &&
+    (has('EMESSAGE') || has('EENVELOPE')) &&
+    ((rc === 552 && e.command !== 'RCPT TO') || /message size|size limit|exceeds.*size|too (big|large)|5\.3\.4/.test(text))
+  ) {
+    return r('message', `Письмо слишком большое: сервер${where} не принимает письма такого размера (${said}).`, 'Уменьшите вложения: сожмите файлы в архив или отправьте большой файл ссылкой.', false);
+  }
+  if (ctx.proto === 'smtp' && e.command === 'MAIL FROM' && rc >= 500) {
+    return r('sender', `Сервер отказался принять письмо от адреса отправителя: ${said}`, 'Адрес отправителя должен совпадать с адресом ящика, через который идёт отправка.', false);
+  }
   if (ctx.proto === 'smtp' && (has('EENVELOPE') || e.responseCode === 550 || e.responseCode === 553)) {
-    return r('recipient', `Сервер отказался принять письмо для получателя: ${str(e.response) || str(e.message)}`, 'Проверьте адреса получателей.', false);
+    return r('recipient', `Сервер отказался принять письмо для получателя: ${said}`, 'Проверьте адреса получателей.', false);
   }
   if (ctx.proto === 'smtp' && has('EMESSAGE')) {
-    return r('message', `Сервер отказался принять письмо: ${str(e.response) || str(e.message)}`, null, false);
-  }
-  const rc = typeof e.responseCode === 'number' ? e.responseCode : 0;
-  if (rc >= 400 && rc < 500) {
-    return r('server', `Сервер временно не принимает письма: ${str(e.response) || str(e.message)}`, 'Письмо будет отправлено повторно автоматически.', true);
+    return r('message', `Сервер отказался принять письмо: ${said}`, null, false);
   }
 
   const raw = str(e.message) || String(err);
   return r('unknown', `Ошибка почты${where}: ${raw}`, `${HINTS.enable} ${HINTS.appPassword} ${HINTS.ports}`, true);
+}
+
+/** The SMTP reply code an error carries (nodemailer's `responseCode`), or 0. */
+export function smtpCode(err: unknown): number {
+  const rc = err && typeof err === 'object' ? (err as ErrLike).responseCode : undefined;
+  return typeof rc === 'number' ? rc : 0;
+}
+
+/**
+ * Whether the outbox tries again by itself after a failed send: the server's reply code decides
+ * (4xx "try later" — yes; 5xx "never like this" — no, the user has to change something); without
+ * one (network trouble, server down), yes unless the message or a recipient was refused.
+ */
+export function retryByItself(err: unknown, d: RuError): boolean {
+  const rc = smtpCode(err);
+  if (rc >= 500) return false;
+  if (rc >= 400) return true;
+  return d.kind !== 'recipient' && d.kind !== 'sender' && d.kind !== 'message';
+}
+
+export interface RejectedRecipient {
+  address: string;
+  /** The SMTP reply code, when the server gave one. */
+  code: number | null;
+  response: string;
+}
+
+/** Some recipients refused while the others took the message. */
+export function describeRejectedRecipients(list: RejectedRecipient[]): RuError {
+  const who = list.map((x) => (x.response ? `${x.address} (${x.response})` : x.address)).join('; ');
+  if (list.every((x) => x.code !== null && x.code >= 400 && x.code < 500)) {
+    return {
+      kind: 'server',
+      code: 'mail-server',
+      message: `Письмо пока не доставлено получателям: ${who} — сервер временно не принимает для них письма. Остальным получателям оно отправлено.`,
+      hint: 'Этим получателям письмо будет отправлено повторно автоматически.',
+      transient: true,
+    };
+  }
+  return {
+    kind: 'recipient',
+    code: 'mail-recipient',
+    message: `Сервер отказался принять письмо для получателей: ${who}. Остальным получателям оно отправлено.`,
+    hint: 'Проверьте адреса; «Отправить сейчас» отправит письмо только этим получателям.',
+    transient: false,
+  };
 }
 
 /** The line shown in lists: message + hint. */

@@ -1,13 +1,21 @@
 /**
  * The outbox: every outgoing message is stored (raw MIME with its fixed Message-ID) before the
  * first attempt, so a failure never loses it. Failed items keep the Russian error and are
- * retried with backoff; an item is claimed (`queued|failed → sending`) in one UPDATE before it
- * goes out, so it is never sent twice concurrently; once the server took it, it is marked
- * `sent` at once and a copy goes to Sent (unless the server already put one there).
+ * retried with backoff when the failure is temporary (a 5xx reply waits for the user); an item
+ * is claimed (`queued|failed → sending`) in one UPDATE before it goes out, so it is never sent
+ * twice concurrently; once the server took it, it is marked `sent` at once and a copy goes to
+ * Sent (unless the server already put one there). Recipients the server refused while taking
+ * the message for the others stay in the item's envelope (and the item in the outbox, with the
+ * error): a retry goes to them only.
+ *
+ * While an item is `sending`, `handed_over` tells what to do if the app dies mid-attempt: 0 (the
+ * message has not all gone to the server yet, so the server cannot have it) — send it again at
+ * the next start; 1 (all of it went out, the server may have taken it) — do not risk a
+ * duplicate, tell the user it may have been sent.
  */
 import type Database from 'better-sqlite3';
 import type { MailOutboxItem, MailOutboxStatus } from '../../../src-shared/ipc/mail';
-import { describeMailError, ruLine, MailError } from './errors-ru';
+import { describeMailError, describeRejectedRecipients, retryByItself, ruLine, MailError, type RejectedRecipient } from './errors-ru';
 
 export interface OutboxRow {
   id: number;
@@ -28,9 +36,17 @@ export interface OutboxRow {
   mode: string;
 }
 
+export interface SendOutcome {
+  /** Recipients the server refused while it took the message for the others. */
+  rejected?: RejectedRecipient[];
+}
+
 export interface OutboxDeps {
-  /** Sends raw MIME over SMTP for the account (throws on failure). */
-  send(accountId: number, envelope: { from: string; to: string[] }, raw: Buffer): Promise<void>;
+  /**
+   * Sends raw MIME over SMTP for the account (throws on failure; resolves once the server took
+   * it). Calls `dataSent` when the whole message has been handed to the connection.
+   */
+  send(accountId: number, envelope: { from: string; to: string[] }, raw: Buffer, dataSent: () => void): Promise<SendOutcome | void>;
   /** Puts a copy into Sent (idempotent by Message-ID). */
   saveSentCopy(accountId: number, raw: Buffer, messageIdHeader: string): Promise<void>;
   /** Called after a reply/forward went out (marks the original answered). */
@@ -81,9 +97,18 @@ export class Outbox {
     private readonly deps: OutboxDeps,
   ) {}
 
-  /** After a crash an item may be left `sending`: it becomes `failed` and is retried. */
+  /**
+   * After a crash an item may be left `sending`: it becomes `failed` and is retried — unless the
+   * whole message had already gone to the server, which may have taken it: then the user decides.
+   */
   start(): void {
     this.stopped = false;
+    this.db
+      .prepare(`UPDATE mail_outbox SET status = 'failed', next_attempt_at = NULL, last_error = ? WHERE status = 'sending' AND handed_over = 1`)
+      .run(
+        'Программа закрылась, не дождавшись ответа почтового сервера: письмо, возможно, уже отправлено. ' +
+          'Уточните у получателя; если письмо не дошло, нажмите «Отправить сейчас».',
+      );
     this.db
       .prepare(
         `UPDATE mail_outbox SET status = 'failed', next_attempt_at = ?, last_error = COALESCE(last_error, ?)
@@ -171,22 +196,32 @@ export class Outbox {
 
   private async doAttempt(id: number): Promise<MailOutboxItem> {
     const claimed = this.db
-      .prepare(`UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1 WHERE id = ? AND status IN ('queued', 'failed')`)
+      .prepare(
+        `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, handed_over = 0 WHERE id = ? AND status IN ('queued', 'failed')`,
+      )
       .run(id);
     if (claimed.changes !== 1) {
       const cur = this.item(id);
       if (!cur) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
-      if (cur.status === 'sent') await this.finishCopy(id);
+      if (cur.sentAt) await this.finishCopy(id);
       return this.item(id) ?? cur;
     }
     this.emit(id);
     const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow;
+    const envelope = JSON.parse(row.envelope_json) as { from: string; to: string[] };
+    const dataSent = () => {
+      try {
+        this.db.prepare(`UPDATE mail_outbox SET handed_over = 1 WHERE id = ? AND status = 'sending'`).run(id);
+      } catch {
+        /* the database is already closed (the app is quitting): nothing more can be recorded */
+      }
+    };
+    let outcome: SendOutcome | void;
     try {
-      await this.deps.send(row.account_id, JSON.parse(row.envelope_json) as { from: string; to: string[] }, row.raw);
+      outcome = await this.deps.send(row.account_id, envelope, row.raw, dataSent);
     } catch (e) {
       const d = describeMailError(e, { proto: 'smtp', ...this.deps.smtpServer(row.account_id) });
-      // A rejected recipient or message will not get better by itself: wait for the user.
-      const auto = d.kind !== 'recipient' && d.kind !== 'message';
+      const auto = retryByItself(e, d);
       const delay = Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, row.attempts - 1), this.deps.maxBackoffMs);
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?`)
@@ -194,8 +229,22 @@ export class Outbox {
       this.emit(id);
       return this.item(id)!;
     }
-    // Accepted by the server: from here on it must never be sent again.
-    this.db.prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?`).run(new Date().toISOString(), id);
+    const now = new Date().toISOString();
+    const rejected = outcome?.rejected ?? [];
+    const rest = [...new Set(rejected.map((r) => envelope.to.find((a) => a.toLowerCase() === r.address.toLowerCase()) ?? r.address))];
+    if (rest.length) {
+      // Taken for the others, who must never get it again: only the refused stay in the envelope.
+      const d = describeRejectedRecipients(rejected);
+      const delay = Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, row.attempts - 1), this.deps.maxBackoffMs);
+      this.db
+        .prepare(
+          `UPDATE mail_outbox SET status = 'failed', envelope_json = ?, last_error = ?, next_attempt_at = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`,
+        )
+        .run(JSON.stringify({ ...envelope, to: rest }), ruLine(d), d.transient ? Date.now() + delay : null, now, id);
+    } else {
+      // Accepted by the server: from here on it must never be sent again.
+      this.db.prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?`).run(now, id);
+    }
     this.emit(id);
     try {
       this.deps.afterSent?.(row);
@@ -208,7 +257,8 @@ export class Outbox {
 
   private async finishCopy(id: number): Promise<void> {
     const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow | undefined;
-    if (!row || row.status !== 'sent' || row.sent_copy_done) return;
+    // `sent_at` is set once anyone got the message (also when some recipients were refused).
+    if (!row || !row.sent_at || row.sent_copy_done) return;
     try {
       await this.deps.saveSentCopy(row.account_id, row.raw, row.message_id_header);
       this.db.prepare('UPDATE mail_outbox SET sent_copy_done = 1 WHERE id = ?').run(id);
@@ -225,7 +275,7 @@ export class Outbox {
     const next = this.db
       .prepare(`SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL`)
       .get() as { t: number | null };
-    const copies = this.db.prepare(`SELECT COUNT(*) AS n FROM mail_outbox WHERE status = 'sent' AND sent_copy_done = 0`).get() as { n: number };
+    const copies = this.db.prepare(`SELECT COUNT(*) AS n FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_copy_done = 0`).get() as { n: number };
     let due = next.t;
     if (copies.n > 0) due = Math.min(due ?? Infinity, Date.now() + this.deps.maxBackoffMs);
     if (due === null || due === Infinity) return;
@@ -241,7 +291,7 @@ export class Outbox {
         .prepare(`SELECT id FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY id`)
         .all(Date.now()) as { id: number }[];
       for (const { id } of due) await this.attempt(id);
-      const copies = this.db.prepare(`SELECT id FROM mail_outbox WHERE status = 'sent' AND sent_copy_done = 0`).all() as { id: number }[];
+      const copies = this.db.prepare(`SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_copy_done = 0`).all() as { id: number }[];
       for (const { id } of copies) await this.finishCopy(id);
     } finally {
       this.running = false;

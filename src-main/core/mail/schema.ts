@@ -191,6 +191,11 @@ INSERT OR IGNORE INTO mail_fts_terms (term) SELECT term FROM mail_fts_vocab_tmp;
 DROP TABLE mail_fts_vocab_tmp;
 `,
   },
+  {
+    version: 3,
+    name: 'outbox: whether the sending attempt has handed the whole message to the server',
+    sql: `ALTER TABLE mail_outbox ADD COLUMN handed_over INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

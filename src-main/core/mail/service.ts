@@ -26,7 +26,7 @@ import { DEFAULT_IMAGE_LIMITS, fetchImages, urlInHtml, type AddressPolicy } from
 import { MailError, describeMailError } from './errors-ru';
 import { AccountSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from './imap-sync';
 import { refreshAccessToken, startAuthorization, type AuthorizationFlow, type OAuthClientConfig, type TokenSet } from './oauth';
-import { Outbox, type OutboxRow } from './outbox';
+import { Outbox, type OutboxRow, type SendOutcome } from './outbox';
 import { parseSource, type ParsedMessage } from './parse';
 import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
 import { migrateMail } from './schema';
@@ -161,10 +161,21 @@ export function createMailService(opts: MailServiceOptions): MailService {
   const connDeps: ConnectionDeps = { extraCa: opts.extraCa, timeouts, credentials };
   const imapFor = (acc: AccountRecord) => openImap(acc, connDeps);
 
-  async function smtpSend(acc: AccountRecord, envelope: { from: string; to: string[] }, raw: Buffer): Promise<void> {
-    const t = await smtpTransport(acc, connDeps);
+  /**
+   * Sends raw MIME; resolves with the recipients the server refused while taking it for the
+   * others. `dataSent` runs once the whole message has been written to the connection.
+   */
+  async function smtpSend(acc: AccountRecord, envelope: { from: string; to: string[] }, raw: Buffer, dataSent?: () => void): Promise<SendOutcome> {
+    const t = await smtpTransport(acc, connDeps, { dataSent });
     try {
-      await t.sendMail({ envelope, raw });
+      const info = await t.sendMail({ envelope, raw });
+      const errors = (info as { rejectedErrors?: { recipient?: string; responseCode?: number; response?: string; message?: string }[] }).rejectedErrors ?? [];
+      const rejected = (info.rejected ?? []).map((r) => {
+        const address = String(r);
+        const e = errors.find((x) => x.recipient === address);
+        return { address, code: e?.responseCode ?? null, response: e?.response ?? e?.message ?? '' };
+      });
+      return { rejected };
     } finally {
       t.close();
     }
@@ -180,7 +191,9 @@ export function createMailService(opts: MailServiceOptions): MailService {
         t.close();
       }
     },
-    smtpSend,
+    smtpSend: async (acc, envelope, raw) => {
+      await smtpSend(acc, envelope, raw);
+    },
   };
 
   // -- sync -----------------------------------------------------------------------------------
@@ -228,7 +241,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
   }
 
   const outbox = new Outbox(db, {
-    send: async (accountId, envelope, raw) => smtpSend(accounts.get(accountId), envelope, raw),
+    send: async (accountId, envelope, raw, dataSent) => smtpSend(accounts.get(accountId), envelope, raw, dataSent),
     saveSentCopy: async (accountId, raw, messageIdHeader) => {
       const acc = accounts.find(accountId);
       if (!acc) return;
