@@ -303,7 +303,7 @@ describe('sending: permanent failures are explained and not retried', () => {
     );
   }, 60_000);
 
-  it('535 bad password: explained, not retried (no login hammering)', async () => {
+  it('535 bad password: explained, not retried by itself (no login hammering), sent once the password is corrected', async () => {
     const s = await edgeSmtp();
     const h = makeService({ autoStart: false, outbox: { initialBackoffMs: 200, maxBackoffMs: 400 } });
     try {
@@ -314,6 +314,14 @@ describe('sending: permanent failures are explained and not retried', () => {
       await sleep(1000);
       expect(h.mail.internals.outbox.item(res.outboxId)).toMatchObject({ status: 'failed', attempts: 1, nextAttemptAt: null });
       expect(s.auths).toHaveLength(1);
+      // The user corrects the password: the waiting mail goes, once, without pressing anything.
+      await h.mail.handle('mail:accounts:save', {
+        id: acc.id, name: 'Тест', email: alice.user, login: alice.user, preset: 'custom', auth: 'password', password: alice.pass,
+        imap: { host: '127.0.0.1', port: dc.port, security: 'none' }, smtp: { host: '127.0.0.1', port: s.port, security: 'none' },
+      });
+      await waitFor(() => h.mail.internals.outbox.item(res.outboxId)?.status === 'sent', 'sent after the password was corrected', 10_000);
+      await sleep(500);
+      expect(s.complete).toBe(1);
     } finally {
       await h.close();
       await s.close();

@@ -173,6 +173,18 @@ export class Outbox {
     this.db.prepare('DELETE FROM mail_outbox WHERE id = ?').run(id);
   }
 
+  /**
+   * The account's settings changed (a corrected password, port or encryption): what failed
+   * before reaching the server gets one more try now. Items the server took, in part or
+   * perhaps whole (`handed_over`), are left to the user: a retry could deliver them twice.
+   */
+  retryAccount(accountId: number): void {
+    const r = this.db
+      .prepare(`UPDATE mail_outbox SET next_attempt_at = ? WHERE account_id = ? AND status = 'failed' AND handed_over = 0`)
+      .run(Date.now(), accountId);
+    if (r.changes) this.schedule();
+  }
+
   deleteAccount(accountId: number): void {
     this.db.prepare("DELETE FROM mail_outbox WHERE account_id = ? AND status != 'sending'").run(accountId);
   }

@@ -451,6 +451,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const acc = await accounts.save(input);
       if (before && (before.oauth?.clientId !== acc.oauth?.clientId || before.auth !== acc.auth)) tokens.delete(acc.id);
       await restartSync(acc.id);
+      if (before) outbox.retryAccount(acc.id);
       const views = accountViews();
       emit('mail:accounts', { accounts: views });
       return accounts.view(acc, stateOf(acc.id));
