@@ -12,33 +12,36 @@ export interface Listener {
  * - the employee whose extension Mango rings directly, always;
  * - an employee rung as part of a group (acd) call, only while accepting calls;
  * - while the call waits in the IVR or a queue, every active employee accepting calls;
- * - the employee who answered keeps the card open while talking.
+ * - while talking, the employees on a live leg (who answered, or the transfer target once the
+ *   call is theirs) keep the card open, and a transfer target rung meanwhile gets it.
  */
 export function popupAudience(call: ReducedCall, staff: Staff): Set<number> {
   const out = new Set<number>();
   if (call.phase === 'ended' || call.status !== 'active' || call.direction === 'out') return out;
-  if (call.phase === 'talking') {
-    for (const e of staff.activeByExtension(call.answeredExtension)) out.add(e.id);
-    return out;
-  }
+  // Stored reductions from before connectedExtensions existed: the answerer.
+  const live = call.phase === 'talking' ? call.connectedExtensions ?? [call.answeredExtension] : [];
+  for (const ext of live) for (const e of staff.activeByExtension(ext)) out.add(e.id);
   for (const r of call.ringing) {
     for (const e of staff.activeByExtension(r.extension)) if (!r.group || e.acceptCalls) out.add(e.id);
   }
-  if (call.inQueue && call.ringing.length === 0) {
+  if (call.phase !== 'talking' && call.inQueue && call.ringing.length === 0) {
     for (const e of staff.accepting) out.add(e.id);
   }
   return out;
 }
 
 /**
- * Who keeps a missed incoming call in their feed when nobody ever had it: it rang no one's
- * extension and ended before anyone got its popup (it appeared and ended within one reduction
- * batch, as in a burst). The employees who would have been offered it while it waited in the
- * IVR or queue: every active employee accepting calls.
+ * Who is offered a missed incoming call that nobody ever had: it ended before anyone got its
+ * popup (it appeared and ended within one reduction batch, as in a burst or after an outage).
+ * The employees it rang (of a group call, those accepting calls), as they would have had it;
+ * when it rang no one's extension (it waited in the IVR or queue), every employee accepting calls.
  */
 export function missedUnseen(call: ReducedCall, staff: Staff, before: ReadonlySet<number>): number[] {
-  if (call.direction !== 'in' || call.status !== 'missed' || before.size > 0 || call.participants.length > 0) return [];
-  return staff.accepting.map((e) => e.id);
+  if (call.direction !== 'in' || call.status !== 'missed' || before.size > 0) return [];
+  if (call.participants.length === 0) return staff.accepting.map((e) => e.id);
+  const out: number[] = [];
+  for (const ext of new Set(call.participants)) for (const e of staff.activeByExtension(ext)) if (!call.groupCall || e.acceptCalls) out.push(e.id);
+  return out;
 }
 
 /** Employees the call belongs to (their own history): participants by extension. */

@@ -65,8 +65,21 @@ export interface CallRecord {
 /** The caller's card (contact columns, null when unknown) and last calls, per number. */
 export type CallerCard = ContactRow & { number: string; recent: { id: number; view: Call }[] | null };
 
+/** SELECT of the CallerCard of each number in the text[] parameter `param` (6 last calls: one may be the call itself). */
+const callerCardsOf = (param: string) => `SELECT n AS number, k.*, r.recent FROM unnest(${param}::text[]) AS n
+         LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
+                            WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
+                            FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`;
+
+/** The caller's card and last calls of each number (writeCalls returns them with its writes). */
+export async function callerCards(q: Queryable, numbers: string[]): Promise<CallerCard[]> {
+  return numbers.length ? (await q.query<CallerCard>(callerCardsOf('$1'), [numbers])).rows : [];
+}
+
 /**
- * One statement: the call records, who hears of each, and the caller's card and last calls
+ * One statement: the call records, who hears of each (`popups`: offered the call; once offered,
+ * it stays so: the missed-call reminders go to them), and the caller's card and last calls
  * for the popups (read as before this statement: a popup lists the caller's other calls).
  */
 export async function writeCalls(
@@ -116,14 +129,10 @@ export async function writeCalls(
            RETURNING id
          ), aud AS (
            INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::boolean[])
-           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = EXCLUDED.popup
+           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup
            RETURNING call_id
          )
-         SELECT n AS number, k.*, r.recent FROM unnest($5::text[]) AS n
-         LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
-                            WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
-         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
-                            FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`,
+         ${callerCardsOf('$5')}`,
       [rows, audience.callIds, audience.employeeIds, audience.popups, numbers],
     )
   ).rows;

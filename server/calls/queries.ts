@@ -77,11 +77,19 @@ export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Pr
   return r.rows[0]?.view ?? null;
 }
 
+/**
+ * Missed calls to call back: an admin is reminded of all of them; an employee of those they were
+ * offered (rung with accept-calls on, rung directly, or waiting in the queue while they accepted
+ * calls), not of every missed call to the company (not one rung at them in a group while their
+ * «Приём звонков» was off).
+ */
 export async function missedCalls(q: Queryable, viewer: EmployeeRow): Promise<Call[]> {
   const params: unknown[] = [];
+  const offered =
+    viewer.role === 'admin' ? 'true' : (params.push(viewer.id), `EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $${params.length} AND a.popup)`);
   const r = await q.query<{ view: Call }>(
     `SELECT c.view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
-       AND ${visibility(viewer, params)} ORDER BY c.started_at DESC LIMIT 200`,
+       AND ${offered} ORDER BY c.started_at DESC LIMIT 200`,
     params,
   );
   return r.rows.map((x) => x.view);

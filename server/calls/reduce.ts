@@ -50,6 +50,8 @@ export interface ReducedCall {
   /** The employee extension the call belongs to: who answered, else who dialed out, else who missed it. */
   employeeExtension: string | null;
   answeredExtension: string | null;
+  /** Employee extensions on a live leg right now (talking or holding), e.g. the transfer target after a transfer. */
+  connectedExtensions?: string[];
   /** Extensions ringing right now, and whether each rings as part of a group (acd) call. */
   ringing: { extension: string; group: boolean }[];
   /** True while the call waits in the IVR or a queue (no employee assigned yet). */
@@ -246,6 +248,11 @@ export function reduceCall(entryId: string, events: StoredEvent[]): ReducedCall 
         .filter(() => direction !== 'out')
         .map((l) => ({ extension: l.firstSeq.to.extension as string, group: l.acd }));
   const liveQueueLegs = ended ? [] : legList.filter((l) => isQueueLoc(l.last.location) && l.last.call_state !== 'Disconnected');
+  const connectedExtensions = ended
+    ? []
+    : [...new Set(legList
+        .filter((l) => (l.last.call_state === 'Connected' || l.last.call_state === 'OnHold') && l.firstSeq.to.extension && !isQueueLoc(l.firstSeq.location))
+        .map((l) => l.firstSeq.to.extension as string))].sort();
   const talking = !ended && legList.some((l) => l.last.call_state === 'Connected' || l.last.call_state === 'OnHold');
   const phase: ReducedCall['phase'] = ended || allEnded ? 'ended' : talking ? 'talking' : ringing.length ? 'ringing' : 'ivr';
 
@@ -272,6 +279,7 @@ export function reduceCall(entryId: string, events: StoredEvent[]): ReducedCall 
     clientNumber,
     employeeExtension,
     answeredExtension: status === 'answered' || !ended ? answeredExtension : null,
+    connectedExtensions,
     ringing,
     inQueue: liveQueueLegs.length > 0,
     queueCallIds: liveQueueLegs.map((l) => l.callId),
@@ -325,6 +333,7 @@ function reduceSimple(entryId: string, evs: ReturnType<typeof SimpleEventSchema.
     clientNumber: normalizePhone(out ? toNumber : fromNumber),
     employeeExtension: ext,
     answeredExtension: status === 'answered' || (!ended && ans) ? ext : null,
+    connectedExtensions: !ended && ans && ext ? [ext] : [],
     ringing: !ended && !ans && ext && !out ? [{ extension: ext, group: false }] : [],
     inQueue: !ended && !ans && !ext && !out,
     queueCallIds: [],

@@ -4,10 +4,10 @@ import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall } from './reduce';
 import { toCallView } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
-import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallerCard, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
+import { feedItems } from './feed-items';
+import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
 import { appendFeed, type FeedDelivery, type StoredFeedItem } from '../hub/feed-store';
 import type { IncomingEvent } from '../ingest/batcher';
-import { toContact } from '../people/contacts';
 
 const YIELD_MAX_MS = 500;
 const YIELD_POLL_MS = 5;
@@ -190,8 +190,11 @@ export class CallReducer {
       .map((c) => {
         const popups = popupAudience(c.next, staff);
         const had = before.get(c.id) ?? new Set<number>();
-        const audience = new Set<number>([...popups, ...had, ...involved(c.next, staff), ...missedUnseen(c.next, staff, had)]);
-        return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, audience };
+        const unseen = missedUnseen(c.next, staff, had);
+        const audience = new Set<number>([...popups, ...had, ...involved(c.next, staff), ...unseen]);
+        // Offered the call: had its popup, or would have had it had it lasted (reminded of it if missed).
+        const offered = new Set<number>([...popups, ...unseen]);
+        return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, offered, audience };
       })
       .filter((p) => p.audience.size > 0);
     const aCall: number[] = [];
@@ -201,7 +204,7 @@ export class CallReducer {
       for (const employeeId of p.audience) {
         aCall.push(p.callId);
         aEmp.push(employeeId);
-        aPopup.push(p.popups.has(employeeId));
+        aPopup.push(p.offered.has(employeeId));
       }
     const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
     // Independent writes, issued together: one round trip.
@@ -228,18 +231,3 @@ export class CallReducer {
   }
 }
 
-/** One feed item per employee who hears of a call: the call, popup or not, caller's card, last calls. */
-function feedItems(
-  plans: { callId: number; call: ReducedCall; view: Call; popups: Set<number>; audience: Set<number> }[],
-  cards: CallerCard[],
-): { employeeId: number; payload: FeedPayload }[] {
-  const byNumber = new Map(cards.map((r) => [r.number, r]));
-  const items: { employeeId: number; payload: FeedPayload }[] = [];
-  for (const p of plans) {
-    const card = p.call.clientNumber ? byNumber.get(p.call.clientNumber) : undefined;
-    const contact: Contact | null = card && card.id != null ? toContact(card) : null;
-    const recentCalls = (card?.recent ?? []).filter((x) => Number(x.id) !== p.callId).slice(0, 5).map((x) => x.view);
-    for (const employeeId of p.audience) items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), contact, recentCalls } });
-  }
-  return items;
-}

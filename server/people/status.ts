@@ -1,7 +1,11 @@
-import type { Db } from '../db/db';
-import type { StatusChange } from '../../src-shared/wire';
+import type { Db, Queryable } from '../db/db';
+import type { Call, StatusChange } from '../../src-shared/wire';
 import { toEmployee, type EmployeeRow } from './employees';
-import { appendToAdminsAnd } from '../hub/feed-store';
+import { appendFeed, appendToAdminsAnd } from '../hub/feed-store';
+import { popupAudience, Staff } from '../calls/audience';
+import { callerCards } from '../calls/call-store';
+import { feedItems, type CallPlan } from '../calls/feed-items';
+import type { ReducedCall } from '../calls/reduce';
 
 /**
  * Switches an employee's accept-calls flag, audits it, and pushes the change live to every
@@ -9,6 +13,9 @@ import { appendToAdminsAnd } from '../hub/feed-store';
  */
 export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: boolean, changedBy: EmployeeRow | null): Promise<EmployeeRow> {
   return db.tx(async (q) => {
+    // The calls live right now, locked as the reducer locks them (and before the employee row,
+    // which the reducer also updates under these locks): their popups follow the new flag.
+    const live = await lockLiveCalls(q);
     const r = await q.query<EmployeeRow>(
       'UPDATE employees SET accept_calls = $2, accept_calls_manual = true, updated_at = now() WHERE id = $1 RETURNING *',
       [employeeId, acceptCalls],
@@ -27,6 +34,7 @@ export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: bo
       changedByName: changedBy?.name ?? null,
       at: new Date(log.rows[0].at).toISOString(),
     };
+    await repopup(q, live, { ...row, id: Number(row.id) });
     await appendToAdminsAnd(q, { kind: 'status', change }, [employeeId]);
     await appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee(row) }, [employeeId]);
     return { ...row, id: Number(row.id) };
@@ -46,4 +54,48 @@ export async function statusLog(db: Db, limit = 500): Promise<StatusChange[]> {
     changedByName: x.name,
     at: new Date(x.at).toISOString(),
   }));
+}
+
+async function lockLiveCalls(q: Queryable): Promise<{ entries: string[] }> {
+  const r = await q.query<{ entry_id: string }>(
+    `SELECT entry_id FROM calls WHERE status = 'active' AND phase <> 'ended' AND started_at > now() - interval '1 day' ORDER BY entry_id`,
+  );
+  const entries = r.rows.map((x) => x.entry_id);
+  if (entries.length) await q.query('SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM unnest($1::text[]) AS e', [entries]);
+  return { entries };
+}
+
+/**
+ * A live call that rings (or waits in the queue) now pops up for an employee who switched
+ * «Приём звонков» on, and closes for one who switched it off, without waiting for the call's
+ * next event (DESIGN.md "Who hears of a call").
+ */
+async function repopup(q: Queryable, live: { entries: string[] }, e: EmployeeRow): Promise<void> {
+  if (live.entries.length === 0) return;
+  const calls = (
+    await q.query<{ id: number; reduced: ReducedCall; view: Call; popup: boolean | null }>(
+      `SELECT c.id, c.reduced, c.view, a.popup FROM calls c LEFT JOIN call_audience a ON a.call_id = c.id AND a.employee_id = $2
+       WHERE c.entry_id = ANY($1::text[]) AND c.status = 'active'`,
+      [live.entries, e.id],
+    )
+  ).rows;
+  const me = { id: Number(e.id), extension: e.extension, active: e.active, acceptCalls: e.accept_calls };
+  const now = new Staff([me]);
+  const before = new Staff([{ ...me, acceptCalls: !me.acceptCalls }]);
+  const plans: CallPlan[] = [];
+  for (const c of calls) {
+    const popup = popupAudience(c.reduced, now).has(me.id);
+    if (popup === popupAudience(c.reduced, before).has(me.id)) continue;
+    // Withdrawn only from one who had it: nothing to close for one never told of the call.
+    if (!popup && c.popup == null) continue;
+    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: new Set(popup ? [me.id] : []), audience: new Set([me.id]) });
+  }
+  if (!plans.length) return;
+  await q.query(
+    `INSERT INTO call_audience (call_id, employee_id, popup) SELECT x, $2, p FROM unnest($1::bigint[], $3::boolean[]) AS t(x, p)
+     ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup`,
+    [plans.map((p) => p.callId), me.id, plans.map((p) => p.popups.size > 0)],
+  );
+  const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
+  await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));
 }
