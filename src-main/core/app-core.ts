@@ -184,8 +184,19 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       relayUrl,
       token: token!,
       lastId: () => settings.lastFeedId(),
-      // Calls are upserted by id, so replaying the relay's restored feed over the cache is safe.
-      rewind: (lastId) => settings.setLastFeedId(lastId),
+      // The relay's database was restored: calls and contacts after its backup are gone there and
+      // their ids are issued again, so cached rows would linger as ghosts or be overwritten by other
+      // calls. A full replay (lastId 0) rebuilds the cache from the feed, which carries every call.
+      rewind: (lastId) => {
+        store.transaction(() => {
+          if (lastId === 0) {
+            store.calls.clear();
+            store.contacts.clear();
+          }
+          settings.setLastFeedId(lastId);
+        });
+        popups.forgetDismissed();
+      },
       apply: applyItem,
       onState: (s) => {
         if (feed === client) setConnection(s);

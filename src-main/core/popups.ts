@@ -103,6 +103,11 @@ export class PopupManager {
     this.close(callId);
   }
 
+  /** The relay's call ids start over (its database was restored): closed-by-hand ids mean other calls now. */
+  forgetDismissed(): void {
+    this.dismissed.clear();
+  }
+
   /** Closes a popup, optionally with the call's final state so the shell can tell "missed". */
   close(callId: number, call?: Call): void {
     const cur = this.open.get(callId);

@@ -4,18 +4,13 @@
  * while the app was closed, popups closed when their call ended during a cut, token expiry.
  * The network is cut with a loopback TCP proxy between the app and the relay.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { buildScenario, deliver } from '../../tools/mango-sim/index';
 import { postSigned } from '../support/webhook';
-import { createAppCore, type AppCore } from '../../src-main/core/app-core';
-import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
-import { silentLogger } from '../../src-main/core/log';
-import type { ConnectionState, CallPopup, SessionState } from '../../src-shared/ipc/telephony';
-import type { Employee, FeedItem } from '../../src-shared/wire';
+import type { Employee } from '../../src-shared/wire';
+import { connected, liveCoreHarness } from './live-core';
+import type { AppCore } from '../../src-main/core/app-core';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 let r: TestRelay;
@@ -44,45 +39,10 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => r?.close());
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const f of cleanup.splice(0).reverse()) await f();
-});
+const { cleanup, tmpDir, openCore } = liveCoreHarness('asgard-app-relay-');
 
-interface Recorder {
-  feed: FeedItem[];
-  connection: ConnectionState[];
-  popups: CallPopup[];
-  sessions: SessionState[];
-}
 
-function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-app-relay-'));
-  cleanup.push(() => fs.rmSync(d, { recursive: true, force: true }));
-  return d;
-}
 
-async function openCore(dir: string): Promise<{ core: AppCore; rec: Recorder }> {
-  const core = await createAppCore({
-    userDataDir: dir,
-    secretBox: new KeyFileSecretBox(dir),
-    log: silentLogger,
-    feed: { backoff: { baseMs: 50, maxMs: 200 }, heartbeatTimeoutMs: 1500, pingIntervalMs: 300, handshakeTimeoutMs: 2000 },
-  });
-  const rec: Recorder = { feed: [], connection: [], popups: [], sessions: [] };
-  core.on('feed', (i) => rec.feed.push(i));
-  core.on('connection', (c) => rec.connection.push(c));
-  core.on('popup', (p) => rec.popups.push(p));
-  core.on('session', (s) => rec.sessions.push(s));
-  let closed = false;
-  cleanup.push(() => !closed && core.close());
-  const origClose = core.close;
-  core.close = async () => {
-    closed = true;
-    await origClose();
-  };
-  return { core, rec };
-}
 
 async function proxy(): Promise<TcpProxy> {
   const p = await startTcpProxy(r.relay.port);
@@ -90,8 +50,6 @@ async function proxy(): Promise<TcpProxy> {
   return p;
 }
 
-const connected = (core: AppCore) =>
-  vi.waitFor(async () => expect(await core.api.invoke('connection:state', undefined)).toMatchObject({ state: 'connected' }), { timeout: 10_000, interval: 20 });
 
 async function feedIdsInDb(employeeId: number): Promise<number[]> {
   const res = await r.relay.ctx.db.query<{ id: number }>('SELECT id FROM feed WHERE employee_id = $1 ORDER BY id', [employeeId]);
