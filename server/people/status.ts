@@ -16,6 +16,7 @@ export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: bo
     // The calls live right now, locked as the reducer locks them (and before the employee row,
     // which the reducer also updates under these locks): their popups follow the new flag.
     const live = await lockLiveCalls(q);
+    const before = await lockEmployee(q, employeeId);
     const r = await q.query<EmployeeRow>(
       'UPDATE employees SET accept_calls = $2, accept_calls_manual = true, updated_at = now() WHERE id = $1 RETURNING *',
       [employeeId, acceptCalls],
@@ -34,7 +35,7 @@ export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: bo
       changedByName: changedBy?.name ?? null,
       at: new Date(log.rows[0].at).toISOString(),
     };
-    await repopup(q, live, { ...row, id: Number(row.id) });
+    if (before) await redecideLiveCalls(q, live, before, row);
     await appendToAdminsAnd(q, { kind: 'status', change }, [employeeId]);
     await appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee(row) }, [employeeId]);
     return { ...row, id: Number(row.id) };
@@ -56,7 +57,17 @@ export async function statusLog(db: Db, limit = 500): Promise<StatusChange[]> {
   }));
 }
 
-async function lockLiveCalls(q: Queryable): Promise<{ entries: string[] }> {
+/** Handle on the live calls locked by lockLiveCalls. */
+export interface LiveCalls {
+  entries: string[];
+}
+
+/**
+ * Locks the calls live right now as the reducer locks them. Taken before any employee row the
+ * same transaction updates (the reducer updates employee rows under these locks): a change to
+ * who hears of calls and a reduction then never deadlock.
+ */
+export async function lockLiveCalls(q: Queryable): Promise<LiveCalls> {
   const r = await q.query<{ entry_id: string }>(
     `SELECT entry_id FROM calls WHERE status = 'active' AND phase <> 'ended' AND started_at > now() - interval '1 day' ORDER BY entry_id`,
   );
@@ -65,36 +76,43 @@ async function lockLiveCalls(q: Queryable): Promise<{ entries: string[] }> {
   return { entries };
 }
 
+/** The employee's row as it is before a change, locked for it (after lockLiveCalls). */
+export async function lockEmployee(q: Queryable, id: number): Promise<EmployeeRow | null> {
+  return (await q.query<EmployeeRow>('SELECT * FROM employees WHERE id = $1 FOR UPDATE', [id])).rows[0] ?? null;
+}
+
 /**
- * A live call that rings (or waits in the queue) now pops up for an employee who switched
- * «Приём звонков» on, and closes for one who switched it off, without waiting for the call's
- * next event (DESIGN.md "Who hears of a call").
+ * A live call that rings (or waits in the queue) now pops up for an employee who became one to
+ * ring (switched «Приём звонков» on, a role whose default is on, reactivated) and closes for one
+ * who stopped being one (switched off, disabled, extension changed), without waiting for the
+ * call's next event (DESIGN.md "Who hears of a call").
  */
-async function repopup(q: Queryable, live: { entries: string[] }, e: EmployeeRow): Promise<void> {
+export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: EmployeeRow, after: EmployeeRow): Promise<void> {
   if (live.entries.length === 0) return;
+  const id = Number(after.id);
   const calls = (
     await q.query<{ id: number; reduced: ReducedCall; view: Call; popup: boolean | null }>(
       `SELECT c.id, c.reduced, c.view, a.popup FROM calls c LEFT JOIN call_audience a ON a.call_id = c.id AND a.employee_id = $2
        WHERE c.entry_id = ANY($1::text[]) AND c.status = 'active'`,
-      [live.entries, e.id],
+      [live.entries, id],
     )
   ).rows;
-  const me = { id: Number(e.id), extension: e.extension, active: e.active, acceptCalls: e.accept_calls };
-  const now = new Staff([me]);
-  const before = new Staff([{ ...me, acceptCalls: !me.acceptCalls }]);
+  const listener = (e: EmployeeRow) => ({ id, extension: e.extension, active: e.active, acceptCalls: e.accept_calls });
+  const now = new Staff([listener(after)]);
+  const then = new Staff([listener(before)]);
   const plans: CallPlan[] = [];
   for (const c of calls) {
-    const popup = popupAudience(c.reduced, now).has(me.id);
-    if (popup === popupAudience(c.reduced, before).has(me.id)) continue;
+    const popup = popupAudience(c.reduced, now).has(id);
+    if (popup === popupAudience(c.reduced, then).has(id)) continue;
     // Withdrawn only from one who had it: nothing to close for one never told of the call.
     if (!popup && c.popup == null) continue;
-    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: new Set(popup ? [me.id] : []), audience: new Set([me.id]) });
+    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: new Set(popup ? [id] : []), audience: new Set([id]) });
   }
   if (!plans.length) return;
   await q.query(
     `INSERT INTO call_audience (call_id, employee_id, popup) SELECT x, $2, p FROM unnest($1::bigint[], $3::boolean[]) AS t(x, p)
      ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup`,
-    [plans.map((p) => p.callId), me.id, plans.map((p) => p.popups.size > 0)],
+    [plans.map((p) => p.callId), id, plans.map((p) => p.popups.size > 0)],
   );
   const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
   await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));

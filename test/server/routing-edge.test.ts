@@ -91,6 +91,38 @@ describe('accept-calls switched while a call is live', () => {
   });
 });
 
+describe('the admin changes an employee while a call is live', () => {
+  const patch = async (name: string, body: object) =>
+    expect((await r.api('PATCH', `/api/admin/employees/${emp[name].employee.id}`, r.adminToken, body)).status).toBe(200);
+
+  it('a role whose default is on offers the ringing group call; back to the old role withdraws it', async () => {
+    emp.f106 = await r.createEmployee({ login: 'f106', role: 'pm', extension: '106' });
+    const E = 'EDGE-ROLE';
+    await postAll([ivr(E, 'Appeared', 1), ivr(E, 'Disconnected', 2), leg(E, '106', 'Appeared', 1), leg(E, '101', 'Appeared', 1)]);
+    expect(await everPopup('f106', E)).toBe(false); // pm: «Приём звонков» off by default
+    await patch('f106', { role: 'to' });
+    expect(await popupNow('f106', E)).toBe(true);
+    await patch('f106', { role: 'pm' });
+    expect(await popupNow('f106', E)).toBe(false);
+    await postAll([leg(E, '106', 'Disconnected', 2), leg(E, '101', 'Disconnected', 2)]);
+  });
+
+  it('disabling an employee closes the popup of a call ringing them; enabling them again brings it back', async () => {
+    const E = 'EDGE-DISABLE';
+    await postAll([ivr(E, 'Appeared', 1), ivr(E, 'Disconnected', 2), leg(E, '105', 'Appeared', 1, false)]);
+    expect(await popupNow('e105', E)).toBe(true);
+    await patch('e105', { active: false });
+    try {
+      expect(await popupNow('e105', E)).toBe(false);
+    } finally {
+      await patch('e105', { active: true });
+    }
+    expect(await popupNow('e105', E)).toBe(true);
+    await postAll([leg(E, '105', 'Disconnected', 2, false)]);
+    emp.e105 = { ...emp.e105, token: (await r.login('e105', 'password-e105')).token }; // disabling ended its sessions
+  });
+});
+
 describe('group call answered by one', () => {
   it('withdraws the others’ popups; no missed reminder for anyone', async () => {
     const E = 'EDGE-GRP';

@@ -7,7 +7,7 @@ import { parseBody, parseId } from '../validate';
 import { createEmployee, getEmployee, listEmployees, toEmployee, type EmployeeRow } from '../../people/employees';
 import { verifyPassword, hashPassword } from '../../people/passwords';
 import { createSession, deleteSession } from '../../people/sessions';
-import { setAcceptCalls, statusLog } from '../../people/status';
+import { lockEmployee, lockLiveCalls, redecideLiveCalls, setAcceptCalls, statusLog } from '../../people/status';
 import { defaultAcceptCalls, ROLES } from '../../../src-shared/roles';
 import { appendToAdminsAnd } from '../../hub/feed-store';
 
@@ -87,12 +87,15 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
     const cur = await getEmployee(ctx.db, id);
     if (!cur) throw notFound('Сотрудник');
     await ctx.db.tx(async (q) => {
+      // Role, extension and active decide who is rung: the live calls follow the change at once.
+      const live = await lockLiveCalls(q);
+      const before = await lockEmployee(q, id);
       const role = p.role ?? cur.role;
       // A role change re-applies the role's default unless the flag was set by hand.
       const roleDefault = p.role && p.role !== cur.role && !cur.accept_calls_manual ? defaultAcceptCalls(p.role) : cur.accept_calls;
-      await q.query(
+      const updated = await q.query<EmployeeRow>(
         `UPDATE employees SET name = $2, role = $3, extension = $4, email = $5, active = $6, accept_calls = $7,
-           password_hash = COALESCE($8, password_hash), updated_at = now() WHERE id = $1`,
+           password_hash = COALESCE($8, password_hash), updated_at = now() WHERE id = $1 RETURNING *`,
         [
           id,
           p.name ?? cur.name,
@@ -104,6 +107,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
           p.password ? await hashPassword(p.password) : null,
         ],
       );
+      if (before && updated.rows[0]) await redecideLiveCalls(q, live, before, updated.rows[0]);
       if (p.active === false || p.password) await q.query('DELETE FROM sessions WHERE employee_id = $1', [id]);
     });
     let row: EmployeeRow;
