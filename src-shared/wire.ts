@@ -87,6 +87,8 @@ export const FeedPayloadSchema = z.discriminatedUnion('kind', [
     call: CallSchema,
     /** Whether this employee should see a ringing popup for it right now. */
     popup: z.boolean(),
+    /** Whether the call was ever offered to this employee (rang for them): a missed one is theirs to call back. */
+    offered: z.boolean().optional(),
     contact: ContactSchema.nullable(),
     recentCalls: z.array(CallSchema),
   }),

@@ -19,6 +19,8 @@ export interface EntryState {
   reduced: ReducedCall | null;
   /** Employees who already had the call in their feed. */
   audience: number[] | null;
+  /** Of those, the ones it was offered to (call_audience.popup). */
+  offered: number[] | null;
   events: StoredEvent[] | null;
 }
 
@@ -44,6 +46,7 @@ export async function lockAndLoad(q: Queryable, entries: string[], kinds: string
     q.query<EntryState>(
       `SELECT e AS entry_id, COALESCE(c.id, nextval(pg_get_serial_sequence('calls', 'id'))) AS id, c.reduced,
          (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id) AS audience,
+         (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id AND a.popup) AS offered,
          (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
             FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
        FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e`,

@@ -9,6 +9,8 @@ export interface CallPlan {
   call: ReducedCall;
   view: Call;
   popups: Set<number>;
+  /** Offered the call at some point (had or would have had its popup): their missed call. */
+  offered: Set<number>;
   audience: Set<number>;
 }
 
@@ -23,7 +25,7 @@ export function feedItems(
     const card = p.call.clientNumber ? byNumber.get(p.call.clientNumber) : undefined;
     const contact: Contact | null = card && card.id != null ? toContact(card) : null;
     const recentCalls = (card?.recent ?? []).filter((x) => Number(x.id) !== p.callId).slice(0, 5).map((x) => x.view);
-    for (const employeeId of p.audience) items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), contact, recentCalls } });
+    for (const employeeId of p.audience) items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), offered: p.offered.has(employeeId), contact, recentCalls } });
   }
   return items;
 }

@@ -159,6 +159,7 @@ export class CallReducer {
     const prevByEntry = new Map(prevRows.map((r) => [r.entry_id, { id: Number(r.id), reduced: r.reduced }]));
     // Who already had each call in their feed: they keep getting its updates.
     const before = new Map(prevRows.map((r) => [Number(r.id), new Set((r.audience ?? []).map(Number))]));
+    const offeredBefore = new Map(prevRows.map((r) => [Number(r.id), (r.offered ?? []).map(Number)]));
 
     const changed: { entryId: string; prev: ReducedCall | null; next: ReducedCall; id: number }[] = [];
     for (const entryId of entries) {
@@ -192,8 +193,8 @@ export class CallReducer {
         const had = before.get(c.id) ?? new Set<number>();
         const unseen = missedUnseen(c.next, staff, had);
         const audience = new Set<number>([...popups, ...had, ...involved(c.next, staff), ...unseen]);
-        // Offered the call: had its popup, or would have had it had it lasted (reminded of it if missed).
-        const offered = new Set<number>([...popups, ...unseen]);
+        // Offered the call, now or before: had its popup, or would have had it had it lasted (its missed call).
+        const offered = new Set<number>([...popups, ...unseen, ...(offeredBefore.get(c.id) ?? [])]);
         return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, offered, audience };
       })
       .filter((p) => p.audience.size > 0);

@@ -106,7 +106,8 @@ export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: E
     if (popup === popupAudience(c.reduced, then).has(id)) continue;
     // Withdrawn only from one who had it: nothing to close for one never told of the call.
     if (!popup && c.popup == null) continue;
-    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: new Set(popup ? [id] : []), audience: new Set([id]) });
+    const mine = new Set(popup ? [id] : []);
+    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: mine, offered: c.popup || popup ? new Set([id]) : mine, audience: new Set([id]) });
   }
   if (!plans.length) return;
   await q.query(

@@ -151,6 +151,8 @@ export function applyFeedToMissed(list: Call[], item: FeedItem, dismissed: Reado
     return next.length === list.length ? list : next;
   }
   if (call.direction === 'in' && call.status === 'missed') {
+    // Rang for others only (this employee was not accepting calls): not theirs to call back.
+    if (p.offered === false) return removeCall(list, call.id);
     if (dismissed.has(call.id)) return list;
     return upsertCall(list, call);
   }

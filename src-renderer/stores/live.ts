@@ -20,7 +20,7 @@ function notifyMissed(item: FeedItem): void {
   // The Electron shell shows native notifications itself; in a browser, do it here if allowed.
   if (hasShell || item.payload.kind !== 'call') return;
   const c = item.payload.call;
-  if (c.direction !== 'in' || c.status !== 'missed') return;
+  if (c.direction !== 'in' || c.status !== 'missed' || item.payload.offered === false) return;
   // Replayed history at start is not news.
   if (Date.parse(item.at) < startedAt - 60_000) return;
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;

@@ -182,6 +182,9 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     expect(await to1.page.getByTestId('call-popup').count()).toBe(0);
     await post(ivrEvent('E2E-POP2', '79037654321', 'Disconnected', 2));
     await popupFor(to2.page, '+7 (903) 765-43-21').waitFor({ state: 'detached', timeout: 5000 });
+    // Back on: the calls below ring this employee.
+    await accept(to1.page).click();
+    await to1.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'true');
   }, 60_000);
 
   it('an admin flips a ТО employee’s status in #/mango; the employee’s switch follows within a second', async () => {

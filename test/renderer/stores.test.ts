@@ -130,6 +130,15 @@ describe('missed-call reminders', () => {
     l = applyFeedToMissed(l, callItem(makeCall({ id: 3, direction: 'out', status: 'answered', clientNumber: '+79161234567' })));
     expect(ids(l)).toEqual([2]);
   });
+  it('skips (and drops) a missed call that rang for others only', () => {
+    const item = (offered: boolean) => {
+      const i = callItem(makeCall({ id: 1, status: 'missed' }));
+      return { ...i, payload: { ...i.payload, offered } } as typeof i;
+    };
+    expect(applyFeedToMissed([], item(false))).toEqual([]);
+    expect(ids(applyFeedToMissed([], item(true)))).toEqual([1]);
+    expect(applyFeedToMissed(applyFeedToMissed([], item(true)), item(false))).toEqual([]);
+  });
   it('does not re-add a dismissed one, and an answered update removes it', () => {
     expect(applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })), new Set([1]))).toEqual([]);
     const l = applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })));

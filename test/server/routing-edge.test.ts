@@ -151,6 +151,9 @@ describe('group call answered by one', () => {
     expect(await missedFor('a101')).toContain(E);
     expect(await missedFor('c103')).not.toContain(E);
     expect(await missedFor('buh')).not.toContain(E);
+    // The apps keep their reminders from the feed: its last item says whose missed call it is.
+    expect((await items('a101', E)).at(-1)?.offered).toBe(true);
+    expect((await items('c103', E)).at(-1)?.offered).toBe(false);
     const admin = (await r.api<{ calls: Call[] }>('GET', '/api/missed', r.adminToken)).body.calls.map((c) => c.entryId);
     expect(admin).toContain(E);
   });
