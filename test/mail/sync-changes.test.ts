@@ -380,102 +380,24 @@ describe('sync follows changes made elsewhere', () => {
   }, 90_000);
 
   it('applies deletes, moves and flags made offline once after reconnecting, even when cut mid-command', async () => {
-    const u = users[5];
-    dc.seedMaildir(u.user, msgs(u.user, 'Офлайн', 8));
-    const tap = await startTapProxy(dc.port);
-    const other = await imapClient(dc, u);
-    const h = makeService({ sync: { initialBackoffMs: 100, maxBackoffMs: 300, pollMs: 60_000 } });
-    try {
-      const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
-      await waitSynced(h, acc.id);
-      const inbox = await folderId(h, acc.id, 'INBOX');
-      const trash = await folderId(h, acc.id, 'Trash');
-      const by = async (s: string) => (await list(h, inbox)).items.find((m) => m.subject === s)!;
-
-      // Offline: the server cannot be reached.
-      tap.refuse = true;
-      tap.dropAll();
-      await waitFor(() => ['offline', 'error', 'connecting'].includes(stateOf(h, acc.id)), 'offline');
-      await h.mail.handle('mail:messages:setFlags', { ids: [(await by('Офлайн 1')).id], flagged: true });
-      await h.mail.handle('mail:messages:setFlags', { ids: [(await by('Офлайн 2')).id], seen: true });
-      await h.mail.handle('mail:messages:delete', { ids: [(await by('Офлайн 3')).id] });
-      expect((await list(h, inbox)).total).toBe(7);
-
-      // Back online, but the first MOVE is cut right after the server got it.
+    // The first MOVE is cut right after the server got it.
+    await offlineChangesPushedOnce(5, 'Офлайн', async (tap) => {
       tap.cutAfter = /UID MOVE/i;
       tap.refuse = false;
       await waitFor(() => tap.cuts === 1, 'cut during MOVE', 15_000);
-      await waitFor(() => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n === 0, 'ops pushed', 15_000);
-      await syncNow(h, acc.id);
-      await h.mail.handle('mail:folders:sync', { folderId: trash });
-
-      await other.mailboxOpen('INBOX');
-      const srv = await other.fetchAll('1:*', { flags: true, envelope: true });
-      expect(srv.map((m) => m.envelope?.subject).sort()).toEqual(['Офлайн 0', 'Офлайн 1', 'Офлайн 2', 'Офлайн 4', 'Офлайн 5', 'Офлайн 6', 'Офлайн 7']);
-      expect(srv.find((m) => m.envelope?.subject === 'Офлайн 1')?.flags?.has('\\Flagged')).toBe(true);
-      expect(srv.find((m) => m.envelope?.subject === 'Офлайн 2')?.flags?.has('\\Seen')).toBe(true);
-      await other.mailboxOpen('Trash');
-      const inTrash = await other.fetchAll('1:*', { envelope: true });
-      expect(inTrash.map((m) => m.envelope?.subject)).toEqual(['Офлайн 3']);
-
-      expect((await list(h, inbox)).total).toBe(7);
-      expect((await by('Офлайн 1')).flagged).toBe(true);
-      expect((await by('Офлайн 2')).seen).toBe(true);
-      expect((await list(h, trash)).items.map((m) => m.subject)).toEqual(['Офлайн 3']);
-      expect((await search(h, 'Офлайн 3')).map((m) => m.folderId)).toEqual([trash]);
-    } finally {
-      await other.logout().catch(() => undefined);
-      await h.close();
-      await tap.close();
-    }
+    });
   }, 60_000);
 });
 
 
 describe('regressions: queued changes, vanished folders, delete during sync', () => {
   it('keeps an offline change queued when the connection dies before the server got it', async () => {
-    const u = users[6];
-    dc.seedMaildir(u.user, msgs(u.user, 'Обрыв', 6));
-    const tap = await startTapProxy(dc.port);
-    const other = await imapClient(dc, u);
-    const h = makeService({ sync: { initialBackoffMs: 100, maxBackoffMs: 300, pollMs: 60_000 } });
-    try {
-      const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
-      await waitSynced(h, acc.id);
-      const inbox = await folderId(h, acc.id, 'INBOX');
-      const by = async (s: string) => (await list(h, inbox)).items.find((m) => m.subject === s)!;
-
-      tap.refuse = true;
-      tap.dropAll();
-      await waitFor(() => ['offline', 'error', 'connecting'].includes(stateOf(h, acc.id)), 'offline');
-      await h.mail.handle('mail:messages:setFlags', { ids: [(await by('Обрыв 1')).id], flagged: true });
-      await h.mail.handle('mail:messages:setFlags', { ids: [(await by('Обрыв 2')).id], seen: true });
-      await h.mail.handle('mail:messages:delete', { ids: [(await by('Обрыв 3')).id] });
-
-      // Back online; the first STORE and later the MOVE die on the way to the server.
+    // The first STORE and later the MOVE die on the way to the server.
+    await offlineChangesPushedOnce(6, 'Обрыв', async (tap) => {
       tap.dropBefore = [/UID STORE/i, /UID MOVE/i];
       tap.refuse = false;
       await waitFor(() => tap.dropBefore.length === 0, 'both cuts', 15_000);
-      await waitFor(() => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n === 0, 'ops pushed', 15_000);
-      await syncNow(h, acc.id);
-
-      await other.mailboxOpen('INBOX');
-      const srv = await other.fetchAll('1:*', { flags: true, envelope: true });
-      const flagsOf = (s: string) => srv.find((m) => m.envelope?.subject === s)?.flags;
-      expect(srv.map((m) => m.envelope?.subject)).not.toContain('Обрыв 3');
-      expect(flagsOf('Обрыв 1')?.has('\\Flagged')).toBe(true);
-      expect(flagsOf('Обрыв 2')?.has('\\Seen')).toBe(true);
-      await other.mailboxOpen('Trash');
-      expect((await other.fetchAll('1:*', { envelope: true })).map((m) => m.envelope?.subject)).toEqual(['Обрыв 3']);
-      // And locally: nothing reverted, nothing back.
-      expect((await by('Обрыв 1')).flagged).toBe(true);
-      expect((await by('Обрыв 2')).seen).toBe(true);
-      expect(await by('Обрыв 3')).toBeUndefined();
-    } finally {
-      await other.logout().catch(() => undefined);
-      await h.close();
-      await tap.close();
-    }
+    });
   }, 60_000);
 
   it('a folder deleted or renamed elsewhere does not stall the account', async () => {
@@ -636,3 +558,56 @@ describe('server without SPECIAL-USE, Russian folder names, "." delimiter', () =
     }
   }, 60_000);
 });
+
+/**
+ * Flags two messages and deletes a third while the server cannot be reached, then lets the
+ * connection come back the way `reconnect` says (cut mid-command): every change reaches the
+ * server once, and nothing is reverted or comes back locally.
+ */
+async function offlineChangesPushedOnce(userIndex: number, word: string, reconnect: (tap: TapProxy) => Promise<void>): Promise<void> {
+  const u = users[userIndex];
+  dc.seedMaildir(u.user, msgs(u.user, word, 8));
+  const tap = await startTapProxy(dc.port);
+  const other = await imapClient(dc, u);
+  const h = makeService({ sync: { initialBackoffMs: 100, maxBackoffMs: 300, pollMs: 60_000 } });
+  try {
+    const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
+    await waitSynced(h, acc.id);
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const trash = await folderId(h, acc.id, 'Trash');
+    const by = async (s: string) => (await list(h, inbox)).items.find((m) => m.subject === s);
+
+    tap.refuse = true;
+    tap.dropAll();
+    await waitFor(() => ['offline', 'error', 'connecting'].includes(stateOf(h, acc.id)), 'offline');
+    await h.mail.handle('mail:messages:setFlags', { ids: [(await by(`${word} 1`))!.id], flagged: true });
+    await h.mail.handle('mail:messages:setFlags', { ids: [(await by(`${word} 2`))!.id], seen: true });
+    await h.mail.handle('mail:messages:delete', { ids: [(await by(`${word} 3`))!.id] });
+    expect((await list(h, inbox)).total).toBe(7);
+
+    await reconnect(tap);
+    await waitFor(() => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n === 0, 'ops pushed', 15_000);
+    await syncNow(h, acc.id);
+    await h.mail.handle('mail:folders:sync', { folderId: trash });
+
+    await other.mailboxOpen('INBOX');
+    const srv = await other.fetchAll('1:*', { flags: true, envelope: true });
+    const flagsOf = (s: string) => srv.find((m) => m.envelope?.subject === s)?.flags;
+    expect(srv.map((m) => m.envelope?.subject).sort()).toEqual([0, 1, 2, 4, 5, 6, 7].map((i) => `${word} ${i}`));
+    expect(flagsOf(`${word} 1`)?.has('\\Flagged')).toBe(true);
+    expect(flagsOf(`${word} 2`)?.has('\\Seen')).toBe(true);
+    await other.mailboxOpen('Trash');
+    expect((await other.fetchAll('1:*', { envelope: true })).map((m) => m.envelope?.subject)).toEqual([`${word} 3`]);
+    // And locally: nothing reverted, nothing back, the deleted one in Trash once.
+    expect((await list(h, inbox)).total).toBe(7);
+    expect((await by(`${word} 1`))?.flagged).toBe(true);
+    expect((await by(`${word} 2`))?.seen).toBe(true);
+    expect(await by(`${word} 3`)).toBeUndefined();
+    expect((await list(h, trash)).items.map((m) => m.subject)).toEqual([`${word} 3`]);
+    expect((await search(h, `${word} 3`)).map((m) => m.folderId)).toEqual([trash]);
+  } finally {
+    await other.logout().catch(() => undefined);
+    await h.close();
+    await tap.close();
+  }
+}
