@@ -1,27 +1,10 @@
 import { z } from 'zod';
-import { UNSTORABLE_TEXT } from '../db/unstorable';
+import { findUnstorable } from '../db/unstorable';
 import { badRequest } from './errors';
-
-/** The path of the first string in a parsed value that PostgreSQL could not store, or null. */
-function unstorableAt(v: unknown, path: (string | number)[] = []): (string | number)[] | null {
-  if (typeof v === 'string') return UNSTORABLE_TEXT.test(v) ? path : null;
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) {
-      const p = unstorableAt(v[i], [...path, i]);
-      if (p) return p;
-    }
-  } else if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    for (const [k, x] of Object.entries(v)) {
-      const p = unstorableAt(x, [...path, k]);
-      if (p) return p;
-    }
-  }
-  return null;
-}
 
 /**
  * Parses a request body, query or path params with zod; a failure is a 400 naming the field.
- * So is a string with NUL or a lone surrogate, which would otherwise fail in PostgreSQL as a 500.
+ * So is a key or string with NUL or a lone surrogate, which would otherwise fail in PostgreSQL as a 500.
  */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body ?? {});
@@ -29,8 +12,8 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
     const i = r.error.issues[0];
     throw badRequest(`Неверный запрос: ${i.path.join('.') || 'тело'} — ${i.message}`, r.error.issues);
   }
-  const bad = unstorableAt(r.data);
-  if (bad) throw badRequest(`Неверный запрос: ${bad.join('.') || 'тело'} — недопустимый символ (NUL или непарный суррогат)`);
+  const bad = findUnstorable(r.data);
+  if (bad) throw badRequest(`Неверный запрос: ${bad.path.join('.') || 'тело'} — недопустимый символ (NUL или непарный суррогат)`);
   return r.data;
 }
 
