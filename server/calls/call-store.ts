@@ -31,6 +31,22 @@ export interface EntriesState {
 }
 
 /**
+ * Locks calls by entry id for the transaction, in one order whoever locks them (the reducer, a
+ * change to who hears of live calls), so lockers wait for each other and never deadlock. SQL
+ * for a text[] parameter.
+ */
+export const lockEntriesSql = (param: string) => `(SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM (SELECT e FROM unnest(${param}::text[]) AS e ORDER BY e) s)`;
+
+/** Who hears of which call; `popup` means offered, and once offered it stays so. SQL for bigint[], bigint[], boolean[] parameters. */
+const upsertAudienceSql = (calls: string, employees: string, popups: string) =>
+  `INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest(${calls}::bigint[], ${employees}::bigint[], ${popups}::boolean[])
+           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup`;
+
+export async function upsertAudience(q: Queryable, a: { callIds: number[]; employeeIds: number[]; popups: boolean[] }): Promise<void> {
+  await q.query(upsertAudienceSql('$1', '$2', '$3'), [a.callIds, a.employeeIds, a.popups]);
+}
+
+/**
  * Locks the entries (another instance reducing the same call waits here, then recomputes from
  * all events) and reads the employees' revision; then, in a statement that sees whatever the
  * lock waited for, each entry's state. An entry without a call gets an id reserved here (unused
@@ -40,16 +56,17 @@ export async function lockAndLoad(q: Queryable, entries: string[], kinds: string
   // Issued together (one round trip on a pipelined connection), run one after the other.
   const [lock, load] = await Promise.all([
     q.query<{ rev: number }>(
-      `SELECT (SELECT rev FROM employees_rev) AS rev, (SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM (SELECT e FROM unnest($1::text[]) AS e ORDER BY e) s) AS locked`,
+      `SELECT (SELECT rev FROM employees_rev) AS rev, ${lockEntriesSql('$1')} AS locked`,
       [entries],
     ),
     q.query<EntryState>(
       `SELECT e AS entry_id, COALESCE(c.id, nextval(pg_get_serial_sequence('calls', 'id'))) AS id, c.reduced,
-         (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id) AS audience,
-         (SELECT array_agg(a.employee_id) FROM call_audience a WHERE a.call_id = c.id AND a.popup) AS offered,
+         aud.audience, aud.offered,
          (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
             FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
-       FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e`,
+       FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e
+       LEFT JOIN LATERAL (SELECT array_agg(a.employee_id) AS audience, array_agg(a.employee_id) FILTER (WHERE a.popup) AS offered
+                          FROM call_audience a WHERE a.call_id = c.id) aud ON true`,
       [entries, kinds],
     ),
   ]);
@@ -131,8 +148,7 @@ export async function writeCalls(
          reduced = EXCLUDED.reduced, updated_at = now()
            RETURNING id
          ), aud AS (
-           INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::boolean[])
-           ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup
+           ${upsertAudienceSql('$2', '$3', '$4')}
            RETURNING call_id
          )
          ${callerCardsOf('$5')}`,

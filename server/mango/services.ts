@@ -111,10 +111,9 @@ export class MangoServices {
   }
 
   /** Click-to-call: Mango rings the employee's own extension first, then the number. */
-  async callback(employee: EmployeeRow, toNumber: string): Promise<{ commandId: string }> {
-    if (!employee.extension) throw new MangoError('bad-params', null, 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
+  async callback(extension: string, toNumber: string): Promise<{ commandId: string }> {
     const commandId = `asgard-${randomUUID()}`;
-    await this.track(this.client.call('commands/callback', { command_id: commandId, from: { extension: employee.extension }, to_number: toMangoNumber(toNumber) }));
+    await this.track(this.client.call('commands/callback', { command_id: commandId, from: { extension }, to_number: toMangoNumber(toNumber) }));
     return { commandId };
   }
 

@@ -3,7 +3,7 @@ import type { Call, StatusChange } from '../../src-shared/wire';
 import { toEmployee, type EmployeeRow } from './employees';
 import { appendFeed, appendToAdminsAnd } from '../hub/feed-store';
 import { popupAudience, Staff } from '../calls/audience';
-import { callerCards } from '../calls/call-store';
+import { callerCards, lockEntriesSql, upsertAudience } from '../calls/call-store';
 import { feedItems, type CallPlan } from '../calls/feed-items';
 import type { ReducedCall } from '../calls/reduce';
 
@@ -69,10 +69,10 @@ export interface LiveCalls {
  */
 export async function lockLiveCalls(q: Queryable): Promise<LiveCalls> {
   const r = await q.query<{ entry_id: string }>(
-    `SELECT entry_id FROM calls WHERE status = 'active' AND phase <> 'ended' AND started_at > now() - interval '1 day' ORDER BY entry_id`,
+    `SELECT entry_id FROM calls WHERE status = 'active' AND phase <> 'ended' AND started_at > now() - interval '1 day'`,
   );
   const entries = r.rows.map((x) => x.entry_id);
-  if (entries.length) await q.query('SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM unnest($1::text[]) AS e', [entries]);
+  if (entries.length) await q.query(`SELECT ${lockEntriesSql('$1')}`, [entries]);
   return { entries };
 }
 
@@ -110,11 +110,7 @@ export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: E
     plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: mine, offered: c.popup || popup ? new Set([id]) : mine, audience: new Set([id]) });
   }
   if (!plans.length) return;
-  await q.query(
-    `INSERT INTO call_audience (call_id, employee_id, popup) SELECT x, $2, p FROM unnest($1::bigint[], $3::boolean[]) AS t(x, p)
-     ON CONFLICT (call_id, employee_id) DO UPDATE SET popup = call_audience.popup OR EXCLUDED.popup`,
-    [plans.map((p) => p.callId), id, plans.map((p) => p.popups.size > 0)],
-  );
+  await upsertAudience(q, { callIds: plans.map((p) => p.callId), employeeIds: plans.map(() => id), popups: plans.map((p) => p.offered.has(id)) });
   const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
   await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));
 }

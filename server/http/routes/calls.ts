@@ -53,7 +53,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     // Our own data, not Mango's answer: nothing to dial from until the admin sets an extension.
     if (!me.extension) throw new ApiFail(409, 'no-extension', 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
     try {
-      const r = await ctx.mango.callback(me, toNumber);
+      const r = await ctx.mango.callback(me.extension, toNumber);
       return { ok: true, commandId: r.commandId };
     } catch (err) {
       mangoFail(err);
