@@ -262,7 +262,6 @@ export class AccountSync {
       const now = Date.now();
       if (now - this.lastFolderList > this.opts.pollMs * 5 || !this.store.folders(this.accountId).length) {
         await this.refreshFolders(client);
-        this.lastFolderList = now;
       }
       await this.pushOps(client);
 
@@ -311,6 +310,7 @@ export class AccountSync {
           depth: l.parent?.length ?? 0,
         })),
     );
+    this.lastFolderList = Date.now();
     this.hooks.changed(this.accountId, []);
   }
 
@@ -324,7 +324,6 @@ export class AccountSync {
     } catch (e) {
       if (!(e as { mailboxMissing?: boolean }).mailboxMissing || !client.usable) throw e;
       await this.refreshFolders(client);
-      this.lastFolderList = Date.now();
       return null;
     }
   }

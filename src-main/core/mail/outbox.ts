@@ -234,10 +234,9 @@ export class Outbox {
     } catch (e) {
       const d = describeMailError(e, { proto: 'smtp', ...this.deps.smtpServer(row.account_id) });
       const auto = retryByItself(e, d);
-      const delay = Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, row.attempts - 1), this.deps.maxBackoffMs);
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?`)
-        .run(ruLine(d), auto ? Date.now() + delay : null, id);
+        .run(ruLine(d), auto ? this.retryAt(row.attempts) : null, id);
       this.emit(id);
       return this.item(id)!;
     }
@@ -247,12 +246,11 @@ export class Outbox {
     if (rest.length) {
       // Taken for the others, who must never get it again: only the refused stay in the envelope.
       const d = describeRejectedRecipients(rejected);
-      const delay = Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, row.attempts - 1), this.deps.maxBackoffMs);
       this.db
         .prepare(
           `UPDATE mail_outbox SET status = 'failed', envelope_json = ?, last_error = ?, next_attempt_at = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`,
         )
-        .run(JSON.stringify({ ...envelope, to: rest }), ruLine(d), d.transient ? Date.now() + delay : null, now, id);
+        .run(JSON.stringify({ ...envelope, to: rest }), ruLine(d), d.transient ? this.retryAt(row.attempts) : null, now, id);
     } else {
       // Accepted by the server: from here on it must never be sent again.
       this.db.prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?`).run(now, id);
@@ -265,6 +263,11 @@ export class Outbox {
     }
     await this.finishCopy(id);
     return this.item(id)!;
+  }
+
+  /** When a failed item tries again by itself: backoff doubling per attempt, capped. */
+  private retryAt(attempts: number): number {
+    return Date.now() + Math.min(this.deps.initialBackoffMs * 2 ** Math.max(0, attempts - 1), this.deps.maxBackoffMs);
   }
 
   private async finishCopy(id: number): Promise<void> {
