@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { createMailService, type MailService, type MailServiceOptions, type SecretBox } from '../../src-main/core/mail';
-import type { MailAccountView } from '../../src-shared/ipc/mail';
+import type { MailAccountInput, MailAccountView } from '../../src-shared/ipc/mail';
 import type { Dovecot } from '../support/dovecot';
 import type { TestSmtp } from '../support/smtp';
 
@@ -80,16 +80,21 @@ export async function addAccount(
   user: { user: string; pass: string },
   over: Partial<{ imapPort: number; smtpPort: number }> = {},
 ): Promise<MailAccountView> {
-  return (await h.mail.handle('mail:accounts:save', {
+  return (await h.mail.handle('mail:accounts:save', accountInput(dc, user, { imapPort: over.imapPort, smtpPort: over.smtpPort ?? smtp?.port ?? 1 }))) as MailAccountView;
+}
+
+/** A password account on the test Dovecot (and an SMTP port), without encryption. */
+export function accountInput(dc: Dovecot, user: { user: string; pass: string }, ports: { imapPort?: number; smtpPort: number }): MailAccountInput {
+  return {
     name: 'Тест',
     email: user.user,
     login: user.user,
     preset: 'custom',
-    imap: { host: '127.0.0.1', port: over.imapPort ?? dc.port, security: 'none' },
-    smtp: { host: '127.0.0.1', port: over.smtpPort ?? smtp?.port ?? 1, security: 'none' },
+    imap: { host: '127.0.0.1', port: ports.imapPort ?? dc.port, security: 'none' },
+    smtp: { host: '127.0.0.1', port: ports.smtpPort, security: 'none' },
     auth: 'password',
     password: user.pass,
-  })) as MailAccountView;
+  };
 }
 
 export async function waitFor<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000, everyMs = 50): Promise<NonNullable<T>> {

@@ -17,7 +17,7 @@ import { createMailService, type MailService } from '../../src-main/core/mail';
 import type { MailAccountView, MailOutboxItem } from '../../src-shared/ipc/mail';
 import { freePort, makeSelfSignedCert, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
-import { addAccount, imapClient, makeService, waitFor, type Harness } from './helpers';
+import { accountInput, addAccount, imapClient, makeService, waitFor, type Harness } from './helpers';
 
 const alice = { user: 'alice@example.test', pass: 'alice-pass' };
 const bob = { user: 'bob@example.test', pass: 'bob-pass' };
@@ -315,10 +315,7 @@ describe('sending: permanent failures are explained and not retried', () => {
       expect(h.mail.internals.outbox.item(res.outboxId)).toMatchObject({ status: 'failed', attempts: 1, nextAttemptAt: null });
       expect(s.auths).toHaveLength(1);
       // The user corrects the password: the waiting mail goes, once, without pressing anything.
-      await h.mail.handle('mail:accounts:save', {
-        id: acc.id, name: 'Тест', email: alice.user, login: alice.user, preset: 'custom', auth: 'password', password: alice.pass,
-        imap: { host: '127.0.0.1', port: dc.port, security: 'none' }, smtp: { host: '127.0.0.1', port: s.port, security: 'none' },
-      });
+      await h.mail.handle('mail:accounts:save', { ...accountInput(dc, alice, { smtpPort: s.port }), id: acc.id });
       await waitFor(() => h.mail.internals.outbox.item(res.outboxId)?.status === 'sent', 'sent after the password was corrected', 10_000);
       await sleep(500);
       expect(s.complete).toBe(1);
@@ -346,14 +343,8 @@ describe('sending: permanent failures are explained and not retried', () => {
     const h = makeService({ autoStart: false, extraCa: [cert.cert] });
     try {
       const acc = (await h.mail.handle('mail:accounts:save', {
-        name: 'Тест',
-        email: alice.user,
-        login: alice.user,
-        preset: 'custom',
-        imap: { host: '127.0.0.1', port: dc.port, security: 'none' },
+        ...accountInput(dc, alice, { smtpPort: s.port }),
         smtp: { host: 'localhost', port: s.port, security: 'starttls' },
-        auth: 'password',
-        password: alice.pass,
       })) as MailAccountView;
       expect((await send(h, acc)).status).toBe('sent');
       expect(s.received).toHaveLength(1);
