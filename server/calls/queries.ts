@@ -95,7 +95,36 @@ export async function missedCalls(q: Queryable, viewer: EmployeeRow): Promise<Ca
   return r.rows.map((x) => x.view);
 }
 
-export async function callStats(q: Queryable, f: { since: string; until: string; employeeId?: number }): Promise<StatsResult> {
+/** The zone of statistics from apps that do not send theirs (older ones): the company's office. */
+export const STATS_DEFAULT_TIME_ZONE = 'Europe/Moscow';
+
+/** PostgreSQL's time zone names by their lowercase (it matches them so), read once per database. */
+const zoneNames = new WeakMap<Queryable, Promise<Map<string, string>>>();
+
+/**
+ * The zone as PostgreSQL names it, or null when it knows no such zone: checked here so that a
+ * zone it cannot use is a 400 and not its error (a 500) halfway through the statistics.
+ */
+export async function knownTimeZone(q: Queryable, name: string): Promise<string | null> {
+  let names = zoneNames.get(q);
+  if (!names) {
+    const read = q.query<{ name: string }>('SELECT name FROM pg_timezone_names').then((r) => new Map(r.rows.map((x) => [x.name.toLowerCase(), x.name])));
+    zoneNames.set(q, read);
+    // A failed read (the database away) is not remembered: the next request asks again.
+    read.catch(() => {
+      if (zoneNames.get(q) === read) zoneNames.delete(q);
+    });
+    names = read;
+  }
+  return (await names).get(name.toLowerCase()) ?? null;
+}
+
+/**
+ * Days and hours are counted in the viewer's `timeZone` (a name knownTimeZone returned): the app
+ * asks for whole days of its own clock, so a call at 01:30 there belongs to that day and hour,
+ * not to Moscow's.
+ */
+export async function callStats(q: Queryable, f: { since: string; until: string; employeeId?: number; timeZone?: string }): Promise<StatsResult> {
   const params: unknown[] = [f.since, f.until];
   let emp = '';
   if (f.employeeId) {
@@ -104,15 +133,18 @@ export async function callStats(q: Queryable, f: { since: string; until: string;
   }
   const cond = `c.started_at >= $1 AND c.started_at < $2 AND c.direction = 'in' AND c.status <> 'active'${emp}`;
   const base = `FROM calls c WHERE ${cond}`;
+  // The zone is a parameter of its own: the per-employee query below must not be sent one it does not use.
+  const zoned = [...params, f.timeZone ?? STATS_DEFAULT_TIME_ZONE];
+  const tz = `$${zoned.length}::text`;
   const days = await q.query<{ day: string; answered: number; missed: number }>(
-    `SELECT to_char(date_trunc('day', c.started_at AT TIME ZONE 'Europe/Moscow'), 'YYYY-MM-DD') AS day,
+    `SELECT to_char(date_trunc('day', c.started_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day,
        count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,
-    params,
+    zoned,
   );
   const hours = await q.query<{ hour: number; answered: number; missed: number }>(
-    `SELECT extract(hour FROM c.started_at AT TIME ZONE 'Europe/Moscow')::int AS hour,
+    `SELECT extract(hour FROM c.started_at AT TIME ZONE ${tz})::int AS hour,
        count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,
-    params,
+    zoned,
   );
   const emps = await q.query<{ employee_id: number; name: string; answered: number; missed: number; wait: number; talk: number }>(
     `SELECT c.employee_id, e.name, count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed,

@@ -36,3 +36,13 @@ export const instant = z
     return y >= 1 && y <= 9999;
   }, 'дата вне допустимого диапазона')
   .transform((s) => new Date(s).toISOString());
+
+/**
+ * The shape of an IANA time zone name ("Europe/Moscow", "Etc/GMT+5", "UTC"). Whether PostgreSQL
+ * knows it is the database's to say (knownTimeZone): a POSIX spec such as "UTC+5", which
+ * PostgreSQL would accept with its sign reversed, is not among its names and is refused there.
+ */
+export const timeZoneName = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){0,3}$/, 'ожидается часовой пояс, например Europe/Moscow');

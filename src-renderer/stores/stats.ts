@@ -44,6 +44,19 @@ export function periodRange(period: StatsPeriod, now: Date, customFrom?: string,
   }
 }
 
+/**
+ * This computer's IANA time zone, the one periodRange's days are in: the relay counts days and
+ * hours in it. Undefined when the runtime cannot tell (the relay then counts in Moscow time).
+ */
+export function localTimeZone(): string | undefined {
+  try {
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return typeof tz === 'string' && tz ? tz : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseLocal(s: string): Date | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   return m ? new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])) : null;
@@ -72,8 +85,10 @@ export const useStats = create<StatsStore>((set, get) => ({
     const generation = st.generation + 1;
     set({ loading: true, error: null, generation });
     try {
-      const args: { since: string; until: string; employeeId?: number } = { since: since.toISOString(), until: until.toISOString() };
+      const args: { since: string; until: string; employeeId?: number; tz?: string } = { since: since.toISOString(), until: until.toISOString() };
       if (st.employeeId != null) args.employeeId = st.employeeId;
+      const tz = localTimeZone();
+      if (tz) args.tz = tz;
       const result = await call('stats:get', args);
       if (get().generation !== generation) return;
       set({ result, loading: false, since: args.since, until: args.until });

@@ -94,8 +94,10 @@ export const telephonyRequests = {
   ),
   'missed:list': request<Call[]>()(z.undefined()),
   'missed:dismiss': request<void>()(z.object({ callId: z.number().int() })),
+  // tz: the renderer's IANA time zone, so the relay counts days and hours on the same clock as
+  // since/until (absent: the relay's default, Moscow).
   'stats:get': request<StatsResult>()(
-    z.object({ since: z.string(), until: z.string(), employeeId: z.number().int().optional() }),
+    z.object({ since: z.string(), until: z.string(), employeeId: z.number().int().optional(), tz: z.string().min(1).max(64).optional() }),
   ),
   // Admin (the relay checks the role again; the app only hides what a non-admin cannot use).
   'admin:employees': request<Employee[]>()(z.undefined()),

@@ -196,6 +196,16 @@ describe('app core ↔ real relay', () => {
     expect(await core.api.invoke('session:state', undefined)).toMatchObject({ loggedIn: false });
   });
 
+  it('passes the renderer’s time zone for statistics through to the relay', async () => {
+    const { core } = await openCore(tmpDir());
+    await core.api.invoke('session:login', { relayUrl: r.url, login: 'app-to1', password: PASSWORD });
+    const period = { since: '2024-03-10T19:00:00.000Z', until: '2024-03-11T19:00:00.000Z' };
+    expect(await core.handle('stats:get', { ...period, tz: 'Asia/Yekaterinburg' })).toMatchObject({ ok: true, value: { totals: { total: 0 } } });
+    // The relay's own check answers: the zone was not dropped on the way.
+    const bad = await core.handle('stats:get', { ...period, tz: 'Mars/Olympus' });
+    expect(bad).toMatchObject({ ok: false, error: { message: expect.stringContaining('неизвестный часовой пояс «Mars/Olympus»') } });
+  });
+
   it('flips accept-calls and follows an admin changing it, live', async () => {
     const { core, rec } = await openCore(tmpDir());
     await core.api.invoke('session:login', { relayUrl: r.url, login: 'app-to2', password: PASSWORD });

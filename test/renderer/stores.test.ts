@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Employee, FeedItem } from '../../src-shared/wire';
 import { applyFeedToEmployees, applyFeedToLog, useAdmin } from '../../src-renderer/stores/admin';
 import {
@@ -15,11 +15,24 @@ import { useHome } from '../../src-renderer/stores/home';
 import { applyPopup } from '../../src-renderer/stores/popups';
 import { useSession } from '../../src-renderer/stores/session';
 import { secondsLeft } from '../../src-renderer/stores/connection';
-import { periodRange } from '../../src-renderer/stores/stats';
+import { periodRange, useStats } from '../../src-renderer/stores/stats';
 import { searchTerm, toQuery } from '../../src-renderer/stores/history';
 import { callItem, makeCall, makeContact } from './fixtures';
 
 const ids = (l: { id: number }[]) => l.map((c) => c.id);
+
+// What the stats store asks the core: `stats:get` answers here; every other request goes on as
+// without a bridge, as before.
+const statsAsked = vi.hoisted(() => [] as unknown[]);
+vi.mock('../../src-renderer/api', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../src-renderer/api')>();
+  const call = (async (name: string, args?: unknown) => {
+    if (name !== 'stats:get') return (orig.call as (n: string, a?: unknown) => Promise<unknown>)(name, args);
+    statsAsked.push(args);
+    return { days: [], byHour: [], byEmployee: [], totals: { total: 0, answered: 0, missed: 0, missedRate: 0 } };
+  }) as typeof orig.call;
+  return { ...orig, call };
+});
 
 describe('call list reducer', () => {
   it('keeps newest first whatever order calls arrive in', () => {
@@ -298,5 +311,28 @@ describe('connection countdown and periods', () => {
     const c = periodRange('custom', now, '2025-01-01', '2025-01-31');
     expect(c.since.getTime()).toBe(new Date(2025, 0, 1).getTime());
     expect(c.until.getTime()).toBe(new Date(2025, 1, 1).getTime());
+  });
+});
+
+describe('stats store', () => {
+  const savedTz = process.env.TZ;
+  afterEach(() => {
+    // Node follows TZ at once (Date and Intl): restore the machine's zone for the other tests.
+    if (savedTz === undefined) delete process.env.TZ;
+    else process.env.TZ = savedTz;
+  });
+
+  it('sends the computer’s time zone with the local-day bounds, so the relay counts days and hours on the same clock', async () => {
+    process.env.TZ = 'Asia/Yekaterinburg';
+    expect(Intl.DateTimeFormat().resolvedOptions().timeZone).toBe('Asia/Yekaterinburg');
+    statsAsked.length = 0;
+    await useStats.getState().set({ period: 'custom', customFrom: '2024-03-11', customTo: '2024-03-11', employeeId: 7 });
+    // Midnight to midnight in Yekaterinburg (UTC+5), and that zone named.
+    expect(statsAsked).toEqual([{ since: '2024-03-10T19:00:00.000Z', until: '2024-03-11T19:00:00.000Z', employeeId: 7, tz: 'Asia/Yekaterinburg' }]);
+    expect(useStats.getState()).toMatchObject({ error: null, loading: false, since: '2024-03-10T19:00:00.000Z' });
+
+    process.env.TZ = 'Europe/Kaliningrad';
+    await useStats.getState().set({ employeeId: null });
+    expect(statsAsked[1]).toEqual({ since: '2024-03-10T22:00:00.000Z', until: '2024-03-11T22:00:00.000Z', tz: 'Europe/Kaliningrad' });
   });
 });

@@ -102,6 +102,8 @@ const NASTY = [
   '-1', '0', '2147483648', '9223372036854775808', '99999999999999999999', '1.5', '0x10', 'true', 'null', '[]', '{}',
   '0000-01-01T00:00:00Z', '2020-01-01T00:00:00+23:00', '2020-01-01T00:00:00-16:00', '2020-02-30T00:00:00Z', '2020-01-01',
   '9999-12-31T23:59:59-23:59', 'sip:x@y', 'http://127.0.0.1:1/', 'admin', 'pm', 'group', 'я'.repeat(300), 'x'.repeat(6000),
+  // Time zones (stats' tz): unknown, a POSIX spec, known ones spelled oddly, too deep a path.
+  'Mars/Olympus', 'UTC+5', 'Etc/GMT-14', 'posix/Europe/Moscow', 'EUROPE/MOSCOW', 'Europe/Moscow/x/y/z',
 ];
 /** Timestamps that look ISO 8601 but that PostgreSQL may not hold (year 0, offsets past ±15:59). */
 const BAD_DATES = ['0000-01-01T00:00:00Z', '2020-01-01T00:00:00+23:00', '2020-01-01T00:00:00-16:00', '9999-12-31T23:59:59-23:59', '0001-01-01T00:00:00+01:00', '2020-02-29T24:00:00Z', '2020-01-01T00:00:00.1234567890Z', '2020-01-01 00:00:00', '1e309', '-1'];
@@ -137,7 +139,7 @@ const FIELDS = [
   'login', 'password', 'name', 'role', 'extension', 'email', 'phones', 'acceptCalls', 'active', 'keepId', 'mergeId', 'toNumber',
   'company', 'emails', 'note', 'apiKey', 'apiSalt', 'vpbxId', 'apiUrl', 'enabled', 'routingMode', 'groupId', 'id',
 ];
-const QUERY_KEYS = ['limit', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'offset', 'id'];
+const QUERY_KEYS = ['limit', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'tz', 'offset', 'id'];
 
 const CONTENT_TYPES_BAD = ['application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/json-patch+json', ';;;', 'application/json; charset=utf-16'];
 const INVALID_JSON = ['{', '{"a":', "{'a':1}", '[1,]', 'NaN', 'undefined', '{"a":1}garbage', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '"\\ud800', '{"a":"\\x00"}'];
@@ -314,7 +316,7 @@ function bases(): Record<string, RouteBase> {
     'POST /api/calls/callback': { body: { toNumber: '79161234567' } },
     'POST /api/missed/:id/dismiss': { id: () => String(callId) },
     'GET /api/recordings/:id': { id: () => pct(recordingId) },
-    'GET /api/stats': { query: { since, until } },
+    'GET /api/stats': { query: { since, until, tz: 'Asia/Yekaterinburg' } },
     'GET /api/contacts': { query: { search: 'Fuzz' } },
     'GET /api/contacts/lookup': { query: { phone: '79160000001' } },
     'POST /api/contacts': { body: { name: 'Fuzz', phones: ['79160000003'] } },

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
 import type { Call, Employee, MangoSettingsView, StatusChange } from '../../src-shared/wire';
+import type { StatsResult } from '../../src-shared/ipc/telephony';
 
 let r: TestRelay;
 let to: { employee: Employee; token: string };
@@ -240,5 +241,63 @@ describe('Mango settings updates', () => {
     const view = await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken);
     expect(view.body.apiSaltMasked).not.toMatch(/[e2x-]/);
     await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: TEST_MANGO_SALT });
+  });
+});
+
+// On both databases the relay runs on: PGlite must know the zones and take the zone as a parameter too.
+describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('statistics in the viewer’s time zone on %s', (_db, pglite) => {
+  let s: TestRelay;
+  let viewer: { employee: Employee; token: string };
+  // Two incoming calls to ext. 101 at 20:30 and 20:45 UTC on 10 March 2024: 23:30/23:45 that day
+  // in Moscow, 01:30/01:45 on the 11th in Yekaterinburg (Tyumen's clock, UTC+5), 22:30/22:45 on
+  // the 10th in Kaliningrad (UTC+2).
+  const T = Date.UTC(2024, 2, 10, 20, 30) / 1000;
+  const summary = (entry: string, at: number, answered: boolean) => ({
+    entry_id: entry, call_direction: 1, from: { number: '79031112233' }, to: { extension: '101' }, line_number: '74951234567',
+    create_time: at, forward_time: at, talk_time: answered ? at + 5 : 0, end_time: at + 60, entry_result: answered ? 1 : 0, disconnect_reason: 1110,
+  });
+  beforeAll(async () => {
+    s = pglite ? await startTestRelay({ pglite: true }) : r;
+    viewer = pglite ? await s.createEmployee({ login: 'to1', role: 'to', extension: '101' }) : to;
+    expect((await postSigned(s.webhookBase, 'events/summary', summary('TZ-ANS', T, true))).status).toBe(200);
+    expect((await postSigned(s.webhookBase, 'events/summary', summary('TZ-MISS', T + 900, false))).status).toBe(200);
+    await s.settle();
+  }, 60_000);
+  afterAll(async () => {
+    if (pglite) await s?.close();
+  });
+  const stats = (qs: string, token = s.adminToken) =>
+    s.api<StatsResult & { message?: string }>('GET', `/api/stats?since=2024-03-09T00:00:00Z&until=2024-03-13T00:00:00Z${qs}`, token);
+  const busyHours = (res: StatsResult) => res.byHour.filter((h) => h.answered + h.missed > 0);
+
+  it('counts days and hours in Moscow time when the app sends no zone (older apps)', async () => {
+    const res = await stats('');
+    expect(res.status).toBe(200);
+    expect(res.body.days).toEqual([{ day: '2024-03-10', answered: 1, missed: 1 }]);
+    expect(busyHours(res.body)).toEqual([{ hour: 23, answered: 1, missed: 1 }]);
+    expect(res.body.byHour).toHaveLength(24);
+  });
+
+  it('counts them in the zone the app sends: the next day and 01:00 in Yekaterinburg, 22:00 in Kaliningrad', async () => {
+    const ekb = await stats(`&tz=${encodeURIComponent('Asia/Yekaterinburg')}`);
+    expect(ekb.status).toBe(200);
+    expect(ekb.body.days).toEqual([{ day: '2024-03-11', answered: 1, missed: 1 }]);
+    expect(busyHours(ekb.body)).toEqual([{ hour: 1, answered: 1, missed: 1 }]);
+    expect(ekb.body.totals).toMatchObject({ total: 2, answered: 1, missed: 1 });
+    // An employee's own figures, in their zone; PostgreSQL's names are not case-sensitive.
+    const kgd = await stats(`&tz=${encodeURIComponent('europe/kaliningrad')}`, viewer.token);
+    expect(kgd.status).toBe(200);
+    expect(kgd.body.days).toEqual([{ day: '2024-03-10', answered: 1, missed: 1 }]);
+    expect(busyHours(kgd.body)).toEqual([{ hour: 22, answered: 1, missed: 1 }]);
+  });
+
+  it('refuses a zone PostgreSQL does not know with 400 and a message naming tz', async () => {
+    // POSIX specs ("UTC+5") PostgreSQL would take with the sign reversed, so they are refused too.
+    for (const tz of ['Mars/Olympus', 'UTC+5', '+05:00', "Europe/Moscow'; SELECT 1; --", '', 'Europe/' + 'x'.repeat(60)]) {
+      const res = await stats(`&tz=${encodeURIComponent(tz)}`);
+      expect(res.status, tz).toBe(400);
+      expect(res.body.message, tz).toMatch(/^Неверный запрос: tz — /);
+    }
+    expect((await stats('&tz=Europe%2FMoscow&tz=Asia%2FYekaterinburg')).status).toBe(400);
   });
 });

@@ -2,9 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireEmployee } from '../context';
-import { ApiFail, notFound } from '../errors';
-import { instant, parseBody, parseId } from '../validate';
-import { callStats, getCall, listCalls, missedCalls } from '../../calls/queries';
+import { ApiFail, badRequest, notFound } from '../errors';
+import { instant, parseBody, parseId, timeZoneName } from '../validate';
+import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
 
@@ -20,6 +20,8 @@ const CallsQuery = z.object({
   since: instant.optional(),
   until: instant.optional(),
 });
+/** `tz`: the app's IANA time zone, the one its days and hours are counted in. */
+const StatsQuery = z.object({ since: instant, until: instant, employeeId: intish.optional(), tz: timeZoneName.optional() });
 /** A number Mango can dial: one without any digit would be refused there (a 3xxx, which counts towards its lockout). */
 const CallbackBody = z.object({
   toNumber: z.string().min(2).max(64).refine((v) => normalizePhone(v) !== null, 'ожидается номер телефона'),
@@ -95,12 +97,13 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
 
   app.get('/api/stats', async (req) => {
     const me = await requireEmployee(ctx, req);
-    const q = parseBody(
-      z.object({ since: instant, until: instant, employeeId: intish.optional() }),
-      req.query,
-    );
+    const q = parseBody(StatsQuery, req.query);
+    // Apps before `tz` counted in Moscow time: without it, so does the relay.
+    const asked = q.tz ?? STATS_DEFAULT_TIME_ZONE;
+    const timeZone = await knownTimeZone(ctx.db, asked);
+    if (!timeZone) throw badRequest(`Неверный запрос: tz — неизвестный часовой пояс «${asked}»`);
     // Employees see their own figures only.
     const employeeId = me.role === 'admin' ? q.employeeId : me.id;
-    return callStats(ctx.db, { since: q.since, until: q.until, employeeId });
+    return callStats(ctx.db, { since: q.since, until: q.until, employeeId, timeZone });
   });
 }
