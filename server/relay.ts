@@ -27,6 +27,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { installOps, prepareOps } from './ops/http';
 import { renderMetrics } from './ops/metrics';
 import { ConnectionTracker, gracefulHttpClose } from './ops/lifecycle';
+import { WebhookJournal } from './ops/webhook-journal';
 
 export interface Relay {
   app: FastifyInstance;
@@ -70,11 +71,12 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const groupSync = new GroupSync(db, settings, mango, log, { resyncEveryMs: config.reconcileEveryMs });
   const apiRouting = new ApiRouting(db, settings, mango, reducer, log);
   const reconciler = new Reconciler(db, settings, mango, reducer, log);
+  const journal = new WebhookJournal(db, log);
 
   const app = Fastify(ops.fastifyOptions) as unknown as FastifyInstance;
   ops.tls?.attach(app.server as unknown as TlsServer);
   const tracker = new ConnectionTracker(app.server, ops.metrics);
-  installOps(app, ops, log);
+  installOps(app, ops, log, journal);
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   let port = config.port;
   const ctx: RelayContext = {
@@ -87,6 +89,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
     hub,
     mango,
     metrics,
+    journal,
     webhookUrl: () => `${(config.publicUrl ?? `${ops.tls ? 'https' : 'http'}://localhost:${port}`).replace(/\/$/, '')}/api/mango-webhook/`,
   };
 
@@ -127,6 +130,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   const url = `${ops.tls ? 'https' : 'http'}://${host}:${port}`;
   // Events committed before a crash but not yet reduced are reduced now.
   apiRouting.start();
+  journal.start();
   reducer.schedule();
   groupSync.start();
   reconciler.start(config.reconcileEveryMs);
@@ -153,6 +157,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
       await gracefulHttpClose({ app, tracker, closeSockets: () => hub.close(), graceMs: config.shutdownGraceMs, log });
       await reducer.whenIdle();
       await apiRouting.stop();
+      await journal.stop();
       if (!opts.db) await db.close();
     },
   };

@@ -2,7 +2,7 @@
  * Every Russian string of the telephony UI, in one place. Field names, buttons, checklist and
  * troubleshooting texts follow the customer's integration guide word for word.
  */
-import type { CallDirection, CallStatus, RoutingMode } from '../src-shared/wire';
+import type { CallDirection, CallStatus, RoutingMode, WebhookOutcome } from '../src-shared/wire';
 
 /** Russian plural forms: [one, few, many] — 1 звонок, 2 звонка, 5 звонков. */
 export type PluralForms = readonly [one: string, few: string, many: string];
@@ -329,6 +329,54 @@ export const S = {
     colWhen: 'Когда',
     colWho: 'Кто',
     colChange: 'Изменение',
+    journal: 'Журнал webhook',
+    journalHint: 'Что сервер ответил на запросы Манго. Если звонки не поступают, здесь видно, доходят ли события и почему отклонены.',
+    journalPeriods: { 24: 'за 24 часа', 168: 'за 7 дней' } as Record<number, string>,
+    journalTotals: (accepted: number, refused: number) => `Принято: ${accepted} · Отклонено: ${refused}`,
+    journalEmpty:
+      'Запросов от Манго не было. Проверьте, что адрес webhook указан в кабинете Манго и сервер доступен из интернета по HTTPS.',
+    journalRefresh: 'Обновить',
+    colOutcome: 'Результат',
+    colKind: 'Событие',
+    colAddress: 'Адрес',
+    colCount: 'Запросов',
+    colLast: 'Последний',
+    /** Each outcome's label and, for refusals, what to do about it. */
+    outcomes: {
+      stored: { label: 'Принято' },
+      duplicate: { label: 'Повтор (уже принято)' },
+      ping: { label: 'Проверка связи' },
+      unsigned: { label: 'Отклонено: нет подписи', hint: 'Запрос без vpbx_api_key и sign — он не от Манго.' },
+      'bad-key': { label: 'Отклонено: чужой API Key', hint: 'В запросе другой API Key: проверьте поле API Key (или запрос пришёл не от вашей АТС).' },
+      'bad-sign': { label: 'Отклонено: неверная подпись', hint: 'Подпись не сходится: API Salt в настройках не совпадает с кабинетом Манго.' },
+      'not-configured': { label: 'Отклонено: телефония не настроена', hint: 'Заполните API Key и API Salt и нажмите «Сохранить».' },
+      'secret-key-mismatch': {
+        label: 'Не принято: сервер не может прочитать API Salt',
+        hint: 'Ключ шифрования сервера (RELAY_SECRET_KEY) изменился — введите API Salt заново. Манго повторит отправку.',
+      },
+      'ip-not-allowed': { label: 'Отклонено: адрес не в белом списке', hint: 'Адрес не входит в MANGO_ALLOWED_IPS на сервере.' },
+      'bad-json': { label: 'Отклонено: некорректные данные', hint: 'Данные события не разобрать; такие запросы не повторяются.' },
+      'bad-event': { label: 'Отклонено: некорректное событие', hint: 'В событии нет нужных полей Манго.' },
+      'bad-request': { label: 'Отклонено: некорректный запрос' },
+      'too-large': { label: 'Отклонено: слишком большой запрос' },
+      'bad-content-type': { label: 'Отклонено: неверный формат запроса' },
+      'not-found': { label: 'Отклонено: неизвестный адрес', hint: 'Проверьте адрес webhook в кабинете Манго.' },
+      failed: { label: 'Не принято: ошибка сервера', hint: 'База данных была недоступна; Манго повторит отправку.' },
+      other: { label: 'Другое' },
+    } satisfies Record<WebhookOutcome, { label: string; hint?: string }>,
+    kinds: {
+      'events/call': 'Звонок',
+      'events/summary': 'Итог звонка',
+      'events/recording': 'Запись разговора',
+      'events/record': 'Запись разговора',
+      'events/dtmf': 'Тональный набор',
+      'events/sms': 'SMS',
+      result: 'Ответ на команду',
+      ping: 'Проверка',
+      simple: 'Общий адрес',
+      other: 'Другое',
+    } as Record<string, string>,
+    anyAddress: 'другие адреса',
   },
 
   stats: {

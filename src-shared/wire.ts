@@ -160,6 +160,48 @@ export const MangoSettingsViewSchema = z.object({
 });
 export type MangoSettingsView = z.infer<typeof MangoSettingsViewSchema>;
 
+/** What the relay answered a Mango callback: accepted, or refused and why (the admin's webhook journal). */
+export const WebhookOutcomeSchema = z.enum([
+  'stored',
+  'duplicate',
+  'ping',
+  'unsigned',
+  'bad-key',
+  'bad-sign',
+  'not-configured',
+  'secret-key-mismatch',
+  'ip-not-allowed',
+  'bad-json',
+  'bad-event',
+  'bad-request',
+  'too-large',
+  'bad-content-type',
+  'not-found',
+  'failed',
+  'other',
+]);
+export type WebhookOutcome = z.infer<typeof WebhookOutcomeSchema>;
+export const ACCEPTED_OUTCOMES: readonly WebhookOutcome[] = ['stored', 'duplicate', 'ping'];
+
+export const WebhookJournalSchema = z.object({
+  hours: z.number().int(),
+  /** Callbacks answered 200 in the window, and the others. */
+  accepted: z.number().int(),
+  refused: z.number().int(),
+  /** Newest first; one row per outcome, callback kind and source address. */
+  rows: z.array(
+    z.object({
+      outcome: WebhookOutcomeSchema,
+      kind: z.string(),
+      ip: z.string(),
+      count: z.number().int(),
+      firstAt: z.string(),
+      lastAt: z.string(),
+    }),
+  ),
+});
+export type WebhookJournal = z.infer<typeof WebhookJournalSchema>;
+
 /**
  * «Тест подключения» of values typed in #/mango and not saved yet: each one given is used
  * instead of the saved one for this test only ('' is an empty value, not "the saved one").

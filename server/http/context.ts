@@ -11,6 +11,7 @@ import { ApiFail, forbidden } from './errors';
 import type { Hub } from '../hub/hub';
 import type { MangoServices } from '../mango/services';
 import type { Metrics } from '../metrics';
+import type { WebhookJournal } from '../ops/webhook-journal';
 
 /** Everything a route needs; built once in relay.ts. */
 export interface RelayContext {
@@ -23,6 +24,7 @@ export interface RelayContext {
   hub: Hub;
   mango: MangoServices;
   metrics: Metrics;
+  journal: WebhookJournal;
   webhookUrl(): string;
 }
 

@@ -119,7 +119,13 @@ export class MangoSettingsStore {
 
   async view(webhookUrl: string): Promise<MangoSettingsView> {
     const s = await this.get();
-    const last = (await this.db.query<{ at: Date | string | null }>("SELECT max(received_at) AS at FROM mango_events WHERE kind <> 'stats/row' AND kind <> 'internal/finalize'")).rows[0]?.at;
+    // Newest by id (the primary key's index, read backwards) rather than max(received_at),
+    // which reads every event ever stored.
+    const last = (
+      await this.db.query<{ at: Date | string }>(
+        "SELECT received_at AS at FROM mango_events WHERE kind <> 'stats/row' AND kind <> 'internal/finalize' ORDER BY id DESC LIMIT 1",
+      )
+    ).rows[0]?.at;
     return {
       apiKey: s.apiKey,
       apiSaltMasked: maskSecret(s.apiSalt),

@@ -4,6 +4,7 @@ import type { Logger } from '../log';
 import { IpAllowList } from './net';
 import { genReqId } from './request-id';
 import { OpsMetrics, webhookKind } from './metrics';
+import { outcomeOfStatus, type WebhookJournal } from './webhook-journal';
 import { TlsReloader, tlsFilesFromConfig } from './tls';
 
 const MANGO_PREFIX = '/api/mango-webhook';
@@ -58,9 +59,10 @@ const refusedByOps = new WeakSet<FastifyRequest>();
  *   through AsyncLocalStorage was tried and measured: on Node 20 it cut webhook throughput
  *   markedly, so it is not done.)
  * - one access log line per request (path without query, status, time, client ip);
- * - refused callbacks (4xx before storing) counted by kind and reason.
+ * - refused callbacks (4xx before storing) counted by kind and reason;
+ * - every callback's outcome counted in the admin's webhook journal.
  */
-export function installOps(app: FastifyInstance, setup: OpsSetup, log: Logger): void {
+export function installOps(app: FastifyInstance, setup: OpsSetup, log: Logger, journal: WebhookJournal): void {
   const { allow, metrics } = setup;
 
   app.addHook('onRequest', (req, reply, done) => {
@@ -69,6 +71,7 @@ export function installOps(app: FastifyInstance, setup: OpsSetup, log: Logger): 
       const path = req.url.split('?')[0];
       if (isMangoCallback(req, path) && !allow.allows(req.ip)) {
         refusedByOps.add(req);
+        journal.mark(req, 'ip-not-allowed');
         metrics.refuse(webhookKind(path), 'ip-not-allowed');
         log.warn({ reqId: req.id, ip: req.ip, path: path.slice(0, 200) }, 'Mango callback refused: source address not in MANGO_ALLOWED_IPS');
         reply.code(403).send({ error: 'ip-not-allowed', message: 'source address not allowed' });
@@ -81,7 +84,11 @@ export function installOps(app: FastifyInstance, setup: OpsSetup, log: Logger): 
   app.addHook('onResponse', (req, reply, done) => {
     const path = req.url.split('?')[0].slice(0, 200);
     const status = reply.statusCode;
-    if (status >= 400 && status < 500 && !refusedByOps.has(req) && isMangoCallback(req, path)) metrics.refuseStatus(webhookKind(path), status);
+    if (isMangoCallback(req, path)) {
+      const kind = webhookKind(path);
+      if (status >= 400 && status < 500 && !refusedByOps.has(req)) metrics.refuseStatus(kind, status);
+      journal.record(req, kind, outcomeOfStatus(status));
+    }
     const line = { reqId: req.id, method: req.method, path, status, ms: Math.round(reply.elapsedTime * 10) / 10, ip: req.ip };
     if (QUIET_PATHS.has(path) && status < 500) log.debug(line, 'request');
     else log.info(line, 'request');

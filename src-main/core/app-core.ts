@@ -492,6 +492,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'admin:mangoGet': async () => relay().mangoGet(),
     'admin:mangoSave': async (a) => relay().mangoSave(a),
     'admin:mangoTest': async (draft) => relay().mangoTest(draft),
+    'admin:webhookJournal': async (a) => relay().webhookJournal(a?.hours),
     'admin:importUsers': async () => relay().importUsers(),
     'settings:get': async () => settings.get(),
     'settings:update': async (a) => updateSettingsRequest(a),

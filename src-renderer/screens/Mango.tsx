@@ -4,7 +4,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { ROLE_LABELS, ROLES, type Role } from '../../src-shared/roles';
-import type { Employee, MangoSettingsView, MangoTestDraft, RoutingMode } from '../../src-shared/wire';
+import { ACCEPTED_OUTCOMES, type Employee, type MangoSettingsView, type MangoTestDraft, type RoutingMode } from '../../src-shared/wire';
 import { toAppError } from '../api';
 import { copyText } from '../actions';
 import { IconCheck, IconCopy } from '../components/icons';
@@ -248,6 +248,84 @@ function Webhook({ mango }: { mango: MangoSettingsView }) {
       <p className="small">
         {S.mango.lastWebhook}: {mango.lastWebhookAt ? formatDateTime(mango.lastWebhookAt) : <span className="muted">{S.mango.never}</span>}
       </p>
+    </section>
+  );
+}
+
+const JOURNAL_PERIODS = [24, 168];
+const JOURNAL_REFRESH_MS = 30_000;
+
+/** What the relay answered Mango's callbacks: the integration guide's «логи webhook», in the panel. */
+function WebhookJournalCard() {
+  const journal = useAdmin((s) => s.journal);
+  const hours = useAdmin((s) => s.journalHours);
+  const error = useAdmin((s) => s.journalError);
+  const load = useAdmin((s) => s.loadJournal);
+  useEffect(() => {
+    const t = setInterval(() => void load(), JOURNAL_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [load]);
+  return (
+    <section className="card" data-testid="webhook-journal">
+      <div className="card-head">
+        <h2>{S.mango.journal}</h2>
+        <div className="card-head-actions">
+          <select value={hours} onChange={(e) => void load(Number(e.target.value))} data-testid="journal-period" aria-label={S.mango.journal}>
+            {JOURNAL_PERIODS.map((h) => (
+              <option key={h} value={h}>
+                {S.mango.journalPeriods[h]}
+              </option>
+            ))}
+          </select>
+          <button type="button" className="btn btn-sm" onClick={() => void load()} data-testid="journal-refresh">
+            {S.mango.journalRefresh}
+          </button>
+        </div>
+      </div>
+      <p className="muted small">{S.mango.journalHint}</p>
+      {error ? <div className="error-box">{error}</div> : null}
+      {!journal ? (
+        !error ? <p className="muted">{S.loading}</p> : null
+      ) : journal.rows.length === 0 ? (
+        <p className="muted empty" data-testid="journal-empty">{S.mango.journalEmpty}</p>
+      ) : (
+        <>
+          <p className="small" data-testid="journal-totals">{S.mango.journalTotals(journal.accepted, journal.refused)}</p>
+          <div className="table-scroll">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th>{S.mango.colLast}</th>
+                  <th>{S.mango.colOutcome}</th>
+                  <th>{S.mango.colKind}</th>
+                  <th>{S.mango.colAddress}</th>
+                  <th>{S.mango.colCount}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {journal.rows.map((r) => {
+                  const o = S.mango.outcomes[r.outcome] as { label: string; hint?: string };
+                  const accepted = ACCEPTED_OUTCOMES.includes(r.outcome);
+                  return (
+                    <tr key={`${r.outcome}|${r.kind}|${r.ip}`} data-testid="journal-row" data-outcome={r.outcome}>
+                      <td className="nowrap" title={formatDateTime(r.firstAt)}>
+                        {formatDateTime(r.lastAt)}
+                      </td>
+                      <td>
+                        <span className={`badge ${accepted ? 'badge-answered' : 'badge-missed'}`}>{o.label}</span>
+                        {o.hint ? <div className="muted small">{o.hint}</div> : null}
+                      </td>
+                      <td>{S.mango.kinds[r.kind] ?? r.kind}</td>
+                      <td className="nowrap">{r.ip === '*' ? S.mango.anyAddress : r.ip}</td>
+                      <td>{r.count}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
     </section>
   );
 }
@@ -511,6 +589,7 @@ export function Mango() {
           </div>
         </div>
       )}
+      {mango ? <WebhookJournalCard /> : null}
       <Employees />
       <StatusLog />
     </div>

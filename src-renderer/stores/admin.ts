@@ -1,6 +1,6 @@
 /** Admin data: employees (with live presence and statuses), Mango settings, status log. */
 import { create } from 'zustand';
-import type { Employee, FeedItem, MangoSettingsView, MangoTestDraft, MangoTestResult, StatusChange } from '../../src-shared/wire';
+import type { Employee, FeedItem, MangoSettingsView, MangoTestDraft, MangoTestResult, StatusChange, WebhookJournal } from '../../src-shared/wire';
 import type { ArgsOf } from '../../src-shared/ipc/contract';
 import { call, toAppError } from '../api';
 
@@ -19,7 +19,12 @@ interface AdminStore {
   lastTest: MangoTestResult | null;
   testing: boolean;
   importing: boolean;
+  /** The webhook journal for `journalHours` hours, and why it could not be loaded. */
+  journal: WebhookJournal | null;
+  journalHours: number;
+  journalError: string | null;
   loadAll(): Promise<void>;
+  loadJournal(hours?: number): Promise<void>;
   loadEmployees(): Promise<void>;
   loadMango(): Promise<void>;
   loadLog(): Promise<void>;
@@ -44,6 +49,9 @@ const initial = {
   lastTest: null as MangoTestResult | null,
   testing: false,
   importing: false,
+  journal: null as WebhookJournal | null,
+  journalHours: 24,
+  journalError: null as string | null,
 };
 
 function isForbidden(e: unknown): boolean {
@@ -91,7 +99,18 @@ export const useAdmin = create<AdminStore>((set, get) => ({
   ...initial,
 
   async loadAll() {
-    await Promise.all([get().loadMango(), get().loadEmployees(), get().loadLog()]);
+    await Promise.all([get().loadMango(), get().loadEmployees(), get().loadLog(), get().loadJournal()]);
+  },
+
+  async loadJournal(hours = get().journalHours) {
+    set({ journalHours: hours });
+    try {
+      const journal = await call('admin:webhookJournal', { hours });
+      // A slower answer for a window the admin has since left is not shown.
+      if (get().journalHours === hours) set({ journal, journalError: null });
+    } catch (e) {
+      set({ journalError: toAppError(e).message, forbidden: get().forbidden || isForbidden(e) });
+    }
   },
 
   async loadEmployees() {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { request, event } from './define';
-import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange } from '../wire';
+import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange, WebhookJournal } from '../wire';
 import { MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
 
 export type ConnectionState =
@@ -138,6 +138,8 @@ export const telephonyRequests = {
     }),
   ),
   'admin:mangoTest': request<MangoTestResult>()(MangoTestDraftSchema.optional()),
+  /** What Mango's callbacks got in the last `hours` hours (default 24). */
+  'admin:webhookJournal': request<WebhookJournal>()(z.object({ hours: z.number().int().min(1).max(168) }).optional()),
   'admin:importUsers': request<{ created: number; updated: number }>()(z.undefined()),
 };
 

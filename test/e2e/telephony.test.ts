@@ -403,6 +403,24 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     await screenshot(page, 'e2e-mango', { fullPage: true });
   }, 60_000);
 
+  it('the webhook journal in #/mango shows the accepted events and why others were refused', async () => {
+    const page = admin.page;
+    await page.goto(admin.app.bridge.origin + '/#/mango');
+    await page.getByTestId('webhook-journal').waitFor();
+    // The calls the earlier tests delivered are there, accepted.
+    await page.locator('[data-testid="journal-row"][data-outcome="stored"]').first().waitFor();
+    // Mango's cabinet still signs with an old salt: refused, and the admin is told what to fix.
+    const stale = buildScenario('incomingMissed', { start: line.nextStart(200) });
+    const sent = await deliver(r.webhookBase, stale, { apiKey: TEST_MANGO_KEY, apiSalt: 'an-old-salt', concurrency: 1 });
+    expect(sent.ok).toBe(0);
+    await page.getByTestId('journal-refresh').click();
+    const refused = page.locator('[data-testid="journal-row"][data-outcome="bad-sign"]', { hasText: 'Звонок' });
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/Отклонено: неверная подпись.*API Salt.*Звонок.*127\.0\.0\.1/);
+    expect(await page.getByTestId('journal-totals').textContent()).toMatch(/Принято: \d+ · Отклонено: [1-9]/);
+    await page.getByTestId('webhook-journal').screenshot({ path: path.join(RESULTS_DIR, 'e2e-webhook-journal.png') });
+  }, 60_000);
+
   it('a non-admin cannot open #/mango, and the relay refuses its admin calls', async () => {
     const page = to1.page;
     await page.goto(to1.app.bridge.origin + '/#/mango');

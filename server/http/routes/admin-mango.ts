@@ -17,6 +17,9 @@ const MangoPatch = z.object({
   groupId: z.string().trim().max(50).nullish(),
 });
 
+/** The webhook journal's window: a day by default, at most the week it keeps. */
+const JournalQuery = z.object({ hours: z.coerce.number().int().min(1).max(168).default(24) });
+
 export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/admin/mango', async (req) => {
     await requireAdmin(ctx, req);
@@ -39,6 +42,11 @@ export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext
   app.post('/api/admin/mango/test', async (req) => {
     await requireAdmin(ctx, req);
     return ctx.mango.testConnection(parseBody(MangoTestDraftSchema, req.body ?? {}));
+  });
+
+  app.get('/api/admin/mango/webhook-journal', async (req) => {
+    await requireAdmin(ctx, req);
+    return ctx.journal.view(parseBody(JournalQuery, req.query).hours);
   });
 
   app.post('/api/admin/mango/import-users', async (req) => {

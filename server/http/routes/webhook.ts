@@ -4,6 +4,7 @@ import { BadEvent, classify } from '../../mango/events';
 import { safeEqual, verifyMangoSign } from '../../mango/sign';
 import { unstorableReason } from '../../mango/storable';
 import { isDataError } from '../../ingest/batcher';
+import type { WebhookOutcome } from '../../../src-shared/wire';
 
 interface Signed {
   key: string | null;
@@ -29,56 +30,67 @@ function readSigned(req: FastifyRequest): Signed | { error: string } {
 export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
   const handle = async (req: FastifyRequest, reply: FastifyReply, path: string) => {
     const started = process.hrtime.bigint();
+    /** Answers with an error body; the journal notes the outcome, finer than the status. */
+    const refuse = (status: number, outcome: WebhookOutcome, error: string, message: string) => {
+      ctx.journal.mark(req, outcome);
+      return reply.code(status).send({ error, message });
+    };
     const signed = readSigned(req);
-    if ('error' in signed) return reply.code(400).send({ error: 'bad-request', message: signed.error });
+    if ('error' in signed) return refuse(400, 'bad-request', 'bad-request', signed.error);
     const settings = await ctx.settings.get();
-    if (!signed.key || !signed.sign) return reply.code(403).send({ error: 'unsigned', message: 'vpbx_api_key and sign are required' });
+    if (!signed.key || !signed.sign) return refuse(403, 'unsigned', 'unsigned', 'vpbx_api_key and sign are required');
     if (settings.saltUnreadable) {
       // Our misconfiguration, not Mango's: 503 so Mango retries once the key is fixed.
       ctx.log.error({ reqId: req.id, path }, 'webhook not verified: the stored Mango salt cannot be decrypted with RELAY_SECRET_KEY (set the key it was saved with, or enter the salt again in #/mango)');
-      return reply.code(503).send({ error: 'secret-key-mismatch', message: 'the relay cannot read its Mango salt; retry later' });
+      return refuse(503, 'secret-key-mismatch', 'secret-key-mismatch', 'the relay cannot read its Mango salt; retry later');
     }
     if (!settings.apiKey || !settings.apiSalt) {
       ctx.log.warn({ reqId: req.id, path }, 'webhook refused: Mango API key/salt are not configured');
-      return reply.code(403).send({ error: 'not-configured', message: 'Mango API key and salt are not configured' });
+      return refuse(403, 'not-configured', 'not-configured', 'Mango API key and salt are not configured');
     }
     const json = signed.json ?? '';
-    if (!safeEqual(signed.key, settings.apiKey) || !verifyMangoSign(settings.apiKey, json, settings.apiSalt, signed.sign)) {
-      ctx.log.warn({ reqId: req.id, path, ip: req.ip }, 'webhook refused: wrong key or sign');
-      return reply.code(403).send({ error: 'bad-sign', message: 'wrong vpbx_api_key or sign' });
+    // The caller is told only "wrong key or sign"; the admin's journal tells which.
+    const keyOk = safeEqual(signed.key, settings.apiKey);
+    if (!keyOk || !verifyMangoSign(settings.apiKey, json, settings.apiSalt, signed.sign)) {
+      ctx.log.warn({ reqId: req.id, path, ip: req.ip, wrong: keyOk ? 'sign' : 'key' }, 'webhook refused: wrong key or sign');
+      return refuse(403, keyOk ? 'bad-sign' : 'bad-key', 'bad-sign', 'wrong vpbx_api_key or sign');
     }
-    if (path === 'ping') return reply.code(200).send({ success: true });
-    if (!json) return reply.code(400).send({ error: 'bad-request', message: 'json field is missing' });
+    if (path === 'ping') {
+      ctx.journal.mark(req, 'ping');
+      return reply.code(200).send({ success: true });
+    }
+    if (!json) return refuse(400, 'bad-request', 'bad-request', 'json field is missing');
     let payload: unknown;
     try {
       payload = JSON.parse(json);
     } catch {
-      return reply.code(400).send({ error: 'bad-json', message: 'json is not valid JSON' });
+      return refuse(400, 'bad-json', 'bad-json', 'json is not valid JSON');
     }
-    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return reply.code(400).send({ error: 'bad-json', message: 'json must be an object' });
+    if (!payload || typeof payload !== 'object' || Array.isArray(payload)) return refuse(400, 'bad-json', 'bad-json', 'json must be an object');
     // Refused as malformed rather than failing the batch's commit (and its other events) in PostgreSQL.
     const unstorable = unstorableReason(payload);
-    if (unstorable) return reply.code(400).send({ error: 'bad-json', message: unstorable });
+    if (unstorable) return refuse(400, 'bad-json', 'bad-json', unstorable);
     let meta;
     try {
       meta = classify(path, payload);
     } catch (err) {
-      if (err instanceof BadEvent) return reply.code(400).send({ error: 'bad-event', message: err.message });
+      if (err instanceof BadEvent) return refuse(400, 'bad-event', 'bad-event', err.message);
       throw err;
     }
     try {
       const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json });
+      ctx.journal.mark(req, r.duplicate ? 'duplicate' : 'stored');
       ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     } catch (err) {
       // A data exception for this event alone (the batcher retries a failed batch row by row):
       // the event itself cannot be stored, and resending it will not change that.
       if (isDataError(err)) {
         ctx.log.warn({ reqId: req.id, path, reason: (err as Error).message }, 'webhook refused: the database cannot store its json');
-        return reply.code(400).send({ error: 'bad-json', message: `json cannot be stored: ${(err as Error).message}` });
+        return refuse(400, 'bad-json', 'bad-json', `json cannot be stored: ${(err as Error).message}`);
       }
       ctx.log.error({ reqId: req.id, err, path }, 'webhook not stored: database write failed');
       ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
-      return reply.code(503).send({ error: 'unavailable', message: 'event not stored, retry later' });
+      return refuse(503, 'failed', 'unavailable', 'event not stored, retry later');
     }
     return reply.code(200).send({ success: true });
   };

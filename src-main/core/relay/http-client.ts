@@ -13,6 +13,7 @@ import {
   MangoSettingsViewSchema,
   MangoTestResultSchema,
   StatusChangeSchema,
+  WebhookJournalSchema,
   type Call,
   type Contact,
   type Employee,
@@ -21,6 +22,7 @@ import {
   type MangoTestDraft,
   type MangoTestResult,
   type StatusChange,
+  type WebhookJournal,
 } from '../../../src-shared/wire';
 import type { CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
 import { MSG, RelayError, networkError } from './errors';
@@ -164,6 +166,9 @@ export class RelayHttpClient {
   /** The saved settings, or with `draft` the values typed in the form (not saved). */
   mangoTest(draft?: MangoTestDraft): Promise<MangoTestResult> {
     return this.request('POST', '/api/admin/mango/test', { body: draft, schema: MangoTestResultSchema });
+  }
+  webhookJournal(hours?: number): Promise<WebhookJournal> {
+    return this.request('GET', '/api/admin/mango/webhook-journal', { query: { hours }, schema: WebhookJournalSchema });
   }
   importUsers(): Promise<{ created: number; updated: number }> {
     return this.request('POST', '/api/admin/mango/import-users', { schema: ImportAnswer });
