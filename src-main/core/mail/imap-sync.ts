@@ -1,7 +1,9 @@
 /**
  * One account's IMAP sync: a single connection that lists folders, syncs INBOX, Sent and the
  * folders the user opened (newest first, resumable, by UID), keeps flags in step both ways
- * (CONDSTORE when offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX.
+ * (CONDSTORE when offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX,
+ * stepping out of IDLE every `folderListMs` for a LIST so folders created, renamed or deleted
+ * by other clients show up within that time. A folder renamed elsewhere keeps its local copy.
  * Reconnects with backoff; reports its state (synced, syncing N%, offline, error).
  */
 import type { ImapFlow, FetchMessageObject, ListResponse, MailboxObject } from 'imapflow';
@@ -20,7 +22,7 @@ import {
   repairEnvelope,
   type ParsedMessage,
 } from './parse';
-import type { FolderRow, MailStore, NewMessage } from './store';
+import type { FolderInfo, FolderRename, FolderRow, MailStore, NewMessage } from './store';
 
 export interface SyncOptions {
   /** First reconnect delay; doubles up to `maxBackoffMs`. */
@@ -28,6 +30,8 @@ export interface SyncOptions {
   maxBackoffMs: number;
   /** While idle, every folder enabled for sync is checked this often. */
   pollMs: number;
+  /** While idle, the folder list is read again (LIST) this often. */
+  folderListMs: number;
   /** Messages per FETCH. */
   batchSize: number;
 }
@@ -36,8 +40,16 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   initialBackoffMs: 2_000,
   maxBackoffMs: 5 * 60_000,
   pollMs: 2 * 60_000,
+  folderListMs: 60_000,
   batchSize: 250,
 };
+
+/** Shortest wait between two rounds of IDLE, whatever the options say (no busy loop). */
+const MIN_IDLE_MS = 250;
+/** Listed folders new here that are checked, per folder-list read, for being a renamed one. */
+const MAX_RENAME_PROBES = 20;
+/** Messages compared to tell a renamed folder from another one with the same UIDVALIDITY. */
+const RENAME_SAMPLE = 8;
 
 export interface SyncHooks {
   state(accountId: number, s: MailAccountState): void;
@@ -162,22 +174,24 @@ export class AccountSync {
     w?.();
   }
 
-  private waitWake(ms: number): Promise<void> {
+  /** Waits `ms` or until woken; true when woken. */
+  private waitWake(ms: number): Promise<boolean> {
     if (this.woken) {
       this.woken = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise<void>((resolve) => {
+    return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {
         this.wakeUp = null;
-        resolve();
+        resolve(false);
       }, ms);
       this.wakeUp = () => {
         clearTimeout(t);
-        resolve();
+        resolve(true);
       };
-    }).then(() => {
+    }).then((woken) => {
       this.woken = false;
+      return woken;
     });
   }
 
@@ -260,7 +274,7 @@ export class AccountSync {
     while (!this.stopped) {
       if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
       const now = Date.now();
-      if (now - this.lastFolderList > this.opts.pollMs * 5 || !this.store.folders(this.accountId).length) {
+      if (now - this.lastFolderList >= this.opts.folderListMs || !this.store.folders(this.accountId).length) {
         await this.refreshFolders(client);
       }
       await this.pushOps(client);
@@ -296,45 +310,135 @@ export class AccountSync {
     }
   }
 
-  private async refreshFolders(client: ImapFlow): Promise<void> {
+  /** Reads the folder list (LIST) into the store; true when it changed. */
+  private async refreshFolders(client: ImapFlow): Promise<boolean> {
     const list: ListResponse[] = await client.list();
-    this.store.saveFolderList(
-      this.accountId,
-      list
-        .filter((l) => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent'))
-        .map((l) => ({
-          path: l.path,
-          name: l.path.toUpperCase() === 'INBOX' ? 'Входящие' : l.name,
-          delimiter: l.delimiter ?? null,
-          specialUse: l.specialUse ?? (l.path.toUpperCase() === 'INBOX' ? '\\Inbox' : null),
-          depth: l.parent?.length ?? 0,
-        })),
-    );
+    const infos: FolderInfo[] = list
+      .filter((l) => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent'))
+      .map((l) => ({
+        path: l.path,
+        name: l.path.toUpperCase() === 'INBOX' ? 'Входящие' : l.name,
+        delimiter: l.delimiter ?? null,
+        specialUse: l.specialUse ?? (l.path.toUpperCase() === 'INBOX' ? '\\Inbox' : null),
+        depth: l.parent?.length ?? 0,
+      }));
+    const renames = await this.findRenames(client, infos);
+    const changed = this.store.saveFolderList(this.accountId, infos, renames);
     this.lastFolderList = Date.now();
-    this.hooks.changed(this.accountId, []);
+    if (changed) this.hooks.changed(this.accountId, renames.map((r) => r.folderId));
+    return changed;
   }
 
   /**
-   * Selects a folder. Null when the server no longer has it (deleted or renamed by another
-   * client): the folder list is read again, which drops the local copy and its queued changes.
+   * Folders renamed by another client: a listed path new here whose mailbox is a local folder
+   * with synced state that is no longer listed. Only looked for when both exist (a LIST alone
+   * costs nothing more), by opening each such new path read-only (EXAMINE, at most
+   * MAX_RENAME_PROBES per list). The server's mailbox id (RFC 8474 OBJECTID) decides when both
+   * sides have one. Otherwise (Dovecot 2.3 has no OBJECTID) the same UIDVALIDITY, which the
+   * server keeps across a rename, is not enough by itself (servers deriving it from the clock
+   * give two mailboxes the same one): sampled messages must also be the same at the same UIDs
+   * (size and Message-ID), so a different mailbox is never taken for the renamed one.
    */
-  private async openFolder(client: ImapFlow, folder: FolderRow): Promise<MailboxObject | null> {
+  private async findRenames(client: ImapFlow, infos: FolderInfo[]): Promise<FolderRename[]> {
+    const local = this.store.folders(this.accountId);
+    const listed = new Set(infos.map((i) => i.path));
+    const known = new Set(local.map((f) => f.path));
+    const vanished = local.filter((f) => !listed.has(f.path) && f.uidvalidity !== null);
+    const fresh = infos.filter((i) => !known.has(i.path));
+    if (!vanished.length || !fresh.length) return [];
+    const objectId = client.capabilities.has('OBJECTID');
+    const out: FolderRename[] = [];
+    const taken = new Set<number>();
+    for (const f of fresh.slice(0, MAX_RENAME_PROBES)) {
+      if (taken.size === vanished.length || this.stopped) break;
+      let mb: MailboxObject;
+      try {
+        mb = await client.mailboxOpen(f.path, { readOnly: true });
+      } catch (e) {
+        // Gone again or not selectable: simply not a renamed folder.
+        if (!client.usable) throw e;
+        continue;
+      }
+      const id = (objectId && mb.mailboxId) || null;
+      const left = vanished.filter((v) => !taken.has(v.id));
+      let match = id ? left.find((v) => v.mailbox_id === id) : undefined;
+      if (!match) {
+        const uidValidity = Number(mb.uidValidity);
+        // A folder whose recorded id differs from the server's is another mailbox.
+        const same = left.filter((v) => v.uidvalidity === uidValidity && !(id && v.mailbox_id));
+        if (same.length === 1 && (await this.sameMessages(client, mb, same[0]))) match = same[0];
+      }
+      if (!match) continue;
+      taken.add(match.id);
+      out.push({ folderId: match.id, path: f.path, mailboxId: id });
+    }
+    return out;
+  }
+
+  /** Whether the selected mailbox holds the folder's messages at their UIDs (a sample: size and Message-ID). */
+  private async sameMessages(client: ImapFlow, mb: MailboxObject, folder: FolderRow): Promise<boolean> {
+    const sample = this.store.sampleMessages(folder.id, RENAME_SAMPLE);
+    // Nothing local to mistake for other mail.
+    if (!sample.length) return this.store.pendingOps(folder.id) === 0;
+    if (!mb.exists) return false;
+    const byUid = new Map(sample.map((m) => [m.uid, m]));
+    let same = 0;
+    let differ = 0;
+    const query = { uid: true, size: true, headers: ['message-id'] };
     try {
-      return await client.mailboxOpen(folder.path);
+      for await (const m of client.fetch(toRange([...byUid.keys()]), query, { uid: true })) {
+        const local = byUid.get(m.uid);
+        if (!local) continue;
+        const mid = m.headers ? (messageIds(m.headers.toString('utf8').replace(/^message-id:/i, ''))[0] ?? null) : null;
+        if (m.size === local.size && (local.message_id === null || local.message_id === mid)) same++;
+        else differ++;
+      }
     } catch (e) {
-      if (!(e as { mailboxMissing?: boolean }).mailboxMissing || !client.usable) throw e;
-      await this.refreshFolders(client);
-      return null;
+      // Refused by the server: not known to be the same mailbox.
+      if (!client.usable) throw e;
+      return false;
+    }
+    return same > 0 && differ === 0;
+  }
+
+  /**
+   * Selects a folder. Null when the server no longer has it: the folder list is read again,
+   * which drops the local copy and its queued changes when it was deleted elsewhere, or finds
+   * it under its new name when renamed elsewhere (then that is selected).
+   */
+  private async openFolder(client: ImapFlow, folderIn: FolderRow): Promise<MailboxObject | null> {
+    let folder = folderIn;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await client.mailboxOpen(folder.path);
+      } catch (e) {
+        if (!(e as { mailboxMissing?: boolean }).mailboxMissing || !client.usable) throw e;
+        await this.refreshFolders(client);
+        const now = this.store.folder(folder.id);
+        if (!now || now.path === folder.path || attempt > 0) return null;
+        folder = now;
+      }
     }
   }
 
+  /**
+   * IDLEs on INBOX until the server reports a change, something wakes the loop, or `pollMs`
+   * passes. Every `folderListMs` meanwhile it steps out for a LIST: unchanged, it idles on;
+   * changed, it returns so the cycle runs.
+   */
   private async idle(client: ImapFlow): Promise<void> {
-    if (!client.mailbox || client.mailbox.path !== 'INBOX') await client.mailboxOpen('INBOX');
-    const idling = client.idle().catch(() => undefined);
-    await this.waitWake(this.opts.pollMs);
-    // Any command ends IDLE; NOOP also collects what the server queued meanwhile.
-    if (client.usable) await client.noop().catch(() => undefined);
-    await idling;
+    const pollAt = Date.now() + this.opts.pollMs;
+    for (;;) {
+      if (!client.mailbox || client.mailbox.path !== 'INBOX' || client.mailbox.readOnly) await client.mailboxOpen('INBOX');
+      const listAt = this.lastFolderList + this.opts.folderListMs;
+      const idling = client.idle().catch(() => undefined);
+      const woken = await this.waitWake(Math.max(MIN_IDLE_MS, Math.min(pollAt, listAt) - Date.now()));
+      // Any command ends IDLE; NOOP also collects what the server queued meanwhile.
+      if (client.usable) await client.noop().catch(() => undefined);
+      await idling;
+      if (woken || this.woken || this.stopped || !client.usable || Date.now() >= pollAt) return;
+      if (await this.refreshFolders(client)) return;
+    }
   }
 
   /** Pushes queued local flag changes, moves and deletions to the server. */
@@ -382,6 +486,9 @@ export class AccountSync {
     let folder = folderIn;
     const mb = await this.openFolder(client, folder);
     if (!mb) return;
+    // Renamed elsewhere meanwhile: the same folder under its new path.
+    folder = this.store.folder(folder.id) ?? folder;
+    if (mb.mailboxId && mb.mailboxId !== folder.mailbox_id) this.store.setMailboxId(folder.id, mb.mailboxId);
     const uidValidity = Number(mb.uidValidity);
     if (folder.uidvalidity !== null && folder.uidvalidity !== uidValidity) {
       // The server renumbered the folder: the local copy is meaningless, fetch it again.

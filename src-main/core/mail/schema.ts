@@ -196,6 +196,11 @@ DROP TABLE mail_fts_vocab_tmp;
     name: 'outbox: whether the sending attempt has handed the whole message to the server',
     sql: `ALTER TABLE mail_outbox ADD COLUMN handed_over INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    version: 4,
+    name: "folders: the server's mailbox id (RFC 8474 OBJECTID), which survives a rename",
+    sql: `ALTER TABLE mail_folders ADD COLUMN mailbox_id TEXT;`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

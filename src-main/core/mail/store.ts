@@ -20,6 +20,8 @@ export interface FolderRow {
   uidnext: number | null;
   highest_modseq: string | null;
   last_sync_at: string | null;
+  /** The server's id of the mailbox (RFC 8474 MAILBOXID), when it tells; survives renames. */
+  mailbox_id: string | null;
 }
 
 export interface MessageRow {
@@ -70,6 +72,13 @@ export interface FolderInfo {
   delimiter: string | null;
   specialUse: string | null;
   depth: number;
+}
+
+/** A local folder found under another path on the server (renamed by another client). */
+export interface FolderRename {
+  folderId: number;
+  path: string;
+  mailboxId: string | null;
 }
 
 export interface NewMessage {
@@ -174,6 +183,16 @@ export class MailStore {
         'UPDATE mail_folders SET uidvalidity = ?, uidnext = ?, highest_modseq = ?, last_sync_at = ? WHERE id = ?',
       ),
       enableSync: p('UPDATE mail_folders SET sync_enabled = 1 WHERE id = ?'),
+      setMailboxId: p('UPDATE mail_folders SET mailbox_id = ? WHERE id = ?'),
+      renameFolder: p('UPDATE mail_folders SET path = ?, mailbox_id = coalesce(?, mailbox_id) WHERE id = ?'),
+      renameMoveTargets: p(
+        `UPDATE mail_ops SET data = json_set(data, '$.to', ?)
+         WHERE account_id = ? AND op = 'move' AND json_valid(data) AND json_extract(data, '$.to') = ?`,
+      ),
+      opsOfFolder: p<{ n: number }>('SELECT COUNT(*) AS n FROM mail_ops WHERE folder_id = ?'),
+      nthByUid: p<{ uid: number; size: number; message_id: string | null }>(
+        'SELECT uid, size, message_id FROM mail_messages WHERE folder_id = ? ORDER BY uid LIMIT 1 OFFSET ?',
+      ),
       localUids: p<{ uid: number }>('SELECT uid FROM mail_messages WHERE folder_id = ?'),
       countIn: p<{ n: number }>('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ?'),
       maxUid: p<{ u: number | null }>('SELECT MAX(uid) AS u FROM mail_messages WHERE folder_id = ?'),
@@ -257,9 +276,22 @@ export class MailStore {
     return this.s.foldersOf.all(accountId);
   }
 
-  /** Replaces the account's folder list with what the server listed (INBOX and Sent always synced). */
-  saveFolderList(accountId: number, list: FolderInfo[]): void {
-    this.db.transaction(() => {
+  /**
+   * Replaces the account's folder list with what the server listed (INBOX and Sent always
+   * synced). Folders in `renames` move to their new path first, keeping their id, messages, sync
+   * state and queued changes (moves into them follow). Returns whether the list changed.
+   */
+  saveFolderList(accountId: number, list: FolderInfo[], renames: FolderRename[] = []): boolean {
+    const shape = (rows: FolderRow[]) =>
+      JSON.stringify(rows.map((r) => [r.id, r.path, r.name, r.delimiter, r.special_use, r.depth, r.sync_enabled]));
+    return this.db.transaction(() => {
+      const before = shape(this.folders(accountId));
+      for (const r of renames) {
+        const old = this.folder(r.folderId);
+        if (!old || old.account_id !== accountId) continue;
+        this.s.renameFolder.run(r.path, r.mailboxId, r.folderId);
+        this.s.renameMoveTargets.run(r.path, accountId, old.path);
+      }
       const keep = new Set<string>();
       for (const f of list) {
         keep.add(f.path);
@@ -267,7 +299,26 @@ export class MailStore {
         this.s.insertFolder.run(accountId, f.path, f.name, f.delimiter, f.specialUse, f.depth, always ? 1 : 0);
       }
       for (const f of this.folders(accountId)) if (!keep.has(f.path)) this.deleteFolder(f.id);
+      return shape(this.folders(accountId)) !== before;
     })();
+  }
+
+  setMailboxId(folderId: number, mailboxId: string): void {
+    this.s.setMailboxId.run(mailboxId, folderId);
+  }
+
+  /** Local changes of a folder not pushed to the server yet. */
+  pendingOps(folderId: number): number {
+    return this.s.opsOfFolder.get(folderId)?.n ?? 0;
+  }
+
+  /** Up to `n` of a folder's messages spread over its UID range (lowest and highest included). */
+  sampleMessages(folderId: number, n: number): { uid: number; size: number; message_id: string | null }[] {
+    const total = this.count(folderId);
+    const at = new Set<number>();
+    const k = Math.min(n, total);
+    for (let i = 0; i < k; i++) at.add(k === 1 ? 0 : Math.round((i * (total - 1)) / (k - 1)));
+    return [...at].flatMap((i) => this.s.nthByUid.get(folderId, i) ?? []);
   }
 
   deleteFolder(folderId: number): void {
