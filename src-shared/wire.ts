@@ -108,7 +108,16 @@ export type FeedItem = z.infer<typeof FeedItemSchema>;
 /** App → relay over the socket. */
 export const ClientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('auth'), token: z.string().min(1).max(512) }),
-  z.object({ type: z.literal('hello'), lastId: z.number().int().min(0) }),
+  z.object({
+    type: z.literal('hello'),
+    lastId: z.number().int().min(0),
+    /**
+     * The `at` of the item `lastId` as the app received it: a relay whose item `lastId` is not
+     * that one (database restored, then ids issued again past it) rewinds the app. Optional:
+     * older apps send none and are rewound only when their lastId is past the newest item.
+     */
+    lastAt: z.string().max(64).optional(),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 
@@ -119,8 +128,9 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   /** Replay of everything after the client's lastId is complete; live items follow. */
   z.object({ type: z.literal('synced'), lastId: z.number().int() }),
   /**
-   * The client's lastId is past the relay's newest item for this employee: the relay's database
-   * was restored from a backup and ids are being issued again. The client forgets its position
+   * The client's lastId is past the relay's newest item for this employee, or the relay's item
+   * with that id is not the one the client has (its `lastAt` differs): the relay's database was
+   * restored from a backup and ids are being issued again. The client forgets its position
    * (sets it to `lastId`, 0) and takes the replay that follows, or it would drop new items.
    */
   z.object({ type: z.literal('rewind'), lastId: z.number().int().min(0) }),

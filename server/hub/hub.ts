@@ -28,11 +28,11 @@ const AUTH_TIMEOUT_MS = 10_000;
 
 /**
  * The live feed over WebSocket. A client authenticates (subprotocol token or first message),
- * says hello {lastId}, gets every item after it in order, then live items. Other instances'
- * inserts arrive through Postgres NOTIFY and every socket is pumped from the feed table, so
- * nothing is skipped or sent twice. Items this instance committed are handed straight to the
- * sockets that already hold the employee's previous item (the fast path for popups); any other
- * socket reads them from the table in order.
+ * says hello {lastId, lastAt}, gets every item after it in order, then live items. Other
+ * instances' inserts arrive through Postgres NOTIFY and every socket is pumped from the feed
+ * table, so nothing is skipped or sent twice. Items this instance committed are handed straight
+ * to the sockets that already hold the employee's previous item (the fast path for popups); any
+ * other socket reads them from the table in order.
  */
 export class Hub {
   readonly instanceId = randomUUID();
@@ -148,7 +148,7 @@ export class Hub {
           return;
         }
         if (msg.type === 'hello' && conn.lastSent === null) {
-          conn.lastSent = await this.startingPoint(conn, msg.lastId);
+          conn.lastSent = await this.startingPoint(conn, msg.lastId, msg.lastAt);
           await this.pump(conn, true);
         }
       })().catch((err) => this.log.warn({ err }, 'socket message failed'));
@@ -159,13 +159,30 @@ export class Hub {
     }
   }
 
-  /** Where a hello's replay starts: its lastId, or 0 (with a rewind) if that is past our newest item. */
-  private async startingPoint(c: Conn, lastId: number): Promise<number> {
+  /**
+   * Where a hello's replay starts: its lastId, or 0 (with a rewind) when that is past our newest
+   * item, or when our item with that id is not the app's (another `at`, or not this employee's):
+   * the database was restored and has issued those ids again.
+   */
+  private async startingPoint(c: Conn, lastId: number, lastAt: string | undefined): Promise<number> {
     if (lastId === 0) return 0;
-    const r = await this.db.query<{ head: number | null }>('SELECT max(id) AS head FROM feed WHERE employee_id = $1', [c.employee.id]);
+    const r = await this.db.query<{ head: number | null; at: Date | string | null }>(
+      'SELECT max(id) AS head, (SELECT created_at FROM feed WHERE id = $2 AND employee_id = $1) AS at FROM feed WHERE employee_id = $1',
+      [c.employee.id, lastId],
+    );
     const head = Number(r.rows[0]?.head ?? 0);
-    if (lastId <= head) return lastId;
-    this.log.warn({ employeeId: c.employee.id, lastId, head }, 'app is past the newest feed item (database restored?): rewinding it');
+    const at = r.rows[0]?.at ?? null;
+    // Compared as instants (the app may keep another spelling of it); an unreadable lastAt
+    // proves nothing, as with an older app that sends none.
+    const expected = lastAt === undefined ? NaN : Date.parse(lastAt);
+    const sameItem = Number.isNaN(expected) || (at !== null && new Date(at).getTime() === expected);
+    if (lastId <= head && sameItem) return lastId;
+    this.log.warn(
+      { employeeId: c.employee.id, lastId, lastAt, head, at: at === null ? null : new Date(at).toISOString() },
+      lastId > head
+        ? 'app is past the newest feed item (database restored?): rewinding it'
+        : "app's last feed item is not ours (database restored, ids issued again?): rewinding it",
+    );
     this.send(c.ws, { type: 'rewind', lastId: 0 });
     return 0;
   }

@@ -179,15 +179,19 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   function startSession(relayUrl: string): void {
     http = makeHttp(relayUrl);
     feed?.stop();
+    sessionSynced = false;
     const client = new FeedClient({
       ...opts.feed,
       relayUrl,
       token: token!,
       lastId: () => settings.lastFeedId(),
+      lastAt: () => settings.lastFeedAt(),
       // The relay's database was restored: calls and contacts after its backup are gone there and
       // their ids are issued again, so cached rows would linger as ghosts or be overwritten by other
       // calls. A full replay (lastId 0) rebuilds the cache from the feed, which carries every call.
       rewind: (lastId) => {
+        // What the full replay brings back is history, not news.
+        if (lastId === 0) sessionSynced = false;
         store.transaction(() => {
           if (lastId === 0) {
             store.calls.clear();
@@ -208,6 +212,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       },
       onSynced: () => {
         if (feed !== client) return;
+        sessionSynced = true;
         popups.endBatch();
         void popups.reconcile((id) => relay().call(id).catch((e) => (e instanceof RelayError && e.status === 404 ? null : Promise.reject(e))));
         void remindMissed();
@@ -271,6 +276,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   }
 
   // ---- feed ------------------------------------------------------------------------------
+  /** The session's first replay is done: what a reconnect replays happened while it was down. */
+  let sessionSynced = false;
+
   function applyItem(item: FeedItem, phase: 'replay' | 'live'): void {
     let nextMe: Employee | null = null;
     const applied = store.transaction(() => {
@@ -285,7 +293,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         nextMe = p.employee;
       }
       if (nextMe) settings.saveMe(nextMe);
-      settings.setLastFeedId(item.id);
+      settings.setLastFeedId(item.id, item.at);
       return true;
     });
     if (!applied) return;
@@ -294,7 +302,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       me = nextMe;
       events.emit('session', sessionState());
     }
-    events.emit('feed', item);
+    events.emit('feed', { ...item, news: phase === 'live' || sessionSynced });
     const p = item.payload;
     if (p.kind === 'call') {
       if (phase === 'replay') popups.beginBatch();

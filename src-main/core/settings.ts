@@ -61,6 +61,8 @@ const ME_KEY = 'session.me';
 /** Whose feed `feed.lastId` and the calls cache belong to: "<relayUrl>|<employeeId>". */
 const OWNER_KEY = 'session.owner';
 export const LAST_FEED_ID_KEY = 'feed.lastId';
+/** The `at` of the item `feed.lastId` (absent in stores from before it was kept, and at 0). */
+export const LAST_FEED_AT_KEY = 'feed.lastAt';
 
 export class SettingsStore {
   constructor(
@@ -124,7 +126,18 @@ export class SettingsStore {
     return Number.isSafeInteger(v) && v > 0 ? v : 0;
   }
 
-  setLastFeedId(id: number): void {
+  lastFeedAt(): string | null {
+    return this.kv.get(LAST_FEED_AT_KEY);
+  }
+
+  /**
+   * The applied position: the id and, when known, the `at` of that item, which lets the relay
+   * tell its item with this id from one issued again after a restore. Without `at` none is kept,
+   * so a stale one never describes another id.
+   */
+  setLastFeedId(id: number, at?: string): void {
     this.kv.set(LAST_FEED_ID_KEY, String(id));
+    if (at && id > 0) this.kv.set(LAST_FEED_AT_KEY, at);
+    else this.kv.delete(LAST_FEED_AT_KEY);
   }
 }

@@ -1,6 +1,6 @@
 /** Wires the core's event streams into the stores, once per window. */
 import { hasShell, on } from '../api';
-import type { FeedItem } from '../../src-shared/wire';
+import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
 import { formatPhone } from '../format';
 import { useAdmin } from './admin';
@@ -14,16 +14,20 @@ import { useSession } from './session';
 import { useSettings } from './settings';
 
 let started = false;
-const startedAt = Date.now();
+/** Calls already notified: a missed call's later items (recording, reconciliation) say nothing new. */
+const notified = new Set<number>();
 
-function notifyMissed(item: FeedItem): void {
+function notifyMissed(item: AppliedFeedItem): void {
   // The Electron shell shows native notifications itself; in a browser, do it here if allowed.
   if (hasShell || item.payload.kind !== 'call') return;
   const c = item.payload.call;
   if (c.direction !== 'in' || c.status !== 'missed' || item.payload.offered === false) return;
-  // Replayed history at start is not news.
-  if (Date.parse(item.at) < startedAt - 60_000) return;
+  // Replayed history is not news. The core knows which items happened during this session; the
+  // item's `at` (the relay's clock) against this computer's clock would misjudge a skewed one.
+  if (!item.news || notified.has(c.id)) return;
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  notified.add(c.id);
+  if (notified.size > 200) notified.delete(notified.values().next().value as number);
   try {
     const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
     new Notification(S.status.missed + ': ' + who, { body: S.home.callBack, tag: 'missed-' + c.id });
@@ -32,7 +36,7 @@ function notifyMissed(item: FeedItem): void {
   }
 }
 
-export function applyFeedItem(item: FeedItem): void {
+export function applyFeedItem(item: AppliedFeedItem): void {
   const p = item.payload;
   if (p.kind === 'call') {
     if (p.contact) useContacts.getState().upsert(p.contact);

@@ -9,6 +9,14 @@ export type ConnectionState =
   | { state: 'connected'; since: string }
   | { state: 'reconnecting'; retryInSec: number; error: string };
 
+/**
+ * A feed item as the core applied it. `news`: it happened during this session — live, or
+ * replayed on a reconnect (it happened while the connection was down), so a notification may
+ * say so; false for the history replayed when the session starts or after a rewind. Known
+ * without comparing this computer's clock with the relay's.
+ */
+export type AppliedFeedItem = FeedItem & { news: boolean };
+
 export interface SessionState {
   relayUrl: string;
   login: string;
@@ -147,6 +155,6 @@ export const telephonyEvents = {
   connection: event<ConnectionState>(),
   session: event<SessionState>(),
   /** Every feed item applied by the core, in order (history, statuses, presence). */
-  feed: event<FeedItem>(),
+  feed: event<AppliedFeedItem>(),
   popup: event<CallPopup>(),
 };

@@ -23,6 +23,7 @@ async function fakeRelay(script: Script, opts: { rejectUpgrade?: { status: numbe
   const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('asgard.v1') ? 'asgard.v1' : false) });
   let n = 0;
   const hellos: number[] = [];
+  const helloMessages: Record<string, unknown>[] = [];
   server.on('upgrade', (req, socket, head) => {
     if (opts.rejectUpgrade) {
       const { status, body } = opts.rejectUpgrade;
@@ -35,6 +36,7 @@ async function fakeRelay(script: Script, opts: { rejectUpgrade?: { status: numbe
       ws.once('message', (d) => {
         const hello = JSON.parse(String(d));
         hellos.push(hello.lastId);
+        helloMessages.push(hello);
         script(ws, hello, k, protocols);
       });
     });
@@ -44,7 +46,7 @@ async function fakeRelay(script: Script, opts: { rejectUpgrade?: { status: numbe
     for (const c of wss.clients) c.terminate();
     return new Promise((r) => server.close(r));
   });
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hellos, connections: () => n };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hellos, helloMessages, connections: () => n };
 }
 
 const item = (id: number): FeedItem => ({ id, at: new Date().toISOString(), payload: { kind: 'call', call: makeCall(id), popup: false, contact: null, recentCalls: [] } });
@@ -106,6 +108,26 @@ describe('FeedClient', () => {
     t.c.start();
     await vi.waitFor(() => expect(t.applied).toEqual([1, 2, 3]));
     expect(relay.hellos).toEqual([40]);
+  });
+
+  it('says the `at` of its last item with the hello, so a restored relay can tell it apart (none at 0 or unknown)', async () => {
+    const at = '2025-03-05T10:00:00.123Z';
+    // The position before each connection: [lastId, lastAt].
+    const positions: [number, string | null][] = [[7, at], [7, null], [0, at]];
+    let k = 0;
+    const relay = await fakeRelay((ws) => {
+      welcome(ws);
+      send(ws, { type: 'synced', lastId: 7 });
+      if (++k < positions.length) ws.close();
+    });
+    const t = client(relay.url, { lastId: () => positions[k][0], lastAt: () => positions[k][1] });
+    t.c.start();
+    await vi.waitFor(() => expect(relay.helloMessages).toHaveLength(3));
+    expect(relay.helloMessages).toEqual([
+      { type: 'hello', lastId: 7, lastAt: at },
+      { type: 'hello', lastId: 7 },
+      { type: 'hello', lastId: 0 },
+    ]);
   });
 
   it('ignores unknown message types but never skips a malformed item: it reconnects and gets it again', async () => {

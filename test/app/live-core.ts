@@ -9,11 +9,10 @@ import { afterEach, expect, vi } from 'vitest';
 import { createAppCore, type AppCore } from '../../src-main/core/app-core';
 import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
 import { silentLogger } from '../../src-main/core/log';
-import type { ConnectionState, CallPopup, SessionState } from '../../src-shared/ipc/telephony';
-import type { FeedItem } from '../../src-shared/wire';
+import type { AppliedFeedItem, ConnectionState, CallPopup, SessionState } from '../../src-shared/ipc/telephony';
 
 export interface Recorder {
-  feed: FeedItem[];
+  feed: AppliedFeedItem[];
   connection: ConnectionState[];
   popups: CallPopup[];
   sessions: SessionState[];

@@ -13,6 +13,7 @@ import { buildScenario, deliver } from '../../tools/mango-sim/index';
 import { connected, liveCoreHarness } from './live-core';
 import type { AppCore } from '../../src-main/core/app-core';
 import { startTcpProxy } from './tcp-proxy';
+import { openStore } from '../../src-main/core/store/store';
 
 const PASSWORD = 'password-edge-test';
 let seq = 0;
@@ -106,6 +107,38 @@ describe('relay edges', () => {
     expect(rec.popups.filter((p) => p.call.entryId === 'EDGE-R1').at(-1)).toMatchObject({ open: false });
     await vi.waitFor(() => expect(rec.popups.filter((p) => p.call.entryId === 'EDGE-R2' && p.open)).toHaveLength(1), { timeout: 5000 });
     expect((await core.api.invoke('popups:list', undefined)).map((p) => p.call.entryId)).toEqual(['EDGE-R2']);
+  }, 60_000);
+
+  it('news for notifications: the history replayed at start is not, a call missed while the connection was down is', async () => {
+    const r = await startTestRelay();
+    cleanup.push(() => r.close());
+    await r.createEmployee({ login: 'edge-news', role: 'to', extension: '207', password: PASSWORD });
+    const p = await startTcpProxy(r.relay.port);
+    cleanup.push(() => p.close());
+    const dir = tmpDir();
+    const first = await openCore(dir);
+    await first.core.api.invoke('session:login', { relayUrl: p.url, login: 'edge-news', password: PASSWORD });
+    await connected(first.core);
+    await first.core.close();
+    // Missed while the app was closed: history when it starts.
+    await post(r, ivrCall('EDGE-N1'));
+    await post(r, ivrCall('EDGE-N1', 'Disconnected', 2));
+    const { core, rec } = await openCore(dir);
+    await connected(core);
+    await vi.waitFor(() => expect(rec.feed.some((i) => i.payload.kind === 'call' && i.payload.call.entryId === 'EDGE-N1' && i.payload.call.phase === 'ended')).toBe(true), { timeout: 5000 });
+    expect(rec.feed.every((i) => !i.news)).toBe(true);
+    // The network drops; a call is missed meanwhile; the reconnect's replay brings it.
+    p.refuse(true);
+    p.sever();
+    await vi.waitFor(() => expect(rec.connection.at(-1)?.state).toMatch(/reconnecting|connecting/), { timeout: 5000 });
+    const seen = rec.feed.length;
+    await post(r, ivrCall('EDGE-N2'));
+    await post(r, ivrCall('EDGE-N2', 'Disconnected', 2));
+    p.refuse(false);
+    await vi.waitFor(() => expect(rec.feed.some((i) => i.payload.kind === 'call' && i.payload.call.entryId === 'EDGE-N2' && i.payload.call.phase === 'ended')).toBe(true), { timeout: 15_000 });
+    const replayed = rec.feed.slice(seen);
+    expect(replayed.length).toBeGreaterThan(0);
+    expect(replayed.every((i) => i.news)).toBe(true);
   }, 60_000);
 
   it('revoked session / disabled employee: logged out once, no reconnect loop', async () => {
@@ -218,6 +251,83 @@ describe('relay edges', () => {
     expect(Number(core.store.kv.get('feed.lastId'))).toBe(ids.at(-1));
     // The new call rings: its popup shows although a call with the same id was dismissed before the restore.
     await vi.waitFor(() => expect(rec.popups.filter((p) => p.call.entryId === 'EDGE-W6').at(-1)).toMatchObject({ open: true }), { timeout: 5000 });
+  }, 90_000);
+
+  it('database restored, then more ids issued than the app had seen before it reconnects: exactly the relay’s items, no ghost, none missed', async () => {
+    const h = await restartableRelay();
+    const a = await h.r.createEmployee({ login: 'edge-rw2', role: 'to', extension: '207', password: PASSWORD });
+    const dir = tmpDir();
+    const first = await openCore(dir);
+    await first.core.api.invoke('session:login', { relayUrl: h.r.url, login: 'edge-rw2', password: PASSWORD });
+    await connected(first.core);
+    const call = async (r: TestRelay, e: string) => {
+      const ev = buildScenario('directToExtension', { entryId: e, extension: '207', answered: !e.endsWith('M'), start: T0 + ++seq * 10 });
+      expect((await deliver(r.webhookBase, ev, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT })).failed).toBe(0);
+    };
+    await call(h.r, 'EDGE-X1');
+    await caughtUp(h.r, first.core, a.employee.id);
+    // Backup taken here.
+    await h.stop();
+    const backup = `${h.db.name}_bak`;
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${backup} TEMPLATE ${h.db.name}`);
+    await admin.end();
+    cleanup.push(async () => {
+      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${backup} WITH (FORCE)`);
+      await c.end();
+    });
+    let r = await h.start();
+    await call(r, 'EDGE-X2');
+    const had = await caughtUp(r, first.core, a.employee.id);
+    await first.core.close();
+    // As a store from an app version that kept no lastAt: its hello has none, it resumes as before.
+    const old = openStore(dir);
+    old.kv.delete('feed.lastAt');
+    old.close();
+    const older = await openCore(dir);
+    await connected(older.core);
+    await call(r, 'EDGE-X3');
+    const mid = await caughtUp(r, older.core, a.employee.id);
+    expect(older.rec.feed.map((i) => i.id)).toEqual(mid.filter((id) => id > had.at(-1)!));
+    expect(older.core.store.kv.get('feed.lastAt')).toBe(older.rec.feed.at(-1)!.at);
+    await older.core.close();
+    // A plain restart of the app (relay unchanged): its hello matches, nothing is replayed again.
+    const again = await openCore(dir);
+    await connected(again.core);
+    await call(r, 'EDGE-X4');
+    const before = await caughtUp(r, again.core, a.employee.id);
+    expect(again.rec.feed.length).toBeGreaterThan(0);
+    expect(again.rec.feed.map((i) => i.id)).toEqual(before.filter((id) => id > mid.at(-1)!));
+    expect(again.rec.feed.every((i) => i.payload.kind === 'call' && i.payload.call.entryId === 'EDGE-X4')).toBe(true);
+    const appLastId = before.at(-1)!;
+    await again.core.close();
+    // The relay's database is restored from the backup while the app is closed; it then issues
+    // more ids than the app had seen (X2..X4 gone, their ids reused), so the app's lastId is not
+    // past the relay's newest item when it reconnects.
+    await h.stop();
+    r = await h.start(h.db.url.replace(/\/[^/]*$/, `/${backup}`));
+    for (let i = 5; (await feedIds(r, a.employee.id)).at(-1)! <= appLastId + 2; i++) await call(r, `EDGE-X${i}${i % 2 ? 'M' : ''}`);
+    await r.settle();
+    const { core, rec } = await openCore(dir);
+    const ids = await caughtUp(r, core, a.employee.id);
+    expect(ids.at(-1)).toBeGreaterThan(appLastId);
+    const relayCalls = await r.relay.ctx.db.query<{ id: number; entry_id: string }>('SELECT id, entry_id FROM calls ORDER BY id');
+    const cached = core.store.calls.list({ limit: 1000 });
+    expect(cached.map((c) => [c.id, c.entryId]).sort()).toEqual(relayCalls.rows.map((x) => [Number(x.id), x.entry_id]).sort());
+    for (const ghost of ['EDGE-X2', 'EDGE-X3', 'EDGE-X4']) expect(cached.map((c) => c.entryId)).not.toContain(ghost);
+    // The restored relay's feed, every item once and in order, all of it replayed history.
+    expect(rec.feed.map((i) => i.id)).toEqual(ids);
+    expect(rec.feed.every((i) => !i.news)).toBe(true);
+    expect(core.store.kv.get('feed.lastAt')).toBe(rec.feed.at(-1)!.at);
+    // What comes after the replay is news.
+    await call(r, 'EDGE-XLIVE');
+    await caughtUp(r, core, a.employee.id);
+    const news = rec.feed.filter((i) => i.id > ids.at(-1)!);
+    expect(news.length).toBeGreaterThan(0);
+    expect(news.every((i) => i.news)).toBe(true);
   }, 90_000);
 
   it('two instances: accept-calls toggled in one reaches the other; offline toggle is refused clearly', async () => {

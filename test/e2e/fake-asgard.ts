@@ -382,7 +382,7 @@ export function installFakeAsgard(o: FakeOptions): void {
     log,
     statusChangeForMe(acceptCalls: boolean) {
       me = { ...me, acceptCalls };
-      emit('feed', { id: Date.now(), at: iso(Date.now()), payload: { kind: 'status', change: { employeeId: me.id, acceptCalls, changedBy: 1, changedByName: 'Смирнова Ольга', at: iso(Date.now()) } } });
+      emit('feed', { id: Date.now(), at: iso(Date.now()), news: true, payload: { kind: 'status', change: { employeeId: me.id, acceptCalls, changedBy: 1, changedByName: 'Смирнова Ольга', at: iso(Date.now()) } } });
     },
   };
 }

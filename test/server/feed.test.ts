@@ -196,6 +196,36 @@ describe('a relay whose database went back in time', () => {
     expect(d.items).toEqual([]);
     d.close();
   });
+
+  it('rewinds an app whose last item is not the relay’s item with that id (restored, ids issued again); not one whose item matches', async () => {
+    const first = await TestFeedClient.connect(r.url, to2.token);
+    await first.synced();
+    const all = first.items;
+    first.close();
+    expect(all.length).toBeGreaterThan(1);
+    const last = all.at(-1)!;
+    const hello = async (lastId: number, lastAt?: string) => {
+      const c = await TestFeedClient.connect(r.url, to2.token, lastId, { lastAt });
+      await c.synced();
+      c.close();
+      return { rewound: c.messages.some((m) => m.type === 'rewind'), ids: c.items.map((i) => i.id) };
+    };
+    // The same item (its `at` in another spelling of the same instant): a normal reconnect.
+    const sameInstant = new Date(last.at).toISOString().replace('Z', '+00:00');
+    expect(await hello(last.id, last.at)).toEqual({ rewound: false, ids: [] });
+    expect(await hello(last.id, sameInstant)).toEqual({ rewound: false, ids: [] });
+    expect(await hello(all[0].id, all[0].at)).toEqual({ rewound: false, ids: all.slice(1).map((i) => i.id) });
+    // The relay has an item with that id, but not the one the app saw: rewound, everything replayed.
+    const otherAt = new Date(Date.parse(last.at) - 3_600_000).toISOString();
+    expect(await hello(last.id, otherAt)).toEqual({ rewound: true, ids: all.map((i) => i.id) });
+    // The id is another employee's item now (ids are issued for everyone): rewound too.
+    const a = await TestFeedClient.connect(r.url, to.token);
+    await a.synced();
+    a.close();
+    const foreign = a.items.filter((i) => i.id < last.id && !all.some((x) => x.id === i.id)).at(-1)!;
+    expect(foreign).toBeDefined();
+    expect(await hello(foreign.id, foreign.at)).toEqual({ rewound: true, ids: all.map((i) => i.id) });
+  });
 });
 
 describe('direct delivery of an instance’s own commits', () => {

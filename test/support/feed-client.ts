@@ -9,7 +9,7 @@ export class TestFeedClient {
   ws!: WebSocket;
   closed = false;
 
-  static async connect(baseUrl: string, token: string | null, lastId = 0, opts: { viaMessage?: boolean } = {}): Promise<TestFeedClient> {
+  static async connect(baseUrl: string, token: string | null, lastId = 0, opts: { viaMessage?: boolean; lastAt?: string } = {}): Promise<TestFeedClient> {
     const c = new TestFeedClient();
     const url = baseUrl.replace(/^http/, 'ws') + '/api/ws';
     const protocols = token && !opts.viaMessage ? [WS_PROTOCOL, WS_TOKEN_PREFIX + token] : [WS_PROTOCOL];
@@ -29,7 +29,7 @@ export class TestFeedClient {
       c.ws.once('error', reject);
     });
     if (token && opts.viaMessage) c.ws.send(JSON.stringify({ type: 'auth', token }));
-    c.ws.send(JSON.stringify({ type: 'hello', lastId }));
+    c.ws.send(JSON.stringify({ type: 'hello', lastId, lastAt: opts.lastAt }));
     return c;
   }
 

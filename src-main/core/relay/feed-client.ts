@@ -1,8 +1,8 @@
 /**
  * The relay feed over `GET /api/ws`: authenticates with the token subprotocol, says
- * `hello {lastId}`, then hands every replayed and live item to `apply` strictly in order and
- * at most once (ids ≤ the last applied are skipped; `apply` persists the new last id in the
- * same transaction as the item's effect, so a crash in between cannot lose or repeat one).
+ * `hello {lastId, lastAt}`, then hands every replayed and live item to `apply` strictly in
+ * order and at most once (ids ≤ the last applied are skipped; `apply` persists the new last id
+ * in the same transaction as the item's effect, so a crash in between cannot lose or repeat one).
  * Reconnects with backoff and jitter, detects dead sockets by silence, and stops for good
  * when the relay says the token is no longer valid.
  */
@@ -12,6 +12,7 @@ import {
   ServerMessageSchema,
   WS_PROTOCOL,
   WS_TOKEN_PREFIX,
+  type ClientMessage,
   type Employee,
   type FeedItem,
   type ServerMessage,
@@ -26,6 +27,8 @@ export interface FeedClientOptions {
   token: string;
   /** The last feed id applied (read from SQLite before each hello and each item). */
   lastId: () => number;
+  /** The `at` of that item, sent with the hello so the relay can tell it was restored (null: unknown). */
+  lastAt?: () => string | null;
   /** Applies one item and records its id, atomically. Throwing drops the connection (retried). */
   apply: (item: FeedItem, phase: 'replay' | 'live') => void;
   onState: (state: ConnectionState) => void;
@@ -147,7 +150,9 @@ export class FeedClient {
     ws.on('open', () => {
       this.touch();
       if (!viaProtocol) ws.send(JSON.stringify({ type: 'auth', token: this.o.token }));
-      ws.send(JSON.stringify({ type: 'hello', lastId: this.o.lastId() }));
+      const lastId = this.o.lastId();
+      const lastAt = lastId > 0 ? (this.o.lastAt?.() ?? undefined) : undefined;
+      ws.send(JSON.stringify({ type: 'hello', lastId, lastAt } satisfies ClientMessage));
       this.startHeartbeat(ws);
     });
     ws.on('ping', () => this.touch());
