@@ -78,6 +78,36 @@ describe('mail sync', () => {
     }
   }, 90_000);
 
+  it('mail reaching INBOX while another folder syncs is fetched when the sync is done, not at the next poll', async () => {
+    const u = users[5];
+    seed(u.user, 1);
+    dc.seedMaildir(u.user, Array.from({ length: 3000 }, (_, i) => rawMessage({ subject: `Отправленное ${i}`, text: 'x', messageId: `<s${i}.${u.user}>` })), 'Sent');
+    // Polls once a minute: only noticing the new mail can bring it within the test's seconds.
+    const h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000, batchSize: 25 } });
+    try {
+      const acc = await addAccount(h, dc, null, u);
+      // INBOX is synced first; once Sent's 3000 are under way, INBOX is not selected.
+      const sentSyncing = () =>
+        h.events.some((e) => {
+          const st = (e.payload as { state?: { state: string; total?: number; done?: number } }).state;
+          return e.name === 'mail:state' && st?.state === 'syncing' && st.total === 3000 && (st.done ?? 0) > 0;
+        });
+      await waitFor(sentSyncing, 'Sent syncing');
+      const inbox = await folderId(h, acc.id, 'INBOX');
+      const before = ((await h.mail.handle('mail:messages:list', { folderId: inbox, limit: 1 })) as { total: number }).total;
+      await dc.deliver(u.user, rawMessage({ subject: 'Пока шла синхронизация', text: 'новое', messageId: '<during-sent-sync@test>' }));
+      await waitSynced(h, acc.id);
+      await waitFor(
+        async () => ((await h.mail.handle('mail:messages:list', { folderId: inbox, limit: 5 })) as { items: MailSummary[] }).items.some((m) => m.subject === 'Пока шла синхронизация'),
+        'the mail delivered during Sent’s sync',
+        10_000,
+      );
+      expect(((await h.mail.handle('mail:messages:list', { folderId: inbox, limit: 1 })) as { total: number }).total).toBe(before + 1);
+    } finally {
+      await h.close();
+    }
+  }, 90_000);
+
   it('keeps flags in step both ways and sees expunges', async () => {
     const u = users[1];
     seed(u.user, 20);

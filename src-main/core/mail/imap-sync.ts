@@ -429,7 +429,13 @@ export class AccountSync {
   private async idle(client: ImapFlow): Promise<void> {
     const pollAt = Date.now() + this.opts.pollMs;
     for (;;) {
-      if (!client.mailbox || client.mailbox.path !== 'INBOX' || client.mailbox.readOnly) await client.mailboxOpen('INBOX');
+      if (!client.mailbox || client.mailbox.path !== 'INBOX' || client.mailbox.readOnly) {
+        const mb = await client.mailboxOpen('INBOX');
+        // Mail that reached INBOX while another folder was selected raised no EXISTS here: the
+        // server's next UID tells, and the cycle fetches it now rather than at the next poll.
+        const inbox = this.store.folders(this.accountId).find(isInbox);
+        if (inbox?.uidnext != null && mb.uidNext !== inbox.uidnext) return;
+      }
       const listAt = this.lastFolderList + this.opts.folderListMs;
       const idling = client.idle().catch(() => undefined);
       const woken = await this.waitWake(Math.max(MIN_IDLE_MS, Math.min(pollAt, listAt) - Date.now()));
