@@ -8,6 +8,7 @@ import { Field } from '../components/Field';
 import { navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailAttachmentView, MailComposeMode } from '../../src-shared/ipc/mail';
+import { RecipientInput } from './RecipientInput';
 import { M, formatSize } from './strings';
 import { fileToBase64, useMail } from './store';
 
@@ -173,15 +174,15 @@ export function Compose({ query }: { query: URLSearchParams }) {
           </Field>
         ) : null}
         <Field label={M.composeForm.to} hint={M.composeForm.recipientsHint}>
-          <input value={to} onChange={(e) => setTo(e.target.value)} autoFocus={mode !== 'reply' && mode !== 'replyAll'} data-testid="compose-to" />
+          <RecipientInput value={to} onChange={setTo} autoFocus={mode !== 'reply' && mode !== 'replyAll'} data-testid="compose-to" />
         </Field>
         {showCc ? (
           <div className="form-row">
             <Field label={M.composeForm.cc}>
-              <input value={cc} onChange={(e) => setCc(e.target.value)} data-testid="compose-cc" />
+              <RecipientInput value={cc} onChange={setCc} data-testid="compose-cc" />
             </Field>
             <Field label={M.composeForm.bcc}>
-              <input value={bcc} onChange={(e) => setBcc(e.target.value)} />
+              <RecipientInput value={bcc} onChange={setBcc} data-testid="compose-bcc" />
             </Field>
           </div>
         ) : (

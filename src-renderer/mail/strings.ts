@@ -66,6 +66,8 @@ export const M = {
     subject: 'Тема',
     text: 'Текст письма',
     recipientsHint: 'Несколько адресов — через запятую.',
+    suggestions: 'Подсказки адресов',
+    contactTag: 'контакт',
     attach: 'Прикрепить файлы',
     sourceAttachments: 'Вложения исходного письма',
     send: 'Отправить',

@@ -322,6 +322,13 @@ export const mailRequests = {
       limit: z.number().int().min(1).max(500).default(100),
     }),
   ),
+  /**
+   * Compose-form recipient autocomplete from the local mail: people written to first, then
+   * people who wrote; matches a prefix of the address, its domain or a word of the name.
+   */
+  'mail:recipients:suggest': request<{ name: string; email: string }[]>()(
+    z.object({ query: z.string().max(200), limit: z.number().int().min(1).max(20).optional() }),
+  ),
   'mail:messages:get': request<MailMessageView>()(z.object({ id: Id, markSeen: z.boolean().default(false) })),
   'mail:messages:thread': request<MailSummary[]>()(z.object({ threadId: Id })),
   'mail:messages:setFlags': request<void>()(

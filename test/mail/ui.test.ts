@@ -218,4 +218,72 @@ describe('mail UI (chromium, real mail service)', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('suggests recipients as they are typed: people written to first, CRM contacts, keyboard and mouse', async () => {
+    const [acc] = (await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[];
+    // Hana wrote to Иван Сидоров; Пётр Ивлев only wrote to her.
+    await dc.deliver(hana.user, rawMessage({ from: `Хана <${hana.user}>`, to: 'Иван Сидоров <ivan.sidorov@example.org>', subject: 'Поставка', date: new Date(Date.UTC(2024, 4, 1)) }), 'Sent');
+    await dc.deliver(hana.user, rawMessage({ from: 'Пётр Ивлев <ivlev@example.org>', to: hana.user, subject: 'Вопрос', date: new Date(Date.UTC(2024, 4, 2)) }));
+    await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+    await waitFor(async () => ((await h.mail.handle('mail:recipients:suggest', { query: 'ив' })) as { email: string }[]).length === 2, 'both synced');
+
+    const { page, errors } = await openApp('/mail');
+    await page.getByTestId('mail-compose').click();
+    await page.getByTestId('mail-compose-page').waitFor();
+    // The prefill (empty for a new mail) must land before typing, or it would clear the field.
+    await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+    const to = page.getByTestId('compose-to');
+    await expect(to.getAttribute('role')).resolves.toBe('combobox');
+    await to.click();
+    await to.pressSequentially('ив');
+    const list = page.getByTestId('compose-to-suggestions');
+    await list.waitFor();
+    await expect(list.getAttribute('role')).resolves.toBe('listbox');
+    await expect(to.getAttribute('aria-expanded')).resolves.toBe('true');
+    const options = list.getByRole('option');
+    await expect(options.allTextContents()).resolves.toEqual(['Иван Сидоровivan.sidorov@example.org', 'Пётр Ивлевivlev@example.org']);
+    await screenshot(page, 'mail-compose-suggestions');
+    await to.press('ArrowDown');
+    await expect(options.first().getAttribute('aria-selected')).resolves.toBe('true');
+    await expect(to.getAttribute('aria-activedescendant')).resolves.toBe(await options.first().getAttribute('id'));
+    await to.press('Enter');
+    // Enter picked the address instead of sending the form.
+    await expect(to.inputValue()).resolves.toBe('Иван Сидоров <ivan.sidorov@example.org>, ');
+    await list.waitFor({ state: 'hidden' });
+    await expect(page.getByTestId('mail-compose-page').isVisible()).resolves.toBe(true);
+
+    // Copy: a CRM contact matching by name comes first, once even though the mail knows him too.
+    await page.getByText('Копия и скрытая копия').click();
+    const cc = page.getByTestId('compose-cc');
+    await cc.pressSequentially('мор');
+    const ccList = page.getByTestId('compose-cc-suggestions');
+    await ccList.waitFor();
+    await expect(ccList.getByRole('option').first().textContent()).resolves.toBe('Алексей Морозовmorozov@stroyinvest.ruконтакт');
+    await expect(ccList.getByRole('option').filter({ hasText: 'morozov@stroyinvest.ru' }).count()).resolves.toBe(1);
+    await cc.press('ArrowDown');
+    await screenshot(page, 'mail-compose-suggestions-contact');
+    await cc.press('Escape');
+    await ccList.waitFor({ state: 'hidden' });
+    await expect(cc.inputValue()).resolves.toBe('мор');
+    await cc.fill('');
+    await cc.pressSequentially('нов');
+    await ccList.getByRole('option', { name: /novikov@mail\.ru/ }).waitFor();
+    await cc.press('ArrowDown');
+    await cc.press('Tab');
+    await expect(cc.inputValue()).resolves.toBe('Игорь Новиков <novikov@mail.ru>, ');
+    // Blind copy: a click picks.
+    const bcc = page.getByTestId('compose-bcc');
+    await bcc.pressSequentially('ivl');
+    await page.getByTestId('compose-bcc-suggestions').getByRole('option', { name: /ivlev@example\.org/ }).click();
+    await expect(bcc.inputValue()).resolves.toBe('Пётр Ивлев <ivlev@example.org>, ');
+
+    await page.getByTestId('compose-subject').fill('Проверка подсказок адресов');
+    await page.getByTestId('compose-text').fill('Добрый день!');
+    await page.getByTestId('compose-send').click();
+    await page.getByText('Письмо отправлено', { exact: true }).waitFor();
+    const sent = smtp.received.find((m) => m.to.includes('ivan.sidorov@example.org'));
+    expect(sent?.to.sort()).toEqual(['ivan.sidorov@example.org', 'ivlev@example.org', 'novikov@mail.ru']);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 180_000);
 });

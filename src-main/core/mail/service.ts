@@ -31,6 +31,7 @@ import { parseSource, type ParsedMessage } from './parse';
 import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
 import { migrateMail } from './schema';
 import { MailSearch } from './search';
+import { invalidateRecipients, suggestRecipients } from './recipients';
 import { MailStore, type MessageRow } from './store';
 
 export type MailRequestName = keyof typeof mailRequests;
@@ -96,6 +97,8 @@ export function createMailService(opts: MailServiceOptions): MailService {
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const anyListeners = new Set<(name: MailEventName, payload: unknown) => void>();
+  // Recipient suggestions are indexed from the stored mail; these events may change it.
+  for (const e of ['mail:changed', 'mail:new', 'mail:outbox', 'mail:accounts'] as const) events.on(e, () => invalidateRecipients(db));
   const syncs = new Map<number, AccountSync>();
   const states = new Map<number, MailAccountState>();
   const tokens = new Map<number, TokenSet>();
@@ -539,6 +542,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     'mail:messages:list': ({ folderId, offset, limit }) => store.list(folderId, offset, limit),
     'mail:messages:search': (a) => ({ items: search.search(a) }),
+    'mail:recipients:suggest': ({ query, limit }) => suggestRecipients(db, query, limit),
     'mail:messages:get': async ({ id, markSeen }) => {
       const m = messageRow(id);
       if (markSeen && m.seen !== 1) setFlags([id], { seen: true });

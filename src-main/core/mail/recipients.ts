@@ -1,0 +1,284 @@
+/**
+ * Recipient suggestions for the compose form («Кому», «Копия», «Скрытая копия»), from the local
+ * mail: people the user wrote to first, then people who wrote to the user, then addresses only
+ * seen alongside (copies); within each group the more frequent, then the more recent, first.
+ * The query matches case-insensitively as a prefix of the address, of its domain, or of any
+ * word of the display name (Cyrillic included, ё = е). The user's own addresses never show.
+ *
+ * Scanning 100 000 messages' JSON on every keystroke is out of the question, so a small
+ * in-memory index of distinct addresses (one entry per lowercased email: a few thousand for a
+ * big mailbox) is built on the first query and reused: per-address counts come from walking
+ * `mail_addresses` (its primary key starts with the email), sent mail from the Sent folders'
+ * and the user's own messages through indexes, and each address's name from its few newest
+ * messages only. The service marks the index stale on `mail:changed` / `mail:new` /
+ * `mail:outbox` / `mail:accounts`; a stale index is rebuilt on the next query only if a cheap
+ * fingerprint of the data moved (reading mail changes flags, not recipients), and names are
+ * reused for addresses with no newer message.
+ */
+import type Database from 'better-sqlite3';
+import addressparser from 'nodemailer/lib/addressparser';
+import type { MailAddress } from '../../../src-shared/ipc/mail';
+import { normalizeEmail } from './parse';
+
+/** Message ids are `date seconds * 2^20 + random` (store.messageKey): the id is the recency. */
+const ID_PER_SECOND = 1_048_576;
+/** How many of an address's newest messages are looked at for its display name. */
+const NAME_LOOKBACK = 8;
+/** Parsed address lists kept while resolving names (a mass mailing names many addresses). */
+const PARSED_CACHE_MAX = 5_000;
+
+interface Entry {
+  email: string;
+  domain: string;
+  name: string;
+  /** Folded words of the name, for prefix matching. */
+  words: string[];
+  /** Messages the user sent to the address (Sent folders, own messages, the outbox). */
+  sent: number;
+  /** Messages from the address (Junk excluded). */
+  received: number;
+  /** Appearances in any role (Junk excluded). */
+  seen: number;
+  /** Newest message with the address (message id scale). */
+  last: number;
+}
+
+interface RecipientIndex {
+  /** Sorted best first; null until built. */
+  entries: Entry[] | null;
+  stale: boolean;
+  fingerprint: string;
+  /** Names resolved from messages, reused while the address has no newer message. */
+  names: Map<string, { last: number; name: string; at: number }>;
+}
+
+const indexes = new WeakMap<Database.Database, RecipientIndex>();
+
+function indexOf(db: Database.Database): RecipientIndex {
+  let ix = indexes.get(db);
+  if (!ix) {
+    ix = { entries: null, stale: true, fingerprint: '', names: new Map() };
+    indexes.set(db, ix);
+  }
+  return ix;
+}
+
+/** Lower-case, ё → е (people type «Семен» for «Семён»). */
+function fold(s: string): string {
+  return s.toLowerCase().replace(/ё/g, 'е');
+}
+
+function nameWords(name: string): string[] {
+  return fold(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+}
+
+/** What the index was built from; flag changes leave it as it is. */
+function fingerprint(db: Database.Database): string {
+  const r = db
+    .prepare(
+      `SELECT (SELECT COUNT(*) || ':' || TOTAL(id & 1048575) FROM mail_messages) AS m,
+         (SELECT COUNT(*) || ':' || IFNULL(MAX(id), 0) FROM mail_outbox WHERE status = 'sent') AS o,
+         (SELECT IFNULL(group_concat(email), '') FROM mail_accounts) AS a,
+         (SELECT IFNULL(group_concat(id || special_use), '') FROM mail_folders WHERE special_use IN ('\\Sent', '\\Junk', '\\Drafts')) AS f`,
+    )
+    .get() as { m: string; o: string; a: string; f: string };
+  return `${r.m}|${r.o}|${r.a}|${r.f}`;
+}
+
+function folderIds(db: Database.Database, specialUse: string): string {
+  return JSON.stringify(db.prepare('SELECT id FROM mail_folders WHERE special_use = ?').pluck().all(specialUse));
+}
+
+function build(db: Database.Database, ix: RecipientIndex): Entry[] {
+  const own = new Set((db.prepare('SELECT email FROM mail_accounts').pluck().all() as string[]).map(normalizeEmail));
+  const sentFolders = folderIds(db, '\\Sent');
+  const junkFolders = folderIds(db, '\\Junk');
+  // Junk holds forged "from me" spam and Drafts unsent mail: neither is mail the user sent.
+  const notSent = JSON.stringify([...JSON.parse(junkFolders), ...JSON.parse(folderIds(db, '\\Drafts'))]);
+  const byEmail = new Map<string, Entry>();
+  const entry = (email: string): Entry => {
+    let e = byEmail.get(email);
+    if (!e) {
+      e = { email, domain: email.slice(email.lastIndexOf('@') + 1), name: '', words: [], sent: 0, received: 0, seen: 0, last: 0 };
+      byEmail.set(email, e);
+    }
+    return e;
+  };
+
+  const all = db
+    .prepare(`SELECT email, SUM(role = 'from') AS received, COUNT(*) AS seen, MAX(message_id) AS last FROM mail_addresses GROUP BY email`)
+    .all() as { email: string; received: number; seen: number; last: number }[];
+  for (const r of all) {
+    if (!r.email.includes('@') || own.has(r.email)) continue;
+    Object.assign(entry(r.email), { received: r.received, seen: r.seen, last: r.last });
+  }
+  const junk = db
+    .prepare(
+      `SELECT a.email, SUM(a.role = 'from') AS received, COUNT(*) AS seen FROM mail_messages m JOIN mail_addresses a ON a.message_id = m.id
+       WHERE m.folder_id IN (SELECT value FROM json_each(?)) GROUP BY a.email`,
+    )
+    .all(junkFolders) as { email: string; received: number; seen: number }[];
+  for (const r of junk) {
+    const e = byEmail.get(r.email);
+    if (!e) continue;
+    e.received -= r.received;
+    e.seen -= r.seen;
+  }
+  const sent = db
+    .prepare(
+      `SELECT a.email, COUNT(DISTINCT a.message_id) AS n FROM (
+         SELECT id FROM mail_messages WHERE folder_id IN (SELECT value FROM json_each(?))
+         UNION SELECT message_id FROM mail_addresses WHERE email IN (SELECT value FROM json_each(?)) AND role = 'from'
+         EXCEPT SELECT id FROM mail_messages WHERE folder_id IN (SELECT value FROM json_each(?))
+       ) s JOIN mail_addresses a ON a.message_id = s.id
+       WHERE a.role IN ('to', 'cc', 'bcc') GROUP BY a.email`,
+    )
+    .all(sentFolders, JSON.stringify([...own]), notSent) as { email: string; n: number }[];
+  for (const r of sent) {
+    const e = byEmail.get(r.email);
+    if (e) e.sent = r.n;
+  }
+
+  // Names: the newest non-empty one among the address's newest messages (Junk skipped). One
+  // batched query reads every address's newest message, which names nearly all of them; the
+  // rest look further back one by one (a statement per address costs more than the row).
+  const junkSet = new Set(JSON.parse(junkFolders) as number[]);
+  const cols = `a.email, a.role, m.id, m.folder_id, m.from_name,
+    CASE a.role WHEN 'to' THEN m.to_json WHEN 'cc' THEN m.cc_json WHEN 'bcc' THEN m.bcc_json WHEN 'reply-to' THEN m.reply_to_json END AS list`;
+  type NameRow = { email: string; role: string; id: number; folder_id: number; from_name: string; list: string | null };
+  const parsed = new Map<string, MailAddress[]>();
+  const nameIn = (r: NameRow): string => {
+    if (junkSet.has(r.folder_id)) return '';
+    let name = '';
+    if (r.role === 'from') name = r.from_name;
+    else if (r.list) {
+      const key = `${r.id}:${r.role}`;
+      let list = parsed.get(key);
+      if (!list) {
+        if (parsed.size >= PARSED_CACHE_MAX) parsed.clear();
+        list = JSON.parse(r.list) as MailAddress[];
+        parsed.set(key, list);
+      }
+      name = list.find((a) => a.name && normalizeEmail(a.email) === r.email)?.name ?? '';
+    }
+    name = name.trim();
+    return name && fold(name) !== r.email ? name : '';
+  };
+  const names = new Map<string, { last: number; name: string; at: number }>();
+  const todo: Entry[] = [];
+  for (const e of byEmail.values()) {
+    if (e.sent <= 0 && e.received <= 0 && e.seen <= 0) continue;
+    const cached = ix.names.get(e.email);
+    if (cached && cached.last === e.last) names.set(e.email, cached);
+    else todo.push(e);
+  }
+  const newestRows = db
+    .prepare(
+      `SELECT ${cols} FROM json_each(?) j
+       JOIN mail_addresses a ON a.email = j.value ->> 0 AND a.message_id = j.value ->> 1
+       JOIN mail_messages m ON m.id = a.message_id`,
+    )
+    .all(JSON.stringify(todo.map((e) => [e.email, e.last]))) as NameRow[];
+  for (const r of newestRows) {
+    const name = nameIn(r);
+    if (name && !names.get(r.email)?.name) names.set(r.email, { last: byEmail.get(r.email)?.last ?? 0, name, at: r.id });
+  }
+  const lookBack = db.prepare(
+    `SELECT ${cols} FROM mail_addresses a JOIN mail_messages m ON m.id = a.message_id
+     WHERE a.email = ? ORDER BY a.message_id DESC LIMIT ${NAME_LOOKBACK}`,
+  );
+  for (const e of todo) {
+    if (names.get(e.email)?.name) continue;
+    let found = { last: e.last, name: '', at: 0 };
+    for (const r of lookBack.iterate(e.email) as IterableIterator<NameRow>) {
+      const name = nameIn(r);
+      if (name) {
+        found = { last: e.last, name, at: r.id };
+        break;
+      }
+    }
+    names.set(e.email, found);
+  }
+  ix.names = names;
+
+  // Sent mail whose copy is not in Sent yet (just sent, or Sent not synced) counts too.
+  const outbox = db
+    .prepare(
+      `SELECT o.to_json, o.created_at FROM mail_outbox o WHERE o.status = 'sent'
+       AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.account_id = o.account_id AND m.message_id = o.message_id_header)`,
+    )
+    .all() as { to_json: string; created_at: string }[];
+  for (const o of outbox) {
+    const at = Math.floor((Date.parse(o.created_at) || 0) / 1000) * ID_PER_SECOND;
+    const counted = new Set<string>();
+    for (const item of JSON.parse(o.to_json) as string[]) {
+      for (const a of addressparser(item.replace(/;/g, ','), { flatten: true })) {
+        const email = normalizeEmail(a.address);
+        if (!email.includes('@') || own.has(email) || counted.has(email)) continue;
+        counted.add(email);
+        const e = entry(email);
+        e.sent++;
+        e.last = Math.max(e.last, at);
+        const name = (a.name ?? '').trim();
+        const prev = names.get(email);
+        if (name && (!prev || !prev.name || prev.at <= at)) names.set(email, { last: prev?.last ?? 0, name, at });
+      }
+    }
+  }
+
+  const out: Entry[] = [];
+  for (const e of byEmail.values()) {
+    if (e.sent <= 0 && e.received <= 0 && e.seen <= 0) continue;
+    const n = names.get(e.email);
+    if (n?.name) {
+      e.name = n.name;
+      e.words = nameWords(n.name);
+    }
+    out.push(e);
+  }
+  const tier = (e: Entry) => (e.sent > 0 ? 2 : e.received > 0 ? 1 : 0);
+  const freq = (e: Entry) => (e.sent > 0 ? e.sent : e.received > 0 ? e.received : e.seen);
+  return out.sort((a, b) => tier(b) - tier(a) || freq(b) - freq(a) || b.last - a.last || (a.email < b.email ? -1 : 1));
+}
+
+/** Marks the index stale: call when messages, the outbox or the accounts changed. */
+export function invalidateRecipients(db: Database.Database): void {
+  const ix = indexes.get(db);
+  if (ix) ix.stale = true;
+}
+
+function current(db: Database.Database): Entry[] {
+  const ix = indexOf(db);
+  if (ix.entries && !ix.stale) return ix.entries;
+  const fp = fingerprint(db);
+  if (!ix.entries || fp !== ix.fingerprint) {
+    ix.entries = build(db, ix);
+    ix.fingerprint = fp;
+  }
+  ix.stale = false;
+  return ix.entries;
+}
+
+/**
+ * Up to `limit` addresses matching what the user typed, best first. An empty query answers
+ * nothing but readies the index (the compose form asks on focus, before the first keystroke).
+ */
+export function suggestRecipients(db: Database.Database, query: string, limit = 8): MailAddress[] {
+  const entries = current(db);
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  const domainQ = q.startsWith('@') ? q.slice(1) : q;
+  // With an '@' the user is typing an address, not a name.
+  const words = q.includes('@') ? [] : nameWords(q);
+  const out: MailAddress[] = [];
+  for (const e of entries) {
+    const hit =
+      e.email.startsWith(q) ||
+      (domainQ !== '' && e.domain.startsWith(domainQ)) ||
+      (words.length > 0 && words.every((w) => e.words.some((x) => x.startsWith(w))));
+    if (!hit) continue;
+    out.push({ name: e.name, email: e.email });
+    if (out.length >= limit) break;
+  }
+  return out;
+}
