@@ -29,6 +29,7 @@ interface Draft {
   email: string;
   login: string;
   password: string;
+  signature: string;
   auth: 'password' | 'oauth2';
   imap: { host: string; port: string; security: MailSecurity };
   smtp: { host: string; port: string; security: MailSecurity };
@@ -53,6 +54,7 @@ function emptyDraft(p: MailPreset): Draft {
     email: '',
     login: '',
     password: '',
+    signature: '',
     auth: 'password',
     imap: fromServer(p.imap, 993),
     smtp: fromServer(p.smtp, 465),
@@ -73,6 +75,7 @@ function fromAccount(a: MailAccountView): Draft {
     email: a.email,
     login: a.login,
     password: '',
+    signature: a.signature,
     auth: a.auth,
     imap: fromServer(a.imap, 993),
     smtp: fromServer(a.smtp, 465),
@@ -93,6 +96,7 @@ function toInput(d: Draft, preset: MailPreset | undefined): MailAccountInput {
     name: d.name.trim(),
     email: d.email.trim(),
     login: d.login.trim() || d.email.trim(),
+    signature: d.signature,
     imap: { host: d.imap.host.trim(), port: Number(d.imap.port), security: d.imap.security },
     smtp: { host: d.smtp.host.trim(), port: Number(d.smtp.port), security: d.smtp.security },
     auth: d.auth,
@@ -301,6 +305,9 @@ export function AccountsSettings() {
                   <input value={draft.name} onChange={(e) => set({ name: e.target.value })} />
                 </Field>
               </div>
+              <Field label={M.account.signature} hint={M.account.signatureHint}>
+                <textarea rows={4} value={draft.signature} onChange={(e) => set({ signature: e.target.value })} placeholder={M.account.signaturePlaceholder} data-testid="mail-signature" />
+              </Field>
               {preset?.oauth ? (
                 <fieldset className="field">
                   <legend>{M.account.authKind}</legend>

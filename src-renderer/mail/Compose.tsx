@@ -9,6 +9,8 @@ import { navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailAttachmentView, MailComposeMode } from '../../src-shared/ipc/mail';
 import { RecipientInput } from './RecipientInput';
+import { splitAddresses } from './addresses';
+import { swapSignature } from '../../src-shared/mail-signature';
 import { M, formatSize } from './strings';
 import { fileToBase64, useMail } from './store';
 
@@ -20,13 +22,6 @@ interface NewFile {
 }
 
 const MAX_FILE = 25 * 1024 * 1024;
-
-function splitAddrs(s: string): string[] {
-  return s
-    .split(/[,;\n]/)
-    .map((x) => x.trim())
-    .filter(Boolean);
-}
 
 export function Compose({ query }: { query: URLSearchParams }) {
   const accounts = useMail((s) => s.accounts);
@@ -69,7 +64,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
             mode,
             sourceMessageId: source ?? undefined,
             accountId: accountId ?? undefined,
-            to: query.get('to') ? splitAddrs(query.get('to') ?? '') : undefined,
+            to: query.get('to') ? splitAddresses(query.get('to') ?? '') : undefined,
           });
           if (!live) return;
           setAccountId(p.accountId);
@@ -92,13 +87,20 @@ export function Compose({ query }: { query: URLSearchParams }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [mode, source, draftParam]);
 
+  /** «От кого» changed: the new account's signature replaces the old one where it stands unchanged. */
+  const switchAccount = (id: number) => {
+    const sig = (accId: number | null) => accounts.find((a) => a.id === accId)?.signature ?? '';
+    setText((t) => swapSignature(t, sig(accountId), sig(id)));
+    setAccountId(id);
+  };
+
   const payload = () => ({
     accountId: accountId ?? accounts[0]?.id ?? 0,
     mode,
     sourceMessageId: source,
-    to: splitAddrs(to),
-    cc: splitAddrs(cc),
-    bcc: splitAddrs(bcc),
+    to: splitAddresses(to),
+    cc: splitAddresses(cc),
+    bcc: splitAddresses(bcc),
     subject,
     text,
     attachments: files.map(({ filename, contentType, dataBase64 }) => ({ filename, contentType, dataBase64 })),
@@ -166,7 +168,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
       >
         {accounts.length > 1 ? (
           <Field label={M.composeForm.from}>
-            <select value={accountId ?? ''} onChange={(e) => setAccountId(Number(e.target.value))}>
+            <select value={accountId ?? ''} onChange={(e) => switchAccount(Number(e.target.value))}>
               {accounts.map((a) => (
                 <option key={a.id} value={a.id}>{a.name ? `${a.name} <${a.email}>` : a.email}</option>
               ))}

@@ -9,6 +9,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { call } from '../api';
 import { useContacts } from '../stores/contacts';
 import type { Contact } from '../../src-shared/wire';
+import { lastSeparator } from './addresses';
 import { M } from './strings';
 
 export interface RecipientSuggestion {
@@ -23,7 +24,7 @@ const DEBOUNCE_MS = 100;
 
 /** The field split at its last separator (the same ones Compose splits addresses on). */
 export function currentToken(value: string): { head: string; token: string } {
-  const i = Math.max(value.lastIndexOf(','), value.lastIndexOf(';'), value.lastIndexOf('\n'));
+  const i = lastSeparator(value);
   return { head: value.slice(0, i + 1), token: value.slice(i + 1).trim() };
 }
 

@@ -91,6 +91,8 @@ export interface MailAccountView {
   oauth: { provider: MailOAuthProvider; clientId: string; connected: boolean } | null;
   state: MailAccountState;
   lastCheck: MailCheckResult | null;
+  /** Added below the text of new mail, replies and forwards (plain text). */
+  signature: string;
 }
 
 export interface MailFolderView {
@@ -223,6 +225,8 @@ export const MailAccountInputSchema = z.object({
   imap: MailServerSchema,
   smtp: MailServerSchema,
   auth: MailAuthKindSchema.default('password'),
+  /** Absent keeps the stored one. */
+  signature: z.string().max(4000).optional(),
   /** Only when typed; absent keeps the stored one. */
   password: z.string().min(1).max(1000).optional(),
   oauth: z

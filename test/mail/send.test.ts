@@ -7,8 +7,9 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
-import { addAccount, folderId, imapClient, makeService, waitFor, waitSynced } from './helpers';
-import type { MailCheckResult, MailComposePrefill, MailMessageView, MailOutboxItem, MailSummary } from '../../src-shared/ipc/mail';
+import { splitAddresses } from '../../src-renderer/mail/addresses';
+import { accountInput, addAccount, folderId, imapClient, makeService, waitFor, waitSynced } from './helpers';
+import type { MailAccountView, MailCheckResult, MailComposePrefill, MailMessageView, MailOutboxItem, MailSummary } from '../../src-shared/ipc/mail';
 
 const alice = { user: 'alice@example.test', pass: 'alice-pass' };
 const bob = { user: 'bob@example.test', pass: 'bob-pass' };
@@ -226,4 +227,70 @@ describe('mail sending', () => {
       await h.close();
     }
   }, 90_000);
+});
+
+describe('names with separators', () => {
+  it('a reply to «Петров, Иван» goes to him as one recipient, his name intact', async () => {
+    const h = makeService();
+    try {
+      const acc = await addAccount(h, dc, smtp, carol);
+      await dc.deliver(carol.user, rawMessage({ from: '"Петров, Иван" <bob@example.test>', to: carol.user, subject: 'Запятая в имени', text: 'Ответьте, пожалуйста.', messageId: '<comma-name@example.test>' }));
+      await waitSynced(h, acc.id);
+      const inbox = await folderId(h, acc.id, 'INBOX');
+      const src = await waitFor(async () => ((await h.mail.handle('mail:messages:list', { folderId: inbox })) as { items: MailSummary[] }).items.find((m) => m.subject === 'Запятая в имени'), 'source synced');
+      const pre = (await h.mail.handle('mail:compose:prefill', { mode: 'reply', sourceMessageId: src.id })) as MailComposePrefill;
+      expect(pre.to).toEqual(['"Петров, Иван" <bob@example.test>']);
+      // The compose form splits the field as the renderer does.
+      const to = splitAddresses(pre.to.join(', '));
+      expect(to).toHaveLength(1);
+      const res = (await h.mail.handle('mail:send', { accountId: acc.id, mode: 'reply', sourceMessageId: src.id, to, subject: pre.subject, text: 'Ответ.' + pre.text })) as { status: string };
+      expect(res.status).toBe('sent');
+      const got = await waitFor(async () => (await inboxOf(bob)).find((m) => m.subject === 'Re: Запятая в имени'), 'reply delivered');
+      expect(got.to && !Array.isArray(got.to) ? got.to.value : []).toEqual([{ name: 'Петров, Иван', address: 'bob@example.test' }]);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
+});
+
+describe('signatures', () => {
+  it('puts the account’s signature under new mail, above the quote of replies and forwards, and sends it', async () => {
+    const h = makeService();
+    try {
+      const signature = 'С уважением,\r\nАлиса Иванова\r\nАСГАРД-Сервис, тендерный отдел\n\n';
+      const saved = (await h.mail.handle('mail:accounts:save', { ...accountInput(dc, alice, { smtpPort: smtp.port }), signature })) as MailAccountView;
+      expect(saved.signature).toBe(signature);
+      // Saved again without the field (as by an older form): the signature stays.
+      const again = (await h.mail.handle('mail:accounts:save', { ...accountInput(dc, alice, { smtpPort: smtp.port }), id: saved.id })) as MailAccountView;
+      expect(again.signature).toBe(signature);
+      const block = '-- \nС уважением,\nАлиса Иванова\nАСГАРД-Сервис, тендерный отдел';
+
+      const fresh = (await h.mail.handle('mail:compose:prefill', { mode: 'new', accountId: saved.id })) as MailComposePrefill;
+      expect(fresh.text).toBe('\n\n' + block);
+
+      await dc.deliver(alice.user, rawMessage({ from: 'Боб <bob@example.test>', to: alice.user, subject: 'Сроки поставки', text: 'Когда поставка?\n-- \nБоб', messageId: '<sig-src@example.test>' }));
+      await waitSynced(h, saved.id);
+      const inbox = await folderId(h, saved.id, 'INBOX');
+      const src = await waitFor(async () => { const it = ((await h.mail.handle('mail:messages:list', { folderId: inbox })) as { items: MailSummary[] }).items; console.log(it.map((m) => m.subject)); return it.find((m) => m.subject === 'Сроки поставки'); }, 'source synced', 3000, 1000);
+      const reply = (await h.mail.handle('mail:compose:prefill', { mode: 'reply', sourceMessageId: src.id })) as MailComposePrefill;
+      // Answer on top: the user's text, the signature, then the quote.
+      expect(reply.text.startsWith('\n\n' + block + '\n\n')).toBe(true);
+      expect(reply.text.indexOf(block)).toBeLessThan(reply.text.indexOf('> Когда поставка?'));
+      const fwd = (await h.mail.handle('mail:compose:prefill', { mode: 'forward', sourceMessageId: src.id })) as MailComposePrefill;
+      expect(fwd.text.indexOf(block)).toBeGreaterThan(-1);
+      expect(fwd.text.indexOf(block)).toBeLessThan(fwd.text.indexOf('-------- Пересылаемое сообщение --------'));
+
+      const res = (await h.mail.handle('mail:send', { accountId: saved.id, to: ['bob@example.test'], subject: 'С подписью', text: 'Поставка в пятницу.' + fresh.text })) as { status: string };
+      expect(res.status).toBe('sent');
+      const got = await waitFor(async () => (await inboxOf(bob)).find((m) => m.subject === 'С подписью'), 'delivered to Bob');
+      expect(got.text).toContain('Поставка в пятницу.\n\n-- \nС уважением,\nАлиса Иванова');
+
+      // No signature: nothing added, not even the separator.
+      const none = (await h.mail.handle('mail:accounts:save', { ...accountInput(dc, alice, { smtpPort: smtp.port }), id: saved.id, signature: '  \n' })) as MailAccountView;
+      const plain = (await h.mail.handle('mail:compose:prefill', { mode: 'new', accountId: none.id })) as MailComposePrefill;
+      expect(plain.text).toBe('');
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
 });

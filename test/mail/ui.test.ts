@@ -140,6 +140,7 @@ describe('mail UI (chromium, real mail service)', () => {
     await screenshot(page, 'mail-settings-check-failed');
 
     await page.getByTestId('mail-password').fill(hana.pass);
+    await page.getByLabel('Подпись').fill('С уважением,\nХана Ли\nАСГАРД-Сервис');
     await page.getByTestId('mail-check').click();
     await page.getByText('Вход по IMAP выполнен', { exact: false }).waitFor();
     await page.getByText('SMTP-сервер принял вход', { exact: false }).waitFor();
@@ -195,6 +196,9 @@ describe('mail UI (chromium, real mail service)', () => {
     await page.getByTestId('mail-compose-page').waitFor();
     await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Re: Счёт на оплату по договору 17', 'prefilled subject');
     await expect(page.getByTestId('compose-to').inputValue()).resolves.toBe('Алексей Морозов <morozov@stroyinvest.ru>');
+    // The signature saved with the account stands above the quote.
+    const prefilled = await page.getByTestId('compose-text').inputValue();
+    expect(prefilled.startsWith('\n\n-- \nС уважением,\nХана Ли\nАСГАРД-Сервис\n\n')).toBe(true);
     await page.getByTestId('compose-text').press('Home');
     await page.getByTestId('compose-text').type('Спасибо, оплатим сегодня.');
     await screenshot(page, 'mail-compose-reply');

@@ -45,6 +45,7 @@ export interface AccountRecord {
   oauthSecretEnc: string | null;
   oauthRefreshEnc: string | null;
   lastCheck: MailCheckResult | null;
+  signature: string;
 }
 
 interface Row {
@@ -65,6 +66,7 @@ interface Row {
   oauth_secret_enc: string | null;
   oauth_refresh_enc: string | null;
   last_check_json: string | null;
+  signature: string;
 }
 
 export type AccountInput = z.output<typeof MailAccountInputSchema>;
@@ -84,6 +86,7 @@ function fromRow(r: Row): AccountRecord {
     oauthSecretEnc: r.oauth_secret_enc,
     oauthRefreshEnc: r.oauth_refresh_enc,
     lastCheck: r.last_check_json ? (JSON.parse(r.last_check_json) as MailCheckResult) : null,
+    signature: r.signature,
   };
 }
 
@@ -133,6 +136,7 @@ export class Accounts {
           : (saved?.oauthSecretEnc ?? null),
       oauthRefreshEnc: saved && sameOAuthClient(saved.oauth, input.oauth ?? null) ? saved.oauthRefreshEnc : null,
       lastCheck: saved?.lastCheck ?? null,
+      signature: input.signature ?? saved?.signature ?? '',
     };
   }
 
@@ -148,7 +152,7 @@ export class Accounts {
     const vals = [
       d.name, d.email, d.login, d.preset, d.imap.host, d.imap.port, d.imap.security, d.smtp.host, d.smtp.port,
       d.smtp.security, d.auth, d.passwordEnc, d.oauth ? JSON.stringify(d.oauth) : null, d.oauthSecretEnc,
-      d.oauthRefreshEnc,
+      d.oauthRefreshEnc, d.signature,
     ];
     if (input.id) {
       this.get(input.id);
@@ -156,7 +160,7 @@ export class Accounts {
         .prepare(
           `UPDATE mail_accounts SET name = ?, email = ?, login = ?, preset = ?, imap_host = ?, imap_port = ?,
              imap_security = ?, smtp_host = ?, smtp_port = ?, smtp_security = ?, auth = ?, password_enc = ?,
-             oauth_json = ?, oauth_secret_enc = ?, oauth_refresh_enc = ?, updated_at = ? WHERE id = ?`,
+             oauth_json = ?, oauth_secret_enc = ?, oauth_refresh_enc = ?, signature = ?, updated_at = ? WHERE id = ?`,
         )
         .run(...vals, now, input.id);
       return this.get(input.id);
@@ -165,8 +169,8 @@ export class Accounts {
       .prepare(
         `INSERT INTO mail_accounts (name, email, login, preset, imap_host, imap_port, imap_security, smtp_host,
            smtp_port, smtp_security, auth, password_enc, oauth_json, oauth_secret_enc, oauth_refresh_enc,
-           created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           signature, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(...vals, now, now);
     return this.get(Number(r.lastInsertRowid));
@@ -211,6 +215,7 @@ export class Accounts {
       oauth: a.oauth ? { provider: a.oauth.provider, clientId: a.oauth.clientId, connected: Boolean(a.oauthRefreshEnc) } : null,
       state,
       lastCheck: a.lastCheck,
+      signature: a.signature,
     };
   }
 }

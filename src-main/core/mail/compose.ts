@@ -10,6 +10,7 @@ import type { MailAddress, MailComposeMode, MailComposePrefill, MailAttachmentVi
 import { MailError } from './errors-ru';
 import { normalizeEmail } from './parse';
 import type { MessageRow } from './store';
+import { signatureBlock } from '../../../src-shared/mail-signature';
 
 export interface OutgoingAttachment {
   filename: string;
@@ -43,7 +44,8 @@ export function parseRecipients(list: string[]): { name: string; address: string
   const out: { name: string; address: string }[] = [];
   for (const item of list) {
     if (!item.trim()) continue;
-    const parsed = addressparser(item.replace(/;/g, ','), { flatten: true });
+    // addressparser splits on ',' and ';' itself, and leaves them alone inside a quoted name.
+    const parsed = addressparser(item, { flatten: true });
     if (!parsed.some((a) => a.address)) {
       throw new MailError('mail-bad-address', `Неверный адрес получателя: «${item.trim()}».`, 'Адрес должен выглядеть как name@example.ru.');
     }
@@ -104,8 +106,11 @@ export function forwardSubject(s: string): string {
   return `Fwd: ${s.replace(FWD, '')}`.trim();
 }
 
+/** «Имя <адрес>»; a name with separators or specials is quoted (RFC 5322), so «Петров, Иван» stays one recipient. */
 function fmtAddr(a: MailAddress): string {
-  return a.name ? `${a.name} <${a.email}>` : a.email;
+  if (!a.name) return a.email;
+  const name = /[,;<>"()[\]:@\\]/.test(a.name) ? `"${a.name.replace(/(["\\])/g, '\\$1')}"` : a.name;
+  return `${name} <${a.email}>`;
 }
 
 function fmtDate(ms: number): string {
@@ -134,8 +139,11 @@ export function prefill(
   selfEmail: string,
   src: MessageRow | null,
   srcAttachments: MailAttachmentView[],
+  signature = '',
 ): MailComposePrefill {
-  const base: MailComposePrefill = { accountId, mode, sourceMessageId: src?.id ?? null, to: [], cc: [], subject: '', text: '', sourceAttachments: [] };
+  // The user writes above the signature, which stays above any quote (answer on top).
+  const sig = signatureBlock(signature);
+  const base: MailComposePrefill = { accountId, mode, sourceMessageId: src?.id ?? null, to: [], cc: [], subject: '', text: sig ? `\n\n${sig}` : '', sourceAttachments: [] };
   if (!src || mode === 'new') return base;
   const from: MailAddress | null = src.from_email ? { name: src.from_name, email: src.from_email } : null;
   const replyTo = JSON.parse(src.reply_to_json) as MailAddress[];
@@ -163,13 +171,14 @@ export function prefill(
       to: toList.map(fmtAddr),
       cc: ccList.map(fmtAddr),
       subject: replySubject(src.subject),
-      text: `\n\n${header}\n${quote(src.text)}\n`,
+      text: `\n\n${sig ? sig + '\n\n' : ''}${header}\n${quote(src.text)}\n`,
     };
   }
 
   const lines = [
     '',
     '',
+    ...(sig ? [sig, ''] : []),
     '-------- Пересылаемое сообщение --------',
     `Тема: ${src.subject}`,
     `Дата: ${fmtDate(src.date)}`,

@@ -201,6 +201,11 @@ DROP TABLE mail_fts_vocab_tmp;
     name: "folders: the server's mailbox id (RFC 8474 OBJECTID), which survives a rename",
     sql: `ALTER TABLE mail_folders ADD COLUMN mailbox_id TEXT;`,
   },
+  {
+    version: 5,
+    name: 'accounts: the signature added to new mail, replies and forwards',
+    sql: `ALTER TABLE mail_accounts ADD COLUMN signature TEXT NOT NULL DEFAULT '';`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

@@ -587,7 +587,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const accId = src?.account_id ?? accountId ?? accounts.list()[0]?.id;
       if (!accId) throw new MailError('mail-no-account', 'Сначала подключите почтовый ящик в настройках почты.');
       const acc = accounts.get(accId);
-      const p = prefill(mode, acc.id, acc.email, src, src ? store.attachments(src.id) : []);
+      const p = prefill(mode, acc.id, acc.email, src, src ? store.attachments(src.id) : [], acc.signature);
       if (mode === 'new' && to?.length) p.to = to;
       return p;
     },
