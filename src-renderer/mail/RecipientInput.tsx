@@ -30,8 +30,8 @@ export function currentToken(value: string): { head: string; token: string } {
 
 /**
  * «Имя <адрес>», or the bare address when there is no usable name. Separators, brackets and
- * quotes are dropped from the name: Compose splits the field on commas before the address
- * parser sees it, and parentheses would be read as a comment.
+ * quotes are dropped from the name rather than quoted: the text stays one plain recipient the
+ * user can read and edit, and parentheses would be read as a comment.
  */
 export function formatRecipient(name: string, email: string): string {
   const n = name.replace(/[,;<>"()[\]\\]/g, ' ').replace(/\s+/g, ' ').trim();
