@@ -67,18 +67,41 @@ async function restartableRelay() {
     await current?.close();
     await db.drop();
   });
+  const backup = `${db.name}_bak`;
+  const stop = async () => {
+    await current?.close();
+    current = null;
+  };
+  const start = async (databaseUrl = db.url) => {
+    current = await startTestRelay({ databaseUrl, env: { port } });
+    return current;
+  };
   return {
     db,
     get r() {
       return current!;
     },
-    async stop() {
-      await current?.close();
-      current = null;
+    stop,
+    start,
+    /** Stops the relay, copies its database as it is now (the backup, dropped at cleanup) and starts it again. */
+    async backUp(): Promise<TestRelay> {
+      await stop();
+      const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await admin.connect();
+      await admin.query(`CREATE DATABASE ${backup} TEMPLATE ${db.name}`);
+      await admin.end();
+      cleanup.push(async () => {
+        const c = new pg.Client({ connectionString: PG_ADMIN_URL });
+        await c.connect();
+        await c.query(`DROP DATABASE IF EXISTS ${backup} WITH (FORCE)`);
+        await c.end();
+      });
+      return start();
     },
-    async start(databaseUrl = db.url) {
-      current = await startTestRelay({ databaseUrl, env: { port } });
-      return current;
+    /** Restarts the relay on its database as restored from the backup. */
+    async restore(): Promise<TestRelay> {
+      await stop();
+      return start(db.url.replace(/\/[^/]*$/, `/${backup}`));
     },
   };
 }
@@ -210,19 +233,7 @@ describe('relay edges', () => {
     }
     await caughtUp(h.r, core, a.employee.id);
     // Backup taken here.
-    await h.stop();
-    const backup = `${h.db.name}_bak`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${backup} TEMPLATE ${h.db.name}`);
-    await admin.end();
-    cleanup.push(async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${backup} WITH (FORCE)`);
-      await c.end();
-    });
-    let r = await h.start();
+    let r = await h.backUp();
     // A call rings after the backup and the user closes its popup by hand.
     await post(r, ivrCall('EDGE-W3'));
     await vi.waitFor(() => expect(rec.popups.some((p) => p.call.entryId === 'EDGE-W3' && p.open)).toBe(true), { timeout: 5000 });
@@ -237,8 +248,7 @@ describe('relay edges', () => {
     expect(core.store.calls.list({ limit: 100 }).map((c) => c.entryId).sort()).toEqual(['EDGE-W1', 'EDGE-W2', 'EDGE-W3', 'EDGE-W4', 'EDGE-W5']);
     // The relay's database is restored from the backup: W3..W5 are gone and their ids are
     // issued again. A new call W6 rings and gets W3's id; W7 completes.
-    await h.stop();
-    r = await h.start(h.db.url.replace(/\/[^/]*$/, `/${backup}`));
+    r = await h.restore();
     await connected(core);
     await post(r, ivrCall('EDGE-W6'));
     const ev = buildScenario('directToExtension', { entryId: 'EDGE-W7', extension: '204', answered: true, start: T0 + ++seq * 10 });
@@ -267,19 +277,7 @@ describe('relay edges', () => {
     await call(h.r, 'EDGE-X1');
     await caughtUp(h.r, first.core, a.employee.id);
     // Backup taken here.
-    await h.stop();
-    const backup = `${h.db.name}_bak`;
-    const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${backup} TEMPLATE ${h.db.name}`);
-    await admin.end();
-    cleanup.push(async () => {
-      const c = new pg.Client({ connectionString: PG_ADMIN_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${backup} WITH (FORCE)`);
-      await c.end();
-    });
-    let r = await h.start();
+    let r = await h.backUp();
     await call(r, 'EDGE-X2');
     const had = await caughtUp(r, first.core, a.employee.id);
     await first.core.close();
@@ -307,8 +305,7 @@ describe('relay edges', () => {
     // The relay's database is restored from the backup while the app is closed; it then issues
     // more ids than the app had seen (X2..X4 gone, their ids reused), so the app's lastId is not
     // past the relay's newest item when it reconnects.
-    await h.stop();
-    r = await h.start(h.db.url.replace(/\/[^/]*$/, `/${backup}`));
+    r = await h.restore();
     for (let i = 5; (await feedIds(r, a.employee.id)).at(-1)! <= appLastId + 2; i++) await call(r, `EDGE-X${i}${i % 2 ? 'M' : ''}`);
     await r.settle();
     const { core, rec } = await openCore(dir);

@@ -7,10 +7,9 @@
  * sample of its messages, so a different mailbox that happens to have the same UIDVALIDITY is
  * never taken for it.
  */
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, folderId, imapClient, makeService, stateOf, waitFor, waitSynced, type Harness } from './helpers';
+import { addAccount, envelopeUids, folderId, imapClient, makeService, startImapTap, stateOf, waitFor, waitSynced, type Harness, type ImapTap, type ImapTapOptions } from './helpers';
 import type { MailFolderView, MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 4 }, (_, i) => ({ user: `fl${i}@example.test`, pass: `pass-${i}` }));
@@ -60,112 +59,28 @@ function pendingOps(h: Harness): number {
   return (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 }
 
-/** UIDs asked for with ENVELOPE (messages downloaded) in the recorded command lines. */
-function envelopeUids(lines: string[]): number {
-  let n = 0;
-  for (const l of lines) {
-    const m = /UID FETCH ([\d:,]+) \(.*ENVELOPE/i.exec(l);
-    if (!m) continue;
-    for (const part of m[1].split(',')) {
-      const [a, b] = part.split(':').map(Number);
-      n += b === undefined ? 1 : Math.abs(b - a) + 1;
-    }
-  }
-  return n;
-}
-
 /**
- * A TCP proxy in front of Dovecot recording the app's command lines; it can refuse and drop
- * connections. With `objectId` it makes Dovecot 2.3 (no OBJECTID) look like a server with
- * RFC 8474: OBJECTID is added to the capabilities, every SELECT/EXAMINE answers
+ * The shared IMAP tap (it records the app's command lines, refuses and drops connections). With
+ * `objectId` it makes Dovecot 2.3 (no OBJECTID) look like a server with RFC 8474: OBJECTID is
+ * added to the capabilities, every SELECT/EXAMINE answers
  * `* OK [MAILBOXID (<mailboxId(uidvalidity)>)]` (Dovecot keeps UIDVALIDITY across a rename
  * and per user it is unique, so it stands in for the id), and the EMAILID that imapflow then
  * adds to every FETCH is taken out again.
  */
-interface Tap {
-  port: number;
-  lines: string[];
-  refuse: boolean;
-  mailboxId: (uidValidity: string) => string;
-  dropAll(): void;
-  close(): Promise<void>;
-}
+type Tap = ImapTap & { mailboxId: (uidValidity: string) => string };
 
 async function startTap(targetPort: number, opts: { objectId?: boolean } = {}): Promise<Tap> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (tap.refuse) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    // Whole lines only (latin1 keeps the bytes), so a rewrite never meets half a line.
-    const lineWise = (write: (s: string) => void, each: (line: string) => string) => {
-      let buf = '';
-      return (d: Buffer) => {
-        buf += d.toString('latin1');
-        let out = '';
-        for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-          out += each(buf.slice(0, i)) + '\r\n';
-          buf = buf.slice(i + 2);
-        }
-        if (out) write(out);
-      };
-    };
-    upstream.on(
-      'data',
-      lineWise(
-        (s) => client.write(Buffer.from(s, 'latin1')),
-        (line) => {
-          if (!opts.objectId) return line;
-          let l = line.replace(/\[CAPABILITY ([^\]]*)\]/i, '[CAPABILITY $1 OBJECTID]');
-          if (/^\* CAPABILITY /i.test(l)) l += ' OBJECTID';
-          const uv = /^\* OK \[UIDVALIDITY (\d+)\]/i.exec(l);
-          if (uv) l += `\r\n* OK [MAILBOXID (${tap.mailboxId(uv[1])})] Ok`;
-          return l;
-        },
-      ),
-    );
-    client.on(
-      'data',
-      lineWise(
-        (s) => upstream.write(Buffer.from(s, 'latin1')),
-        (line) => {
-          tap.lines.push(Buffer.from(line, 'latin1').toString('utf8'));
-          return opts.objectId && /^\S+ (UID )?FETCH /i.test(line) ? line.replace(/ EMAILID\b/gi, '') : line;
-        },
-      ),
-    );
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  const tap: Tap = {
-    port: 0,
-    lines: [],
-    refuse: false,
-    mailboxId: (uv) => `M${uv}`,
-    dropAll() {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
+  const objectId: ImapTapOptions = {
+    serverLine: (line) => {
+      let l = line.replace(/\[CAPABILITY ([^\]]*)\]/i, '[CAPABILITY $1 OBJECTID]');
+      if (/^\* CAPABILITY /i.test(l)) l += ' OBJECTID';
+      const uv = /^\* OK \[UIDVALIDITY (\d+)\]/i.exec(l);
+      if (uv) l += `\r\n* OK [MAILBOXID (${tap.mailboxId(uv[1])})] Ok`;
+      return l;
     },
-    async close() {
-      tap.dropAll();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    clientLine: (line) => (/^\S+ (UID )?FETCH /i.test(line) ? line.replace(/ EMAILID\b/gi, '') : line),
   };
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const a = server.address();
-  tap.port = typeof a === 'object' && a ? a.port : 0;
+  const tap: Tap = Object.assign(await startImapTap(targetPort, opts.objectId ? objectId : {}), { mailboxId: (uv: string) => `M${uv}` });
   return tap;
 }
 

@@ -136,63 +136,189 @@ export async function folderId(h: Harness, accountId: number, path: string): Pro
 }
 
 /**
- * A TCP proxy in front of Dovecot that can cut every connection (all at once, or after a
- * connection has carried a given number of bytes from the server).
+ * A loopback TCP proxy in front of Dovecot's IMAP port, for tests that watch or disturb the
+ * app's IMAP traffic. It records the client's command lines and can refuse new connections,
+ * drop them all, cut a connection (after so many bytes from the server, or before or right
+ * after a matching command), hold the server's answers until `release()`, and rewrite whole
+ * lines either way (`ImapTapOptions`). Settings are read as connections and lines go by, so a
+ * test can change them at any time.
  */
-export interface CutProxy {
+export interface ImapTap {
   port: number;
+  /** The client's command lines (as UTF-8), every connection's, in order. */
+  lines: string[];
+  /** Close new connections at once. */
+  refuse: boolean;
   /** Cut each new connection after this many server→client bytes (null: never). */
   cutAfterBytes: number | null;
+  /** Forward the matching command to the server, then cut the client off before it hears the answer. */
+  cutAfter: RegExp | null;
+  /** Each matching command, once: the connection is cut before the server gets it. */
+  dropBefore: RegExp[];
+  /** Hold the server's answers once a matching command went by, until `release()`. */
+  holdOn: RegExp | null;
+  held: boolean;
+  /** Connections cut by `cutAfterBytes`, `cutAfter` or `dropBefore`. */
   cuts: number;
+  release(): void;
   dropAll(): void;
   close(): Promise<void>;
 }
 
-export async function startCutProxy(targetPort: number): Promise<CutProxy> {
-  const sockets = new Set<Socket>();
-  const proxy: CutProxy = {
-    port: 0,
-    cutAfterBytes: null,
-    cuts: 0,
-    dropAll() {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    async close() {
-      proxy.dropAll();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+/**
+ * Line rewriters. Lines come without their CRLF, one character a byte (latin1); with a rewriter
+ * that side goes on in whole lines, so a rewrite never meets half a line (a returned line may
+ * hold more lines joined by CRLF). Without one, that side's bytes go on as they come.
+ */
+export interface ImapTapOptions {
+  /** Each command line from the client, after it is recorded. */
+  clientLine?: (line: string) => string;
+  /** Each line from the server. */
+  serverLine?: (line: string) => string;
+}
+
+/** Splits a byte stream into whole CRLF lines (latin1, so no byte is lost), keeping a partial line for later. */
+function lineReader(): (d: Buffer) => string[] {
+  let buf = '';
+  return (d) => {
+    buf += d.toString('latin1');
+    const lines = buf.split('\r\n');
+    buf = lines.pop()!;
+    return lines;
   };
+}
+
+export async function startImapTap(targetPort: number, opts: ImapTapOptions = {}): Promise<ImapTap> {
+  const { clientLine, serverLine } = opts;
+  const sockets = new Set<Socket>();
+  const releasers = new Set<() => void>();
   const server: Server = createServer((client) => {
+    if (tap.refuse) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(targetPort, '127.0.0.1');
     sockets.add(client);
     sockets.add(upstream);
-    const limit = proxy.cutAfterBytes;
+    const limit = tap.cutAfterBytes;
     let bytes = 0;
+    let cut = false;
+    /** Cuts this connection; the server's side goes `upstreamAfterMs` later (0: at once). */
+    const cutOff = (upstreamAfterMs = 0) => {
+      cut = true;
+      tap.cuts++;
+      client.destroy();
+      if (upstreamAfterMs) setTimeout(() => upstream.destroy(), upstreamAfterMs);
+      else upstream.destroy();
+    };
+    const pending: Buffer[] = [];
+    const flush = () => {
+      for (const d of pending.splice(0)) if (!cut) client.write(d);
+    };
+    releasers.add(flush);
+
+    const serverLines = lineReader();
     upstream.on('data', (d: Buffer) => {
       bytes += d.length;
       if (limit !== null && bytes > limit) {
-        proxy.cuts++;
-        client.destroy();
-        upstream.destroy();
+        if (!cut) cutOff();
         return;
       }
-      client.write(d);
+      let out = d;
+      if (serverLine) {
+        const text = serverLines(d)
+          .map((line) => serverLine(line) + '\r\n')
+          .join('');
+        if (!text) return;
+        out = Buffer.from(text, 'latin1');
+      }
+      if (tap.held) pending.push(out);
+      else if (!cut) client.write(out);
     });
-    client.on('data', (d: Buffer) => upstream.write(d));
+
+    const clientLines = lineReader();
+    client.on('data', (d: Buffer) => {
+      if (cut) return;
+      let hit = false;
+      let text = '';
+      for (const line of clientLines(d)) {
+        tap.lines.push(Buffer.from(line, 'latin1').toString('utf8'));
+        if (tap.dropBefore[0]?.test(line)) {
+          tap.dropBefore.shift();
+          cutOff();
+          return;
+        }
+        if (tap.cutAfter?.test(line)) hit = true;
+        if (tap.holdOn?.test(line)) {
+          tap.holdOn = null;
+          tap.held = true;
+        }
+        if (clientLine) text += clientLine(line) + '\r\n';
+      }
+      if (!clientLine) upstream.write(d);
+      else if (text) upstream.write(Buffer.from(text, 'latin1'));
+      if (hit) {
+        tap.cutAfter = null;
+        // Let the server act on the command before its side goes too.
+        cutOff(500);
+      }
+    });
+
     const end = () => {
       client.destroy();
-      upstream.destroy();
+      if (!cut) upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      releasers.delete(flush);
     };
     client.on('close', end);
     upstream.on('close', end);
     client.on('error', end);
     upstream.on('error', end);
   });
+  const tap: ImapTap = {
+    port: 0,
+    lines: [],
+    refuse: false,
+    cutAfterBytes: null,
+    cutAfter: null,
+    dropBefore: [],
+    holdOn: null,
+    held: false,
+    cuts: 0,
+    release() {
+      tap.held = false;
+      for (const r of releasers) r();
+    },
+    dropAll() {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    async close() {
+      tap.dropAll();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const a = server.address();
-  proxy.port = typeof a === 'object' && a ? a.port : 0;
-  return proxy;
+  tap.port = typeof a === 'object' && a ? a.port : 0;
+  return tap;
 }
+
+/** How many UIDs the recorded command lines asked for with ENVELOPE (messages downloaded). */
+export function envelopeUids(lines: string[]): number {
+  let n = 0;
+  for (const l of lines) {
+    const m = /UID FETCH ([\d:,]+) \(.*ENVELOPE/i.exec(l);
+    if (!m) continue;
+    for (const part of m[1].split(',')) {
+      const [a, b] = part.split(':').map(Number);
+      n += b === undefined ? 1 : Math.abs(b - a) + 1;
+    }
+  }
+  return n;
+}
+
+/** The tap as sync.test.ts knows it: a proxy that cuts connections after `cutAfterBytes`. */
+export type CutProxy = ImapTap;
+export const startCutProxy = (targetPort: number): Promise<CutProxy> => startImapTap(targetPort);

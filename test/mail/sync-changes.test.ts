@@ -6,10 +6,9 @@
  * mid-sync, incremental sync of a big folder, and delete / flag while offline or cut mid-command.
  */
 import { writeFileSync, readFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, folderId, imapClient, makeService, stateOf, waitFor, waitSynced, type Harness } from './helpers';
+import { addAccount, envelopeUids, folderId, imapClient, makeService, startImapTap, stateOf, waitFor, waitSynced, type Harness, type ImapTap } from './helpers';
 import type { MailFolderView, MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 10 }, (_, i) => ({ user: `chg${i}@example.test`, pass: `pass-${i}` }));
@@ -50,132 +49,6 @@ async function search(h: Harness, query: string): Promise<MailSummary[]> {
 }
 async function syncNow(h: Harness, id: number): Promise<void> {
   await h.mail.handle('mail:accounts:syncNow', { id });
-}
-
-/** A TCP proxy that records the client's command lines, can refuse connections, and can cut a connection right after forwarding a matching command. */
-interface TapProxy {
-  port: number;
-  lines: string[];
-  refuse: boolean;
-  /** Forward the matching command to the server, then cut the client off before it hears the answer. */
-  cutAfter: RegExp | null;
-  cuts: number;
-  /** Each matching command, once: the connection is cut before the server gets it. */
-  dropBefore: RegExp[];
-  /** Hold the server's answers once a matching command went by, until `release()`. */
-  holdOn: RegExp | null;
-  held: boolean;
-  release(): void;
-  dropAll(): void;
-  close(): Promise<void>;
-}
-
-async function startTapProxy(targetPort: number): Promise<TapProxy> {
-  const sockets = new Set<Socket>();
-  const releasers = new Set<() => void>();
-  const server: Server = createServer((client) => {
-    if (tap.refuse) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client);
-    sockets.add(upstream);
-    let buf = '';
-    let cut = false;
-    const pending: Buffer[] = [];
-    const flush = () => {
-      for (const d of pending.splice(0)) if (!cut) client.write(d);
-    };
-    releasers.add(flush);
-    upstream.on('data', (d: Buffer) => {
-      if (tap.held) pending.push(d);
-      else if (!cut) client.write(d);
-    });
-    client.on('data', (d: Buffer) => {
-      if (cut) return;
-      buf += d.toString('latin1');
-      let hit = false;
-      for (let i = buf.indexOf('\r\n'); i >= 0; i = buf.indexOf('\r\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 2);
-        tap.lines.push(Buffer.from(line, 'latin1').toString('utf8'));
-        if (tap.dropBefore[0]?.test(line)) {
-          tap.dropBefore.shift();
-          tap.cuts++;
-          cut = true;
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        if (tap.cutAfter?.test(line)) hit = true;
-        if (tap.holdOn?.test(line)) {
-          tap.holdOn = null;
-          tap.held = true;
-        }
-      }
-      upstream.write(d);
-      if (hit) {
-        cut = true;
-        tap.cutAfter = null;
-        tap.cuts++;
-        client.destroy();
-        // Let the server act on the command before its side goes too.
-        setTimeout(() => upstream.destroy(), 500);
-      }
-    });
-    const end = () => {
-      client.destroy();
-      if (!cut) upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-      releasers.delete(flush);
-    };
-    client.on('close', end);
-    upstream.on('close', end);
-    client.on('error', end);
-    upstream.on('error', end);
-  });
-  const tap: TapProxy = {
-    port: 0,
-    lines: [],
-    refuse: false,
-    cutAfter: null,
-    cuts: 0,
-    dropBefore: [],
-    holdOn: null,
-    held: false,
-    release() {
-      tap.held = false;
-      for (const r of releasers) r();
-    },
-    dropAll() {
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-    },
-    async close() {
-      tap.dropAll();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const a = server.address();
-  tap.port = typeof a === 'object' && a ? a.port : 0;
-  return tap;
-}
-
-/** UIDs asked for with ENVELOPE (new messages downloaded) in the recorded command lines. */
-function envelopeUids(lines: string[]): number {
-  let n = 0;
-  for (const l of lines) {
-    const m = /UID FETCH ([\d:,]+) \(.*ENVELOPE/i.exec(l);
-    if (!m) continue;
-    for (const part of m[1].split(',')) {
-      const [a, b] = part.split(':').map(Number);
-      n += b === undefined ? 1 : Math.abs(b - a) + 1;
-    }
-  }
-  return n;
 }
 
 describe('sync follows changes made elsewhere', () => {
@@ -357,7 +230,7 @@ describe('sync follows changes made elsewhere', () => {
   it('syncs a big folder incrementally: only new messages are fetched', async () => {
     const u = users[4];
     dc.seedMaildir(u.user, msgs(u.user, 'Архив', 3000));
-    const tap = await startTapProxy(dc.port);
+    const tap = await startImapTap(dc.port);
     const h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000, batchSize: 250 } });
     try {
       const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
@@ -407,7 +280,7 @@ describe('regressions: queued changes, vanished folders, delete during sync', ()
     await other.mailboxCreate('Договоры');
     for (const m of msgs(u.user, 'Смета', 2)) await other.append('Сметы', m);
     for (const m of msgs(u.user, 'Договор', 2)) await other.append('Договоры', m);
-    const tap = await startTapProxy(dc.port);
+    const tap = await startImapTap(dc.port);
     const h = makeService({ sync: { initialBackoffMs: 100, maxBackoffMs: 300, pollMs: 60_000 } });
     const bad = () =>
       h.events
@@ -462,7 +335,7 @@ describe('regressions: queued changes, vanished folders, delete during sync', ()
   it('a message deleted in the app while the sync reads its folder does not come back', async () => {
     const u = users[8];
     dc.seedMaildir(u.user, msgs(u.user, 'Гонка', 5));
-    const tap = await startTapProxy(dc.port);
+    const tap = await startImapTap(dc.port);
     const h = makeService();
     try {
       const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
@@ -564,10 +437,10 @@ describe('server without SPECIAL-USE, Russian folder names, "." delimiter', () =
  * connection come back the way `reconnect` says (cut mid-command): every change reaches the
  * server once, and nothing is reverted or comes back locally.
  */
-async function offlineChangesPushedOnce(userIndex: number, word: string, reconnect: (tap: TapProxy) => Promise<void>): Promise<void> {
+async function offlineChangesPushedOnce(userIndex: number, word: string, reconnect: (tap: ImapTap) => Promise<void>): Promise<void> {
   const u = users[userIndex];
   dc.seedMaildir(u.user, msgs(u.user, word, 8));
-  const tap = await startTapProxy(dc.port);
+  const tap = await startImapTap(dc.port);
   const other = await imapClient(dc, u);
   const h = makeService({ sync: { initialBackoffMs: 100, maxBackoffMs: 300, pollMs: 60_000 } });
   try {
