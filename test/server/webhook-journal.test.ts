@@ -105,8 +105,15 @@ describe('webhook journal counting', () => {
   const log = createLogger('silent');
   const req = (ip: string) => ({ ip }) as FastifyRequest;
 
+  // On PostgreSQL: an embedded PGlite starting under a loaded CI took longer than the test.
+  const open = async () => {
+    const pg = await createTestDatabase();
+    const db = await openDatabase({ databaseUrl: pg.url, dataDir: null });
+    return { db, close: async () => (await db.close(), await pg.drop()) };
+  };
+
   it('keeps hours apart, merges IPv4-mapped addresses, and bounds the distinct addresses an hour', async () => {
-    const db = await openDatabase({ databaseUrl: null, dataDir: null });
+    const { db, close } = await open();
     try {
       let now = Date.parse('2026-11-20T10:59:59.000Z');
       const j = new WebhookJournal(db, log, () => now);
@@ -133,12 +140,12 @@ describe('webhook journal counting', () => {
       const again = await db.query<{ count: string }>("SELECT count FROM webhook_journal WHERE outcome = 'stored' AND hour = '2026-11-20T11:00:00Z'");
       expect(Number(again.rows[0].count)).toBe(2);
     } finally {
-      await db.close();
+      await close();
     }
   });
 
   it('keeps the counts when the database cannot take them, and writes them later', async () => {
-    const db = await openDatabase({ databaseUrl: null, dataDir: null });
+    const { db, close } = await open();
     try {
       const j = new WebhookJournal(db, log);
       await db.exec('ALTER TABLE webhook_journal RENAME TO webhook_journal_away');
@@ -150,7 +157,7 @@ describe('webhook journal counting', () => {
       const rows = await db.query<{ count: string }>("SELECT count FROM webhook_journal WHERE outcome = 'ping'");
       expect(rows.rows.map((x) => Number(x.count))).toEqual([2]);
     } finally {
-      await db.close();
+      await close();
     }
   });
 });
