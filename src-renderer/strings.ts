@@ -131,7 +131,7 @@ export const S = {
     title: 'История звонков',
     /** Before a count past the relay's counting limit: «более 10 000 звонков». */
     moreThan: 'более',
-    searchPlaceholder: 'Поиск по номеру или имени',
+    searchPlaceholder: 'Поиск по номеру, имени или комментарию',
     direction: 'Направление',
     directionAll: 'Все направления',
     directionIn: 'Входящие',
@@ -158,6 +158,7 @@ export const S = {
     colDuration: 'Длительность',
     colStatus: 'Статус',
     colRecording: 'Запись',
+    colComment: 'Комментарий',
     empty: 'Звонков не найдено.',
     emptyFiltered: 'По этим условиям звонков не найдено. Измените фильтры или поиск.',
     loadingMore: 'Загружаем ещё…',
@@ -167,6 +168,21 @@ export const S = {
     play: 'Прослушать запись',
     noNumber: 'Номер скрыт',
     waiting: (wait: string) => `ожидание ${wait}`,
+  },
+
+  /** «Комментарий к звонку»: the outcome of a call, noted right after it. */
+  comment: {
+    label: 'Комментарий к звонку',
+    action: 'Комментарий',
+    actionTitle: 'Написать или изменить комментарий к звонку',
+    add: 'Добавить комментарий',
+    change: 'Изменить комментарий',
+    placeholder: 'Например: договорились выслать КП до пятницы',
+    hint: 'Ctrl+Enter — сохранить, Esc — отмена',
+    clearHint: 'Пустой комментарий удаляется.',
+    tooLong: (max: number, n: number) => `Не длиннее ${max.toLocaleString('ru-RU')} символов (сейчас ${n.toLocaleString('ru-RU')})`,
+    /** The comment's title: the whole text, who wrote it, when. */
+    title: (text: string, by: string, at: string) => `${text}\n— ${by}, ${at}`,
   },
 
   callback: {

@@ -34,6 +34,16 @@ export const RecordingSchema = z.object({
   state: z.enum(['started', 'completed', 'available', 'failed']),
 });
 
+/** The longest comment on a call, in characters (code points, as PostgreSQL counts them). */
+export const CALL_COMMENT_MAX = 2000;
+/** An employee's note on a call («Комментарий к звонку»): the current text, who wrote it last, when. */
+export const CallCommentSchema = z.object({
+  text: z.string(),
+  by: z.object({ id: z.number().int(), name: z.string() }),
+  at: z.string(),
+});
+export type CallComment = z.infer<typeof CallCommentSchema>;
+
 export const CallSchema = z.object({
   id: z.number().int(),
   entryId: z.string(),
@@ -56,6 +66,8 @@ export const CallSchema = z.object({
   disconnectReason: z.number().int().nullable(),
   recordings: z.array(RecordingSchema),
   reconciled: z.boolean(),
+  /** null: none. Optional: relays before comments send no such field, and older apps ignore it. */
+  comment: CallCommentSchema.nullable().optional(),
 });
 export type Call = z.infer<typeof CallSchema>;
 

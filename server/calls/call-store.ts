@@ -3,10 +3,11 @@
  * the webhook's own transaction, where every round trip is latency.
  */
 import type { Queryable } from '../db/db';
-import type { Call } from '../../src-shared/wire';
+import type { Call, CallComment } from '../../src-shared/wire';
 import type { ContactRow } from '../people/contacts';
 import type { Listener } from './audience';
 import type { ReducedCall, StoredEvent } from './reduce';
+import { callViewSql, commentSql } from './view';
 
 export interface EmployeeListener extends Listener {
   name: string;
@@ -22,6 +23,8 @@ export interface EntryState {
   /** Of those, the ones it was offered to (call_audience.popup). */
   offered: number[] | null;
   events: StoredEvent[] | null;
+  /** The call's comment: the reducer's view has none (see view.ts), its feed items carry it. */
+  comment: CallComment | null;
 }
 
 /** The employees' revision and each entry's state, as read under the entries' locks. */
@@ -61,7 +64,7 @@ export async function lockAndLoad(q: Queryable, entries: string[], kinds: string
     ),
     q.query<EntryState>(
       `SELECT e AS entry_id, COALESCE(c.id, nextval(pg_get_serial_sequence('calls', 'id'))) AS id, c.reduced,
-         aud.audience, aud.offered,
+         aud.audience, aud.offered, ${commentSql('c.id')} AS comment,
          (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
             FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
        FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e
@@ -85,11 +88,11 @@ export interface CallRecord {
 /** The caller's card (contact columns, null when unknown) and last calls, per number. */
 export type CallerCard = ContactRow & { number: string; recent: { id: number; view: Call }[] | null };
 
-/** SELECT of the CallerCard of each number in the text[] parameter `param` (6 last calls: one may be the call itself). */
+/** SELECT of the CallerCard of each number in the text[] parameter `param` (6 last calls: one may be the call itself, each with its comment). */
 const callerCardsOf = (param: string) => `SELECT n AS number, k.*, r.recent FROM unnest(${param}::text[]) AS n
          LEFT JOIN LATERAL (SELECT c.* FROM contact_phones p JOIN contacts c ON c.id = p.contact_id
                             WHERE p.phone = n AND c.merged_into IS NULL ORDER BY c.id LIMIT 1) k ON true
-         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', x.view) ORDER BY x.started_at DESC) AS recent
+         LEFT JOIN LATERAL (SELECT json_agg(json_build_object('id', x.id, 'view', ${callViewSql('x')}) ORDER BY x.started_at DESC) AS recent
                             FROM (SELECT id, view, started_at FROM calls WHERE client_number = n ORDER BY started_at DESC LIMIT 6) x) r ON true`;
 
 /** The caller's card and last calls of each number (writeCalls returns them with its writes). */

@@ -3,6 +3,7 @@ import type { Call } from '../../src-shared/wire';
 import { CALLS_TOTAL_CAP, type CallsPage, type StatsResult } from '../../src-shared/ipc/telephony';
 import { normalizePhone } from '../../src-shared/phone';
 import type { EmployeeRow } from '../people/employees';
+import { callViewSql } from './view';
 
 export interface CallFilter {
   limit: number;
@@ -53,7 +54,8 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
     const d = params.length;
     where.push(`(($${d} <> '' AND (c.client_number LIKE '%' || $${d} || '%' OR c.from_number LIKE '%' || $${d} || '%' OR c.to_number LIKE '%' || $${d} || '%'))
       OR EXISTS (SELECT 1 FROM employees e WHERE e.id = c.employee_id AND e.name ILIKE '%' || $${t} || '%')
-      OR EXISTS (SELECT 1 FROM contact_phones p JOIN contacts k ON k.id = p.contact_id WHERE p.phone = c.client_number AND (k.name ILIKE '%' || $${t} || '%' OR k.company ILIKE '%' || $${t} || '%')))`);
+      OR EXISTS (SELECT 1 FROM contact_phones p JOIN contacts k ON k.id = p.contact_id WHERE p.phone = c.client_number AND (k.name ILIKE '%' || $${t} || '%' OR k.company ILIKE '%' || $${t} || '%'))
+      OR EXISTS (SELECT 1 FROM call_comments m WHERE m.call_id = c.id AND m.text ILIKE '%' || $${t} || '%'))`);
   }
   // The first page also says how many match in all (counted up to the cap, so a broad search
   // over years of calls stays cheap); later pages only page.
@@ -62,7 +64,7 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
     : q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM calls c WHERE ${where.join(' AND ')} LIMIT ${CALLS_TOTAL_CAP + 1}) x`, [...params]);
   params.push(Math.min(1000, Math.max(1, f.limit)));
   const [r, n] = await Promise.all([
-    q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
+    q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
     counted,
   ]);
   const calls = r.rows.map((x) => x.view);
@@ -73,7 +75,7 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
 
 export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Promise<Call | null> {
   const params: unknown[] = [id];
-  const r = await q.query<{ view: Call }>(`SELECT c.view FROM calls c WHERE c.id = $1 AND ${visibility(viewer, params)}`, params);
+  const r = await q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.id = $1 AND ${visibility(viewer, params)}`, params);
   return r.rows[0]?.view ?? null;
 }
 
@@ -88,7 +90,7 @@ export async function missedCalls(q: Queryable, viewer: EmployeeRow): Promise<Ca
   const offered =
     viewer.role === 'admin' ? 'true' : (params.push(viewer.id), `EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $${params.length} AND a.popup)`);
   const r = await q.query<{ view: Call }>(
-    `SELECT c.view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
+    `SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
        AND ${offered} ORDER BY c.started_at DESC LIMIT 200`,
     params,
   );

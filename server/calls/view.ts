@@ -1,9 +1,12 @@
-import type { Call } from '../../src-shared/wire';
+import type { Call, CallComment } from '../../src-shared/wire';
 import type { ReducedCall } from './reduce';
 
 const iso = (unix: number | null) => (unix == null || unix === 0 ? null : new Date(unix * 1000).toISOString());
 
-/** The wire form of a call record (what the API and the feed send). */
+/**
+ * The wire form of a call record as the reducer writes it to calls.view (what the API and the
+ * feed send, once its comment is joined in: callViewSql, withComment).
+ */
 export function toCallView(id: number, c: ReducedCall, employee: { id: number; name: string; extension: string | null } | null): Call {
   return {
     id,
@@ -25,4 +28,25 @@ export function toCallView(id: number, c: ReducedCall, employee: { id: number; n
     recordings: c.recordings,
     reconciled: c.reconciled,
   };
+}
+
+/**
+ * SQL: the comment of the call whose id is the expression `callId`, as the wire's CallComment
+ * (jsonb), or NULL. The author's current name; the time in ISO form, as every other instant.
+ */
+export const commentSql = (callId: string) =>
+  `(SELECT jsonb_build_object('text', cmt.text, 'by', jsonb_build_object('id', cmt.author_id, 'name', cmt_by.name),
+           'at', to_char(cmt.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+    FROM call_comments cmt JOIN employees cmt_by ON cmt_by.id = cmt.author_id WHERE cmt.call_id = ${callId})`;
+
+/**
+ * SQL: the wire view of the calls row `alias` with its comment (null when none). Comments live
+ * in call_comments, not in calls.view, which the reducer rewrites from the events: joined here,
+ * a re-reduction never loses one.
+ */
+export const callViewSql = (alias: string) => `(${alias}.view || jsonb_build_object('comment', ${commentSql(`${alias}.id`)}))`;
+
+/** The view the reducer computed with the comment the call has (what its feed items carry). */
+export function withComment(view: Call, comment: CallComment | null | undefined): Call {
+  return { ...view, comment: comment ?? null };
 }

@@ -2,10 +2,10 @@ import type { Db, Queryable } from '../db/db';
 import type { Logger } from '../log';
 import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall } from './reduce';
-import { toCallView } from './view';
+import { toCallView, withComment } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
 import { feedItems } from './feed-items';
-import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallRecord, type EmployeeListener, type EntriesState } from './call-store';
+import { afterEffects, loadListeners, lockAndLoad, writeCalls, type CallRecord, type EmployeeListener, type EntriesState, type EntryState } from './call-store';
 import { appendFeed, type FeedDelivery, type StoredFeedItem } from '../hub/feed-store';
 import type { IncomingEvent } from '../ingest/batcher';
 
@@ -156,12 +156,12 @@ export class CallReducer {
   private async reduceEntries(q: Queryable, entries: string[], loaded?: EntriesState): Promise<Reduction | null> {
     const { rev, rows: prevRows } = loaded ?? (await lockAndLoad(q, entries, REDUCIBLE));
     const byEntry = new Map(prevRows.map((r) => [r.entry_id, (r.events ?? []).map((x) => ({ id: Number(x.id), kind: x.kind, payload: x.payload }))]));
-    const prevByEntry = new Map(prevRows.map((r) => [r.entry_id, { id: Number(r.id), reduced: r.reduced }]));
+    const prevByEntry = new Map(prevRows.map((r) => [r.entry_id, { id: Number(r.id), reduced: r.reduced, comment: r.comment }]));
     // Who already had each call in their feed: they keep getting its updates.
     const before = new Map(prevRows.map((r) => [Number(r.id), new Set((r.audience ?? []).map(Number))]));
     const offeredBefore = new Map(prevRows.map((r) => [Number(r.id), (r.offered ?? []).map(Number)]));
 
-    const changed: { entryId: string; prev: ReducedCall | null; next: ReducedCall; id: number }[] = [];
+    const changed: { entryId: string; prev: ReducedCall | null; next: ReducedCall; id: number; comment: EntryState['comment'] }[] = [];
     for (const entryId of entries) {
       let next: ReducedCall | null;
       try {
@@ -174,7 +174,7 @@ export class CallReducer {
       const prev = prevByEntry.get(entryId);
       if (!prev) continue; // cannot happen: lockAndLoad returns a row per entry
       if (prev.reduced && JSON.stringify(prev.reduced) === JSON.stringify(next)) continue;
-      changed.push({ entryId, prev: prev.reduced ?? null, next, id: prev.id });
+      changed.push({ entryId, prev: prev.reduced ?? null, next, id: prev.id, comment: prev.comment });
     }
     if (changed.length === 0) return null;
 
@@ -184,7 +184,9 @@ export class CallReducer {
     for (const c of changed) {
       const emp = staff.byExtension(c.next.employeeExtension)[0] ?? null;
       const view = toCallView(c.id, c.next, emp ? { id: emp.id, name: emp.name, extension: emp.extension } : null);
-      views.set(c.entryId, view);
+      // Stored without the comment (it lives in call_comments); sent with it, or the apps'
+      // copies of a commented call would lose it on the call's next event.
+      views.set(c.entryId, withComment(view, c.comment));
       rows.push({ id: c.id, entryId: c.entryId, call: c.next, employeeId: emp?.id ?? null, view });
     }
     const plans = changed

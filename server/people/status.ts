@@ -6,6 +6,7 @@ import { popupAudience, Staff } from '../calls/audience';
 import { callerCards, lockEntriesSql, upsertAudience } from '../calls/call-store';
 import { feedItems, type CallPlan } from '../calls/feed-items';
 import type { ReducedCall } from '../calls/reduce';
+import { callViewSql } from '../calls/view';
 
 /**
  * Switches an employee's accept-calls flag, audits it, and pushes the change live to every
@@ -92,7 +93,7 @@ export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: E
   const id = Number(after.id);
   const calls = (
     await q.query<{ id: number; reduced: ReducedCall; view: Call; popup: boolean | null }>(
-      `SELECT c.id, c.reduced, c.view, a.popup FROM calls c LEFT JOIN call_audience a ON a.call_id = c.id AND a.employee_id = $2
+      `SELECT c.id, c.reduced, ${callViewSql('c')} AS view, a.popup FROM calls c LEFT JOIN call_audience a ON a.call_id = c.id AND a.employee_id = $2
        WHERE c.entry_id = ANY($1::text[]) AND c.status = 'active'`,
       [live.entries, id],
     )

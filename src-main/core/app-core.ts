@@ -432,6 +432,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         throw e;
       }
     },
+    // The local cache is not written here: the relay's feed item brings the commented call,
+    // in order with the call's other updates, to every app that has it (this one included).
+    'calls:setComment': async (a) => relay().setCallComment(a.callId, a.text),
     'calls:callback': async (a) => {
       await relay().callback(a.toNumber);
       return { ok: true as const };
@@ -443,6 +446,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     },
     'popups:list': async () => popups.list(),
     'popups:dismiss': async (a) => popups.dismiss(a.callId),
+    'popups:keep': async (a) => popups.keep(a.callId),
     'contacts:lookup': async (a) => {
       try {
         const c = await relay().lookupContact(a.phone);

@@ -36,6 +36,8 @@ export const POPUP_REQUESTS: ReadonlySet<string> = new Set<RequestName>([
   'connection:state',
   'popups:list',
   'popups:dismiss',
+  'popups:keep',
+  'calls:setComment',
   'contacts:lookup',
   'contacts:get',
   'contacts:list',

@@ -8,6 +8,10 @@
  * With a display duration set (settings: popup.durationSec > 0) a popup hides by itself that
  * many seconds after it opened, as if the user had closed it: later updates of the same call do
  * not bring it back. 0 keeps it until the call ends or the user closes it.
+ *
+ * One exception to closing at the end: the card of a call this employee talked on stays for a
+ * while once it ends (live, never from a replay), showing «Добавить комментарий»: the outcome
+ * of a call is written right after it. Writing one (popups:keep) holds it until it is closed.
  */
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, Contact, Employee, FeedPayload } from '../../src-shared/wire';
@@ -39,7 +43,12 @@ export interface PopupManagerOptions {
   recentMails?: (call: Call, contact: Contact | null) => CallPopup['recentMails'];
   /** For the display duration (tests pass fakes). */
   timers?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(handle: unknown): void };
+  /** How long an ended call's card stays for a comment (default WRAP_UP_MS). */
+  wrapUpMs?: number;
 }
+
+/** An ended call's card stays this long for «Добавить комментарий», unless the user keeps it. */
+export const WRAP_UP_MS = 60_000;
 
 const realTimers = {
   setTimeout: (fn: () => void, ms: number): unknown => {
@@ -60,6 +69,10 @@ export class PopupManager {
   private batchStart: Map<number, CallPopup> | null = null;
   /** Auto-hide timers of open popups (display duration). */
   private readonly hideTimers = new Map<number, unknown>();
+  /** Ended calls' cards still open for a comment, and when each goes. */
+  private readonly wrapTimers = new Map<number, unknown>();
+  /** Cards the user is writing a comment in: no timer hides them. */
+  private readonly kept = new Set<number>();
 
   constructor(private readonly o: PopupManagerOptions) {}
 
@@ -91,9 +104,40 @@ export class PopupManager {
         this.hideTimers.set(id, timers.setTimeout(() => this.dismiss(id), options.durationSec * 1000));
       }
       if (!this.batchStart) this.o.emit(popup);
+    } else if (this.endsMyConversation(p)) {
+      this.wrapUp(p);
     } else {
       this.close(id, p.call);
     }
+  }
+
+  /** The open card's call just ended, live, after this employee talked on it. */
+  private endsMyConversation(p: CallPayload): boolean {
+    const call = p.call;
+    const me = this.o.me();
+    if (this.batchStart || !this.open.has(call.id) || this.dismissed.has(call.id) || !me || call.employee?.id !== me.id) return false;
+    const ended = call.phase === 'ended' || call.status !== 'active';
+    return ended && (call.status === 'answered' || call.answeredAt != null);
+  }
+
+  /** Keeps the ended call's card (updated: the call over, «Добавить комментарий» offered) for a while. */
+  private wrapUp(p: CallPayload): void {
+    const id = p.call.id;
+    const cur = this.open.get(id)!;
+    const popup: CallPopup = { ...cur, call: p.call, contact: p.contact ?? cur.contact, recentCalls: p.recentCalls.filter((c) => c.id !== id) };
+    this.open.set(id, popup);
+    if (!this.wrapTimers.has(id) && !this.kept.has(id)) {
+      const timers = this.o.timers ?? realTimers;
+      this.wrapTimers.set(id, timers.setTimeout(() => this.close(id), this.o.wrapUpMs ?? WRAP_UP_MS));
+    }
+    this.o.emit(popup);
+  }
+
+  /** The user is writing a comment in this card: no timer hides it; it closes when they close it. */
+  keep(callId: number): void {
+    if (!this.open.has(callId)) return;
+    this.kept.add(callId);
+    this.clearTimers(callId);
   }
 
   /** The user closed the popup (or clicked an action that ends it). */
@@ -113,12 +157,18 @@ export class PopupManager {
     const cur = this.open.get(callId);
     if (!cur) return;
     this.open.delete(callId);
-    const timer = this.hideTimers.get(callId);
-    if (timer !== undefined) {
-      this.hideTimers.delete(callId);
+    this.kept.delete(callId);
+    this.clearTimers(callId);
+    if (!this.batchStart) this.o.emit({ ...cur, call: call ?? cur.call, open: false });
+  }
+
+  private clearTimers(callId: number): void {
+    for (const timers of [this.hideTimers, this.wrapTimers]) {
+      const timer = timers.get(callId);
+      if (timer === undefined) continue;
+      timers.delete(callId);
       (this.o.timers ?? realTimers).clearTimeout(timer);
     }
-    if (!this.batchStart) this.o.emit({ ...cur, call: call ?? cur.call, open: false });
   }
 
   closeAll(): void {

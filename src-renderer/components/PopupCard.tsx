@@ -1,11 +1,17 @@
-/** One incoming/outgoing call card: who calls, on which line, history, and the three actions. */
+/**
+ * One incoming/outgoing call card: who calls, on which line, history (with the comments on the
+ * last calls), and the three actions. Once the call has ended (the card stays a while after the
+ * employee's own conversation), «Добавить комментарий» writes its outcome right there.
+ */
 import { useState } from 'react';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
+import { call as invoke } from '../api';
 import { dialNumber } from '../actions';
 import { callNumber, callStatusLabel, formatDateTime, formatDuration, formatPhone } from '../format';
 import { navigate } from '../router';
 import { S } from '../strings';
 import { usePopups } from '../stores/popups';
+import { CommentAction, CommentEditor, CommentText } from './CallComment';
 import { CreateContactDialog } from './CreateContact';
 import { DirectionIcon, IconX } from './icons';
 
@@ -13,7 +19,9 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const { call, contact } = popup;
   const [creating, setCreating] = useState(false);
   const [createdId, setCreatedId] = useState<number | null>(null);
+  const [commenting, setCommenting] = useState(false);
   const dismiss = usePopups((s) => s.dismiss);
+  const ended = call.phase === 'ended' || call.status !== 'active';
   const number = callNumber(call);
   const contactId = contact?.id ?? createdId;
   const recent = popup.recentCalls.filter((c) => c.id !== call.id).slice(0, compact ? 3 : 5);
@@ -65,17 +73,39 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
         ) : (
           <ul className="mini-calls">
             {recent.map((c) => (
-              <li key={c.id}>
+              <li key={c.id} data-testid="popup-recent-call" data-call-id={c.id}>
                 <DirectionIcon call={c} size={14} />
                 <span className="mini-when">{formatDateTime(c.startedAt)}</span>
                 <span className={`mini-status status-${c.status}`}>{callStatusLabel(c)}</span>
                 <span className="mini-dur">{c.status === 'answered' ? formatDuration(c.talkSeconds) : ''}</span>
                 <span className="mini-emp">{c.employee?.name ?? ''}</span>
+                {c.comment ? <CommentText className="mini-comment" comment={c.comment} /> : null}
               </li>
             ))}
           </ul>
         )}
       </section>
+      {commenting ? (
+        <section className="popup-section">
+          {/* Written: the card has done its job. */}
+          <CommentEditor call={call} onCancel={() => setCommenting(false)} onDone={() => void dismiss(call.id)} />
+        </section>
+      ) : call.comment || ended ? (
+        <section className="popup-section popup-comment">
+          {call.comment ? <CommentText comment={call.comment} /> : null}
+          {ended ? (
+            <CommentAction
+              className="popup-comment-action"
+              label={call.comment ? S.comment.change : S.comment.add}
+              onClick={() => {
+                setCommenting(true);
+                // No timer may hide the card under the user's hands.
+                void invoke('popups:keep', { callId: call.id }).catch(() => {});
+              }}
+            />
+          ) : null}
+        </section>
+      ) : null}
       {popup.recentMails.length > 0 ? (
         <section className="popup-section">
           <h3>{S.popup.lastMails}</h3>

@@ -158,7 +158,7 @@ function MergeDialog({ keep, onClose, onMerged }: { keep: Contact; onClose: () =
   );
 }
 
-function Timeline({ contact, calls }: { contact: Contact; calls: Call[] }) {
+function Timeline({ contact, calls, onCommented }: { contact: Contact; calls: Call[]; onCommented: (call: Call) => void }) {
   const [recording, setRecording] = useState<string | null>(null);
   const extra = slotComponents('contactTimeline');
   return (
@@ -174,7 +174,7 @@ function Timeline({ contact, calls }: { contact: Contact; calls: Call[] }) {
           const rec = c.recordings.find((r) => r.state === 'available' || r.state === 'completed');
           return (
             <div key={c.id} className="timeline-item">
-              <CallLine call={c} showDate contact={null} />
+              <CallLine call={c} showDate contact={null} onCommented={onCommented} />
               {rec ? (
                 <button type="button" className="icon-btn" title={S.calls.play} aria-label={S.calls.play} onClick={() => setRecording(rec.id)}>
                   <IconPlay size={14} />
@@ -357,7 +357,11 @@ export function ContactCard({ id }: { id: number }) {
           </div>
         ) : null}
       </section>
-      <Timeline contact={contact} calls={sorted} />
+      <Timeline
+        contact={contact}
+        calls={sorted}
+        onCommented={(updated) => setData((d) => (d ? { ...d, calls: d.calls.map((x) => (x.id === updated.id ? updated : x)) } : d))}
+      />
       {merging ? (
         <MergeDialog
           keep={contact}

@@ -1,11 +1,13 @@
 /**
  * `#/calls`: every call visible to the employee (admins: everyone's), newest first, in a
  * virtualized list that stays smooth with 100,000 rows; server-side filters and search;
- * click-to-call; recordings; "+ контакт" for unknown numbers.
+ * click-to-call; recordings; "+ контакт" for unknown numbers; each call's comment, written in
+ * place (the row being commented grows to hold the editor).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
+import { CommentAction, CommentEditor, CommentText } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
 import { PhoneLink } from '../components/PhoneLink';
@@ -22,6 +24,8 @@ import { useIsAdmin } from '../stores/session';
 type Period = 'all' | 'today' | '7d' | '30d' | 'custom';
 
 const ROW_HEIGHT = 48;
+/** Added to the row whose comment is being written (see .h-editor). */
+const EDITOR_HEIGHT = 128;
 
 function periodBounds(p: Period, from: string, to: string): { since?: string; until?: string } {
   const now = new Date();
@@ -80,49 +84,71 @@ function playableRecording(c: Call): string | null {
   return r ? r.id : null;
 }
 
-const Row = memo(function Row({ call, onPlay, onCreate, playing }: { call: Call; onPlay: (id: string) => void; onCreate: (phone: string) => void; playing: boolean }) {
+const Row = memo(function Row({
+  call,
+  onPlay,
+  onCreate,
+  playing,
+  editing,
+  onEdit,
+}: {
+  call: Call;
+  onPlay: (id: string) => void;
+  onCreate: (phone: string) => void;
+  playing: boolean;
+  editing: boolean;
+  /** Opens (a call id) or closes (null) the comment editor. */
+  onEdit: (callId: number | null) => void;
+}) {
   const byPhone = useContacts((s) => s.byPhone);
   const number = callNumber(call);
   const contact = contactForNumber(byPhone, number);
   const rec = playableRecording(call);
   const external = !!number && (number.startsWith('+') || number.replace(/\D/g, '').length > 6);
   return (
-    <div className={`h-row status-${call.status}${playing ? ' playing' : ''}`} data-testid="history-row" data-call-id={call.id} data-status={call.status} data-direction={call.direction}>
-      <span className="h-time">
-        <span className="h-date">{formatDate(call.startedAt)}</span>
-        <span className="h-clock">{formatTime(call.startedAt)}</span>
-      </span>
-      <span className="h-dir">
-        <DirectionIcon call={call} />
-      </span>
-      <span className="h-number">
-        <PhoneLink number={number} />
-        {contact ? (
-          <a className="h-contact" href={href(`/contacts/${contact.id}`)} data-testid="row-contact">
-            {contact.name}
-            {contact.company ? <span className="muted"> · {contact.company}</span> : null}
-          </a>
-        ) : external ? (
-          <button type="button" className="link-btn small" title={S.calls.addContactTitle} data-testid="row-add-contact" onClick={() => onCreate(number!)}>
-            {S.calls.addContact}
-          </button>
-        ) : null}
-      </span>
-      <span className="h-emp">{call.employee?.name ?? <span className="muted">{S.dash}</span>}</span>
-      <span className="h-dur">
-        {call.status === 'answered' ? formatDuration(call.talkSeconds) : <span className="muted">{S.dash}</span>}
-      </span>
-      <span className={`h-status`}>
-        <span className={`badge badge-${call.status}`} data-testid="row-status">{callStatusLabel(call)}</span>
-      </span>
-      <span className="h-rec">
-        {rec ? (
-          <button type="button" className="icon-btn" title={S.calls.play} aria-label={S.calls.play} data-testid="row-play" onClick={() => onPlay(rec)}>
-            <IconPlay size={14} />
-          </button>
-        ) : null}
-      </span>
-    </div>
+    <>
+      <div className={`h-row status-${call.status}${playing ? ' playing' : ''}`} data-testid="history-row" data-call-id={call.id} data-status={call.status} data-direction={call.direction}>
+        <span className="h-time">
+          <span className="h-date">{formatDate(call.startedAt)}</span>
+          <span className="h-clock">{formatTime(call.startedAt)}</span>
+        </span>
+        <span className="h-dir">
+          <DirectionIcon call={call} />
+        </span>
+        <span className="h-number">
+          <PhoneLink number={number} />
+          {contact ? (
+            <a className="h-contact" href={href(`/contacts/${contact.id}`)} data-testid="row-contact">
+              {contact.name}
+              {contact.company ? <span className="muted"> · {contact.company}</span> : null}
+            </a>
+          ) : external ? (
+            <button type="button" className="link-btn small" title={S.calls.addContactTitle} data-testid="row-add-contact" onClick={() => onCreate(number!)}>
+              {S.calls.addContact}
+            </button>
+          ) : null}
+        </span>
+        <span className="h-emp">{call.employee?.name ?? <span className="muted">{S.dash}</span>}</span>
+        <span className="h-dur">
+          {call.status === 'answered' ? formatDuration(call.talkSeconds) : <span className="muted">{S.dash}</span>}
+        </span>
+        <span className={`h-status`}>
+          <span className={`badge badge-${call.status}`} data-testid="row-status">{callStatusLabel(call)}</span>
+        </span>
+        <span className="h-comment">
+          {call.comment ? <CommentText comment={call.comment} /> : null}
+          {editing ? null : <CommentAction onClick={() => onEdit(call.id)} />}
+        </span>
+        <span className="h-rec">
+          {rec ? (
+            <button type="button" className="icon-btn" title={S.calls.play} aria-label={S.calls.play} data-testid="row-play" onClick={() => onPlay(rec)}>
+              <IconPlay size={14} />
+            </button>
+          ) : null}
+        </span>
+      </div>
+      {editing ? <CommentEditor className="h-editor" call={call} onCancel={() => onEdit(null)} onDone={() => onEdit(null)} /> : null}
+    </>
   );
 });
 
@@ -144,6 +170,7 @@ export function History() {
   const [debounced, setDebounced] = useState('');
   const [recording, setRecording] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null>(null);
+  const [editingId, setEditingId] = useState<number | null>(null);
 
   useEffect(() => {
     const t = setTimeout(() => setDebounced(search), 300);
@@ -175,13 +202,18 @@ export function History() {
   const scrollRef = useRef<HTMLDivElement>(null);
   // Stable per list: a new function would make the virtualizer re-measure every row on each frame.
   const getItemKey = useCallback((i: number) => calls[i]?.id ?? i, [calls]);
+  const estimateSize = useCallback((i: number) => (calls[i]?.id === editingId ? ROW_HEIGHT + EDITOR_HEIGHT : ROW_HEIGHT), [calls, editingId]);
   const virtualizer = useVirtualizer({
     count: calls.length,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize,
     overscan: 8,
     getItemKey,
   });
+  // Sizes are cached per row: the one opening or closing its editor is measured again.
+  useEffect(() => {
+    virtualizer.measure();
+  }, [editingId, virtualizer]);
   const items = virtualizer.getVirtualItems();
   const slots = useSlots(items.map((v) => v.index));
   const lastIndex = items.length ? items[items.length - 1].index : 0;
@@ -270,6 +302,7 @@ export function History() {
           <span className="h-emp">{S.calls.colEmployee}</span>
           <span className="h-dur">{S.calls.colDuration}</span>
           <span className="h-status">{S.calls.colStatus}</span>
+          <span className="h-comment">{S.calls.colComment}</span>
           <span className="h-rec">{S.calls.colRecording}</span>
         </div>
         <div className="h-body" ref={scrollRef} data-testid="history-scroll">
@@ -287,7 +320,14 @@ export function History() {
                 const c = calls[v.index];
                 return (
                   <div key={slot} className="h-vrow" style={{ position: 'absolute', top: v.start, left: 0, right: 0, height: v.size }}>
-                    <Row call={c} playing={!!recording && c.recordings.some((r) => r.id === recording)} onPlay={setRecording} onCreate={setCreating} />
+                    <Row
+                      call={c}
+                      playing={!!recording && c.recordings.some((r) => r.id === recording)}
+                      onPlay={setRecording}
+                      onCreate={setCreating}
+                      editing={c.id === editingId}
+                      onEdit={setEditingId}
+                    />
                   </div>
                 );
               })}

@@ -56,6 +56,18 @@ export function upsertCall(list: Call[], call: Call): Call[] {
   return next;
 }
 
+/**
+ * Replaces a call the list shows with a newer copy from a request's answer (a saved comment):
+ * never adds one, leaves the feed ids alone. No-op (same object) when the list lacks it.
+ */
+export function replaceCall(state: CallList, call: Call): CallList {
+  const i = state.calls.findIndex((c) => c.id === call.id);
+  if (i < 0) return state;
+  const calls = state.calls.slice();
+  calls[i] = call;
+  return { ...state, calls };
+}
+
 /** Removes a call by id (no-op when absent). */
 export function removeCall(list: Call[], id: number): Call[] {
   const i = list.findIndex((c) => c.id === id);
@@ -99,7 +111,7 @@ export function matchesFilter(call: Call, f: CallFilter, contact?: Pick<Contact,
       .filter((x): x is string => !!x)
       .map((x) => x.replace(/\D/g, ''));
     const byNumber = qDigits.length >= 2 && numbers.some((n) => n.includes(qDigits) || n.includes(qDigitsAsRu(qDigits)));
-    const hay = [contact?.name, contact?.company, call.employee?.name].filter(Boolean).join(' ').toLowerCase();
+    const hay = [contact?.name, contact?.company, call.employee?.name, call.comment?.text].filter(Boolean).join(' ').toLowerCase();
     const byName = hay.includes(q);
     if (!byNumber && !byName) return false;
   }

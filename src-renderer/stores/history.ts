@@ -4,10 +4,10 @@
  */
 import { create } from 'zustand';
 import type { CallsQuery, CallsTotal } from '../../src-shared/ipc/telephony';
-import type { FeedItem } from '../../src-shared/wire';
+import type { Call, FeedItem } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
 import { normalizePhone } from '../format';
-import { appendPage, applyFeedToList, emptyCallList, type CallFilter, type CallList } from './callsModel';
+import { appendPage, applyFeedToList, emptyCallList, replaceCall, type CallFilter, type CallList } from './callsModel';
 
 export const PAGE_SIZE = 1000;
 
@@ -25,6 +25,8 @@ interface HistoryStore {
   reload(): Promise<void>;
   loadMore(): Promise<void>;
   applyFeed(item: FeedItem): void;
+  /** A newer copy of a listed call from a request's answer (a saved comment). */
+  applyCall(call: Call): void;
 }
 
 /**
@@ -105,5 +107,11 @@ export const useHistory = create<HistoryStore>((set, get) => ({
     if (next === st.list) return;
     const added = next.calls.length - st.list.calls.length;
     set({ list: next, total: st.total && added > 0 ? { ...st.total, count: st.total.count + added } : st.total });
+  },
+
+  applyCall(call) {
+    const list = get().list;
+    const next = replaceCall(list, call);
+    if (next !== list) set({ list: next });
   },
 }));

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call } from '../api';
 import { startOfDay } from '../format';
-import { applyFeedToList, applyFeedToMissed, emptyCallList, removeCall, type CallList } from './callsModel';
+import { applyFeedToList, applyFeedToMissed, emptyCallList, removeCall, replaceCall, type CallList } from './callsModel';
 
 interface HomeStore {
   today: CallList;
@@ -17,6 +17,8 @@ interface HomeStore {
   loadMissed(): Promise<void>;
   dismissMissed(callId: number): Promise<void>;
   applyFeed(item: FeedItem): void;
+  /** A newer copy of a call from a request's answer (a saved comment). */
+  applyCall(call: Call): void;
 }
 
 let missedRefetch: ReturnType<typeof setTimeout> | null = null;
@@ -88,5 +90,13 @@ export const useHome = create<HomeStore>((set, get) => ({
         void get().loadMissed();
       }, 1500);
     }
+  },
+
+  applyCall(call) {
+    const st = get();
+    const today = replaceCall(st.today, call);
+    const i = st.missed.findIndex((c) => c.id === call.id);
+    const missed = i < 0 ? st.missed : st.missed.map((c) => (c.id === call.id ? call : c));
+    if (today !== st.today || missed !== st.missed) set({ today, missed });
   },
 }));

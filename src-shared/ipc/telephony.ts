@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
 import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange, WebhookJournal } from '../wire';
-import { MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
+import { CALL_COMMENT_MAX, MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -88,8 +88,15 @@ export const telephonyRequests = {
   'calls:list': request<CallsPage>()(CallsQuerySchema),
   'calls:callback': request<{ ok: true }>()(z.object({ toNumber: z.string().min(2).max(64) })),
   'calls:recordingUrl': request<{ url: string }>()(z.object({ recordingId: z.string().min(1).max(256) })),
+  /**
+   * «Комментарий к звонку»: sets the call's comment (empty text removes it) and answers the call
+   * as the relay now has it. The relay counts the length in characters and trims; here only a bound.
+   */
+  'calls:setComment': request<Call>()(z.object({ callId: z.number().int(), text: z.string().max(CALL_COMMENT_MAX * 2) })),
   'popups:list': request<CallPopup[]>()(z.undefined()),
   'popups:dismiss': request<void>()(z.object({ callId: z.number().int() })),
+  /** The user is writing a comment in an ended call's popup: it stays until closed, not hidden by a timer. */
+  'popups:keep': request<void>()(z.object({ callId: z.number().int() })),
   'contacts:lookup': request<Contact | null>()(z.object({ phone: z.string().min(1).max(64) })),
   'contacts:get': request<{ contact: Contact; calls: Call[] }>()(z.object({ id: z.number().int() })),
   'contacts:list': request<Contact[]>()(z.object({ search: z.string().max(100).optional() })),

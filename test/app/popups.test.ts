@@ -114,3 +114,73 @@ describe('PopupManager display duration', () => {
     expect(forever.m.list()).toHaveLength(1);
   });
 });
+
+describe('PopupManager: an ended call’s card stays for a comment', () => {
+  const mine = { id: 1, name: 'x', extension: '101' };
+  function wrapped(o = opts) {
+    const pending = new Map<number, { fn: () => void; ms: number }>();
+    let next = 1;
+    const timers = {
+      setTimeout: (fn: () => void, ms: number) => (pending.set(next, { fn, ms }), next++),
+      clearTimeout: (h: unknown) => void pending.delete(h as number),
+    };
+    const emitted: CallPopup[] = [];
+    const m = new PopupManager({ emit: (p) => emitted.push(p), options: () => o, me: () => me, timers, wrapUpMs: 45_000 });
+    const fire = () => {
+      const all = [...pending.values()];
+      pending.clear();
+      all.forEach((t) => t.fn());
+    };
+    return { m, emitted, pending, fire };
+  }
+  const talked = (id: number, over: Partial<Call> = {}) => makeCall(id, { phase: 'talking', employee: mine, answeredAt: '2025-01-01T10:00:10.000Z', ...over });
+
+  it('keeps the card, ended, after my own conversation, for a while; a later update keeps it; then it closes', () => {
+    const { m, emitted, pending, fire } = wrapped();
+    m.onCall(payload(makeCall(1)));
+    m.onCall(payload(talked(1)));
+    m.onCall(payload(talked(1, { phase: 'ended' }), false)); // legs gone, before the summary
+    expect(m.list()).toEqual([expect.objectContaining({ callId: 1, open: true, call: expect.objectContaining({ phase: 'ended' }) })]);
+    expect([...pending.values()].map((t) => t.ms)).toEqual([45_000]);
+    m.onCall(payload(talked(1, { phase: 'ended', status: 'answered', comment: { text: 'КП', by: { id: 2, name: 'y' }, at: '2025-01-01T10:05:00.000Z' } }), false));
+    expect(m.get(1)?.call.comment?.text).toBe('КП');
+    expect(pending.size).toBe(1); // the same timer, not a new one per update
+    expect(emitted.map((p) => p.open)).toEqual([true, true, true, true]);
+    fire();
+    expect(m.list()).toEqual([]);
+    expect(emitted.at(-1)).toMatchObject({ callId: 1, open: false });
+    // Later updates (the recording) do not bring it back.
+    m.onCall(payload(talked(1, { phase: 'ended', status: 'answered' }), false));
+    expect(m.list()).toEqual([]);
+  });
+
+  it('closes at the end as before: a call answered by someone else, a missed one, one that ended during a replay, one closed by hand', () => {
+    const { m } = wrapped();
+    m.onCall(payload(makeCall(1)));
+    m.onCall(payload(makeCall(1, { phase: 'ended', status: 'answered', employee: { id: 9, name: 'z', extension: '109' }, answeredAt: '2025-01-01T10:00:10.000Z' }), false));
+    m.onCall(payload(makeCall(2)));
+    m.onCall(payload(makeCall(2, { phase: 'ended', status: 'missed', employee: mine }), false));
+    m.onCall(payload(talked(3)));
+    m.beginBatch();
+    m.onCall(payload(talked(3, { phase: 'ended', status: 'answered' }), false));
+    m.endBatch();
+    m.onCall(payload(talked(4)));
+    m.dismiss(4);
+    m.onCall(payload(talked(4, { phase: 'ended', status: 'answered' }), false));
+    expect(m.list()).toEqual([]);
+  });
+
+  it('a card the user writes a comment in (popups:keep) stays until it is closed', () => {
+    const { m, pending, fire } = wrapped({ ...opts, durationSec: 600 });
+    m.onCall(payload(talked(1)));
+    m.onCall(payload(talked(1, { phase: 'ended', status: 'answered' }), false));
+    expect(pending.size).toBe(2); // the display duration and the wrap-up
+    m.keep(1);
+    expect(pending.size).toBe(0);
+    m.onCall(payload(talked(1, { phase: 'ended', status: 'answered' }), false));
+    fire();
+    expect(m.list().map((p) => p.callId)).toEqual([1]);
+    m.dismiss(1);
+    expect(m.list()).toEqual([]);
+  });
+});

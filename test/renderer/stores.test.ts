@@ -116,6 +116,11 @@ describe('filter matching of live calls', () => {
     expect(matchesFilter(call, { search: 'сидорова' })).toBe(true);
     expect(matchesFilter(call, { search: 'ромашка' }, null)).toBe(false);
   });
+  it('search by the words of the call’s comment, as the relay searches', () => {
+    const commented = { ...call, comment: { text: 'Договорились выслать КП до пятницы', by: { id: 4, name: 'Сидорова Анна' }, at: '2025-01-01T10:00:00.000Z' } };
+    expect(matchesFilter(commented, { search: 'выслать кп' })).toBe(true);
+    expect(matchesFilter(call, { search: 'выслать кп' })).toBe(false);
+  });
   it('sends a whole phone number in E.164 however it was typed', () => {
     expect(searchTerm('8 (916) 123-45-67')).toBe('+79161234567');
     expect(searchTerm('89161234567')).toBe('+79161234567');
@@ -207,6 +212,23 @@ describe('stores fed by events', () => {
     }
     expect(ids(useHome.getState().today.calls)).toEqual([50]);
     expect(ids(useHistory.getState().list.calls)).toEqual([50, 40]);
+  });
+
+  it('a saved comment’s answer replaces the listed call in history and today’s list, and adds none', () => {
+    const now = new Date().toISOString();
+    for (const c of [makeCall({ id: 70, startedAt: now }), makeCall({ id: 71, startedAt: now })]) {
+      useHome.getState().applyFeed(callItem(c));
+      useHistory.getState().applyFeed(callItem(c));
+    }
+    const comment = { text: 'КП до пятницы', by: { id: 1, name: 'Иванов Иван' }, at: now };
+    useHistory.getState().applyCall(makeCall({ id: 70, startedAt: now, comment }));
+    useHome.getState().applyCall(makeCall({ id: 70, startedAt: now, comment }));
+    useHistory.getState().applyCall(makeCall({ id: 99, startedAt: now, comment }));
+    expect(useHistory.getState().list.calls.map((c) => [c.id, c.comment?.text ?? null])).toEqual([[71, null], [70, 'КП до пятницы']]);
+    expect(useHome.getState().today.calls.find((c) => c.id === 70)?.comment?.text).toBe('КП до пятницы');
+    // A later feed item of the call still applies (the answer set no feed id).
+    useHistory.getState().applyFeed(callItem(makeCall({ id: 70, startedAt: now, comment: null })));
+    expect(useHistory.getState().list.calls.find((c) => c.id === 70)?.comment).toBeNull();
   });
 
   it("history's total grows by the live calls added to the list, not by updates of listed ones", () => {

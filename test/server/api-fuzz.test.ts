@@ -137,7 +137,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
 /** Every field name the API reads, so generic bodies reach the schemas of routes added later. */
 const FIELDS = [
   'login', 'password', 'name', 'role', 'extension', 'email', 'phones', 'acceptCalls', 'active', 'keepId', 'mergeId', 'toNumber',
-  'company', 'emails', 'note', 'apiKey', 'apiSalt', 'vpbxId', 'apiUrl', 'enabled', 'routingMode', 'groupId', 'id',
+  'company', 'emails', 'note', 'apiKey', 'apiSalt', 'vpbxId', 'apiUrl', 'enabled', 'routingMode', 'groupId', 'id', 'text',
 ];
 const QUERY_KEYS = ['limit', 'hours', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'tz', 'offset', 'id'];
 
@@ -313,6 +313,7 @@ function bases(): Record<string, RouteBase> {
     'PUT /api/me/status': { body: { acceptCalls: true } },
     'GET /api/calls': { query: { limit: '5', since, until } },
     'GET /api/calls/:id': { id: () => String(callId) },
+    'PUT /api/calls/:id/comment': { id: () => String(callId), body: { text: 'Договорились выслать КП' } },
     'POST /api/calls/callback': { body: { toNumber: '79161234567' } },
     'POST /api/missed/:id/dismiss': { id: () => String(callId) },
     'GET /api/recordings/:id': { id: () => pct(recordingId) },

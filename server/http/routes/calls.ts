@@ -5,8 +5,10 @@ import { requireEmployee } from '../context';
 import { ApiFail, badRequest, notFound } from '../errors';
 import { instant, parseBody, parseId, timeZoneName } from '../validate';
 import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
+import { setCallComment } from '../../calls/comments';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
+import { CALL_COMMENT_MAX } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -25,6 +27,18 @@ const StatsQuery = z.object({ since: instant, until: instant, employeeId: intish
 /** A number Mango can dial: one without any digit would be refused there (a 3xxx, which counts towards its lockout). */
 const CallbackBody = z.object({
   toNumber: z.string().min(2).max(64).refine((v) => normalizePhone(v) !== null, 'ожидается номер телефона'),
+});
+/**
+ * A call's comment; empty (once trimmed) removes it. Its length in characters (code points, as
+ * the table's CHECK counts them, so an emoji is one); the first bound only spares the counting.
+ */
+const tooLong = `не длиннее ${CALL_COMMENT_MAX} символов`;
+const CommentBody = z.object({
+  text: z
+    .string()
+    .max(CALL_COMMENT_MAX * 2, tooLong)
+    .trim()
+    .refine((s) => [...s].length <= CALL_COMMENT_MAX, tooLong),
 });
 /** A Mango recording id: opaque text, matched inside the calls' recordings jsonb. */
 const RecordingParams = z.object({ id: z.string().min(1).max(200) });
@@ -45,6 +59,20 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     const call = await getCall(ctx.db, me, parseId(req.params));
     if (!call) throw notFound('Звонок');
     return call;
+  });
+
+  app.put('/api/calls/:id/comment', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const id = parseId(req.params);
+    const { text } = parseBody(CommentBody, req.body);
+    const r = await setCallComment(ctx.db, me, id, text, ctx.hub.instanceId);
+    if (!r.ok) {
+      if (r.reason === 'not-found') throw notFound('Звонок');
+      throw new ApiFail(403, 'forbidden', 'Комментарий к звонку может оставить сотрудник, который принял или совершил звонок либо которому он поступал, и администратор');
+    }
+    // Committed: this relay's own sockets get the update now, other instances' through NOTIFY.
+    ctx.hub.deliver(r.feed);
+    return r.call;
   });
 
   app.post('/api/calls/callback', async (req) => {

@@ -105,6 +105,10 @@ export class RelayHttpClient {
   call(id: number): Promise<Call> {
     return this.request('GET', `/api/calls/${id}`, { schema: CallSchema });
   }
+  /** Sets (empty text: removes) the call's comment; the call as the relay now has it. */
+  setCallComment(id: number, text: string): Promise<Call> {
+    return this.request('PUT', `/api/calls/${id}/comment`, { body: { text }, schema: CallSchema });
+  }
   async callback(toNumber: string): Promise<void> {
     await this.request('POST', '/api/calls/callback', { body: { toNumber }, schema: CallbackAnswer });
   }

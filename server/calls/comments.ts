@@ -1,0 +1,83 @@
+/**
+ * «Комментарий к звонку»: one current note per call. Written by an employee who took part in
+ * the call (took it, made it, was on it, or was offered it) or by an admin; pushed as a call
+ * update to everyone who has the call in their feed, so their apps show it at once.
+ */
+import type { Db } from '../db/db';
+import type { Call } from '../../src-shared/wire';
+import type { EmployeeRow } from '../people/employees';
+import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
+import { popupAudience, Staff } from './audience';
+import { callerCards, loadListeners, lockEntriesSql } from './call-store';
+import { feedItems } from './feed-items';
+import { getCall } from './queries';
+import type { ReducedCall } from './reduce';
+import { callViewSql } from './view';
+
+export type CommentResult =
+  | { ok: true; call: Call; feed: StoredFeedItem[] }
+  /** not-found: the employee may not see the call (as GET /api/calls/:id); forbidden: sees it, took no part in it. */
+  | { ok: false; reason: 'not-found' | 'forbidden' };
+
+/**
+ * Sets (or, with empty `text`, removes) the comment of call `callId` as `me`. The feed items it
+ * appends carry `deliveredBy` (the caller's hub): the caller hands `feed` to that hub after this
+ * resolves (the transaction has committed by then).
+ */
+export async function setCallComment(db: Db, me: EmployeeRow, callId: number, text: string, deliveredBy?: string): Promise<CommentResult> {
+  return db.tx(async (q) => {
+    const seen = await getCall(q, me, callId);
+    if (!seen) return { ok: false, reason: 'not-found' };
+    // Locked as the reducer locks calls: a reduction running now finishes first (and its feed
+    // item, read before this comment, is not the last word), and one starting now reads this comment.
+    await q.query(`SELECT ${lockEntriesSql('$1')}`, [[seen.entryId]]);
+    const row = (
+      await q.query<{ reduced: ReducedCall; involved: boolean; current: string | null; audience: number[] | null; offered: number[] | null }>(
+        `SELECT c.reduced,
+           (c.employee_id = $2 OR ($3 <> '' AND c.participants ? $3)
+             OR EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $2 AND a.popup)) AS involved,
+           (SELECT k.text FROM call_comments k WHERE k.call_id = c.id) AS current,
+           aud.audience, aud.offered
+         FROM calls c
+         LEFT JOIN LATERAL (SELECT array_agg(a.employee_id) AS audience, array_agg(a.employee_id) FILTER (WHERE a.popup) AS offered
+                            FROM call_audience a WHERE a.call_id = c.id) aud ON true
+         WHERE c.id = $1`,
+        [callId, me.id, me.extension ?? ''],
+      )
+    ).rows[0];
+    if (!row) return { ok: false, reason: 'not-found' };
+    if (me.role !== 'admin' && !row.involved) return { ok: false, reason: 'forbidden' };
+
+    let changed: boolean;
+    if (!text) {
+      changed = (await q.query('DELETE FROM call_comments WHERE call_id = $1 RETURNING call_id', [callId])).rows.length > 0;
+    } else if (text === row.current) {
+      changed = false; // saved twice: no news for anyone
+    } else {
+      await q.query(
+        `INSERT INTO call_comments (call_id, text, author_id) VALUES ($1, $2, $3)
+         ON CONFLICT (call_id) DO UPDATE SET text = EXCLUDED.text, author_id = EXCLUDED.author_id, updated_at = now()`,
+        [callId, text, me.id],
+      );
+      changed = true;
+    }
+    const view = (await q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.id = $1`, [callId])).rows[0].view;
+    const audience = (row.audience ?? []).map(Number);
+    if (!changed || audience.length === 0) return { ok: true, call: view, feed: [] };
+
+    // The same call item the reducer would send now: a ringing popup stays open, the caller's
+    // card and last calls stay filled in.
+    const staff = new Staff(await loadListeners(q));
+    const plan = {
+      callId,
+      call: row.reduced,
+      view,
+      popups: popupAudience(row.reduced, staff),
+      offered: new Set((row.offered ?? []).map(Number)),
+      audience: new Set(audience),
+    };
+    const cards = await callerCards(q, row.reduced.clientNumber ? [row.reduced.clientNumber] : []);
+    const feed = await appendFeed(q, feedItems([plan], cards), deliveredBy);
+    return { ok: true, call: view, feed };
+  });
+}

@@ -1,0 +1,125 @@
+/**
+ * «Комментарий к звонку»: the comment as one muted line (the whole text, author and time in its
+ * title), the small action that opens the editor, and the one editor used in the history, on the
+ * contact card and in the call popup.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { CALL_COMMENT_MAX, type Call, type CallComment } from '../../src-shared/wire';
+import { saveCallComment } from '../actions';
+import { toAppError } from '../api';
+import { formatDateTime } from '../format';
+import { S } from '../strings';
+
+export function CommentText({ comment, className = '' }: { comment: CallComment; className?: string }) {
+  return (
+    <span className={`call-comment muted ${className}`} data-testid="call-comment" title={S.comment.title(comment.text, comment.by.name, formatDateTime(comment.at))}>
+      {comment.text}
+    </span>
+  );
+}
+
+export function CommentAction({ onClick, label = S.comment.action, className = '' }: { onClick: () => void; label?: string; className?: string }) {
+  return (
+    <button type="button" className={`link-btn comment-action ${className}`} title={S.comment.actionTitle} data-testid="comment-edit" onClick={onClick}>
+      {label}
+    </button>
+  );
+}
+
+/**
+ * Writes the call's comment: «Сохранить» or Ctrl+Enter saves (empty text removes it), «Отмена» or
+ * Escape closes without saving; a refusal stays in the editor in the relay's words.
+ */
+export function CommentEditor({
+  call,
+  onDone,
+  onCancel,
+  className = '',
+}: {
+  call: Call;
+  onDone: (updated: Call) => void;
+  onCancel: () => void;
+  className?: string;
+}) {
+  const [text, setText] = useState(call.comment?.text ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const area = useRef<HTMLTextAreaElement>(null);
+  const alive = useRef(true);
+  useEffect(() => {
+    alive.current = true;
+    const el = area.current;
+    if (el) {
+      el.focus();
+      el.setSelectionRange(el.value.length, el.value.length);
+    }
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+  // Characters as the relay counts them (an emoji is one).
+  const length = [...text.trim()].length;
+  const tooLong = length > CALL_COMMENT_MAX;
+
+  const save = async () => {
+    if (busy || tooLong) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const updated = await saveCallComment(call.id, text);
+      if (alive.current) onDone(updated);
+    } catch (e) {
+      if (alive.current) setError(toAppError(e).message);
+    } finally {
+      if (alive.current) setBusy(false);
+    }
+  };
+
+  return (
+    <div
+      className={`comment-editor ${className}`}
+      data-testid="comment-editor"
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          void save();
+        } else if (e.key === 'Escape') {
+          // Not the page's or a dialog's Escape: only this editor closes.
+          e.preventDefault();
+          e.stopPropagation();
+          onCancel();
+        }
+      }}
+    >
+      <textarea
+        ref={area}
+        rows={3}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        placeholder={S.comment.placeholder}
+        aria-label={S.comment.label}
+        aria-invalid={tooLong || !!error}
+        data-testid="comment-text"
+      />
+      <div className="comment-actions">
+        <button type="button" className="btn btn-primary btn-sm" disabled={busy || tooLong} onClick={() => void save()} data-testid="comment-save">
+          {busy ? S.saving : S.save}
+        </button>
+        <button type="button" className="btn btn-sm" onClick={onCancel} data-testid="comment-cancel">
+          {S.cancel}
+        </button>
+        {error ? (
+          <span className="comment-error" role="alert" title={error} data-testid="comment-error">
+            {error}
+          </span>
+        ) : tooLong ? (
+          <span className="comment-error" role="alert">
+            {S.comment.tooLong(CALL_COMMENT_MAX, length)}
+          </span>
+        ) : (
+          <span className="muted small comment-hint">{call.comment ? `${S.comment.hint}. ${S.comment.clearHint}` : S.comment.hint}</span>
+        )}
+      </div>
+    </div>
+  );
+}
