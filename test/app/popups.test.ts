@@ -70,24 +70,26 @@ describe('PopupManager', () => {
   });
 });
 
+/** A PopupManager on hand-driven timers: `pending` holds the armed ones, `fire` runs them all. */
+function managerWithTimers(o: typeof opts, wrapUpMs?: number) {
+  const pending = new Map<number, { fn: () => void; ms: number }>();
+  let next = 1;
+  const timers = {
+    setTimeout: (fn: () => void, ms: number) => (pending.set(next, { fn, ms }), next++),
+    clearTimeout: (h: unknown) => void pending.delete(h as number),
+  };
+  const emitted: CallPopup[] = [];
+  const m = new PopupManager({ emit: (p) => emitted.push(p), options: () => o, me: () => me, timers, ...(wrapUpMs ? { wrapUpMs } : {}) });
+  const fire = () => {
+    const all = [...pending.values()];
+    pending.clear();
+    all.forEach((t) => t.fn());
+  };
+  return { m, emitted, pending, fire };
+}
+
 describe('PopupManager display duration', () => {
-  function timed(durationSec: number) {
-    const pending = new Map<number, { fn: () => void; ms: number }>();
-    let next = 1;
-    const timers = {
-      setTimeout: (fn: () => void, ms: number) => (pending.set(next, { fn, ms }), next++),
-      clearTimeout: (h: unknown) => void pending.delete(h as number),
-    };
-    const emitted: CallPopup[] = [];
-    const o = { ...opts, durationSec };
-    const m = new PopupManager({ emit: (p) => emitted.push(p), options: () => o, me: () => me, timers });
-    const fire = () => {
-      const all = [...pending.values()];
-      pending.clear();
-      all.forEach((t) => t.fn());
-    };
-    return { m, emitted, pending, fire };
-  }
+  const timed = (durationSec: number) => managerWithTimers({ ...opts, durationSec });
 
   it('hides a popup after N seconds, once per call; later updates do not bring it back', () => {
     const { m, emitted, pending, fire } = timed(15);
@@ -117,22 +119,7 @@ describe('PopupManager display duration', () => {
 
 describe('PopupManager: an ended call’s card stays for a comment', () => {
   const mine = { id: 1, name: 'x', extension: '101' };
-  function wrapped(o = opts) {
-    const pending = new Map<number, { fn: () => void; ms: number }>();
-    let next = 1;
-    const timers = {
-      setTimeout: (fn: () => void, ms: number) => (pending.set(next, { fn, ms }), next++),
-      clearTimeout: (h: unknown) => void pending.delete(h as number),
-    };
-    const emitted: CallPopup[] = [];
-    const m = new PopupManager({ emit: (p) => emitted.push(p), options: () => o, me: () => me, timers, wrapUpMs: 45_000 });
-    const fire = () => {
-      const all = [...pending.values()];
-      pending.clear();
-      all.forEach((t) => t.fn());
-    };
-    return { m, emitted, pending, fire };
-  }
+  const wrapped = (o = opts) => managerWithTimers(o, 45_000);
   const talked = (id: number, over: Partial<Call> = {}) => makeCall(id, { phase: 'talking', employee: mine, answeredAt: '2025-01-01T10:00:10.000Z', ...over });
 
   it('keeps the card, ended, after my own conversation, for a while; a later update keeps it; then it closes', () => {
