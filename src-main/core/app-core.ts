@@ -276,13 +276,27 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   }
 
   // ---- feed ------------------------------------------------------------------------------
+  /**
+   * A call update without a `comment` field comes from a relay instance older than comments
+   * (a rolling upgrade): it says nothing about the comment, so the cached one is kept. A newer
+   * relay always sends the field (null when there is none).
+   */
+  function withKnownComment(item: FeedItem): FeedItem {
+    const p = item.payload;
+    if (p.kind !== 'call' || p.call.comment !== undefined) return item;
+    const known = store.calls.get(p.call.id)?.comment;
+    return known ? { ...item, payload: { ...p, call: { ...p.call, comment: known } } } : item;
+  }
+
   /** The session's first replay is done: what a reconnect replays happened while it was down. */
   let sessionSynced = false;
 
-  function applyItem(item: FeedItem, phase: 'replay' | 'live'): void {
+  function applyItem(received: FeedItem, phase: 'replay' | 'live'): void {
     let nextMe: Employee | null = null;
+    let item = received;
     const applied = store.transaction(() => {
       if (item.id <= settings.lastFeedId()) return false;
+      item = withKnownComment(item);
       const p = item.payload;
       if (p.kind === 'call') {
         store.calls.upsert(p.call);

@@ -10,6 +10,7 @@ import { buildScenario, deliver } from '../../tools/mango-sim/index';
 import type { Call, Employee } from '../../src-shared/wire';
 import type { AppCore } from '../../src-main/core/app-core';
 import { connected, liveCoreHarness } from './live-core';
+import { appendFeed } from '../../server/hub/feed-store';
 
 let r: TestRelay;
 let to1: { employee: Employee; token: string };
@@ -91,6 +92,27 @@ describe('call comments in the app core ↔ real relay', () => {
     const cleared = await b.core.api.invoke('calls:setComment', { callId: ended.id, text: '' });
     expect(cleared.comment).toBeNull();
     await vi.waitFor(() => expect(a.core.store.calls.get(ended.id)?.comment).toBeNull(), { timeout: 5000 });
+  });
+
+  it('an update from a relay instance older than comments (no comment field) keeps the cached comment', async () => {
+    const a = await signedIn('cm-app-to1');
+    await caughtUp(a.core, to1.employee.id);
+    const call = a.core.store.calls.list({ limit: 20 }).find((c) => c.entryId === 'CM-APP-1')!;
+    const saved = await a.core.api.invoke('calls:setComment', { callId: call.id, text: 'Ждём КП' });
+    await vi.waitFor(() => expect(a.core.store.calls.get(call.id)?.comment?.text).toBe('Ждём КП'), { timeout: 5000 });
+    const seen = a.rec.feed.length;
+    // What an old instance appends for this call during a rolling upgrade: its view has no comment.
+    const { comment: _dropped, ...oldView } = saved;
+    await r.relay.ctx.db.tx((q) => appendFeed(q, [{ employeeId: to1.employee.id, payload: { kind: 'call', call: { ...oldView, talkSeconds: oldView.talkSeconds + 1 }, popup: false, contact: null, recentCalls: [] } }]));
+    await caughtUp(a.core, to1.employee.id);
+    expect(a.core.store.calls.get(call.id)).toMatchObject({ talkSeconds: saved.talkSeconds + 1, comment: { text: 'Ждём КП' } });
+    // The stores in the window get the same, comment included.
+    const emitted = a.rec.feed.slice(seen).filter((i) => i.payload.kind === 'call' && i.payload.call.id === call.id).at(-1)!;
+    expect(emitted.payload.kind === 'call' && emitted.payload.call.comment?.text).toBe('Ждём КП');
+    // A new instance's explicit null still clears it.
+    await r.relay.ctx.db.tx((q) => appendFeed(q, [{ employeeId: to1.employee.id, payload: { kind: 'call', call: { ...oldView, comment: null }, popup: false, contact: null, recentCalls: [] } }]));
+    await caughtUp(a.core, to1.employee.id);
+    expect(a.core.store.calls.get(call.id)?.comment).toBeNull();
   });
 
   it('passes the relay’s refusals on in Russian: not one’s call, not logged in, too long', async () => {
