@@ -1,5 +1,5 @@
 /**
- * One message: header, actions (reply, reply all, forward, delete, flags), HTML sanitized into
+ * One message: header, actions (reply, reply all, forward, move to a folder, delete, flags), HTML sanitized into
  * the sandboxed frame, remote images blocked until allowed for the message or its sender,
  * attachments downloaded or opened, and the other messages of its thread.
  */
@@ -11,7 +11,7 @@ import { toast } from '../stores/toasts';
 import type { MailAddress, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
 import { MailFrame } from './MailFrame';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
-import { M, formatSize } from './strings';
+import { M, folderTitle, formatSize } from './strings';
 import { downloadBase64, useMail } from './store';
 
 function addr(a: MailAddress): string {
@@ -25,6 +25,7 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   const [thread, setThread] = useState<MailSummary[]>([]);
   const [busy, setBusy] = useState(false);
   const tick = useMail((s) => (msg ? (s.changedTick[msg.folderId] ?? 0) : 0));
+  const folders = useMail((s) => s.folders);
 
   useEffect(() => {
     let live = true;
@@ -90,6 +91,16 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
     });
 
   const files = msg.attachments.filter((a) => !a.inline);
+  // Only this account's folders: the core refuses moves across accounts.
+  const targets = folders.filter((f) => f.accountId === msg.accountId && f.id !== msg.folderId);
+
+  const moveTo = (folderId: number) =>
+    act(async () => {
+      const f = targets.find((x) => x.id === folderId);
+      await call('mail:messages:move', { ids: [msg.id], folderId });
+      if (f) toast.info(M.reader.moved(folderTitle(f)));
+      onDeleted();
+    });
 
   return (
     <article className="mail-reader" data-testid="mail-reader">
@@ -110,6 +121,23 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {msg.flagged ? M.reader.unflag : M.reader.flag}
         </button>
+        {targets.length ? (
+          <select
+            className="mail-move"
+            aria-label={M.reader.move}
+            title={M.reader.move}
+            value=""
+            disabled={busy}
+            data-testid="mail-move"
+            onChange={(e) => e.target.value && void moveTo(Number(e.target.value))}
+          >
+            <option value="">{M.reader.move}</option>
+            {targets.map((f) => (
+              // <option> ignores padding: nesting is shown with non-breaking spaces.
+              <option key={f.id} value={f.id} data-path={f.path}>{'\u00a0\u00a0\u00a0'.repeat(f.depth) + folderTitle(f)}</option>
+            ))}
+          </select>
+        ) : null}
         <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
           await call('mail:messages:delete', { ids: [msg.id] });
           onDeleted();

@@ -37,6 +37,8 @@ export const M = {
     replyAll: 'Ответить всем',
     forward: 'Переслать',
     delete: 'Удалить',
+    move: 'Переместить в папку…',
+    moved: (folder: string) => `Письмо перемещено в папку «${folder}».`,
     markUnread: 'Непрочитанное',
     markRead: 'Прочитанное',
     flag: 'Пометить',

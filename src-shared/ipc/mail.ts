@@ -340,6 +340,12 @@ export const mailRequests = {
   ),
   /** Moves to Trash (or deletes for good when already in Trash). */
   'mail:messages:delete': request<void>()(z.object({ ids: z.array(Id).min(1).max(5000) })),
+  /**
+   * Files messages into another folder of the same account: they leave the source folder's list
+   * at once and reach the target after the server's MOVE (queued like a delete, pushed once,
+   * kept across offline spells and restarts) and the target's next sync.
+   */
+  'mail:messages:move': request<{ moved: number }>()(z.object({ ids: z.array(Id).min(1).max(5000), folderId: Id })),
   /** Mails from or to an address, newest first: contact timelines, the call popup. */
   'mail:messages:byAddress': request<MailSummary[]>()(
     z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),

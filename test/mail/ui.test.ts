@@ -13,7 +13,7 @@ import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir }
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { installFakeAsgard } from '../e2e/fake-asgard';
-import { makeService, waitFor, type Harness } from './helpers';
+import { folderId, imapClient, makeService, waitFor, type Harness } from './helpers';
 
 const hana = { user: 'hana@example.test', pass: 'hana-app-password' };
 let dc: Dovecot;
@@ -290,4 +290,42 @@ describe('mail UI (chromium, real mail service)', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('moves the open message to a nested project folder from the reader', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const other = await imapClient(dc, hana);
+    await other.mailboxCreate('Проекты');
+    await other.mailboxCreate('Проекты/Объект 7');
+    await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+    const target = await folderId(h, acc.id, 'Проекты/Объект 7');
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    try {
+      const rows = page.getByTestId('mail-row');
+      await page.getByTestId('mail-search').fill('выпуск 1498');
+      await waitFor(async () => (await rows.count()) === 1 && (await rows.first().textContent())?.includes('Новости склада №1498'), 'search result');
+      await rows.first().click();
+      await page.getByTestId('mail-reader').waitFor();
+      const option = page.locator('[data-testid="mail-move"] option[data-path="Проекты/Объект 7"]');
+      // Nested one level: indented under «Проекты».
+      await expect(option.textContent()).resolves.toBe('\u00a0\u00a0\u00a0Объект 7');
+      await expect(page.locator('[data-testid="mail-move"] option[data-path="INBOX"]').count()).resolves.toBe(0);
+      await page.getByTestId('mail-move').selectOption(String(target));
+      await page.getByText('Письмо перемещено в папку «Объект 7».').waitFor();
+      await page.getByTestId('mail-reader').waitFor({ state: 'hidden' });
+      const left = h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ? AND subject = ?').get(inbox, 'Новости склада №1498') as { n: number };
+      expect(left.n).toBe(0);
+      await waitFor(async () => {
+        const t = (await h.mail.handle('mail:messages:list', { folderId: target, offset: 0, limit: 10 })) as { items: { subject: string }[] };
+        return t.items.length === 1 && t.items[0].subject === 'Новости склада №1498';
+      }, 'moved on the server and synced into the target', 30_000);
+      await other.mailboxOpen('Проекты/Объект 7');
+      expect((await other.fetchAll('1:*', { envelope: true })).map((m) => m.envelope?.subject)).toEqual(['Новости склада №1498']);
+      await screenshot(page, 'mail-reader-moved');
+      expect(errors).toEqual([]);
+    } finally {
+      await other.logout().catch(() => undefined);
+      await page.close();
+    }
+  }, 120_000);
 });

@@ -103,6 +103,8 @@ export class AccountSync {
   private requested = new Map<number, (() => void)[]>();
   private lastFullCycle = 0;
   private lastFolderList = 0;
+  /** Folders messages were just moved into on the server: synced in this cycle so they show up there. */
+  private movedInto = new Set<number>();
   private readonly accountId: number;
 
   constructor(
@@ -281,8 +283,10 @@ export class AccountSync {
 
       const full = now - this.lastFullCycle >= this.opts.pollMs || this.requested.has(-1);
       const folders = this.store.folders(this.accountId);
+      // A target deleted meanwhile must not keep the loop from idling.
+      for (const id of this.movedInto) if (!folders.some((f) => f.id === id)) this.movedInto.delete(id);
       const targets = folders.filter((f) => {
-        if (this.requested.has(f.id)) return true;
+        if (this.requested.has(f.id) || this.movedInto.has(f.id)) return true;
         if (f.sync_enabled !== 1) return false;
         return full || isInbox(f);
       });
@@ -292,6 +296,8 @@ export class AccountSync {
         // A folder found gone on the server meanwhile was dropped from the list.
         const current = this.store.folder(f.id);
         if (current) await this.syncFolder(client, current);
+        // Only once synced: a connection dying here leaves it for the next cycle.
+        this.movedInto.delete(f.id);
         done.add(f.id);
         // Local changes made meanwhile go out between folders.
         await this.pushOps(client);
@@ -302,7 +308,8 @@ export class AccountSync {
       }
       this.resolveRequests(false, done);
       this.setState({ state: 'synced', at: new Date().toISOString() });
-      if (this.woken) {
+      // Moves pushed between folders: their targets are synced before idling.
+      if (this.woken || this.movedInto.size) {
         this.woken = false;
         continue;
       }
@@ -484,6 +491,10 @@ export class AccountSync {
         // the next connection; done again it changes nothing).
         if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
         del.run(o.id);
+        if (o.op === 'move' && data.to) {
+          const target = this.store.folderByPath(this.accountId, data.to);
+          if (target) this.movedInto.add(target.id);
+        }
       }
     }
   }

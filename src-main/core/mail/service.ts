@@ -351,6 +351,39 @@ export function createMailService(opts: MailServiceOptions): MailService {
     }
   }
 
+  /**
+   * Moves messages to another folder of their account. Locally they only leave the source (the
+   * server gives them new UIDs there, so the target gets them from its own sync, once, after the
+   * queued MOVE has been pushed); until then the source does not fetch them back.
+   */
+  function moveMessages(ids: number[], folderId: number): { moved: number } {
+    const target = store.folder(folderId);
+    if (!target) throw new MailError('mail-no-folder', 'Папка не найдена: возможно, её удалили.', 'Обновите список папок и выберите папку ещё раз.');
+    const rows = ids.map((id) => store.message(id)).filter((m): m is MessageRow => Boolean(m));
+    if (!rows.length) throw new MailError('mail-no-message', 'Письмо не найдено: возможно, его удалили или перенесли.');
+    if (rows.some((m) => m.account_id !== target.account_id)) {
+      throw new MailError('mail-move-account', 'Письма можно перенести только в папку того же почтового ящика.', 'Чтобы переложить письмо в другой ящик, перешлите его.');
+    }
+    if (rows.some((m) => m.folder_id === target.id)) {
+      throw new MailError('mail-move-same', `Письмо уже лежит в папке «${target.name}».`, 'Выберите другую папку.');
+    }
+    const sources = new Set<number>();
+    db.transaction(() => {
+      for (const m of rows) {
+        queueOp(m, 'move', { to: target.path });
+        sources.add(m.folder_id);
+      }
+      store.deleteIds(rows.map((m) => m.id));
+      // The target is synced from now on, so the moved mail shows up there even after a restart.
+      store.enableSync(target.id);
+    })();
+    const s = syncs.get(target.account_id);
+    s?.kick();
+    void s?.syncNow(target.id);
+    emit('mail:changed', { accountId: target.account_id, folderIds: [...sources, target.id] });
+    return { moved: rows.length };
+  }
+
   // -- messages -------------------------------------------------------------------------------
 
   function messageRow(id: number): MessageRow {
@@ -552,6 +585,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     'mail:messages:thread': ({ threadId }) => store.thread(threadId),
     'mail:messages:setFlags': ({ ids, seen, flagged }) => setFlags(ids, { seen, flagged }),
     'mail:messages:delete': ({ ids }) => deleteMessages(ids),
+    'mail:messages:move': ({ ids, folderId }) => moveMessages(ids, folderId),
     'mail:messages:byAddress': ({ emails, limit }) => store.byAddress(emails, limit),
     'mail:images:allow': ({ messageId, scope }) => {
       const m = messageRow(messageId);
