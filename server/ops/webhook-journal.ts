@@ -25,6 +25,9 @@ interface Pending {
   last: number;
 }
 
+/** One journal row: its hour, outcome, callback kind and source address. */
+const rowKey = (p: Pick<Pending, 'hour' | 'outcome' | 'kind' | 'ip'>) => `${p.hour}|${p.outcome}|${p.kind}|${p.ip}`;
+
 const STATUS_OUTCOMES: Record<number, WebhookOutcome> = { 400: 'bad-request', 404: 'not-found', 413: 'too-large', 415: 'bad-content-type' };
 
 /** The outcome of a response nobody marked (Fastify's own refusals, errors). */
@@ -74,11 +77,11 @@ export class WebhookJournal {
       this.keysThisHour.clear();
     }
     let ip = plainAddress(req.ip);
-    let key = `${hour}|${outcome}|${kind}|${ip}`;
+    let key = rowKey({ hour, outcome, kind, ip });
     if (!this.keysThisHour.has(key)) {
       if (this.keysThisHour.size >= MAX_KEYS_PER_HOUR) {
         ip = OTHER_ADDRESSES;
-        key = `${hour}|${outcome}|${kind}|${ip}`;
+        key = rowKey({ hour, outcome, kind, ip });
       }
       this.keysThisHour.add(key);
     }
@@ -139,7 +142,7 @@ export class WebhookJournal {
 
   private requeue(batch: Pending[]): void {
     for (const p of batch) {
-      const key = `${p.hour}|${p.outcome}|${p.kind}|${p.ip}`;
+      const key = rowKey(p);
       const cur = this.pending.get(key);
       if (!cur) this.pending.set(key, p);
       else {
