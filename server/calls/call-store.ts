@@ -40,6 +40,14 @@ export interface EntriesState {
  */
 export const lockEntriesSql = (param: string) => `(SELECT count(pg_advisory_xact_lock(hashtext(e))) FROM (SELECT e FROM unnest(${param}::text[]) AS e ORDER BY e) s)`;
 
+/**
+ * SQL: LEFT JOIN LATERAL `aud` with `audience` (employees who have call `callId` in their feed)
+ * and `offered` (those of them it was offered to), each a bigint[] or NULL.
+ */
+export const audienceJoinSql = (callId: string) =>
+  `LEFT JOIN LATERAL (SELECT array_agg(a.employee_id) AS audience, array_agg(a.employee_id) FILTER (WHERE a.popup) AS offered
+                          FROM call_audience a WHERE a.call_id = ${callId}) aud ON true`;
+
 /** Who hears of which call; `popup` means offered, and once offered it stays so. SQL for bigint[], bigint[], boolean[] parameters. */
 const upsertAudienceSql = (calls: string, employees: string, popups: string) =>
   `INSERT INTO call_audience (call_id, employee_id, popup) SELECT * FROM unnest(${calls}::bigint[], ${employees}::bigint[], ${popups}::boolean[])
@@ -68,8 +76,7 @@ export async function lockAndLoad(q: Queryable, entries: string[], kinds: string
          (SELECT json_agg(json_build_object('id', m.id, 'kind', m.kind, 'payload', m.payload) ORDER BY m.id)
             FROM mango_events m WHERE m.entry_id = e AND m.kind = ANY($2::text[])) AS events
        FROM unnest($1::text[]) AS e LEFT JOIN calls c ON c.entry_id = e
-       LEFT JOIN LATERAL (SELECT array_agg(a.employee_id) AS audience, array_agg(a.employee_id) FILTER (WHERE a.popup) AS offered
-                          FROM call_audience a WHERE a.call_id = c.id) aud ON true`,
+       ${audienceJoinSql('c.id')}`,
       [entries, kinds],
     ),
   ]);

@@ -8,7 +8,7 @@ import type { Call } from '../../src-shared/wire';
 import type { EmployeeRow } from '../people/employees';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
 import { popupAudience, Staff } from './audience';
-import { callerCards, loadListeners, lockEntriesSql } from './call-store';
+import { audienceJoinSql, callerCards, loadListeners, lockEntriesSql } from './call-store';
 import { feedItems } from './feed-items';
 import { getCall } from './queries';
 import type { ReducedCall } from './reduce';
@@ -38,9 +38,7 @@ export async function setCallComment(db: Db, me: EmployeeRow, callId: number, te
              OR EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $2 AND a.popup)) AS involved,
            (SELECT k.text FROM call_comments k WHERE k.call_id = c.id) AS current,
            aud.audience, aud.offered
-         FROM calls c
-         LEFT JOIN LATERAL (SELECT array_agg(a.employee_id) AS audience, array_agg(a.employee_id) FILTER (WHERE a.popup) AS offered
-                            FROM call_audience a WHERE a.call_id = c.id) aud ON true
+         FROM calls c ${audienceJoinSql('c.id')}
          WHERE c.id = $1`,
         [callId, me.id, me.extension ?? ''],
       )
