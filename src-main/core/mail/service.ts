@@ -342,19 +342,18 @@ export function createMailService(opts: MailServiceOptions): MailService {
         touched.set(m.account_id, s);
       }
     })();
+    // The sync syncs Trash once it has pushed the moves into it (AccountSync.movedInto).
     for (const [accountId, folders] of touched) {
-      const s = syncs.get(accountId);
-      s?.kick();
-      const trash = store.folders(accountId).find((f) => f.special_use === '\\Trash');
-      if (trash) void s?.syncNow(trash.id);
+      syncs.get(accountId)?.kick();
       emit('mail:changed', { accountId, folderIds: [...folders] });
     }
   }
 
   /**
    * Moves messages to another folder of their account. Locally they only leave the source (the
-   * server gives them new UIDs there, so the target gets them from its own sync, once, after the
-   * queued MOVE has been pushed); until then the source does not fetch them back.
+   * server gives them new UIDs there, so the target gets them from its own sync, which the
+   * account's sync runs once it has pushed the queued MOVE); until then the source does not
+   * fetch them back.
    */
   function moveMessages(ids: number[], folderId: number): { moved: number } {
     const target = store.folder(folderId);
@@ -374,12 +373,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
         sources.add(m.folder_id);
       }
       store.deleteIds(rows.map((m) => m.id));
-      // The target is synced from now on, so the moved mail shows up there even after a restart.
+      // Mail is filed there: kept in step like a folder the user opened.
       store.enableSync(target.id);
     })();
-    const s = syncs.get(target.account_id);
-    s?.kick();
-    void s?.syncNow(target.id);
+    syncs.get(target.account_id)?.kick();
     emit('mail:changed', { accountId: target.account_id, folderIds: [...sources, target.id] });
     return { moved: rows.length };
   }
