@@ -9,8 +9,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, envelopeUids, folderId, imapClient, makeService, startImapTap, stateOf, waitFor, waitSynced, type Harness, type ImapTap, type ImapTapOptions } from './helpers';
-import type { MailFolderView, MailSummary } from '../../src-shared/ipc/mail';
+import {
+  addAccount,
+  envelopeUids,
+  folderId,
+  folderViews as folders,
+  imapClient,
+  listFolder as list,
+  makeService,
+  searchMail as search,
+  startImapTap,
+  stateOf,
+  testMessages as msgs,
+  waitFor,
+  waitSynced,
+  type Harness,
+  type ImapTap,
+  type ImapTapOptions,
+} from './helpers';
 
 const users = Array.from({ length: 4 }, (_, i) => ({ user: `fl${i}@example.test`, pass: `pass-${i}` }));
 let dc: Dovecot;
@@ -22,29 +38,8 @@ afterAll(async () => {
   await dc?.stop();
 });
 
-function msgs(user: string, prefix: string, n: number): string[] {
-  const base = Date.UTC(2024, 0, 1);
-  return Array.from({ length: n }, (_, i) =>
-    rawMessage({
-      subject: `${prefix} ${i}`,
-      text: `Текст ${prefix} номер ${i}`,
-      date: new Date(base + i * 60_000),
-      messageId: `<${Buffer.from(prefix).toString('hex')}.${i}.${user}>`,
-    }),
-  );
-}
-
-async function folders(h: Harness, accountId: number): Promise<MailFolderView[]> {
-  return (await h.mail.handle('mail:folders:list', { accountId })) as MailFolderView[];
-}
 async function paths(h: Harness, accountId: number): Promise<string[]> {
   return (await folders(h, accountId)).map((f) => f.path);
-}
-async function list(h: Harness, folder: number): Promise<{ total: number; items: MailSummary[] }> {
-  return (await h.mail.handle('mail:messages:list', { folderId: folder, offset: 0, limit: 500 })) as { total: number; items: MailSummary[] };
-}
-async function search(h: Harness, query: string): Promise<MailSummary[]> {
-  return ((await h.mail.handle('mail:messages:search', { query })) as { items: MailSummary[] }).items;
 }
 function rows(h: Harness, folder: number): { id: number; uid: number; subject: string; seen: number; flagged: number }[] {
   return h.db.prepare('SELECT id, uid, subject, seen, flagged FROM mail_messages WHERE folder_id = ? ORDER BY uid').all(folder) as {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { ImapFlow } from 'imapflow';
 import { createMailService, type MailService, type MailServiceOptions, type SecretBox } from '../../src-main/core/mail';
-import type { MailAccountInput, MailAccountView } from '../../src-shared/ipc/mail';
-import type { Dovecot } from '../support/dovecot';
+import type { MailAccountInput, MailAccountView, MailFolderView, MailSummary } from '../../src-shared/ipc/mail';
+import { rawMessage, type Dovecot } from '../support/dovecot';
 import type { TestSmtp } from '../support/smtp';
 
 /** AES-256-GCM with a random key: what the key-file SecretBox does in browser mode. */
@@ -322,3 +322,34 @@ export function envelopeUids(lines: string[]): number {
 /** The tap as sync.test.ts knows it: a proxy that cuts connections after `cutAfterBytes`. */
 export type CutProxy = ImapTap;
 export const startCutProxy = (targetPort: number): Promise<CutProxy> => startImapTap(targetPort);
+
+/** The Message-ID `testMessages` gives message `n` (ASCII, so a header SEARCH finds it). */
+export function testMessageId(user: string, prefix: string, n: number): string {
+  return `<${Buffer.from(prefix).toString('hex')}.${n}.${user}>`;
+}
+
+/** `n` messages «prefix i» (i from `from`), a minute apart from 2024-01-01. */
+export function testMessages(user: string, prefix: string, n: number, from = 0): string[] {
+  const base = Date.UTC(2024, 0, 1);
+  return Array.from({ length: n }, (_, i) =>
+    rawMessage({
+      subject: `${prefix} ${from + i}`,
+      text: `Текст ${prefix} номер ${from + i}`,
+      date: new Date(base + (from + i) * 60_000),
+      messageId: testMessageId(user, prefix, from + i),
+    }),
+  );
+}
+
+/** A folder's first 500 messages, newest first, and its total. */
+export async function listFolder(h: Harness, folder: number): Promise<{ total: number; items: MailSummary[] }> {
+  return (await h.mail.handle('mail:messages:list', { folderId: folder, offset: 0, limit: 500 })) as { total: number; items: MailSummary[] };
+}
+
+export async function folderViews(h: Harness, accountId: number): Promise<MailFolderView[]> {
+  return (await h.mail.handle('mail:folders:list', { accountId })) as MailFolderView[];
+}
+
+export async function searchMail(h: Harness, query: string): Promise<MailSummary[]> {
+  return ((await h.mail.handle('mail:messages:search', { query })) as { items: MailSummary[] }).items;
+}

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailService } from '../../src-main/core/mail';
-import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, folderId, imapClient, makeService, startImapTap, stateOf, waitFor, waitSynced, type Harness } from './helpers';
+import { startDovecot, type Dovecot } from '../support/dovecot';
+import { addAccount, folderId, imapClient, listFolder, makeService, startImapTap, stateOf, testMessages as msgs, waitFor, waitSynced, type Harness } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 4 }, (_, i) => ({ user: `mv${i}@example.test`, pass: `pass-${i}` }));
@@ -20,16 +20,7 @@ afterAll(async () => {
   await dc?.stop();
 });
 
-function msgs(user: string, prefix: string, n: number): string[] {
-  const base = Date.UTC(2024, 0, 1);
-  return Array.from({ length: n }, (_, i) =>
-    rawMessage({ subject: `${prefix} ${i}`, text: `Текст ${prefix} номер ${i}`, date: new Date(base + i * 60_000), messageId: `<mv.${i}.${user}>` }),
-  );
-}
-
-async function list(h: Harness, folder: number): Promise<MailSummary[]> {
-  return ((await h.mail.handle('mail:messages:list', { folderId: folder, offset: 0, limit: 500 })) as { items: MailSummary[] }).items;
-}
+const list = async (h: Harness, folder: number): Promise<MailSummary[]> => (await listFolder(h, folder)).items;
 const subjects = (l: MailSummary[]) => l.map((m) => m.subject).sort();
 const opsLeft = (h: Harness) => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 const moves = (lines: string[]) => lines.filter((l) => /UID MOVE/i.test(l)).length;

@@ -8,8 +8,25 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, envelopeUids, folderId, imapClient, makeService, startImapTap, stateOf, waitFor, waitSynced, type Harness, type ImapTap } from './helpers';
-import type { MailFolderView, MailSummary } from '../../src-shared/ipc/mail';
+import {
+  addAccount,
+  envelopeUids,
+  folderId,
+  folderViews as folders,
+  imapClient,
+  listFolder as list,
+  makeService,
+  searchMail as search,
+  startImapTap,
+  stateOf,
+  testMessageId as mid,
+  testMessages as msgs,
+  waitFor,
+  waitSynced,
+  type Harness,
+  type ImapTap,
+} from './helpers';
+import type { MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 10 }, (_, i) => ({ user: `chg${i}@example.test`, pass: `pass-${i}` }));
 let dc: Dovecot;
@@ -21,32 +38,6 @@ afterAll(async () => {
   await dc?.stop();
 });
 
-function msgs(user: string, prefix: string, n: number, from = 0): string[] {
-  const base = Date.UTC(2024, 0, 1);
-  return Array.from({ length: n }, (_, i) =>
-    rawMessage({
-      subject: `${prefix} ${from + i}`,
-      text: `Текст ${prefix} номер ${from + i}`,
-      date: new Date(base + (from + i) * 60_000),
-      messageId: mid(user, prefix, from + i),
-    }),
-  );
-}
-
-/** The Message-ID `msgs()` gives message `n` (ASCII, so a header SEARCH finds it). */
-function mid(user: string, prefix: string, n: number): string {
-  return `<${Buffer.from(prefix).toString('hex')}.${n}.${user}>`;
-}
-
-async function list(h: Harness, folder: number): Promise<{ total: number; items: MailSummary[] }> {
-  return (await h.mail.handle('mail:messages:list', { folderId: folder, offset: 0, limit: 500 })) as { total: number; items: MailSummary[] };
-}
-async function folders(h: Harness, accountId: number): Promise<MailFolderView[]> {
-  return (await h.mail.handle('mail:folders:list', { accountId })) as MailFolderView[];
-}
-async function search(h: Harness, query: string): Promise<MailSummary[]> {
-  return ((await h.mail.handle('mail:messages:search', { query })) as { items: MailSummary[] }).items;
-}
 async function syncNow(h: Harness, id: number): Promise<void> {
   await h.mail.handle('mail:accounts:syncNow', { id });
 }
