@@ -212,6 +212,8 @@ export interface MailDraftView {
 // ---------------------------------------------------------------------------------------------
 
 const Id = z.number().int().positive();
+/** Messages one bulk action (a selection in the list) may name. */
+export const MAX_BULK = 5000;
 const Email = z.string().trim().min(3).max(320).regex(/^[^\s@<>]+@[^\s@<>]+$/, 'Неверный адрес почты');
 /** One recipient: `a@b.ru` or `Имя <a@b.ru>`. */
 const Recipient = z.string().trim().min(3).max(400);
@@ -309,6 +311,12 @@ export const mailRequests = {
   'mail:folders:list': request<MailFolderView[]>()(z.object({ accountId: Id.optional() }).default({})),
   /** Syncs a folder now (folders other than INBOX/Sent start syncing once opened). */
   'mail:folders:sync': request<void>()(z.object({ folderId: Id })),
+  /** «Отметить все как прочитанные»: every unread message the folder holds locally. */
+  'mail:folders:markSeen': request<{ marked: number }>()(z.object({ folderId: Id })),
+  /** Ids of a folder's messages in list order (newest first), for «Выбрать все». */
+  'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
+    z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),
+  ),
 
   'mail:messages:list': request<{ total: number; items: MailSummary[] }>()(
     z.object({
@@ -336,16 +344,16 @@ export const mailRequests = {
   'mail:messages:get': request<MailMessageView>()(z.object({ id: Id, markSeen: z.boolean().default(false) })),
   'mail:messages:thread': request<MailSummary[]>()(z.object({ threadId: Id })),
   'mail:messages:setFlags': request<void>()(
-    z.object({ ids: z.array(Id).min(1).max(5000), seen: z.boolean().optional(), flagged: z.boolean().optional() }),
+    z.object({ ids: z.array(Id).min(1).max(MAX_BULK), seen: z.boolean().optional(), flagged: z.boolean().optional() }),
   ),
   /** Moves to Trash (or deletes for good when already in Trash). */
-  'mail:messages:delete': request<void>()(z.object({ ids: z.array(Id).min(1).max(5000) })),
+  'mail:messages:delete': request<void>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK) })),
   /**
    * Files messages into another folder of the same account: they leave the source folder's list
    * at once and reach the target after the server's MOVE (queued like a delete, pushed once,
    * kept across offline spells and restarts) and the target's next sync.
    */
-  'mail:messages:move': request<{ moved: number }>()(z.object({ ids: z.array(Id).min(1).max(5000), folderId: Id })),
+  'mail:messages:move': request<{ moved: number }>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK), folderId: Id })),
   /** Mails from or to an address, newest first: contact timelines, the call popup. */
   'mail:messages:byAddress': request<MailSummary[]>()(
     z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),

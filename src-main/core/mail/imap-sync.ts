@@ -65,6 +65,25 @@ interface OpRow {
   data: string;
 }
 
+/** UIDs per pushed command: keeps a command line of scattered UIDs well under servers' limits (~8 KB). */
+const PUSH_CHUNK = 500;
+
+/** Adjacent queued changes that are the same operation, PUSH_CHUNK at most each, in queue order. */
+function sameOpRuns(ops: OpRow[]): OpRow[][] {
+  const runs: OpRow[][] = [];
+  let run: OpRow[] = [];
+  for (const o of ops) {
+    const last = run[run.length - 1];
+    if (last && (last.op !== o.op || last.data !== o.data || run.length >= PUSH_CHUNK)) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(o);
+  }
+  if (run.length) runs.push(run);
+  return runs;
+}
+
 /** Compact IMAP sequence set from UIDs: 1:5,7,9:12. */
 export function toRange(uids: number[]): string {
   const s = [...uids].sort((a, b) => a - b);
@@ -454,44 +473,55 @@ export class AccountSync {
     }
   }
 
-  /** Pushes queued local flag changes, moves and deletions to the server. */
+  /**
+   * Pushes queued local flag changes, moves and deletions to the server. A run of queued
+   * changes that are the same (a bulk action: «Прочитано» on 2 000 selected messages) goes as
+   * one command per PUSH_CHUNK UIDs, not one per message: a round trip each would take minutes
+   * against a distant server. Only adjacent changes are joined, so their order per message holds.
+   */
   private async pushOps(client: ImapFlow): Promise<void> {
     const db = this.store.db;
     const ops = db.prepare('SELECT id, folder_id, uid, op, data FROM mail_ops WHERE account_id = ? ORDER BY id').all(this.accountId) as OpRow[];
     if (!ops.length) return;
     const byFolder = new Map<number, OpRow[]>();
-    for (const o of ops) byFolder.set(o.folder_id, [...(byFolder.get(o.folder_id) ?? []), o]);
-    const del = db.prepare('DELETE FROM mail_ops WHERE id = ?');
+    for (const o of ops) {
+      const list = byFolder.get(o.folder_id);
+      if (list) list.push(o);
+      else byFolder.set(o.folder_id, [o]);
+    }
+    const delStmt = db.prepare('DELETE FROM mail_ops WHERE id = ?');
+    const del = db.transaction((list: OpRow[]) => list.forEach((o) => delStmt.run(o.id)));
     for (const [folderId, list] of byFolder) {
       const folder = this.store.folder(folderId);
       if (!folder) {
-        list.forEach((o) => del.run(o.id));
+        del(list);
         continue;
       }
       const mb = await this.openFolder(client, folder);
       if (!mb) continue;
       if (folder.uidvalidity !== null && Number(mb.uidValidity) !== folder.uidvalidity) {
         // The UIDs no longer mean the same messages: drop the changes rather than hit others.
-        list.forEach((o) => del.run(o.id));
+        del(list);
         continue;
       }
-      for (const o of list) {
-        const data = JSON.parse(o.data) as { add?: string[]; remove?: string[]; to?: string };
-        const uid = String(o.uid);
-        if (o.op === 'flags') {
-          if (data.add?.length) await client.messageFlagsAdd(uid, data.add, { uid: true });
-          if (data.remove?.length) await client.messageFlagsRemove(uid, data.remove, { uid: true });
-        } else if (o.op === 'move' && data.to) {
-          await client.messageMove(uid, data.to, { uid: true });
-        } else if (o.op === 'expunge') {
-          await client.messageDelete(uid, { uid: true });
+      for (const run of sameOpRuns(list)) {
+        const data = JSON.parse(run[0].data) as { add?: string[]; remove?: string[]; to?: string };
+        const op = run[0].op;
+        const uids = toRange(run.map((o) => o.uid));
+        if (op === 'flags') {
+          if (data.add?.length) await client.messageFlagsAdd(uids, data.add, { uid: true });
+          if (data.remove?.length) await client.messageFlagsRemove(uids, data.remove, { uid: true });
+        } else if (op === 'move' && data.to) {
+          await client.messageMove(uids, data.to, { uid: true });
+        } else if (op === 'expunge') {
+          await client.messageDelete(uids, { uid: true });
         }
         // imapflow answers a failed STORE / MOVE / EXPUNGE with false, whether the server refused
         // it (dropped: the next sync shows the server's state) or the connection died (kept for
         // the next connection; done again it changes nothing).
         if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
-        del.run(o.id);
-        if (o.op === 'move' && data.to) {
+        del(run);
+        if (op === 'move' && data.to) {
           const target = this.store.folderByPath(this.accountId, data.to);
           if (target) this.movedInto.add(target.id);
         }

@@ -358,12 +358,14 @@ export function createMailService(opts: MailServiceOptions): MailService {
   function moveMessages(ids: number[], folderId: number): { moved: number } {
     const target = store.folder(folderId);
     if (!target) throw new MailError('mail-no-folder', 'Папка не найдена: возможно, её удалили.', 'Обновите список папок и выберите папку ещё раз.');
-    const rows = ids.map((id) => store.message(id)).filter((m): m is MessageRow => Boolean(m));
-    if (!rows.length) throw new MailError('mail-no-message', 'Письмо не найдено: возможно, его удалили или перенесли.');
-    if (rows.some((m) => m.account_id !== target.account_id)) {
+    const found = ids.map((id) => store.message(id)).filter((m): m is MessageRow => Boolean(m));
+    if (!found.length) throw new MailError('mail-no-message', 'Письмо не найдено: возможно, его удалили или перенесли.');
+    if (found.some((m) => m.account_id !== target.account_id)) {
       throw new MailError('mail-move-account', 'Письма можно перенести только в папку того же почтового ящика.', 'Чтобы переложить письмо в другой ящик, перешлите его.');
     }
-    if (rows.some((m) => m.folder_id === target.id)) {
+    // A selection from search results may hold some mail already there: only the rest moves.
+    const rows = found.filter((m) => m.folder_id !== target.id);
+    if (!rows.length) {
       throw new MailError('mail-move-same', `Письмо уже лежит в папке «${target.name}».`, 'Выберите другую папку.');
     }
     const sources = new Set<number>();
@@ -561,6 +563,16 @@ export function createMailService(opts: MailServiceOptions): MailService {
       flows.delete(flowId);
     },
     'mail:folders:list': ({ accountId }) => store.folderViews(accountId),
+    'mail:folders:markSeen': ({ folderId }) => {
+      if (!store.folder(folderId)) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      const ids = (db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND seen = 0').all(folderId) as { id: number }[]).map((r) => r.id);
+      if (ids.length) setFlags(ids, { seen: true });
+      return { marked: ids.length };
+    },
+    'mail:folders:messageIds': ({ folderId, limit }) => {
+      if (!store.folder(folderId)) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      return store.listIds(folderId, limit);
+    },
     'mail:folders:sync': async ({ folderId }) => {
       const f = store.folder(folderId);
       if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');

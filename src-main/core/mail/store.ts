@@ -536,6 +536,12 @@ export class MailStore {
     return { total: this.count(folderId), items: this.s.list.all(folderId, limit, offset).map(toSummary) };
   }
 
+  /** The first `limit` message ids of a folder in list order, and how many it holds. */
+  listIds(folderId: number, limit: number): { ids: number[]; total: number } {
+    const rows = this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT ?').all(folderId, limit) as { id: number }[];
+    return { ids: rows.map((r) => r.id), total: this.count(folderId) };
+  }
+
   thread(threadId: number): MailSummary[] {
     return this.s.thread.all(threadId).map(toSummary);
   }
