@@ -133,12 +133,11 @@ export function MailHome({ folderId, messageId, query }: { folderId: number | nu
         </div>
         {fid !== null && folder ? (
           <MessageList
-            folderId={fid}
-            accountId={folder.accountId}
+            folder={folder}
             query={q}
             selectedId={messageId}
-            sentFolder={folder.specialUse === '\\Sent'}
             onOpen={(m) => navigate(`/mail/f/${m.folderId}/m/${m.id}${qs}`)}
+            onRemoved={(ids) => messageId !== null && ids.includes(messageId) && navigate(`${base}${qs}`)}
           />
         ) : (
           <div className="muted mail-empty">{loaded ? M.noFolder : M.loading}</div>

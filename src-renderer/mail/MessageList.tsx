@@ -1,12 +1,15 @@
 /**
  * The message list: virtualized (only visible rows are in the DOM), loaded in pages from the
- * core, unread in bold; or search results when a query is given.
+ * core, unread in bold; or search results when a query is given. Messages are checked for bulk
+ * actions by their box, Ctrl+click (one), Shift+click (a range) or Ctrl+A (all).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
-import type { MailSummary } from '../../src-shared/ipc/mail';
+import { toast } from '../stores/toasts';
+import { MAX_BULK, type MailFolderView, type MailSummary } from '../../src-shared/ipc/mail';
+import { BulkBar, useBulkActions } from './BulkBar';
 import { M } from './strings';
 import { useMail } from './store';
 
@@ -22,20 +25,22 @@ function who(m: MailSummary, sentFolder: boolean): string {
 }
 
 export function MessageList({
-  folderId,
-  accountId,
+  folder,
   query,
   selectedId,
-  sentFolder,
   onOpen,
+  onRemoved,
 }: {
-  folderId: number;
-  accountId: number;
+  folder: MailFolderView;
   query: string;
   selectedId: number | null;
-  sentFolder: boolean;
   onOpen: (m: MailSummary) => void;
+  /** Checked messages were moved or deleted. */
+  onRemoved: (ids: number[]) => void;
 }) {
+  const folderId = folder.id;
+  const accountId = folder.accountId;
+  const sentFolder = folder.specialUse === '\\Sent';
   const parentRef = useRef<HTMLDivElement>(null);
   const pages = useRef(new Map<number, MailSummary[]>());
   const inflight = useRef(new Set<number>());
@@ -45,6 +50,9 @@ export function MessageList({
   const searching = query.trim().length > 0;
   const tick = useMail((s) => (searching ? s.tick : (s.changedTick[folderId] ?? 0)));
   const generation = useRef(0);
+  const [checked, setChecked] = useState<ReadonlySet<number>>(new Set());
+  /** The row a Shift+click ranges from: the last one clicked or checked. */
+  const anchor = useRef<number | null>(null);
 
   const loadPage = useCallback(
     async (page: number, gen: number) => {
@@ -114,8 +122,87 @@ export function MessageList({
 
   useEffect(() => {
     setTotal(null);
+    setChecked(new Set());
+    anchor.current = null;
     parentRef.current?.scrollTo({ top: 0 });
   }, [folderId, query]);
+
+  const ids = [...checked];
+  const actions = useBulkActions(ids, folder, searching, (gone) => {
+    setChecked(new Set());
+    onRemoved(gone);
+  });
+  const allChecked = total !== null && total > 0 && checked.size >= Math.min(total, MAX_BULK);
+
+  /** Ids of the rows from..to (either order), loading the pages between that are not here. */
+  const idsBetween = async (from: number, to: number): Promise<number[]> => {
+    const [lo, hi] = from < to ? [from, to] : [to, from];
+    const gen = generation.current;
+    for (let p = Math.floor(lo / PAGE); p <= Math.floor(hi / PAGE); p++) {
+      if (!pages.current.has(p) && !searching) await loadPage(p, gen);
+    }
+    const out: number[] = [];
+    for (let i = lo; i <= hi && out.length < MAX_BULK; i++) {
+      const m = pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
+      if (m) out.push(m.id);
+    }
+    return out;
+  };
+
+  const check = async (m: MailSummary, index: number, range: boolean) => {
+    if (range && anchor.current !== null) {
+      const add = await idsBetween(anchor.current, index);
+      setChecked((c) => new Set([...c, ...add].slice(0, MAX_BULK)));
+    } else {
+      setChecked((c) => {
+        const next = new Set(c);
+        if (!next.delete(m.id) && next.size < MAX_BULK) next.add(m.id);
+        return next;
+      });
+      anchor.current = index;
+    }
+  };
+
+  const toggleAll = async () => {
+    if (allChecked) {
+      setChecked(new Set());
+      return;
+    }
+    if (searching) {
+      setChecked(new Set((pages.current.get(0) ?? []).map((m) => m.id)));
+      return;
+    }
+    try {
+      const r = await call('mail:folders:messageIds', { folderId });
+      setChecked(new Set(r.ids));
+      if (r.total > r.ids.length) toast.info(M.bulk.capped(r.ids.length, r.total));
+    } catch (e) {
+      toast.error(toAppError(e).message);
+    }
+  };
+
+  const onRowClick = (e: MouseEvent, m: MailSummary, index: number) => {
+    if (e.ctrlKey || e.metaKey || (e.shiftKey && anchor.current !== null)) {
+      e.preventDefault();
+      void check(m, index, e.shiftKey);
+      return;
+    }
+    anchor.current = index;
+    onOpen(m);
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if ((e.ctrlKey || e.metaKey) && e.code === 'KeyA') {
+      e.preventDefault();
+      if (!allChecked) void toggleAll();
+    } else if (e.key === 'Escape' && checked.size) {
+      setChecked(new Set());
+    } else if (e.key === 'Delete' && (checked.size || selectedId !== null)) {
+      // The checked messages, or else the open one.
+      e.preventDefault();
+      actions.remove(checked.size ? ids : [selectedId!]);
+    }
+  };
 
   const items = virtualizer.getVirtualItems();
   useEffect(() => {
@@ -127,7 +214,17 @@ export function MessageList({
   });
 
   return (
-    <div className="mail-list" ref={parentRef} data-testid="mail-list" role="listbox" aria-label={M.title}>
+    <>
+    <BulkBar
+      count={checked.size}
+      folder={folder}
+      searching={searching}
+      allChecked={allChecked}
+      actions={actions}
+      onToggleAll={() => void toggleAll()}
+      onClear={() => setChecked(new Set())}
+    />
+    <div className="mail-list" ref={parentRef} data-testid="mail-list" role="listbox" aria-label={M.title} aria-multiselectable="true" onKeyDown={onKeyDown}>
       {error ? <div className="error-box mail-list-note">{error}</div> : null}
       {total === 0 ? <div className="muted mail-list-note">{searching ? M.noResults : M.emptyFolder}</div> : null}
       {total === null && !error ? <div className="muted mail-list-note">{M.loading}</div> : null}
@@ -141,12 +238,23 @@ export function MessageList({
               style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW, transform: `translateY(${it.start}px)` }}
             >
               {m ? (
+                <>
+                <input
+                  type="checkbox"
+                  className="mail-tick mail-row-check"
+                  checked={checked.has(m.id)}
+                  aria-label={M.bulk.selectRow(m.subject || '(без темы)')}
+                  // onClick, not onChange: it needs the Shift key; the state follows `checked`.
+                  onClick={(e) => void check(m, it.index, e.shiftKey)}
+                  onChange={() => undefined}
+                  data-testid="mail-row-check"
+                />
                 <button
                   type="button"
                   role="option"
-                  aria-selected={m.id === selectedId}
-                  className={`mail-row${m.seen ? '' : ' unread'}${m.id === selectedId ? ' selected' : ''}`}
-                  onClick={() => onOpen(m)}
+                  aria-selected={checked.has(m.id) || m.id === selectedId}
+                  className={`mail-row${m.seen ? '' : ' unread'}${m.id === selectedId ? ' selected' : ''}${checked.has(m.id) ? ' checked' : ''}`}
+                  onClick={(e) => onRowClick(e, m, it.index)}
                   data-testid="mail-row"
                   data-id={m.id}
                 >
@@ -159,6 +267,7 @@ export function MessageList({
                   <span className="mail-row-subject">{m.subject || '(без темы)'}</span>
                   <span className="mail-row-snippet">{m.snippet}</span>
                 </button>
+                </>
               ) : (
                 <div className="mail-row placeholder" />
               )}
@@ -167,5 +276,6 @@ export function MessageList({
         })}
       </div>
     </div>
+    </>
   );
 }

@@ -8,7 +8,8 @@ import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { href, navigate } from '../router';
 import { toast } from '../stores/toasts';
-import type { MailAddress, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
+import type { MailAddress, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
+import { FolderSelect } from './FolderSelect';
 import { MailFrame } from './MailFrame';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
@@ -94,11 +95,10 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   // Only this account's folders: the core refuses moves across accounts.
   const targets = folders.filter((f) => f.accountId === msg.accountId && f.id !== msg.folderId);
 
-  const moveTo = (folderId: number) =>
+  const moveTo = (f: MailFolderView) =>
     act(async () => {
-      const f = targets.find((x) => x.id === folderId);
-      await call('mail:messages:move', { ids: [msg.id], folderId });
-      if (f) toast.info(M.reader.moved(folderTitle(f)));
+      await call('mail:messages:move', { ids: [msg.id], folderId: f.id });
+      toast.info(M.reader.moved(folderTitle(f)));
       onDeleted();
     });
 
@@ -121,23 +121,7 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {msg.flagged ? M.reader.unflag : M.reader.flag}
         </button>
-        {targets.length ? (
-          <select
-            className="mail-move"
-            aria-label={M.reader.move}
-            title={M.reader.move}
-            value=""
-            disabled={busy}
-            data-testid="mail-move"
-            onChange={(e) => e.target.value && void moveTo(Number(e.target.value))}
-          >
-            <option value="">{M.reader.move}</option>
-            {targets.map((f) => (
-              // <option> ignores padding: nesting is shown with non-breaking spaces.
-              <option key={f.id} value={f.id} data-path={f.path}>{'\u00a0\u00a0\u00a0'.repeat(f.depth) + folderTitle(f)}</option>
-            ))}
-          </select>
-        ) : null}
+        <FolderSelect folders={targets} disabled={busy} testId="mail-move" onPick={(f) => void moveTo(f)} />
         <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
           await call('mail:messages:delete', { ids: [msg.id] });
           onDeleted();

@@ -1,4 +1,7 @@
 /** Russian strings of the mail UI (hints follow the integration guide's mail section). */
+import { pluralize } from '../format';
+
+const LETTERS = ['письмо', 'письма', 'писем'] as const;
 export const M = {
   title: 'Почта',
   settings: 'Настройки почты',
@@ -55,6 +58,25 @@ export const M = {
     alwaysFromSender: 'Всегда показывать от этого отправителя',
     thread: 'Переписка',
     writeTo: 'Написать письмо',
+  },
+  bulk: {
+    selectAll: 'Выбрать все письма',
+    selectRow: (subject: string) => `Выбрать письмо «${subject}»`,
+    selected: (n: number) => `Выбрано: ${n.toLocaleString('ru-RU')}`,
+    capped: (n: number, total: number) => `Выбраны первые ${n.toLocaleString('ru-RU')} из ${pluralize(total, LETTERS)}: действия применяются не более чем к ${n.toLocaleString('ru-RU')} за раз.`,
+    clear: 'Снять выделение',
+    markRead: 'Прочитано',
+    markUnread: 'Непрочитано',
+    flag: 'Пометить',
+    unflag: 'Снять пометку',
+    delete: 'Удалить',
+    deleteForever: 'Удалить навсегда',
+    confirmDeleteForever: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)}? Восстановить их будет нельзя.`,
+    deleted: (n: number) => `Удалено: ${pluralize(n, LETTERS)}.`,
+    moved: (n: number, folder: string) => `Перемещено в папку «${folder}»: ${pluralize(n, LETTERS)}.`,
+    markAllRead: 'Отметить все как прочитанные',
+    markedAll: (n: number) => (n ? `Отмечено прочитанными: ${pluralize(n, LETTERS)}.` : 'Непрочитанных писем в папке нет.'),
+    hint: 'Ctrl+щелчок — выбрать письмо, Shift+щелчок — несколько подряд, Ctrl+A — все, Delete — удалить, Esc — снять выделение.',
   },
   composeForm: {
     titleNew: 'Новое письмо',

@@ -328,4 +328,86 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('checks messages in the list: Shift/Ctrl ranges, bulk read, move and delete, Ctrl+A, mark the folder read', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const other = await imapClient(dc, hana);
+    await other.mailboxCreate('Архив рассылок');
+    await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+    const archive = await folderId(h, acc.id, 'Архив рассылок');
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const unseen = (ids: number[]) => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE seen = 0 AND id IN (SELECT value FROM json_each(?))').get(JSON.stringify(ids)) as { n: number }).n;
+    const inboxTotal = () => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ?').get(inbox) as { n: number }).n;
+    await h.mail.handle('mail:messages:setFlags', { ids: (h.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT 10').all(inbox) as { id: number }[]).map((r) => r.id), seen: false });
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    try {
+      const rows = page.getByTestId('mail-row');
+      const boxes = page.getByTestId('mail-row-check');
+      await rows.nth(8).waitFor();
+      const idAt = async (i: number) => Number(await rows.nth(i).getAttribute('data-id'));
+      const picked = [0, 1, 2, 3, 4, 7];
+      const ids = await Promise.all(picked.map(idAt));
+      // Box of the first, Shift+box of the fifth (a range), Ctrl+click on the eighth row.
+      await boxes.nth(0).click();
+      await boxes.nth(4).click({ modifiers: ['Shift'] });
+      await rows.nth(7).click({ modifiers: ['Control'] });
+      await expect(page.getByTestId('mail-selected-count').textContent()).resolves.toBe('Выбрано: 6');
+      // Ctrl+click checks without opening the message.
+      await expect(page.getByTestId('mail-reader').count()).resolves.toBe(0);
+      await screenshot(page, 'mail-list-checked');
+
+      await page.getByTestId('mail-bulk-read').click();
+      await waitFor(() => unseen(ids) === 0, 'checked mail marked read');
+      expect(unseen([await idAt(5), await idAt(6)])).toBe(2);
+
+      const before = inboxTotal();
+      await page.getByTestId('mail-bulk-move').selectOption(String(archive));
+      await page.getByText('Перемещено в папку «Архив рассылок»: 6 писем.').waitFor();
+      await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
+      expect(inboxTotal()).toBe(before - 6);
+      await waitFor(async () => ((await h.mail.handle('mail:messages:list', { folderId: archive, offset: 0, limit: 10 })) as { total: number }).total === 6, 'moved and synced into the archive', 30_000);
+      await other.mailboxOpen('Архив рассылок');
+      expect((await other.fetchAll('1:*', { flags: true })).every((m) => m.flags?.has('\\Seen'))).toBe(true);
+
+      // Ctrl+A checks the whole folder; Esc lets go.
+      await rows.first().focus();
+      await page.keyboard.press('Control+A');
+      await expect(page.getByTestId('mail-selected-count').textContent()).resolves.toBe(`Выбрано: ${inboxTotal().toLocaleString('ru-RU')}`);
+      await expect(page.getByTestId('mail-select-all').isChecked()).resolves.toBe(true);
+      await page.keyboard.press('Escape');
+      await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
+
+      // Delete on two checked: to Trash.
+      const trash = await folderId(h, acc.id, 'Trash');
+      const trashBefore = ((await h.mail.handle('mail:messages:list', { folderId: trash, offset: 0, limit: 1 })) as { total: number }).total;
+      const gone = [await idAt(0), await idAt(1)];
+      await boxes.nth(0).click();
+      await boxes.nth(1).click();
+      await page.keyboard.press('Delete');
+      await page.getByText('Удалено: 2 письма.').waitFor();
+      expect(h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE id IN (?, ?)').get(...gone)).toEqual({ n: 0 });
+      await waitFor(async () => ((await h.mail.handle('mail:messages:list', { folderId: trash, offset: 0, limit: 1 })) as { total: number }).total === trashBefore + 2, 'deleted mail in Trash', 30_000);
+
+      // Delete with nothing checked: the open message goes, and the reader with it.
+      const open = await idAt(0);
+      await rows.nth(0).click();
+      await page.getByTestId('mail-reader').waitFor();
+      await rows.nth(0).focus();
+      await page.keyboard.press('Delete');
+      await page.getByText('Удалено: 1 письмо.').waitFor();
+      await page.getByTestId('mail-reader').waitFor({ state: 'detached' });
+      expect(h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE id = ?').get(open)).toEqual({ n: 0 });
+
+      // «Отметить все как прочитанные»: the folder's badge goes, nothing unread is left.
+      await page.getByTestId('mail-mark-all-read').click();
+      await page.getByText(/^Отмечено прочитанными: /).waitFor();
+      expect((h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ? AND seen = 0').get(inbox) as { n: number }).n).toBe(0);
+      await page.locator(`[data-testid="mail-folder"][data-path="INBOX"] .count-badge`).waitFor({ state: 'detached' });
+      await expect(page.getByTestId('mail-mark-all-read').count()).resolves.toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await other.logout().catch(() => undefined);
+      await page.close();
+    }
+  }, 180_000);
 });

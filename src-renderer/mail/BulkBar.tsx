@@ -1,0 +1,145 @@
+/**
+ * The bar above the message list: the «select all» box and, for the checked messages, read /
+ * unread, flag, move, delete; with nothing checked, «Отметить все как прочитанные».
+ */
+import { useEffect, useRef, useState } from 'react';
+import { call, toAppError } from '../api';
+import { toast } from '../stores/toasts';
+import type { MailFolderView } from '../../src-shared/ipc/mail';
+import { FolderSelect } from './FolderSelect';
+import { M, folderTitle } from './strings';
+import { useMail } from './store';
+
+export interface BulkActions {
+  busy: boolean;
+  setFlags(f: { seen?: boolean; flagged?: boolean }): void;
+  move(folder: MailFolderView): void;
+  /** To Trash; in Trash, for good after a confirmation. `only`: these instead of the checked ones. */
+  remove(only?: number[]): void;
+  markAllRead(): void;
+}
+
+/** What the bar's buttons (and the list's Delete key) do to the checked messages. */
+export function useBulkActions(ids: number[], folder: MailFolderView, searching: boolean, onRemoved: (ids: number[]) => void): BulkActions {
+  const [busy, setBusy] = useState(false);
+  const act = async (fn: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await fn();
+    } catch (e) {
+      toast.error(toAppError(e).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return {
+    busy,
+    setFlags: (f) =>
+      void act(async () => {
+        await call('mail:messages:setFlags', { ids, ...f });
+      }),
+    move: (target) =>
+      void act(async () => {
+        const r = await call('mail:messages:move', { ids, folderId: target.id });
+        toast.info(M.bulk.moved(r.moved, folderTitle(target)));
+        onRemoved(ids);
+      }),
+    remove: (only = ids) => {
+      if (!only.length || busy) return;
+      if (inTrash(folder, searching) && !window.confirm(M.bulk.confirmDeleteForever(only.length))) return;
+      void act(async () => {
+        await call('mail:messages:delete', { ids: only });
+        toast.info(M.bulk.deleted(only.length));
+        onRemoved(only);
+      });
+    },
+    markAllRead: () =>
+      void act(async () => {
+        const r = await call('mail:folders:markSeen', { folderId: folder.id });
+        toast.info(M.bulk.markedAll(r.marked));
+      }),
+  };
+}
+
+const inTrash = (folder: MailFolderView, searching: boolean) => !searching && folder.specialUse === '\\Trash';
+
+export function BulkBar({
+  count,
+  folder,
+  searching,
+  allChecked,
+  actions,
+  onToggleAll,
+  onClear,
+}: {
+  /** How many messages are checked. */
+  count: number;
+  folder: MailFolderView;
+  searching: boolean;
+  allChecked: boolean;
+  actions: BulkActions;
+  onToggleAll: () => void;
+  onClear: () => void;
+}) {
+  const folders = useMail((s) => s.folders);
+  const box = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (box.current) box.current.indeterminate = count > 0 && !allChecked;
+  }, [count, allChecked]);
+  const busy = actions.busy;
+  // Search results may come from several folders; mail already in the target stays put.
+  const targets = folders.filter((f) => f.accountId === folder.accountId && (searching || f.id !== folder.id));
+
+  return (
+    <div className="mail-bulk" data-testid="mail-bulk" title={M.bulk.hint}>
+      <input
+        ref={box}
+        type="checkbox"
+        className="mail-tick"
+        aria-label={M.bulk.selectAll}
+        title={M.bulk.selectAll}
+        checked={count > 0 && allChecked}
+        onChange={onToggleAll}
+        data-testid="mail-select-all"
+      />
+      {count ? (
+        <>
+          <span className="mail-bulk-count" data-testid="mail-selected-count">{M.bulk.selected(count)}</span>
+          <button type="button" className="link-btn mail-bulk-clear" onClick={onClear} title={M.bulk.clear} aria-label={M.bulk.clear} data-testid="mail-bulk-clear">✕</button>
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: true })} data-testid="mail-bulk-read">{M.bulk.markRead}</button>
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: false })} data-testid="mail-bulk-unread">{M.bulk.markUnread}</button>
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flag} aria-label={M.bulk.flag}>★</button>
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflag} aria-label={M.bulk.unflag}>☆</button>
+          <FolderSelect
+            folders={targets}
+            disabled={busy}
+            testId="mail-bulk-move"
+            onPick={actions.move}
+          />
+          <button
+            type="button"
+            className="btn btn-sm btn-ghost"
+            disabled={busy}
+            data-testid="mail-bulk-delete"
+            onClick={() => actions.remove()}
+          >
+            {inTrash(folder, searching) ? M.bulk.deleteForever : M.bulk.delete}
+          </button>
+        </>
+      ) : !searching && folder.unread > 0 ? (
+        <>
+          <span className="grow" />
+          <button
+            type="button"
+            className="link-btn"
+            disabled={busy}
+            data-testid="mail-mark-all-read"
+            onClick={actions.markAllRead}
+          >
+            {M.bulk.markAllRead}
+          </button>
+        </>
+      ) : null}
+    </div>
+  );
+}
