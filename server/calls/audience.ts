@@ -36,8 +36,8 @@ export function popupAudience(call: ReducedCall, staff: Staff): Set<number> {
  * The employees it rang (of a group call, those accepting calls), as they would have had it;
  * when it rang no one's extension (it waited in the IVR or queue), every employee accepting calls.
  */
-export function missedUnseen(call: ReducedCall, staff: Staff, before: ReadonlySet<number>): number[] {
-  if (call.direction !== 'in' || call.status !== 'missed' || before.size > 0) return [];
+export function missedUnseen(call: ReducedCall, staff: Staff, offeredBefore: ReadonlySet<number>): number[] {
+  if (call.direction !== 'in' || call.status !== 'missed' || offeredBefore.size > 0) return [];
   if (call.participants.length === 0) return staff.accepting.map((e) => e.id);
   const out: number[] = [];
   for (const ext of new Set(call.participants)) for (const e of staff.activeByExtension(ext)) if (!call.groupCall || e.acceptCalls) out.push(e.id);

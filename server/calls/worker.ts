@@ -193,11 +193,14 @@ export class CallReducer {
       .map((c) => {
         const popups = popupAudience(c.next, staff);
         const had = before.get(c.id) ?? new Set<number>();
-        const unseen = missedUnseen(c.next, staff, had);
-        const audience = new Set<number>([...popups, ...had, ...involved(c.next, staff), ...unseen]);
+        // Offered before, not merely in the audience: a hang-up reduced before its ringing (events
+        // out of order) already lists the rung employee as involved, without any popup.
+        const unseen = missedUnseen(c.next, staff, new Set(offeredBefore.get(c.id) ?? []));
+        const took = involved(c.next, staff);
+        const audience = new Set<number>([...popups, ...had, ...took, ...unseen]);
         // Offered the call, now or before: had its popup, or would have had it had it lasted (its missed call).
         const offered = new Set<number>([...popups, ...unseen, ...(offeredBefore.get(c.id) ?? [])]);
-        return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, offered, audience };
+        return { callId: c.id, call: c.next, view: views.get(c.entryId)!, popups, offered, involved: took, audience };
       })
       .filter((p) => p.audience.size > 0);
     const aCall: number[] = [];

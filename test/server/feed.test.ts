@@ -133,6 +133,29 @@ describe('a company-line call that appears and ends within one reduction batch',
   });
 });
 
+describe('events out of order', () => {
+  it('a direct call whose Disconnected is reduced before its Appeared is still a missed call to call back', async () => {
+    // Mango posts each event on its own; the hang-up may overtake the ringing (mango-api.md).
+    const t = Math.floor(Date.now() / 1000) - 60;
+    const leg = (state: string, s: number, at: number) => ({
+      entry_id: 'OOO1', call_id: 'OOO1-101', timestamp: at, seq: s, call_state: state, location: 'abonent',
+      from: { number: '79165550011' }, to: { extension: '101', number: 'sip:101@x', line_number: '74951234567' }, dct: { type: 0 },
+      ...(state === 'Disconnected' ? { disconnect_reason: 1110 } : {}),
+    });
+    await post('events/call', leg('Disconnected', 2, t + 20));
+    await r.settle();
+    await post('events/call', leg('Appeared', 1, t));
+    await r.settle();
+    await post('events/summary', {
+      entry_id: 'OOO1', call_direction: 1, from: { number: '79165550011' }, to: { extension: '101', number: 'sip:101@x' }, line_number: '74951234567',
+      create_time: t, forward_time: 0, talk_time: 0, end_time: t + 20, entry_result: 0, disconnect_reason: 1110,
+    });
+    await r.settle();
+    const missed = await r.api<{ calls: { entryId: string; status: string }[] }>('GET', '/api/missed', to.token);
+    expect(missed.body.calls.filter((c) => c.entryId === 'OOO1')).toEqual([expect.objectContaining({ entryId: 'OOO1', status: 'missed' })]);
+  });
+});
+
 describe('replay', () => {
   it('replays everything after lastId after a disconnect, with no loss and no duplicate', async () => {
     const c1 = await TestFeedClient.connect(r.url, to2.token);
