@@ -94,6 +94,8 @@ export function Compose({ query }: { query: URLSearchParams }) {
     setAccountId(id);
   };
 
+  // The account the mail would go from (the same fallback as `payload`): suggestions follow it.
+  const fromAccount = accountId ?? accounts[0]?.id;
   const payload = () => ({
     accountId: accountId ?? accounts[0]?.id ?? 0,
     mode,
@@ -176,15 +178,15 @@ export function Compose({ query }: { query: URLSearchParams }) {
           </Field>
         ) : null}
         <Field label={M.composeForm.to} hint={M.composeForm.recipientsHint}>
-          <RecipientInput value={to} onChange={setTo} autoFocus={mode !== 'reply' && mode !== 'replyAll'} data-testid="compose-to" />
+          <RecipientInput value={to} onChange={setTo} accountId={fromAccount} autoFocus={mode !== 'reply' && mode !== 'replyAll'} data-testid="compose-to" />
         </Field>
         {showCc ? (
           <div className="form-row">
             <Field label={M.composeForm.cc}>
-              <RecipientInput value={cc} onChange={setCc} data-testid="compose-cc" />
+              <RecipientInput value={cc} onChange={setCc} accountId={fromAccount} data-testid="compose-cc" />
             </Field>
             <Field label={M.composeForm.bcc}>
-              <RecipientInput value={bcc} onChange={setBcc} data-testid="compose-bcc" />
+              <RecipientInput value={bcc} onChange={setBcc} accountId={fromAccount} data-testid="compose-bcc" />
             </Field>
           </div>
         ) : (

@@ -1,7 +1,8 @@
 /**
  * A recipients field («Кому», «Копия», «Скрытая копия»: addresses separated by commas) that
  * suggests the address being typed (the last one): CRM contacts whose name matches first, then
- * what the core finds in the mail (people written to, then people who wrote), then contacts
+ * what the core finds in the mail (people written to, then people who wrote; the sending
+ * account's correspondents before the other accounts'), then contacts
  * matching by address. A WAI-ARIA combobox: ArrowUp/ArrowDown move, Enter or Tab picks, Escape
  * closes, a click picks. The pick becomes «Имя <адрес>, », which the send path parses.
  */
@@ -104,6 +105,7 @@ function enteredBefore(head: string): Set<string> {
 export function RecipientInput({
   value,
   onChange,
+  accountId,
   id,
   autoFocus,
   'aria-describedby': describedBy,
@@ -111,6 +113,8 @@ export function RecipientInput({
 }: {
   value: string;
   onChange(value: string): void;
+  /** The «От кого» account: its correspondents are suggested first. */
+  accountId?: number | null;
   id?: string;
   autoFocus?: boolean;
   'aria-describedby'?: string;
@@ -145,7 +149,7 @@ export function RecipientInput({
     }
     const timer = setTimeout(() => {
       const contacts = matchContacts(byId.values(), token);
-      call('mail:recipients:suggest', { query: token.slice(0, 200), limit: LIMIT })
+      call('mail:recipients:suggest', { query: token.slice(0, 200), limit: LIMIT, accountId: accountId ?? undefined })
         .catch(() => [] as { name: string; email: string }[])
         .then((mail) => {
           if (seq.current !== mine) return;
@@ -154,7 +158,8 @@ export function RecipientInput({
         });
     }, DEBOUNCE_MS);
     return () => clearTimeout(timer);
-  }, [value, focused, byId]);
+    // Another «От кого» ranks differently: ask again.
+  }, [value, focused, byId, accountId]);
 
   const open = focused && !dismissed && items.length > 0;
   const optionId = (i: number) => `${listId}-${i}`;
@@ -215,7 +220,7 @@ export function RecipientInput({
           // An empty query readies the core's index before the first keystroke.
           if (!warmed.current) {
             warmed.current = true;
-            void call('mail:recipients:suggest', { query: '' }).catch(() => undefined);
+            void call('mail:recipients:suggest', { query: '', accountId: accountId ?? undefined }).catch(() => undefined);
           }
         }}
         onBlur={() => setFocused(false)}

@@ -336,10 +336,12 @@ export const mailRequests = {
   ),
   /**
    * Compose-form recipient autocomplete from the local mail: people written to first, then
-   * people who wrote; matches a prefix of the address, its domain or a word of the name.
+   * people who wrote; matches a prefix of the address, its domain or a word of the name. With
+   * `accountId` (the «От кого» account) that account's correspondents come first, the other
+   * accounts' after them; without it, all accounts' mail ranks together.
    */
   'mail:recipients:suggest': request<{ name: string; email: string }[]>()(
-    z.object({ query: z.string().max(200), limit: z.number().int().min(1).max(20).optional() }),
+    z.object({ query: z.string().max(200), limit: z.number().int().min(1).max(20).optional(), accountId: Id.optional() }),
   ),
   'mail:messages:get': request<MailMessageView>()(z.object({ id: Id, markSeen: z.boolean().default(false) })),
   'mail:messages:thread': request<MailSummary[]>()(z.object({ threadId: Id })),

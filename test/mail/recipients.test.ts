@@ -4,15 +4,17 @@
  * wrote, then by frequency and recency; prefixes of the address, the domain and the name's
  * words (Cyrillic, any case, ё = е); the user's own address never; one entry per address with
  * its newest name; Junk and Drafts do not count as correspondence; sent mail counts from the
- * outbox before its copy reaches Sent; the index follows deletions and sends. Plus a 100 000
- * message store answered in reasonable time.
+ * outbox before its copy reaches Sent; the index follows deletions and sends. Asked for one
+ * account («От кого»), its own correspondents by its own counts come before the other accounts';
+ * Bcc recipients of mail sent through the outbox count as written to, before and after the Sent
+ * copy (which has no Bcc) arrives. Plus a 100 000 message store answered in reasonable time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { migrateMail } from '../../src-main/core/mail/schema';
 import { MailStore, type NewMessage } from '../../src-main/core/mail/store';
 import { invalidateRecipients, suggestRecipients } from '../../src-main/core/mail/recipients';
-import type { ParsedMessage } from '../../src-main/core/mail/parse';
+import { parseSource, type ParsedMessage } from '../../src-main/core/mail/parse';
 import type { MailAccountView, MailAddress } from '../../src-shared/ipc/mail';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { makeService, type Harness } from './helpers';
@@ -194,6 +196,131 @@ describe('recipient suggestions', () => {
     expect(await suggest('ивлин')).toEqual([{ name: 'Ивлин Грей', email: 'ivlin.grey@post.example' }]);
     // Ивлев now has two sent mails like Мария Иванова, the newer one just now: first.
     expect(await emails('ив', 4)).toEqual(['ivlev@stroy.ru', 'm.ivanova@corp.ru', 'ivlin.grey@post.example', 'ivonna@kravets.by']);
+  });
+});
+
+describe('recipient suggestions for the «От кого» account', () => {
+  // A work and a personal account, each with its own correspondents, sharing one (Сидоров).
+  const work = { user: 'iv.work@asgard.test', pass: 'work-app-password' };
+  const home = { user: 'ivanov.home@mail.test', pass: 'home-app-password' };
+  let h2: Harness;
+  let smtp2: TestSmtp;
+  let workId = 0;
+  let homeId = 0;
+  const folders: Record<string, number> = {};
+
+  const put2 = (acc: number, path: string, o: Parameters<typeof message>[0]) => {
+    const id = h2.mail.internals.store.insertMessage(acc, folders[`${acc}/${path}`], message(o));
+    if (id === null) throw new Error('not inserted');
+  };
+  const find = async (query: string, acc?: number) =>
+    ((await h2.mail.handle('mail:recipients:suggest', { query, limit: 20, accountId: acc })) as MailAddress[]).map((a) => a.email);
+
+  beforeAll(async () => {
+    smtp2 = await startSmtp({ users: [work, home] });
+    h2 = makeService({ autoStart: false });
+    const save = async (name: string, u: typeof work) =>
+      (
+        (await h2.mail.handle('mail:accounts:save', {
+          name,
+          email: u.user,
+          login: u.user,
+          preset: 'custom',
+          // No IMAP: the copy to Sent never gets there by itself.
+          imap: { host: '127.0.0.1', port: 1, security: 'none' },
+          smtp: { host: '127.0.0.1', port: smtp2.port, security: 'none' },
+          auth: 'password',
+          password: u.pass,
+        })) as MailAccountView
+      ).id;
+    workId = await save('Работа', work);
+    homeId = await save('Личная', home);
+    const store = h2.mail.internals.store;
+    for (const acc of [workId, homeId]) {
+      store.saveFolderList(acc, [
+        { path: 'INBOX', name: 'Входящие', delimiter: '/', specialUse: '\\Inbox', depth: 0 },
+        { path: 'Sent', name: 'Отправленные', delimiter: '/', specialUse: '\\Sent', depth: 0 },
+      ]);
+      for (const f of store.folders(acc)) folders[`${acc}/${f.path}`] = f.id;
+    }
+    // Work: written to Смирнов twice; Петров wrote twice, Сидоров once; the personal address
+    // forwarded something to work.
+    put2(workId, 'Sent', { from: `Работа <${work.user}>`, to: ['Павел Смирнов <p.smirnov@stroy.ru>'], date: at(1, 10) });
+    put2(workId, 'Sent', { from: `Работа <${work.user}>`, to: ['Павел Смирнов <p.smirnov@stroy.ru>'], date: at(2, 10) });
+    put2(workId, 'INBOX', { from: 'Поставщик Петров <petrov@supply.ru>', to: [work.user], date: at(3, 1) });
+    put2(workId, 'INBOX', { from: 'Поставщик Петров <petrov@supply.ru>', to: [work.user], date: at(3, 2) });
+    put2(workId, 'INBOX', { from: 'Пётр Сидоров <sidorov@both.ru>', to: [work.user], date: at(2, 1) });
+    put2(workId, 'INBOX', { from: `Иванов <${home.user}>`, to: [work.user], date: at(4, 1) });
+    // Personal: written to Шапкин three times (more than anyone at work); Сидоров wrote four
+    // times, Павлов twice; one mail from home to the work address.
+    for (const d of [5, 6, 7]) put2(homeId, 'Sent', { from: `Иванов <${home.user}>`, to: ['Павел Шапкин <shapkin@gmail.test>'], date: at(1, d) });
+    put2(homeId, 'Sent', { from: `Иванов <${home.user}>`, to: [work.user], date: at(1, 8) });
+    for (const d of [1, 2, 3, 4]) put2(homeId, 'INBOX', { from: 'Пётр Сидоров <sidorov@both.ru>', to: [home.user], date: at(5, d) });
+    for (const d of [1, 2]) put2(homeId, 'INBOX', { from: 'Пётр Павлов <pavlov@home.test>', to: [home.user], date: at(6, d) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await h2?.close();
+    await smtp2?.close();
+  });
+
+  it("ranks the account's own correspondents by its own mail first, the other account's after them", async () => {
+    // All accounts together (no account asked): the personal Шапкин and Сидоров lead.
+    expect(await find('s')).toEqual(['shapkin@gmail.test', 'p.smirnov@stroy.ru', 'sidorov@both.ru', 'petrov@supply.ru']);
+    // From work: work's people by work's counts (Сидоров wrote once to work, Петров twice),
+    // then the personal-only Шапкин.
+    expect(await find('s', workId)).toEqual(['p.smirnov@stroy.ru', 'petrov@supply.ru', 'sidorov@both.ru', 'shapkin@gmail.test']);
+    // From home: Шапкин and Сидоров, then work's people in the overall order.
+    expect(await find('s', homeId)).toEqual(['shapkin@gmail.test', 'sidorov@both.ru', 'p.smirnov@stroy.ru', 'petrov@supply.ru']);
+    expect(await find('п', workId)).toEqual(['p.smirnov@stroy.ru', 'petrov@supply.ru', 'sidorov@both.ru', 'shapkin@gmail.test', 'pavlov@home.test']);
+    expect(await find('п', homeId)).toEqual(['shapkin@gmail.test', 'sidorov@both.ru', 'pavlov@home.test', 'p.smirnov@stroy.ru', 'petrov@supply.ru']);
+    // Switching accounts back and forth answers from the same index.
+    expect((await find('п', workId))[0]).toBe('p.smirnov@stroy.ru');
+    // An account with no mail of its own gets the overall order.
+    expect(await find('s', 999)).toEqual(await find('s'));
+  });
+
+  it("never suggests any account's own address, whichever account is asked", async () => {
+    for (const acc of [workId, homeId, undefined]) {
+      expect(await find('iv', acc)).toEqual([]);
+      expect(await find('asgard', acc)).toEqual([]);
+      expect(await find('mail.test', acc)).toEqual([]);
+      expect(await find('иванов', acc)).toEqual([]);
+    }
+    await expect(h2.mail.handle('mail:recipients:suggest', { query: 'x', accountId: 0 })).rejects.toMatchObject({ code: 'mail-bad-args' });
+  });
+
+  it('counts Bcc recipients of mail sent through the outbox as written to, before and after the Sent copy arrives', async () => {
+    expect(await find('tainy')).toEqual([]);
+    const sent = (await h2.mail.handle('mail:send', {
+      accountId: workId,
+      to: ['Ирина Кузнецова <kuznetsova@stroy.ru>'],
+      bcc: ['Пётр Сидоров <sidorov@both.ru>', 'Тайный Адресат <tainy@secret.ru>'],
+      subject: 'Счёт',
+      text: 'Добрый день!',
+    })) as { status: string };
+    expect(sent.status).toBe('sent');
+    const mail = smtp2.received.at(-1)!;
+    expect(mail.to.sort()).toEqual(['kuznetsova@stroy.ru', 'sidorov@both.ru', 'tainy@secret.ru']);
+    // What went out (and what the Sent copy is made of) names no Bcc recipient.
+    expect(mail.raw.toString('latin1')).not.toMatch(/tainy|sidorov/i);
+    expect(await find('tainy')).toEqual(['tainy@secret.ru']);
+
+    // Сидоров, who only wrote to work, is now written to from work, above Петров; the new
+    // address comes in too; Смирнов (written to twice) stays first; the other account last.
+    const expected = ['p.smirnov@stroy.ru', 'kuznetsova@stroy.ru', 'sidorov@both.ru', 'tainy@secret.ru', 'petrov@supply.ru', 'shapkin@gmail.test'];
+    expect(await find('s', workId)).toEqual(expected);
+    // Written to from work, not from home: at home Сидоров still ranks by home's mail.
+    expect((await find('s', homeId)).slice(0, 2)).toEqual(['shapkin@gmail.test', 'sidorov@both.ru']);
+
+    // The copy reaches Sent (as a sync would file it): no Bcc in it, and nobody counts twice —
+    // Кузнецова counted twice would pass Смирнов.
+    const copy = await parseSource(mail.raw);
+    expect(copy.bcc).toEqual([]);
+    const d = Date.now();
+    expect(h2.mail.internals.store.insertMessage(workId, folders[`${workId}/Sent`], { uid: 1000, flags: ['\\Seen'], internalDate: d, size: mail.raw.length, parsed: copy })).not.toBeNull();
+    invalidateRecipients(h2.db);
+    expect(await find('s', workId)).toEqual(expected);
   });
 });
 

@@ -3,7 +3,17 @@
  * mail: people the user wrote to first, then people who wrote to the user, then addresses only
  * seen alongside (copies); within each group the more frequent, then the more recent, first.
  * The query matches case-insensitively as a prefix of the address, of its domain, or of any
- * word of the display name (Cyrillic included, ё = е). The user's own addresses never show.
+ * word of the display name (Cyrillic included, ё = е). The user's own addresses (of every
+ * account) never show.
+ *
+ * Asked for one account (the compose form's «От кого»), the ranking is that account's: counts
+ * from its own folders and outbox only, and every address known to it comes before any address
+ * known only from the other accounts. Those still come, last: a name typed that only the other
+ * mailbox knows should not look forgotten, yet never pushes a work contact out of a work mail.
+ *
+ * Bcc recipients are written to as much as anyone, but the Sent copy has no Bcc header; mail
+ * sent from this app keeps its whole envelope in the outbox, so its recipients missing from the
+ * copy (or all of them, before the copy arrives) count from there.
  *
  * Scanning 100 000 messages' JSON on every keystroke is out of the question, so a small
  * in-memory index of distinct addresses (one entry per lowercased email: a few thousand for a
@@ -27,12 +37,7 @@ const NAME_LOOKBACK = 8;
 /** Parsed address lists kept while resolving names (a mass mailing names many addresses). */
 const PARSED_CACHE_MAX = 5_000;
 
-interface Entry {
-  email: string;
-  domain: string;
-  name: string;
-  /** Folded words of the name, for prefix matching. */
-  words: string[];
+interface Stats {
   /** Messages the user sent to the address (Sent folders, own messages, the outbox). */
   sent: number;
   /** Messages from the address (Junk excluded). */
@@ -43,9 +48,21 @@ interface Entry {
   last: number;
 }
 
+/** Counts over all accounts, plus each account's own (only accounts whose mail has the address). */
+interface Entry extends Stats {
+  email: string;
+  domain: string;
+  name: string;
+  /** Folded words of the name, for prefix matching. */
+  words: string[];
+  accounts: Map<number, Stats>;
+}
+
 interface RecipientIndex {
   /** Sorted best first; null until built. */
   entries: Entry[] | null;
+  /** The entries ranked for one account (made on its first query, dropped on a rebuild). */
+  byAccount: Map<number, Entry[]>;
   stale: boolean;
   fingerprint: string;
   /** Names resolved from messages, reused while the address has no newer message. */
@@ -57,7 +74,7 @@ const indexes = new WeakMap<Database.Database, RecipientIndex>();
 function indexOf(db: Database.Database): RecipientIndex {
   let ix = indexes.get(db);
   if (!ix) {
-    ix = { entries: null, stale: true, fingerprint: '', names: new Map() };
+    ix = { entries: null, byAccount: new Map(), stale: true, fingerprint: '', names: new Map() };
     indexes.set(db, ix);
   }
   return ix;
@@ -99,45 +116,82 @@ function build(db: Database.Database, ix: RecipientIndex): Entry[] {
   const entry = (email: string): Entry => {
     let e = byEmail.get(email);
     if (!e) {
-      e = { email, domain: email.slice(email.lastIndexOf('@') + 1), name: '', words: [], sent: 0, received: 0, seen: 0, last: 0 };
+      e = { email, domain: email.slice(email.lastIndexOf('@') + 1), name: '', words: [], sent: 0, received: 0, seen: 0, last: 0, accounts: new Map() };
       byEmail.set(email, e);
     }
     return e;
   };
+  const statsOf = (e: Entry, accountId: number): Stats => {
+    let s = e.accounts.get(accountId);
+    if (!s) {
+      s = { sent: 0, received: 0, seen: 0, last: 0 };
+      e.accounts.set(accountId, s);
+    }
+    return s;
+  };
 
-  const all = db
-    .prepare(`SELECT email, SUM(role = 'from') AS received, COUNT(*) AS seen, MAX(message_id) AS last FROM mail_addresses GROUP BY email`)
-    .all() as { email: string; received: number; seen: number; last: number }[];
-  for (const r of all) {
-    if (!r.email.includes('@') || own.has(r.email)) continue;
-    Object.assign(entry(r.email), { received: r.received, seen: r.seen, last: r.last });
+  // Per account through the (account_id, …) index: one join over every address row costs
+  // several times more. With a single account, all mail is its own: no join at all.
+  const accountIds = db.prepare('SELECT id FROM mail_accounts ORDER BY id').pluck().all() as number[];
+  type CountRow = { email: string; received: number; seen: number; last: number };
+  const counts = (accountId: number, rows: CountRow[]) => {
+    for (const r of rows) {
+      if (!r.email.includes('@') || own.has(r.email)) continue;
+      Object.assign(statsOf(entry(r.email), accountId), { received: r.received, seen: r.seen, last: r.last });
+    }
+  };
+  if (accountIds.length === 1) {
+    counts(
+      accountIds[0],
+      db.prepare(`SELECT email, SUM(role = 'from') AS received, COUNT(*) AS seen, MAX(message_id) AS last FROM mail_addresses GROUP BY email`).all() as CountRow[],
+    );
+  } else {
+    const ofAccount = db.prepare(
+      `SELECT a.email, SUM(a.role = 'from') AS received, COUNT(*) AS seen, MAX(a.message_id) AS last
+       FROM mail_messages m JOIN mail_addresses a ON a.message_id = m.id WHERE m.account_id = ? GROUP BY a.email`,
+    );
+    for (const id of accountIds) counts(id, ofAccount.all(id) as CountRow[]);
   }
   const junk = db
     .prepare(
-      `SELECT a.email, SUM(a.role = 'from') AS received, COUNT(*) AS seen FROM mail_messages m JOIN mail_addresses a ON a.message_id = m.id
-       WHERE m.folder_id IN (SELECT value FROM json_each(?)) GROUP BY a.email`,
+      `SELECT a.email, m.account_id, SUM(a.role = 'from') AS received, COUNT(*) AS seen FROM mail_messages m JOIN mail_addresses a ON a.message_id = m.id
+       WHERE m.folder_id IN (SELECT value FROM json_each(?)) GROUP BY a.email, m.account_id`,
     )
-    .all(junkFolders) as { email: string; received: number; seen: number }[];
+    .all(junkFolders) as { email: string; account_id: number; received: number; seen: number }[];
   for (const r of junk) {
-    const e = byEmail.get(r.email);
-    if (!e) continue;
-    e.received -= r.received;
-    e.seen -= r.seen;
+    const s = byEmail.get(r.email)?.accounts.get(r.account_id);
+    if (!s) continue;
+    s.received -= r.received;
+    s.seen -= r.seen;
   }
   const sent = db
     .prepare(
-      `SELECT a.email, COUNT(DISTINCT a.message_id) AS n FROM (
+      `SELECT a.email, m.account_id, COUNT(DISTINCT a.message_id) AS n FROM (
          SELECT id FROM mail_messages WHERE folder_id IN (SELECT value FROM json_each(?))
          UNION SELECT message_id FROM mail_addresses WHERE email IN (SELECT value FROM json_each(?)) AND role = 'from'
          EXCEPT SELECT id FROM mail_messages WHERE folder_id IN (SELECT value FROM json_each(?))
-       ) s JOIN mail_addresses a ON a.message_id = s.id
-       WHERE a.role IN ('to', 'cc', 'bcc') GROUP BY a.email`,
+       ) s JOIN mail_messages m ON m.id = s.id JOIN mail_addresses a ON a.message_id = s.id
+       WHERE a.role IN ('to', 'cc', 'bcc') GROUP BY a.email, m.account_id`,
     )
-    .all(sentFolders, JSON.stringify([...own]), notSent) as { email: string; n: number }[];
+    .all(sentFolders, JSON.stringify([...own]), notSent) as { email: string; account_id: number; n: number }[];
   for (const r of sent) {
-    const e = byEmail.get(r.email);
-    if (e) e.sent = r.n;
+    const s = byEmail.get(r.email)?.accounts.get(r.account_id);
+    if (s) s.sent = r.n;
   }
+  // An address only in an account's Junk is not in that account's mail.
+  for (const e of byEmail.values()) {
+    for (const [id, s] of e.accounts) if (s.sent <= 0 && s.received <= 0 && s.seen <= 0) e.accounts.delete(id);
+  }
+  const total = (e: Entry) => {
+    Object.assign(e, { sent: 0, received: 0, seen: 0, last: 0 });
+    for (const s of e.accounts.values()) {
+      e.sent += s.sent;
+      e.received += s.received;
+      e.seen += s.seen;
+      e.last = Math.max(e.last, s.last);
+    }
+  };
+  for (const e of byEmail.values()) total(e);
 
   // Names: the newest non-empty one among the address's newest messages (Junk skipped). One
   // batched query reads every address's newest message, which names nearly all of them; the
@@ -201,28 +255,40 @@ function build(db: Database.Database, ix: RecipientIndex): Entry[] {
   }
   ix.names = names;
 
-  // Sent mail whose copy is not in Sent yet (just sent, or Sent not synced) counts too.
+  // Mail sent from this app, from the outbox: recipients its copy in the store does not name —
+  // all of them while the copy is not there (just sent, or Sent not synced), else the Bcc ones
+  // (the copy has no Bcc header; only the envelope knows them). `to_json` holds To and Cc with
+  // their names, the envelope every recipient (bare addresses).
   const outbox = db
     .prepare(
-      `SELECT o.to_json, o.created_at FROM mail_outbox o WHERE o.status = 'sent'
-       AND NOT EXISTS (SELECT 1 FROM mail_messages m WHERE m.account_id = o.account_id AND m.message_id = o.message_id_header)`,
+      `SELECT o.account_id, o.to_json, o.envelope_json, o.created_at,
+         (SELECT json_group_array(a.email) FROM mail_messages m JOIN mail_addresses a ON a.message_id = m.id
+          WHERE m.account_id = o.account_id AND m.message_id = o.message_id_header AND a.role IN ('to', 'cc', 'bcc')) AS copy
+       FROM mail_outbox o WHERE o.status = 'sent'`,
     )
-    .all() as { to_json: string; created_at: string }[];
+    .all() as { account_id: number; to_json: string; envelope_json: string; created_at: string; copy: string }[];
   for (const o of outbox) {
     const at = Math.floor((Date.parse(o.created_at) || 0) / 1000) * ID_PER_SECOND;
-    const counted = new Set<string>();
-    for (const item of JSON.parse(o.to_json) as string[]) {
-      for (const a of addressparser(item.replace(/;/g, ','), { flatten: true })) {
-        const email = normalizeEmail(a.address);
-        if (!email.includes('@') || own.has(email) || counted.has(email)) continue;
-        counted.add(email);
-        const e = entry(email);
-        e.sent++;
-        e.last = Math.max(e.last, at);
-        const name = (a.name ?? '').trim();
-        const prev = names.get(email);
-        if (name && (!prev || !prev.name || prev.at <= at)) names.set(email, { last: prev?.last ?? 0, name, at });
-      }
+    const counted = new Set<string>(JSON.parse(o.copy) as string[]);
+    let envelope: string[] = [];
+    try {
+      envelope = (JSON.parse(o.envelope_json) as { to?: string[] }).to ?? [];
+    } catch {
+      /* an unreadable envelope: To and Cc still count */
+    }
+    const listed = (JSON.parse(o.to_json) as string[]).flatMap((item) => addressparser(item.replace(/;/g, ','), { flatten: true }));
+    for (const a of [...listed, ...envelope.map((address) => ({ name: '', address }))]) {
+      const email = normalizeEmail(a.address);
+      if (!email.includes('@') || own.has(email) || counted.has(email)) continue;
+      counted.add(email);
+      const e = entry(email);
+      const s = statsOf(e, o.account_id);
+      s.sent++;
+      s.last = Math.max(s.last, at);
+      total(e);
+      const name = (a.name ?? '').trim();
+      const prev = names.get(email);
+      if (name && (!prev || !prev.name || prev.at <= at)) names.set(email, { last: prev?.last ?? 0, name, at });
     }
   }
 
@@ -236,9 +302,27 @@ function build(db: Database.Database, ix: RecipientIndex): Entry[] {
     }
     out.push(e);
   }
-  const tier = (e: Entry) => (e.sent > 0 ? 2 : e.received > 0 ? 1 : 0);
-  const freq = (e: Entry) => (e.sent > 0 ? e.sent : e.received > 0 ? e.received : e.seen);
-  return out.sort((a, b) => tier(b) - tier(a) || freq(b) - freq(a) || b.last - a.last || (a.email < b.email ? -1 : 1));
+  return out.sort((a, b) => rank(a, b) || (a.email < b.email ? -1 : 1));
+}
+
+const tier = (s: Stats) => (s.sent > 0 ? 2 : s.received > 0 ? 1 : 0);
+const freq = (s: Stats) => (s.sent > 0 ? s.sent : s.received > 0 ? s.received : s.seen);
+/** Written to, then wrote, then only seen; within each the more frequent, then the newer. */
+const rank = (a: Stats, b: Stats) => tier(b) - tier(a) || freq(b) - freq(a) || b.last - a.last;
+
+/** The account's addresses by its own counts, then the rest in the overall order. */
+function rankedFor(ix: RecipientIndex, all: Entry[], accountId: number): Entry[] {
+  let out = ix.byAccount.get(accountId);
+  if (!out) {
+    const mine = all.filter((e) => e.accounts.has(accountId));
+    // No mail of its own (a new or unknown account): the overall order, not cached.
+    if (!mine.length) return all;
+    // A stable sort over the overall order: ties keep it.
+    mine.sort((a, b) => rank(a.accounts.get(accountId)!, b.accounts.get(accountId)!));
+    out = [...mine, ...all.filter((e) => !e.accounts.has(accountId))];
+    ix.byAccount.set(accountId, out);
+  }
+  return out;
 }
 
 /** Marks the index stale: call when messages, the outbox or the accounts changed. */
@@ -253,6 +337,7 @@ function current(db: Database.Database): Entry[] {
   const fp = fingerprint(db);
   if (!ix.entries || fp !== ix.fingerprint) {
     ix.entries = build(db, ix);
+    ix.byAccount.clear();
     ix.fingerprint = fp;
   }
   ix.stale = false;
@@ -260,11 +345,13 @@ function current(db: Database.Database): Entry[] {
 }
 
 /**
- * Up to `limit` addresses matching what the user typed, best first. An empty query answers
- * nothing but readies the index (the compose form asks on focus, before the first keystroke).
+ * Up to `limit` addresses matching what the user typed, best first; with `accountId`, that
+ * account's correspondents first. An empty query answers nothing but readies the index (the
+ * compose form asks on focus, before the first keystroke).
  */
-export function suggestRecipients(db: Database.Database, query: string, limit = 8): MailAddress[] {
-  const entries = current(db);
+export function suggestRecipients(db: Database.Database, query: string, limit = 8, accountId?: number): MailAddress[] {
+  const all = current(db);
+  const entries = accountId === undefined ? all : rankedFor(indexOf(db), all, accountId);
   const q = query.trim().toLowerCase();
   if (!q) return [];
   const domainQ = q.startsWith('@') ? q.slice(1) : q;

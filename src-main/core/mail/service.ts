@@ -584,7 +584,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     'mail:messages:list': ({ folderId, offset, limit }) => store.list(folderId, offset, limit),
     'mail:messages:search': (a) => ({ items: search.search(a) }),
-    'mail:recipients:suggest': ({ query, limit }) => suggestRecipients(db, query, limit),
+    'mail:recipients:suggest': ({ query, limit, accountId }) => suggestRecipients(db, query, limit, accountId),
     'mail:messages:get': async ({ id, markSeen }) => {
       const m = messageRow(id);
       if (markSeen && m.seen !== 1) setFlags([id], { seen: true });
