@@ -3,6 +3,7 @@ import { formatPhone as formatPhoneShared, normalizePhone as normalizePhoneShare
 import type { Call } from '../src-shared/wire';
 import type { CallsTotal } from '../src-shared/ipc/telephony';
 import { PLURALS, S, type PluralForms } from './strings';
+import { pluralIndex } from '../src-shared/plural';
 
 /**
  * Parsing a number with libphonenumber costs a fraction of a millisecond; a list scrolling
@@ -28,16 +29,6 @@ const formatCached = memo1((s) => formatPhoneShared(s));
 export function normalizePhone(raw: string | null | undefined): string | null {
   if (raw == null) return null;
   return normalizeCached(String(raw));
-}
-
-/** Russian plural form index: 0 one (1, 21, 101), 1 few (2–4, 22–24), 2 many (0, 5–20, 11–14, 25…). */
-export function pluralIndex(n: number): 0 | 1 | 2 {
-  const a = Math.abs(Math.trunc(n));
-  const mod10 = a % 10;
-  const mod100 = a % 100;
-  if (mod10 === 1 && mod100 !== 11) return 0;
-  if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return 1;
-  return 2;
 }
 
 /** The word alone: plural(5, PLURALS.call) → "звонков". */

@@ -21,7 +21,8 @@ import {
 } from '../../src-shared/ipc/contract';
 import type { IpcResult } from '../../src-shared/ipc/define';
 import type { telephonyRequests, ConnectionState, SessionState, CallPopup } from '../../src-shared/ipc/telephony';
-import type { appRequests, AboutInfo, SettingsUpdateResult } from '../../src-shared/ipc/app';
+import type { appRequests, AboutInfo, Attention, SettingsUpdateResult } from '../../src-shared/ipc/app';
+import type { MailFolderView } from '../../src-shared/ipc/mail';
 import { version as APP_VERSION } from '../../package.json';
 import type { Call, Employee, FeedItem } from '../../src-shared/wire';
 import { openStore, type Store } from './store/store';
@@ -36,6 +37,7 @@ import { CoreError, badRequest, toIpcError } from './errors';
 import { consoleLogger, type Logger } from './log';
 import type { MailFactory, MailHandler } from './mail-port';
 import { UpdateController, validateUpdateUrl, type UpdaterPort } from './updater';
+import { AttentionTracker } from './attention';
 
 export const APP_NAME = 'АСГАРД Телефония';
 
@@ -54,6 +56,8 @@ export interface ShellEventMap extends Record<string, unknown> {
   /** Missed calls not yet called back nor dismissed (relay /api/missed), repeated periodically. */
   'missed-reminder': { calls: Call[] };
   settings: Settings;
+  /** Missed calls and unread mail, for the tray and the taskbar. */
+  attention: Attention;
 }
 
 export interface AppCoreOptions {
@@ -127,6 +131,20 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     emit: (s) => events.emit('update', s),
     log,
     ...opts.updateTiming,
+  });
+
+  const attention = new AttentionTracker({
+    readMissed: async () => (token && http ? (await http.missed()).length : null),
+    readUnreadMail: async () => {
+      if (!mail) return null;
+      const folders = (await mail.handle('mail:folders:list', {})) as MailFolderView[];
+      return folders.filter((f) => f.specialUse === '\\Inbox' || f.path.toUpperCase() === 'INBOX').reduce((n, f) => n + f.unread, 0);
+    },
+    emit: (a) => {
+      events.emit('attention', a);
+      shellEvents.emit('attention', a);
+    },
+    log: (m, e) => log.info(m, e),
   });
 
   const popups = new PopupManager({
@@ -237,6 +255,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     settings.clearToken();
     if (missedTimer) clearInterval(missedTimer);
     missedTimer = null;
+    attention.setMissed(0);
     popups.endBatch();
     popups.closeAll();
     setConnection(reason ? { state: 'logged-out', reason } : { state: 'logged-out' });
@@ -321,6 +340,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     if (p.kind === 'call') {
       if (phase === 'replay') popups.beginBatch();
       popups.onCall(p);
+      // An ended call may be a new missed one or the callback that settles one.
+      if (p.call.endedAt) attention.missedChanged();
     }
   }
 
@@ -335,6 +356,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     if (!token || !http) return;
     try {
       const calls = await http.missed();
+      attention.setMissed(calls.length);
       const ids = calls.map((c) => c.id).sort((a, b) => a - b).join(',');
       const period = opts.missedReminderMs ?? 15 * 60_000;
       const now = Date.now();
@@ -505,7 +527,10 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       return c;
     },
     'missed:list': async () => relay().missed(),
-    'missed:dismiss': async (a) => relay().dismissMissed(a.callId),
+    'missed:dismiss': async (a) => {
+      await relay().dismissMissed(a.callId);
+      attention.missedChanged();
+    },
     'stats:get': async (a) => relay().stats(a),
     'admin:employees': async () => relay().employees(),
     'admin:createEmployee': async (a) => relay().createEmployee(a),
@@ -523,6 +548,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'settings:get': async () => settings.get(),
     'settings:update': async (a) => updateSettingsRequest(a),
     'app:about': async () => about(),
+    'app:attention': async () => attention.current(),
     'update:state': async () => updates.state(),
     'update:check': async () => updates.checkNow(),
     'update:install': async () => updates.install(),
@@ -569,12 +595,16 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         store,
         secretBox: opts.secretBox,
         userDataDir: opts.userDataDir,
-        emit: (event, payload) => events.emit(event, payload as EventMap[typeof event]),
+        emit: (event, payload) => {
+          events.emit(event, payload as EventMap[typeof event]);
+          if (event === 'mail:changed' || event === 'mail:new' || event === 'mail:accounts') attention.mailChanged();
+        },
         log,
       });
     } catch (e) {
       log.error('mail capability failed to start', e);
     }
+    attention.mailChanged();
   }
 
   token = await settings.loadToken();
@@ -614,6 +644,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       if (closed) return;
       closed = true;
       updates.close();
+      attention.close();
       feed?.stop();
       feed = null;
       if (missedTimer) clearInterval(missedTimer);

@@ -3,12 +3,15 @@
  * give its memory back and recreated on demand, which takes a fraction of a second.
  */
 import { BrowserWindow } from 'electron';
+import type { Attention } from '../../src-shared/ipc/app';
 import { APP_ORIGIN } from '../core/ipc-guard';
+import { attentionBadge } from './tray-icon';
 import { secureWebPreferences } from './security';
 import type { WindowRegistry } from './window-registry';
 
 export class MainWindow {
   private win: BrowserWindow | null = null;
+  private attention: { count: number; label: string } = { count: 0, label: '' };
 
   constructor(
     private readonly o: { preload: string; registry: WindowRegistry; title: string },
@@ -22,6 +25,17 @@ export class MainWindow {
     if (w.isMinimized()) w.restore();
     if (w.isVisible()) w.focus();
     else w.once('ready-to-show', () => w.show());
+  }
+
+  /** Windows' taskbar overlay: a red dot while missed calls or unread mail wait (kept across re-creation). */
+  setAttention(a: Attention, label: string): void {
+    this.attention = { count: a.missedCalls + a.unreadMail, label };
+    if (this.win && !this.win.isDestroyed()) this.applyAttention(this.win);
+  }
+
+  private applyAttention(win: BrowserWindow): void {
+    if (process.platform !== 'win32') return;
+    win.setOverlayIcon(this.attention.count ? attentionBadge() : null, this.attention.label);
   }
 
   get window(): BrowserWindow | null {
@@ -44,6 +58,7 @@ export class MainWindow {
     win.on('closed', () => {
       if (this.win === win) this.win = null;
     });
+    win.once('ready-to-show', () => this.applyAttention(win));
     void win.loadURL(`${APP_ORIGIN}/index.html${hash ?? '#/'}`);
     this.win = win;
   }

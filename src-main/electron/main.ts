@@ -18,7 +18,7 @@ import { WindowRegistry } from './window-registry';
 import { registerIpc } from './ipc';
 import { MainWindow } from './main-window';
 import { PopupWindow } from './popup-window';
-import { AppTray } from './tray';
+import { AppTray, attentionLabel } from './tray';
 import { CallNotifications } from './notifications';
 import { setStartAtLogin, startedHidden } from './autostart';
 import { followShellSettings } from './shell-settings';
@@ -103,11 +103,16 @@ if (!app.requestSingleInstanceLock()) {
       notifications.onPopup(p);
     });
     c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
+    // What waits for the user: a count on the dock / Unity launcher, a dot on Windows' taskbar.
+    c.onShell('attention', (a) => {
+      app.setBadgeCount(a.missedCalls + a.unreadMail);
+      main.setAttention(a, attentionLabel(a));
+    });
 
     tray = new AppTray({
       core: c,
       title: TITLE,
-      showMain: () => main.show(),
+      showMain: (hash) => main.show(hash),
       quit: () => app.quit(),
       onError: (message) => dialog.showErrorBox(TITLE, message),
     });

@@ -38,3 +38,17 @@ export function trayIcon(tone: TrayTone): NativeImage {
   }
   return img;
 }
+
+let badge: NativeImage | null = null;
+
+/** The red dot Windows lays over the taskbar button while something waits (overlay icon). */
+export function attentionBadge(): NativeImage {
+  if (!badge) {
+    badge = nativeImage.createEmpty();
+    for (const scaleFactor of [1, 2]) {
+      const size = 16 * scaleFactor;
+      badge.addRepresentation({ scaleFactor, width: size, height: size, buffer: circlePng(size, [0xd9, 0x3a, 0x2f]) });
+    }
+  }
+  return badge;
+}

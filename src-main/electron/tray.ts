@@ -4,6 +4,8 @@
  */
 import { Menu, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { ConnectionState, SessionState } from '../../src-shared/ipc/telephony';
+import type { Attention } from '../../src-shared/ipc/app';
+import { pluralIndex } from '../../src-shared/plural';
 import type { AppCore } from '../core/app-core';
 import type { PopupOptions } from '../core/settings';
 import { trayIcon, type TrayTone } from './tray-icon';
@@ -11,7 +13,8 @@ import { trayIcon, type TrayTone } from './tray-icon';
 export interface TrayDeps {
   core: AppCore;
   title: string;
-  showMain: () => void;
+  /** Opens the main window, optionally at a route such as '#/mail'. */
+  showMain: (hash?: string) => void;
   quit: () => void;
   onError: (message: string) => void;
 }
@@ -29,6 +32,14 @@ export function connectionLabel(c: ConnectionState): string {
   }
 }
 
+/** «3 пропущенных звонка · 12 непрочитанных писем», or '' when nothing waits. */
+export function attentionLabel(a: Attention): string {
+  const parts: string[] = [];
+  if (a.missedCalls) parts.push(`${a.missedCalls} ${['пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков'][pluralIndex(a.missedCalls)]}`);
+  if (a.unreadMail) parts.push(`${a.unreadMail} ${['непрочитанное письмо', 'непрочитанных письма', 'непрочитанных писем'][pluralIndex(a.unreadMail)]}`);
+  return parts.join(' · ');
+}
+
 function tone(c: ConnectionState): TrayTone {
   return c.state === 'connected' ? 'connected' : c.state === 'logged-out' ? 'logged-out' : 'reconnecting';
 }
@@ -37,6 +48,7 @@ export class AppTray {
   private readonly tray: Tray;
   private connection: ConnectionState = { state: 'logged-out' };
   private session: SessionState | null = null;
+  private attention: Attention = { missedCalls: 0, unreadMail: 0 };
   private readonly offs: (() => void)[] = [];
 
   constructor(private readonly d: TrayDeps) {
@@ -52,7 +64,15 @@ export class AppTray {
         this.render();
       }),
       d.core.onShell('settings', () => this.render()),
+      d.core.onShell('attention', (a) => {
+        this.attention = a;
+        this.render();
+      }),
     );
+    void d.core.api.invoke('app:attention', undefined).then((a) => {
+      this.attention = a;
+      this.render();
+    });
     void Promise.all([d.core.api.invoke('connection:state', undefined), d.core.api.invoke('session:state', undefined)]).then(
       ([c, s]) => {
         this.connection = c;
@@ -76,6 +96,8 @@ export class AppTray {
     const menu = Menu.buildFromTemplate([
       { label: connectionLabel(this.connection), enabled: false },
       ...(me ? [{ label: me.name, enabled: false }] : []),
+      ...(this.attention.missedCalls ? [{ label: `Перезвонить: ${this.attention.missedCalls}`, click: () => this.d.showMain('#/') }] : []),
+      ...(this.attention.unreadMail ? [{ label: `Непрочитанные письма: ${this.attention.unreadMail}`, click: () => this.d.showMain('#/mail') }] : []),
       { type: 'separator' },
       {
         label: 'Приём звонков',
@@ -124,7 +146,8 @@ export class AppTray {
     ]);
     this.tray.setContextMenu(menu);
     this.tray.setImage(trayIcon(tone(this.connection)));
-    this.tray.setToolTip(`${this.d.title} — ${connectionLabel(this.connection)}`);
+    const waiting = attentionLabel(this.attention);
+    this.tray.setToolTip(`${this.d.title} — ${connectionLabel(this.connection)}${waiting ? `\n${waiting}` : ''}`);
   }
 
   destroy(): void {

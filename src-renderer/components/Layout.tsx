@@ -1,29 +1,45 @@
 /** The main window frame: sidebar navigation, connection state, user, content. */
-import type { ReactNode } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { ROLE_LABELS } from '../../src-shared/roles';
 import { hasShell } from '../api';
 import { href, type Route } from '../router';
 import { S } from '../strings';
+import { useAttention } from '../stores/attention';
 import { useIsAdmin, useMe, useSession } from '../stores/session';
 import { ConnectionBadge } from './ConnectionBadge';
 import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings } from './icons';
 import { PopupStack } from './PopupStack';
 import { Toasts } from './Toasts';
 
-function NavLink({ to, section, route, icon, children, testId }: { to: string; section: string; route: Route; icon: ReactNode; children: ReactNode; testId?: string }) {
+function NavLink({ to, section, route, icon, children, testId, count, countLabel }: { to: string; section: string; route: Route; icon: ReactNode; children: ReactNode; testId?: string; count?: number; countLabel?: string }) {
   const active = route.section === section;
   return (
     <a href={href(to)} className={`nav-link${active ? ' active' : ''}`} aria-current={active ? 'page' : undefined} data-testid={testId}>
       {icon}
       <span>{children}</span>
+      {count ? (
+        <b className="nav-count" title={countLabel} aria-label={countLabel} data-testid={testId ? `${testId}-count` : undefined}>
+          {count > 999 ? '999+' : count}
+        </b>
+      ) : null}
     </a>
   );
+}
+
+/** «(3) АСГАРД Телефония»: the count shows on the taskbar and browser tab while something waits. */
+function useTitleCount(count: number): void {
+  useEffect(() => {
+    document.title = count ? `(${count > 999 ? '999+' : count}) ${S.appName}` : S.appName;
+  }, [count]);
 }
 
 export function Layout({ route, children }: { route: Route; children: ReactNode }) {
   const me = useMe();
   const isAdmin = useIsAdmin();
   const logout = useSession((s) => s.logout);
+  const missed = useAttention((s) => s.missedCalls);
+  const unread = useAttention((s) => s.unreadMail);
+  useTitleCount(missed + unread);
   return (
     <div className="app">
       <aside className="sidebar">
@@ -32,10 +48,10 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
           <span className="brand-name">{S.appName}</span>
         </div>
         <nav className="nav">
-          <NavLink to="/" section="" route={route} icon={<IconHome />} testId="nav-home">{S.nav.home}</NavLink>
+          <NavLink to="/" section="" route={route} icon={<IconHome />} testId="nav-home" count={missed} countLabel={S.nav.missedCount(missed)}>{S.nav.home}</NavLink>
           <NavLink to="/calls" section="calls" route={route} icon={<IconList />} testId="nav-calls">{S.nav.calls}</NavLink>
           <NavLink to="/stats" section="stats" route={route} icon={<IconChart />} testId="nav-stats">{S.nav.stats}</NavLink>
-          <NavLink to="/mail" section="mail" route={route} icon={<IconMail />} testId="nav-mail">{S.nav.mail}</NavLink>
+          <NavLink to="/mail" section="mail" route={route} icon={<IconMail />} testId="nav-mail" count={unread} countLabel={S.nav.unreadCount(unread)}>{S.nav.mail}</NavLink>
           <NavLink to="/settings" section="settings" route={route} icon={<IconSettings />} testId="nav-settings">{S.nav.settings}</NavLink>
           {isAdmin ? (
             <>

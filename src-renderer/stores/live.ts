@@ -4,6 +4,7 @@ import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
 import { formatPhone } from '../format';
 import { useAdmin } from './admin';
+import { useAttention } from './attention';
 import { emptyCallList } from './callsModel';
 import { useConnection } from './connection';
 import { useContacts } from './contacts';
@@ -68,6 +69,7 @@ export function startLive(): void {
   on('popup', (p) => usePopups.getState().apply(p));
   on('settings', (s) => useSettings.getState().apply(s));
   on('update', (u) => useSettings.getState().applyUpdate(u));
+  on('attention', (a) => useAttention.getState().apply(a));
   // Settings belong to this computer, not to a session: the popup window needs them too.
   void useSettings.getState().init();
 }
@@ -91,7 +93,7 @@ export function afterLogin(): Promise<void> {
   loading = Promise.all([
     useConnection.getState().init(),
     usePopups.getState().init(),
-    ...(popupWindow ? [] : [useContacts.getState().load(), useHome.getState().loadToday(), useHome.getState().loadMissed()]),
+    ...(popupWindow ? [] : [useContacts.getState().load(), useHome.getState().loadToday(), useHome.getState().loadMissed(), useAttention.getState().init()]),
   ]).then(
     () => {
       loading = null;

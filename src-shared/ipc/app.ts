@@ -130,10 +130,22 @@ export type UpdateState =
   | { state: 'downloaded'; version: string }
   | { state: 'error'; message: string; at: string };
 
+// ---------------------------------------------------------------------------------------------
+// Attention: what waits for the user (sidebar badges, window title, tray, taskbar)
+// ---------------------------------------------------------------------------------------------
+
+export interface Attention {
+  /** Missed calls not yet called back nor dismissed (the «Перезвонить» list). */
+  missedCalls: number;
+  /** Unread messages in the inboxes of every mail account. */
+  unreadMail: number;
+}
+
 export const appRequests = {
   'settings:get': request<Settings>()(z.undefined()),
   'settings:update': request<SettingsUpdateResult>()(SettingsPatchSchema),
   'app:about': request<AboutInfo>()(z.undefined()),
+  'app:attention': request<Attention>()(z.undefined()),
   'update:state': request<UpdateState>()(z.undefined()),
   /** Checks now (the button); resolves with the state after the check started. */
   'update:check': request<UpdateState>()(z.undefined()),
@@ -145,4 +157,6 @@ export const appEvents = {
   /** The settings changed (this window, another one, or the tray). */
   settings: event<Settings>(),
   update: event<UpdateState>(),
+  /** The missed-call or unread-mail count changed. */
+  attention: event<Attention>(),
 };

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, vi } from 'vitest';
-import { createAppCore, type AppCore } from '../../src-main/core/app-core';
+import { createAppCore, type AppCore, type AppCoreOptions } from '../../src-main/core/app-core';
 import { KeyFileSecretBox } from '../../src-main/core/secrets/key-file-secret-box';
 import { silentLogger } from '../../src-main/core/log';
 import type { AppliedFeedItem, ConnectionState, CallPopup, SessionState } from '../../src-shared/ipc/telephony';
@@ -31,8 +31,9 @@ export function liveCoreHarness(dirPrefix: string) {
     return d;
   }
 
-  async function openCore(dir = tmpDir()): Promise<{ core: AppCore; rec: Recorder }> {
+  async function openCore(dir = tmpDir(), extra: Partial<AppCoreOptions> = {}): Promise<{ core: AppCore; rec: Recorder }> {
     const core = await createAppCore({
+      ...extra,
       userDataDir: dir,
       secretBox: new KeyFileSecretBox(dir),
       log: silentLogger,

@@ -1,0 +1,9 @@
+/** Russian plural form index: 0 one (1, 21, 101), 1 few (2–4, 22–24), 2 many (0, 5–20, 11–14, 25…). */
+export function pluralIndex(n: number): 0 | 1 | 2 {
+  const a = Math.abs(Math.trunc(n));
+  const mod10 = a % 10;
+  const mod100 = a % 100;
+  if (mod10 === 1 && mod100 !== 11) return 0;
+  if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return 1;
+  return 2;
+}
