@@ -3,6 +3,8 @@ import { useEffect, useState } from 'react';
 import { call, toAppError } from '../api';
 import { href, navigate } from '../router';
 import type { MailAccountState, MailFolderView } from '../../src-shared/ipc/mail';
+import { toast } from '../stores/toasts';
+import { draggingMailOf, droppedMail } from './drag';
 import { MessageList } from './MessageList';
 import { Reader } from './Reader';
 import { M, folderTitle } from './strings';
@@ -24,6 +26,41 @@ export function stateLine(s: MailAccountState | undefined): { text: string; kind
     default:
       return { text: M.state.idle, kind: 'muted' };
   }
+}
+
+/** A folder in the pane; messages dragged from the list of the same account drop into it. */
+function FolderLink({ folder: f, active }: { folder: MailFolderView; active: boolean }) {
+  const [over, setOver] = useState(false);
+  const accepts = (dt: DataTransfer) => !active && draggingMailOf(dt, f.accountId);
+  return (
+    <a
+      href={href(`/mail/f/${f.id}`)}
+      className={`mail-folder${active ? ' active' : ''}${f.unread ? ' has-unread' : ''}${over ? ' drop-target' : ''}`}
+      style={{ paddingLeft: 10 + f.depth * 12 }}
+      data-testid="mail-folder"
+      data-path={f.path}
+      onDragOver={(e) => {
+        if (!accepts(e.dataTransfer)) return;
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'move';
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={(e) => {
+        setOver(false);
+        if (!accepts(e.dataTransfer)) return;
+        e.preventDefault();
+        const ids = droppedMail(e.dataTransfer, f.accountId);
+        if (!ids.length) return;
+        call('mail:messages:move', { ids, folderId: f.id })
+          .then((r) => toast.info(M.bulk.moved(r.moved, folderTitle(f))))
+          .catch((err) => toast.error(toAppError(err).message));
+      }}
+    >
+      <span className="grow">{folderTitle(f)}</span>
+      {f.unread ? <span className="count-badge">{f.unread}</span> : null}
+    </a>
+  );
 }
 
 function FolderPane({ current }: { current: number | null }) {
@@ -53,16 +90,7 @@ function FolderPane({ current }: { current: number | null }) {
                 .filter((f) => f.accountId === a.id)
                 .map((f: MailFolderView) => (
                   <li key={f.id}>
-                    <a
-                      href={href(`/mail/f/${f.id}`)}
-                      className={`mail-folder${f.id === current ? ' active' : ''}${f.unread ? ' has-unread' : ''}`}
-                      style={{ paddingLeft: 10 + f.depth * 12 }}
-                      data-testid="mail-folder"
-                      data-path={f.path}
-                    >
-                      <span className="grow">{folderTitle(f)}</span>
-                      {f.unread ? <span className="count-badge">{f.unread}</span> : null}
-                    </a>
+                    <FolderLink folder={f} active={f.id === current} />
                   </li>
                 ))}
             </ul>

@@ -10,6 +10,7 @@ import { formatDateTime } from '../format';
 import { toast } from '../stores/toasts';
 import { MAX_BULK, type MailFolderView, type MailSummary } from '../../src-shared/ipc/mail';
 import { BulkBar, useBulkActions } from './BulkBar';
+import { dragMail } from './drag';
 import { M } from './strings';
 import { useMail } from './store';
 
@@ -255,6 +256,15 @@ export function MessageList({
                   aria-selected={checked.has(m.id) || m.id === selectedId}
                   className={`mail-row${m.seen ? '' : ' unread'}${m.id === selectedId ? ' selected' : ''}${checked.has(m.id) ? ' checked' : ''}`}
                   onClick={(e) => onRowClick(e, m, it.index)}
+                  draggable
+                  // Dragged onto a folder: the checked messages if this is one of them, else this one.
+                  onDragStart={(e) => dragMail(e.dataTransfer, accountId, checked.has(m.id) ? ids : [m.id])}
+                  onDragEnd={(e) => {
+                    if (e.dataTransfer.dropEffect !== 'move') return;
+                    const gone = checked.has(m.id) ? ids : [m.id];
+                    if (checked.has(m.id)) setChecked(new Set());
+                    onRemoved(gone);
+                  }}
                   data-testid="mail-row"
                   data-id={m.id}
                 >

@@ -369,6 +369,25 @@ describe('mail UI (chromium, real mail service)', () => {
       await other.mailboxOpen('Архив рассылок');
       expect((await other.fetchAll('1:*', { flags: true })).every((m) => m.flags?.has('\\Seen'))).toBe(true);
 
+      // Dragged onto a folder in the pane: the checked messages when the row is one of them, else the row alone.
+      const archiveLink = page.locator('[data-testid="mail-folder"][data-path="Архив рассылок"]');
+      const archiveTotal = async () => ((await h.mail.handle('mail:messages:list', { folderId: archive, offset: 0, limit: 1 })) as { total: number }).total;
+      const pair = [await idAt(0), await idAt(1)];
+      await boxes.nth(0).click();
+      await boxes.nth(1).click();
+      await rows.nth(1).dragTo(archiveLink);
+      await page.getByText('Перемещено в папку «Архив рассылок»: 2 письма.').waitFor();
+      await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
+      const single = await idAt(3);
+      await rows.nth(3).dragTo(archiveLink);
+      await page.getByText('Перемещено в папку «Архив рассылок»: 1 письмо.').waitFor();
+      const left = h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ? AND id IN (?, ?, ?)').get(inbox, ...pair, single) as { n: number };
+      expect(left.n).toBe(0);
+      await waitFor(async () => (await archiveTotal()) === 9, 'dragged mail in the archive', 30_000);
+      // Not onto the folder it is in.
+      await rows.nth(0).dragTo(page.locator('[data-testid="mail-folder"][data-path="INBOX"]'));
+      expect(inboxTotal()).toBe(before - 9);
+
       // Ctrl+A checks the whole folder; Esc lets go.
       await rows.first().focus();
       await page.keyboard.press('Control+A');
