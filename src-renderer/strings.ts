@@ -416,6 +416,8 @@ export const S = {
     avgTalk: 'Ср. разговор',
     noData: 'За этот период звонков нет.',
     hourLabel: (h: number) => `${String(h).padStart(2, '0')}:00`,
+    /** The relay did not know this computer's zone by name and counted in its UTC offset. */
+    countedInOffset: (offset: string) => `Дни и часы — по ${offset}: сервер не знает часовой пояс этого компьютера.`,
   },
 
   settings: {

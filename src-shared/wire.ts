@@ -68,8 +68,27 @@ export const CallSchema = z.object({
   reconciled: z.boolean(),
   /** null: none. Optional: relays before comments send no such field, and older apps ignore it. */
   comment: CallCommentSchema.nullable().optional(),
+  /**
+   * Whether the employee this copy was sent to may write its comment (an admin, or one who took,
+   * made, was on or was offered the call). Per viewer: set in the API's answers and in one's own
+   * feed items. Absent (older relays, views of other calls such as a feed item's recentCalls):
+   * unknown, and the app offers «Комментарий» as before; the relay checks either way.
+   */
+  canComment: z.boolean().optional(),
 });
 export type Call = z.infer<typeof CallSchema>;
+
+/** The largest UTC offsets in use, in minutes east of UTC (−12:00 … +14:00): the bounds of stats' `tzOffset`. */
+export const UTC_OFFSET_MIN = -12 * 60;
+export const UTC_OFFSET_MAX = 14 * 60;
+
+/**
+ * The clock GET /api/stats counted days and hours in, sent beside the figures: the app's zone by
+ * its name (as PostgreSQL spells it), or, when the relay's tzdata does not know that name (a zone
+ * renamed after it, such as Europe/Kyiv), the app's current UTC offset (minutes east of UTC).
+ * Absent from relays before it.
+ */
+export type StatsCountedIn = { tz: string } | { tzOffset: number };
 
 export const ContactSchema = z.object({
   id: z.number().int(),

@@ -7,12 +7,12 @@ import type { Db } from '../db/db';
 import type { Call } from '../../src-shared/wire';
 import type { EmployeeRow } from '../people/employees';
 import { appendFeed, type StoredFeedItem } from '../hub/feed-store';
-import { popupAudience, Staff } from './audience';
+import { involved, popupAudience, Staff } from './audience';
 import { audienceJoinSql, callerCards, loadListeners, lockEntriesSql } from './call-store';
 import { feedItems } from './feed-items';
 import { getCall } from './queries';
 import type { ReducedCall } from './reduce';
-import { callViewSql } from './view';
+import { callViewSql, mayCommentSql } from './view';
 
 export type CommentResult =
   | { ok: true; call: Call; feed: StoredFeedItem[] }
@@ -31,20 +31,20 @@ export async function setCallComment(db: Db, me: EmployeeRow, callId: number, te
     // Locked as the reducer locks calls: a reduction running now finishes first (and its feed
     // item, read before this comment, is not the last word), and one starting now reads this comment.
     await q.query(`SELECT ${lockEntriesSql('$1')}`, [[seen.entryId]]);
+    const params: unknown[] = [callId];
     const row = (
-      await q.query<{ reduced: ReducedCall; involved: boolean; current: string | null; audience: number[] | null; offered: number[] | null }>(
-        `SELECT c.reduced,
-           (c.employee_id = $2 OR ($3 <> '' AND c.participants ? $3)
-             OR EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $2 AND a.popup)) AS involved,
+      await q.query<{ reduced: ReducedCall; allowed: boolean; current: string | null; audience: number[] | null; offered: number[] | null }>(
+        `SELECT c.reduced, ${mayCommentSql('c', me, params)} AS allowed,
            (SELECT k.text FROM call_comments k WHERE k.call_id = c.id) AS current,
            aud.audience, aud.offered
          FROM calls c ${audienceJoinSql('c.id')}
          WHERE c.id = $1`,
-        [callId, me.id, me.extension ?? ''],
+        params,
       )
     ).rows[0];
     if (!row) return { ok: false, reason: 'not-found' };
-    if (me.role !== 'admin' && !row.involved) return { ok: false, reason: 'forbidden' };
+    // The same rule as the views' canComment (mayCommentSql), so the app offers what is allowed.
+    if (!row.allowed) return { ok: false, reason: 'forbidden' };
 
     let changed: boolean;
     if (!text) {
@@ -60,8 +60,10 @@ export async function setCallComment(db: Db, me: EmployeeRow, callId: number, te
       changed = true;
     }
     const view = (await q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.id = $1`, [callId])).rows[0].view;
+    // The answer is the writer's: they were just allowed to. (The feed's copies get theirs per recipient.)
+    const mine = { ...view, canComment: true };
     const audience = (row.audience ?? []).map(Number);
-    if (!changed || audience.length === 0) return { ok: true, call: view, feed: [] };
+    if (!changed || audience.length === 0) return { ok: true, call: mine, feed: [] };
 
     // The same call item the reducer would send now: a ringing popup stays open, the caller's
     // card and last calls stay filled in.
@@ -72,10 +74,11 @@ export async function setCallComment(db: Db, me: EmployeeRow, callId: number, te
       view,
       popups: popupAudience(row.reduced, staff),
       offered: new Set((row.offered ?? []).map(Number)),
+      involved: involved(row.reduced, staff),
       audience: new Set(audience),
     };
     const cards = await callerCards(q, row.reduced.clientNumber ? [row.reduced.clientNumber] : []);
     const feed = await appendFeed(q, feedItems([plan], cards), deliveredBy);
-    return { ok: true, call: view, feed };
+    return { ok: true, call: mine, feed };
   });
 }

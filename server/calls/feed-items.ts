@@ -11,6 +11,12 @@ export interface CallPlan {
   popups: Set<number>;
   /** Offered the call at some point (had or would have had its popup): their missed call. */
   offered: Set<number>;
+  /**
+   * Took, made or were on the call (its employee, an extension among its participants): with
+   * `offered`, who may comment on it. Absent (plans that do not know it): only the offered are
+   * known to, and the others' items carry no canComment.
+   */
+  involved?: Set<number>;
   audience: Set<number>;
 }
 
@@ -25,7 +31,14 @@ export function feedItems(
     const card = p.call.clientNumber ? byNumber.get(p.call.clientNumber) : undefined;
     const contact: Contact | null = card && card.id != null ? toContact(card) : null;
     const recentCalls = (card?.recent ?? []).filter((x) => Number(x.id) !== p.callId).slice(0, 5).map((x) => x.view);
-    for (const employeeId of p.audience) items.push({ employeeId, payload: { kind: 'call', call: p.view, popup: p.popups.has(employeeId), offered: p.offered.has(employeeId), contact, recentCalls } });
+    for (const employeeId of p.audience) {
+      // Per recipient, so on a copy of the view all of them share. Each item is stored for its
+      // employee alone: the flag is theirs. Admins are left to the app (a role changes after
+      // an item is written; its replay must not take the action away from a new admin).
+      const may = p.offered.has(employeeId) || p.involved?.has(employeeId) ? true : p.involved ? false : undefined;
+      const call = may === undefined ? p.view : { ...p.view, canComment: may };
+      items.push({ employeeId, payload: { kind: 'call', call, popup: p.popups.has(employeeId), offered: p.offered.has(employeeId), contact, recentCalls } });
+    }
   }
   return items;
 }

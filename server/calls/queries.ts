@@ -1,9 +1,9 @@
 import type { Queryable } from '../db/db';
-import type { Call } from '../../src-shared/wire';
+import type { Call, StatsCountedIn } from '../../src-shared/wire';
 import { CALLS_TOTAL_CAP, type CallsPage, type StatsResult } from '../../src-shared/ipc/telephony';
 import { normalizePhone } from '../../src-shared/phone';
 import type { EmployeeRow } from '../people/employees';
-import { callViewSql } from './view';
+import { viewerCallViewSql } from './view';
 
 export interface CallFilter {
   limit: number;
@@ -62,9 +62,11 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
   const counted = f.before || !opts.total
     ? null
     : q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM calls c WHERE ${where.join(' AND ')} LIMIT ${CALLS_TOTAL_CAP + 1}) x`, [...params]);
+  // After the count took its copy: it must not be sent parameters it does not use.
+  const view = viewerCallViewSql('c', viewer, params);
   params.push(Math.min(1000, Math.max(1, f.limit)));
   const [r, n] = await Promise.all([
-    q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
+    q.query<{ view: Call }>(`SELECT ${view} AS view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
     counted,
   ]);
   const calls = r.rows.map((x) => x.view);
@@ -75,7 +77,8 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
 
 export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Promise<Call | null> {
   const params: unknown[] = [id];
-  const r = await q.query<{ view: Call }>(`SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.id = $1 AND ${visibility(viewer, params)}`, params);
+  const seen = visibility(viewer, params);
+  const r = await q.query<{ view: Call }>(`SELECT ${viewerCallViewSql('c', viewer, params)} AS view FROM calls c WHERE c.id = $1 AND ${seen}`, params);
   return r.rows[0]?.view ?? null;
 }
 
@@ -89,8 +92,9 @@ export async function missedCalls(q: Queryable, viewer: EmployeeRow): Promise<Ca
   const params: unknown[] = [];
   const offered =
     viewer.role === 'admin' ? 'true' : (params.push(viewer.id), `EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = c.id AND a.employee_id = $${params.length} AND a.popup)`);
+  const view = viewerCallViewSql('c', viewer, params);
   const r = await q.query<{ view: Call }>(
-    `SELECT ${callViewSql('c')} AS view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
+    `SELECT ${view} AS view FROM calls c WHERE c.status = 'missed' AND NOT c.reminder_done AND c.started_at > now() - interval '7 days'
        AND ${offered} ORDER BY c.started_at DESC LIMIT 200`,
     params,
   );
@@ -122,11 +126,12 @@ export async function knownTimeZone(q: Queryable, name: string): Promise<string 
 }
 
 /**
- * Days and hours are counted in the viewer's `timeZone` (a name knownTimeZone returned): the app
- * asks for whole days of its own clock, so a call at 01:30 there belongs to that day and hour,
- * not to Moscow's.
+ * Days and hours are counted in the viewer's zone: a name knownTimeZone returned, or, when the
+ * relay does not know the app's zone by name, the app's UTC offset in minutes (a fixed offset:
+ * right for the app's current clock, off by its DST shift before one). The app asks for whole
+ * days of its own clock, so a call at 01:30 there belongs to that day and hour, not to Moscow's.
  */
-export async function callStats(q: Queryable, f: { since: string; until: string; employeeId?: number; timeZone?: string }): Promise<StatsResult> {
+export async function callStats(q: Queryable, f: { since: string; until: string; employeeId?: number; zone?: StatsCountedIn }): Promise<StatsResult> {
   const params: unknown[] = [f.since, f.until];
   let emp = '';
   if (f.employeeId) {
@@ -136,8 +141,11 @@ export async function callStats(q: Queryable, f: { since: string; until: string;
   const cond = `c.started_at >= $1 AND c.started_at < $2 AND c.direction = 'in' AND c.status <> 'active'${emp}`;
   const base = `FROM calls c WHERE ${cond}`;
   // The zone is a parameter of its own: the per-employee query below must not be sent one it does not use.
-  const zoned = [...params, f.timeZone ?? STATS_DEFAULT_TIME_ZONE];
-  const tz = `$${zoned.length}::text`;
+  const zone = f.zone ?? { tz: STATS_DEFAULT_TIME_ZONE };
+  const zoned = [...params, 'tz' in zone ? zone.tz : zone.tzOffset];
+  // An offset as an interval, which AT TIME ZONE takes east-positive (a POSIX text spec such as
+  // "UTC+5" would be read west-positive; "Etc/GMT-5" covers whole hours only, not +05:30).
+  const tz = 'tz' in zone ? `$${zoned.length}::text` : `make_interval(mins => $${zoned.length}::int)`;
   const days = await q.query<{ day: string; answered: number; missed: number }>(
     `SELECT to_char(date_trunc('day', c.started_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day,
        count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,

@@ -1,4 +1,5 @@
 import type { Call, CallComment } from '../../src-shared/wire';
+import type { EmployeeRow } from '../people/employees';
 import type { ReducedCall } from './reduce';
 
 const iso = (unix: number | null) => (unix == null || unix === 0 ? null : new Date(unix * 1000).toISOString());
@@ -50,3 +51,26 @@ export const callViewSql = (alias: string) => `(${alias}.view || jsonb_build_obj
 export function withComment(view: Call, comment: CallComment | null | undefined): Call {
   return { ...view, comment: comment ?? null };
 }
+
+/**
+ * SQL: whether `viewer` may write the comment of the calls row `alias` (PUT
+ * /api/calls/:id/comment): an admin always; anyone else who took the call (its employee), made
+ * it or was on it (their extension among its participants), or was offered it. Pushes its
+ * parameters onto `params`.
+ */
+export function mayCommentSql(alias: string, viewer: Pick<EmployeeRow, 'id' | 'role' | 'extension'>, params: unknown[]): string {
+  if (viewer.role === 'admin') return 'true';
+  params.push(viewer.id, viewer.extension ?? '');
+  const id = `$${params.length - 1}`;
+  const ext = `$${params.length}`;
+  // COALESCE: a call nobody took has no employee_id, and NULL OR false is NULL, not false.
+  return `COALESCE(${alias}.employee_id = ${id} OR (${ext} <> '' AND ${alias}.participants ? ${ext})
+    OR EXISTS (SELECT 1 FROM call_audience a WHERE a.call_id = ${alias}.id AND a.employee_id = ${id} AND a.popup), false)`;
+}
+
+/**
+ * SQL: callViewSql as `viewer` gets it from the API, with `canComment`, so the app offers
+ * «Комментарий» only where the relay would save it. Pushes its parameters onto `params`.
+ */
+export const viewerCallViewSql = (alias: string, viewer: Pick<EmployeeRow, 'id' | 'role' | 'extension'>, params: unknown[]) =>
+  `(${callViewSql(alias)} || jsonb_build_object('canComment', ${mayCommentSql(alias, viewer, params)}))`;

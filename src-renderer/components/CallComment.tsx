@@ -18,6 +18,16 @@ export function CommentText({ comment, className = '' }: { comment: CallComment;
   );
 }
 
+/**
+ * Whether to offer «Комментарий» on a call: where the relay would save it. `canComment` is the
+ * relay's word for this employee; absent (an older relay, a copy that does not say) the action
+ * shows as before and the relay decides. An admin may always: a feed item written before they
+ * became one must not hide it.
+ */
+export function mayComment(call: Call, isAdmin: boolean): boolean {
+  return isAdmin || call.canComment !== false;
+}
+
 export function CommentAction({ onClick, label = S.comment.action, className = '' }: { onClick: () => void; label?: string; className?: string }) {
   return (
     <button type="button" className={`link-btn comment-action ${className}`} title={S.comment.actionTitle} data-testid="comment-edit" onClick={onClick}>

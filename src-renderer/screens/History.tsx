@@ -7,7 +7,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
-import { CommentAction, CommentEditor, CommentText } from '../components/CallComment';
+import { CommentAction, CommentEditor, CommentText, mayComment } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
 import { PhoneLink } from '../components/PhoneLink';
@@ -101,6 +101,7 @@ const Row = memo(function Row({
   onEdit: (callId: number | null) => void;
 }) {
   const byPhone = useContacts((s) => s.byPhone);
+  const isAdmin = useIsAdmin();
   const number = callNumber(call);
   const contact = contactForNumber(byPhone, number);
   const rec = playableRecording(call);
@@ -137,7 +138,7 @@ const Row = memo(function Row({
         </span>
         <span className="h-comment">
           {call.comment ? <CommentText comment={call.comment} /> : null}
-          {editing ? null : <CommentAction onClick={() => onEdit(call.id)} />}
+          {editing || !mayComment(call, isAdmin) ? null : <CommentAction onClick={() => onEdit(call.id)} />}
         </span>
         <span className="h-rec">
           {rec ? (

@@ -38,6 +38,12 @@ function shortDate(sec: number): string {
   return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}`;
 }
 
+/** "UTC+05:00", "UTC-03:30" for an offset in minutes east of UTC. */
+export function utcOffsetLabel(minutes: number): string {
+  const a = Math.abs(minutes);
+  return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
 /** Ticks on whole days only (1, 2, 7, 14, 30 days apart). */
 const DAY_INCRS = [1, 2, 7, 14, 30, 91, 182, 365].map((d) => d * 86400);
 
@@ -231,6 +237,7 @@ export function Stats() {
   }, [isAdmin]);
   const r = st.result;
   const total = r?.totals;
+  const countedIn = r?.countedIn;
   return (
     <div className="page stats">
       <header className="page-head">
@@ -270,6 +277,11 @@ export function Stats() {
       </header>
       {!isAdmin ? <p className="muted">{S.stats.ownHint}</p> : null}
       {st.error ? <div className="error-box">{st.error}</div> : null}
+      {countedIn && 'tzOffset' in countedIn ? (
+        <p className="muted" data-testid="stats-counted-in">
+          {S.stats.countedInOffset(utcOffsetLabel(countedIn.tzOffset))}
+        </p>
+      ) : null}
       {total ? (
         <div className="kpis" data-testid="stats-totals">
           <div className="kpi">

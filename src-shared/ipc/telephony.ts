@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { request, event } from './define';
-import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatusChange, WebhookJournal } from '../wire';
+import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
 import { CALL_COMMENT_MAX, MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
 
 export type ConnectionState =
@@ -60,6 +60,8 @@ export interface StatsResult {
   byHour: { hour: number; answered: number; missed: number }[];
   byEmployee: { employeeId: number; name: string; answered: number; missed: number; avgWaitSec: number; avgTalkSec: number }[];
   totals: { total: number; answered: number; missed: number; missedRate: number };
+  /** The clock the days and hours were counted in (relays since the UTC-offset fallback). */
+  countedIn?: StatsCountedIn;
 }
 
 /**

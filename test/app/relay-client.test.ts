@@ -11,6 +11,7 @@ import { postSigned } from '../support/webhook';
 import type { Employee } from '../../src-shared/wire';
 import { connected, liveCoreHarness } from './live-core';
 import type { AppCore } from '../../src-main/core/app-core';
+import { RelayHttpClient, utcOffsetMinutes } from '../../src-main/core/relay/http-client';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 let r: TestRelay;
@@ -196,14 +197,21 @@ describe('app core ↔ real relay', () => {
     expect(await core.api.invoke('session:state', undefined)).toMatchObject({ loggedIn: false });
   });
 
-  it('passes the renderer’s time zone for statistics through to the relay', async () => {
+  it('passes the renderer’s time zone for statistics through to the relay, with its UTC offset', async () => {
     const { core } = await openCore(tmpDir());
     await core.api.invoke('session:login', { relayUrl: r.url, login: 'app-to1', password: PASSWORD });
     const period = { since: '2024-03-10T19:00:00.000Z', until: '2024-03-11T19:00:00.000Z' };
-    expect(await core.handle('stats:get', { ...period, tz: 'Asia/Yekaterinburg' })).toMatchObject({ ok: true, value: { totals: { total: 0 } } });
-    // The relay's own check answers: the zone was not dropped on the way.
-    const bad = await core.handle('stats:get', { ...period, tz: 'Mars/Olympus' });
-    expect(bad).toMatchObject({ ok: false, error: { message: expect.stringContaining('неизвестный часовой пояс «Mars/Olympus»') } });
+    // The relay says what it counted in: the zone was not dropped on the way.
+    expect(await core.handle('stats:get', { ...period, tz: 'Asia/Yekaterinburg' })).toMatchObject({
+      ok: true,
+      value: { totals: { total: 0 }, countedIn: { tz: 'Asia/Yekaterinburg' } },
+    });
+    // A name the relay does not know no longer fails the screen: it counts in the offset the core
+    // sent, this computer's own here (the core's ICU does not know the name either).
+    const lacking = await core.handle('stats:get', { ...period, tz: 'Mars/Olympus' });
+    expect(lacking).toMatchObject({ ok: true, value: { totals: { total: 0 }, countedIn: { tzOffset: -new Date().getTimezoneOffset() || 0 } } });
+    // No zone (a renderer that cannot tell): Moscow, as for older apps.
+    expect(await core.handle('stats:get', period)).toMatchObject({ ok: true, value: { countedIn: { tz: 'Europe/Moscow' } } });
   });
 
   it('flips accept-calls and follows an admin changing it, live', async () => {
@@ -215,5 +223,42 @@ describe('app core ↔ real relay', () => {
     await r.api('PATCH', `/api/admin/employees/${to2.employee.id}`, r.adminToken, { acceptCalls: true });
     await vi.waitFor(() => expect(rec.sessions.at(-1)?.me?.acceptCalls).toBe(true), { timeout: 2000, interval: 10 });
     expect((await core.api.invoke('session:state', undefined)).me?.acceptCalls).toBe(true);
+  });
+});
+
+describe('the stats request’s UTC offset', () => {
+  it('is the named zone’s offset at the moment, in minutes east of UTC', () => {
+    const winter = new Date('2024-01-15T12:00:00Z');
+    const summer = new Date('2024-07-15T12:00:00Z');
+    expect(utcOffsetMinutes('Europe/Moscow', winter)).toBe(180);
+    expect(utcOffsetMinutes('Asia/Kolkata', winter)).toBe(330);
+    expect(utcOffsetMinutes('Asia/Kathmandu', winter)).toBe(345);
+    expect(utcOffsetMinutes('America/St_Johns', winter)).toBe(-210);
+    expect(utcOffsetMinutes('Europe/Kyiv', winter)).toBe(120);
+    expect(utcOffsetMinutes('Europe/Kyiv', summer)).toBe(180);
+    expect(utcOffsetMinutes('UTC', summer)).toBe(0);
+    expect(utcOffsetMinutes('Pacific/Kiritimati', summer)).toBe(840);
+    // A name the runtime does not know: this computer's own offset.
+    expect(utcOffsetMinutes('Mars/Olympus', summer)).toBe(-summer.getTimezoneOffset() || 0);
+  });
+
+  it('goes with the zone to GET /api/stats, and not without one', async () => {
+    const urls: URL[] = [];
+    const http = new RelayHttpClient({
+      baseUrl: 'http://relay.invalid',
+      getToken: () => 'token',
+      fetchImpl: async (input) => {
+        urls.push(new URL(String(input)));
+        return new Response(JSON.stringify({ days: [], byHour: [], byEmployee: [], totals: { total: 0, answered: 0, missed: 0, missedRate: 0 } }), {
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    const period = { since: '2024-03-10T19:00:00.000Z', until: '2024-03-11T19:00:00.000Z' };
+    await http.stats({ ...period, tz: 'Asia/Kolkata' });
+    await http.stats(period);
+    expect(urls[0].searchParams.get('tz')).toBe('Asia/Kolkata');
+    expect(urls[0].searchParams.get('tzOffset')).toBe('330');
+    expect(urls[1].searchParams.has('tzOffset')).toBe(false);
   });
 });

@@ -68,6 +68,8 @@ beforeAll(async () => {
   browser = await launchBrowser();
   await r.createEmployee({ login: 'cm-to1', name: 'Иванов Иван', role: 'to', extension: '101', password: PASSWORD });
   await r.createEmployee({ login: 'cm-to2', name: 'Петров Пётр', role: 'to', extension: '102', password: PASSWORD });
+  // Not accepting calls: sees the company line's calls in the history, takes no part in them.
+  await r.createEmployee({ login: 'cm-pm', name: 'Волков Андрей', role: 'pm', extension: '201', password: PASSWORD });
 }, 180_000);
 
 afterAll(async () => {
@@ -80,6 +82,7 @@ afterAll(async () => {
 describe('call comments end to end (relay + bridge + renderer)', () => {
   let to1: Desk;
   let to2: Desk;
+  let pm: Desk | undefined;
   let callId: number;
 
   it('the popup of a call one answered offers «Добавить комментарий» when it ends, and saves it there', async () => {
@@ -161,7 +164,27 @@ describe('call comments end to end (relay + bridge + renderer)', () => {
     expect(await relayComment(callId)).toMatchObject({ text: 'КП отправлено, ждём ответа', by: { name: 'Петров Пётр' } });
   }, 30_000);
 
+  it('the history offers «Комментарий» only where the relay would save it: not on a call one took no part in', async () => {
+    pm = await openDesk('cm-pm');
+    await pm.page.goto(pm.app.bridge.origin + '/#/calls');
+    const row = historyRow(pm.page, callId);
+    // The comment shows; the action to write one does not.
+    await row.getByTestId('call-comment').filter({ hasText: 'КП отправлено, ждём ответа' }).waitFor({ timeout: 10_000 });
+    expect(await row.getByTestId('comment-edit').count()).toBe(0);
+    // The same call in the history of one who was offered it: the action is there.
+    await to2.page.goto(to2.app.bridge.origin + '/#/calls');
+    await historyRow(to2.page, callId).getByTestId('comment-edit').waitFor({ timeout: 10_000 });
+    // And on a live call the pm is offered (rung directly), the action comes with the feed's copy.
+    const own = buildScenario('incomingAnswered', { entryId: 'E2E-CM3', extension: '201', caller: '79167770022', start: line.nextStart(300) });
+    expect((await deliver(r.webhookBase, own, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, concurrency: 1 })).failed).toBe(0);
+    await r.settle();
+    const ownId = (await r.api<{ calls: Call[] }>('GET', '/api/calls', r.adminToken)).body.calls.find((c) => c.entryId === 'E2E-CM3')!.id;
+    await historyRow(pm.page, ownId).getByTestId('comment-edit').waitFor({ timeout: 10_000 });
+    expect(await row.getByTestId('comment-edit').count()).toBe(0);
+    await screenshot(pm.page, 'e2e-comment-history-not-involved');
+  }, 60_000);
+
   it('no page logged an error', () => {
-    for (const d of [to1, to2]) expect(d.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+    for (const d of [to1, to2, ...(pm ? [pm] : [])]) expect(d.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });

@@ -10,6 +10,8 @@ export interface FakeOptions {
   totalCalls: number;
   /** Fixed "now" (ms) so screenshots are stable. */
   now: number;
+  /** What `stats:get` says it counted in (absent: an older relay, which does not say). */
+  statsCountedIn?: { tz: string } | { tzOffset: number };
 }
 
 export function installFakeAsgard(o: FakeOptions): void {
@@ -205,7 +207,7 @@ export function installFakeAsgard(o: FakeOptions): void {
       .map((e, i) => ({ employeeId: e.id, name: e.name, answered: 120 + Math.floor(rnd(i, 14) * 200), missed: 5 + Math.floor(rnd(i, 15) * 30), avgWaitSec: 6 + Math.floor(rnd(i, 16) * 15), avgTalkSec: 90 + Math.floor(rnd(i, 17) * 200) }));
     const answered = days.reduce((s, d) => s + d.answered, 0);
     const miss = days.reduce((s, d) => s + d.missed, 0);
-    return { days, byHour, byEmployee, totals: { total: answered + miss, answered, missed: miss, missedRate: miss / (answered + miss) } };
+    return { days, byHour, byEmployee, totals: { total: answered + miss, answered, missed: miss, missedRate: miss / (answered + miss) }, countedIn: o.statsCountedIn };
   }
 
   // A short tone as a WAV blob, so the player has something real to load and seek.

@@ -29,7 +29,7 @@ afterAll(async () => {
 async function openApp(opts: Partial<FakeOptions> & { hash?: string; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1360, height: opts.height ?? 860 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   const errors = collectPageErrors(page);
-  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now() };
+  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn };
   await page.addInitScript({ content: fakeScript(fake) });
   await page.goto(`${site.url}/${opts.hash ?? '#/'}`);
   return { page, errors };
@@ -304,9 +304,28 @@ describe('renderer smoke (fake core)', () => {
       await expect(page.getByTestId(id).locator('canvas').count()).resolves.toBe(1);
     }
     await expect(page.getByTestId('stats-totals').textContent()).resolves.toContain('Доля пропущенных');
+    // Counted in the app's own zone (or by a relay that does not say): no word about the clock.
+    await expect(page.getByTestId('stats-counted-in').count()).resolves.toBe(0);
     await page.waitForTimeout(100);
     await screenshot(page, 'renderer-stats', { fullPage: true });
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/stats says «по UTC+05:00» when the relay counted in the app’s offset, not its zone’s name', async () => {
+    for (const [countedIn, shown] of [
+      [{ tzOffset: 300 }, 'по UTC+05:00'],
+      [{ tzOffset: -210 }, 'по UTC-03:30'],
+    ] as const) {
+      const { page, errors } = await openApp({ role: 'to', hash: '#/stats', statsCountedIn: countedIn });
+      await page.getByTestId('stats-totals').waitFor();
+      await expect(page.getByTestId('stats-counted-in').textContent()).resolves.toContain(shown);
+      expect(errors).toEqual([]);
+      await page.close();
+    }
+    const { page } = await openApp({ role: 'to', hash: '#/stats', statsCountedIn: { tz: 'Asia/Yekaterinburg' } });
+    await page.getByTestId('stats-totals').waitFor();
+    await expect(page.getByTestId('stats-counted-in').count()).resolves.toBe(0);
     await page.close();
   });
 

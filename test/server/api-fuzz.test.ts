@@ -139,7 +139,7 @@ const FIELDS = [
   'login', 'password', 'name', 'role', 'extension', 'email', 'phones', 'acceptCalls', 'active', 'keepId', 'mergeId', 'toNumber',
   'company', 'emails', 'note', 'apiKey', 'apiSalt', 'vpbxId', 'apiUrl', 'enabled', 'routingMode', 'groupId', 'id', 'text',
 ];
-const QUERY_KEYS = ['limit', 'hours', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'tz', 'offset', 'id'];
+const QUERY_KEYS = ['limit', 'hours', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'tz', 'tzOffset', 'offset', 'id'];
 
 const CONTENT_TYPES_BAD = ['application/xml', 'multipart/form-data; boundary=x', 'application/octet-stream', 'application/json-patch+json', ';;;', 'application/json; charset=utf-16'];
 const INVALID_JSON = ['{', '{"a":', "{'a':1}", '[1,]', 'NaN', 'undefined', '{"a":1}garbage', '\u0000', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '"\\ud800', '{"a":"\\x00"}'];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
-import type { Call, Employee, MangoSettingsView, StatusChange } from '../../src-shared/wire';
+import type { Call, Employee, MangoSettingsView, StatsCountedIn, StatusChange } from '../../src-shared/wire';
 import type { StatsResult } from '../../src-shared/ipc/telephony';
 
 let r: TestRelay;
@@ -267,7 +267,7 @@ describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('statistics in
     if (pglite) await s?.close();
   });
   const stats = (qs: string, token = s.adminToken) =>
-    s.api<StatsResult & { message?: string }>('GET', `/api/stats?since=2024-03-09T00:00:00Z&until=2024-03-13T00:00:00Z${qs}`, token);
+    s.api<StatsResult & { countedIn?: StatsCountedIn; message?: string }>('GET', `/api/stats?since=2024-03-09T00:00:00Z&until=2024-03-13T00:00:00Z${qs}`, token);
   const busyHours = (res: StatsResult) => res.byHour.filter((h) => h.answered + h.missed > 0);
 
   it('counts days and hours in Moscow time when the app sends no zone (older apps)', async () => {
@@ -299,5 +299,49 @@ describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('statistics in
       expect(res.body.message, tz).toMatch(/^Неверный запрос: tz — /);
     }
     expect((await stats('&tz=Europe%2FMoscow&tz=Asia%2FYekaterinburg')).status).toBe(400);
+  });
+
+  it('says which zone it counted in: the name as PostgreSQL spells it, Moscow without one', async () => {
+    expect((await stats('')).body.countedIn).toEqual({ tz: 'Europe/Moscow' });
+    expect((await stats(`&tz=${encodeURIComponent('europe/kaliningrad')}`)).body.countedIn).toEqual({ tz: 'Europe/Kaliningrad' });
+    // A known name wins over the offset sent with it; an offset alone (no tz) is an old app's Moscow.
+    const named = await stats(`&tz=${encodeURIComponent('Asia/Yekaterinburg')}&tzOffset=-600`);
+    expect(named.body.countedIn).toEqual({ tz: 'Asia/Yekaterinburg' });
+    expect(busyHours(named.body)).toEqual([{ hour: 1, answered: 1, missed: 1 }]);
+    const alone = await stats('&tzOffset=300');
+    expect(alone.body.countedIn).toEqual({ tz: 'Europe/Moscow' });
+    expect(busyHours(alone.body)).toEqual([{ hour: 23, answered: 1, missed: 1 }]);
+  });
+
+  it('counts in the app’s UTC offset when its tzdata lacks the zone’s name (one renamed since, say)', async () => {
+    // Standing for Europe/Kyiv on a relay whose tzdata predates the rename.
+    const lacking = encodeURIComponent('Europe/Renamed_Since');
+    const plus5 = await stats(`&tz=${lacking}&tzOffset=300`, viewer.token);
+    expect(plus5.status).toBe(200);
+    expect(plus5.body.countedIn).toEqual({ tzOffset: 300 });
+    expect(plus5.body.days).toEqual([{ day: '2024-03-11', answered: 1, missed: 1 }]);
+    expect(busyHours(plus5.body)).toEqual([{ hour: 1, answered: 1, missed: 1 }]);
+    expect(plus5.body.totals).toMatchObject({ total: 2, answered: 1, missed: 1 });
+    // Offsets that are not whole hours, and west of UTC: 02:00/02:15 at +05:30, 17:30/17:45 at −03:00.
+    const india = await stats(`&tz=${lacking}&tzOffset=330`);
+    expect(india.body.days).toEqual([{ day: '2024-03-11', answered: 1, missed: 1 }]);
+    expect(busyHours(india.body)).toEqual([{ hour: 2, answered: 1, missed: 1 }]);
+    const minus3 = await stats(`&tz=${lacking}&tzOffset=-180`);
+    expect(minus3.body.countedIn).toEqual({ tzOffset: -180 });
+    expect(minus3.body.days).toEqual([{ day: '2024-03-10', answered: 1, missed: 1 }]);
+    expect(busyHours(minus3.body)).toEqual([{ hour: 17, answered: 1, missed: 1 }]);
+    // The edges of the offsets in use.
+    expect((await stats(`&tz=${lacking}&tzOffset=840`)).body.countedIn).toEqual({ tzOffset: 840 });
+    expect((await stats(`&tz=${lacking}&tzOffset=-720`)).body.countedIn).toEqual({ tzOffset: -720 });
+  });
+
+  it('refuses an offset that is not a whole number of minutes within −12:00…+14:00 with 400', async () => {
+    for (const off of ['', ' ', '841', '-721', '1.5', '5e2', 'abc', '0x10', '300&tzOffset=60', '99999999999']) {
+      const res = await stats(`&tz=Mars%2FOlympus&tzOffset=${off.includes('&') ? off : encodeURIComponent(off)}`);
+      expect(res.status, off).toBe(400);
+      expect(res.body.message, off).toMatch(/tzOffset/);
+    }
+    // Even beside a known name: a malformed request is the app's bug, not to be guessed at.
+    expect((await stats('&tz=Europe%2FMoscow&tzOffset=abc')).status).toBe(400);
   });
 });

@@ -9,6 +9,8 @@ import { TestFeedClient } from '../support/feed-client';
 import { postSigned } from '../support/webhook';
 import { buildScenario, deliver } from '../../tools/mango-sim/index';
 import type { Call, Employee, FeedPayload } from '../../src-shared/wire';
+import { feedItems } from '../../server/calls/feed-items';
+import type { ReducedCall } from '../../server/calls/reduce';
 
 type Person = { employee: Employee; token: string };
 type CallItem = Extract<FeedPayload, { kind: 'call' }>;
@@ -115,6 +117,51 @@ describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('call comments
     expect((await get(outgoing.id)).comment?.text).toBe('Админ: исходящий');
   });
 
+  it('tells each viewer whether they may write the comment (canComment): in the history, the call, their feed', async () => {
+    const listed = async (who: Person | null, id: number) =>
+      (await r.api<{ calls: Call[] }>('GET', '/api/calls?limit=50', who ? who.token : r.adminToken)).body.calls.find((c) => c.id === id)?.canComment;
+    // The admin: every call. to1 took the incoming call, to2 was offered it; pm sees it (the
+    // company line's) but took no part, and made the outgoing one, which to1 does not see.
+    expect(await listed(null, incoming.id)).toBe(true);
+    expect(await listed(null, outgoing.id)).toBe(true);
+    expect(await listed(to1, incoming.id)).toBe(true);
+    expect(await listed(to2, incoming.id)).toBe(true);
+    expect(await listed(pm, incoming.id)).toBe(false);
+    expect(await listed(pm, outgoing.id)).toBe(true);
+    expect(await listed(to1, outgoing.id)).toBeUndefined();
+    expect((await get(incoming.id, pm.token)).canComment).toBe(false);
+    expect((await get(incoming.id, to2.token)).canComment).toBe(true);
+    expect((await get(outgoing.id)).canComment).toBe(true);
+    // A call nobody took (no employee): a plain no for pm, not a null; yes for those it was offered.
+    await postSigned(r.webhookBase, 'events/call', ivr('CM-NOBODY', 'Appeared', 1));
+    await postSigned(r.webhookBase, 'events/call', ivr('CM-NOBODY', 'Disconnected', 2));
+    const at = start + 1000 + ++seq;
+    await postSigned(r.webhookBase, 'events/summary', {
+      entry_id: 'CM-NOBODY', call_direction: 1, from: { number: CALLER }, to: { number: LINE }, line_number: LINE,
+      create_time: at - 30, forward_time: 0, talk_time: 0, end_time: at, entry_result: 0, disconnect_reason: 1110,
+    });
+    await r.settle();
+    const nobody = (await r.api<{ calls: Call[] }>('GET', '/api/calls', r.adminToken)).body.calls.find((c) => c.entryId === 'CM-NOBODY')!;
+    expect(nobody).toMatchObject({ status: 'missed', employee: null });
+    expect(await listed(pm, nobody.id)).toBe(false);
+    expect(await listed(to1, nobody.id)).toBe(true);
+    expect((await r.api<{ calls: Call[] }>('GET', '/api/missed', to2.token)).body.calls.find((c) => c.id === nobody.id)?.canComment).toBe(true);
+    expect((await r.api<{ calls: Call[] }>('GET', '/api/missed', r.adminToken)).body.calls.find((c) => c.id === nobody.id)?.canComment).toBe(true);
+    // A saved comment's answer is the writer's copy.
+    expect((await put(outgoing.id, pm.token, { text: 'Мой исходящий' })).body.canComment).toBe(true);
+    // Each one's feed copies say it for them (the replay here; live items are built the same way).
+    for (const [who, id] of [[to1, incoming.id], [to2, incoming.id], [pm, outgoing.id]] as const) {
+      const c = await TestFeedClient.connect(r.url, who.token);
+      await c.synced();
+      const copies = c.items.flatMap((i) => (i.payload.kind === 'call' && i.payload.call.id === id ? [i.payload.call] : []));
+      expect(copies.length, who.employee.name).toBeGreaterThan(0);
+      expect(copies.map((x) => x.canComment)).toEqual(copies.map(() => true));
+      // pm's feed never had the incoming call: nothing there to offer the action on.
+      if (who === pm) expect(c.items.some((i) => i.payload.kind === 'call' && i.payload.call.id === incoming.id)).toBe(false);
+      c.close();
+    }
+  });
+
   it('refuses malformed comments with 400 naming the field; 2000 characters (emoji count once) are fine', async () => {
     for (const body of [{}, { text: 5 }, { text: null }, { text: 'x'.repeat(2001) }, { text: '😀'.repeat(2001) }, { text: 'a\u0000b' }, { text: 'x\ud800' }]) {
       const res = await put(incoming.id, to1.token, body);
@@ -205,5 +252,29 @@ describe.each([['PostgreSQL', false], ['PGlite', true]] as const)('call comments
     await new Promise((res) => setTimeout(res, 200));
     expect(p.items.slice(mp).filter((i) => i.payload.kind === 'call' && [incoming.id, next.id].includes(i.payload.call.id))).toEqual([]);
     [a, b, p].forEach((c) => c.close());
+  });
+});
+
+describe('feed items’ canComment', () => {
+  const view = { id: 7, comment: null } as unknown as Call;
+  const plan = (involved?: Set<number>) => ({
+    callId: 7,
+    call: { clientNumber: null } as unknown as ReducedCall,
+    view,
+    popups: new Set<number>(),
+    offered: new Set([1]),
+    involved,
+    audience: new Set([1, 2, 3]),
+  });
+  const flags = (items: ReturnType<typeof feedItems>) =>
+    items.map((i) => (i.payload.kind === 'call' ? [i.employeeId, i.payload.call.canComment] : null));
+
+  it('is each recipient’s own: offered or took part, yes; otherwise no; the shared view is not touched', () => {
+    expect(flags(feedItems([plan(new Set([2]))], []))).toEqual([[1, true], [2, true], [3, false]]);
+    expect(view).not.toHaveProperty('canComment');
+  });
+
+  it('is left out where the plan does not know who took part, except for the offered', () => {
+    expect(flags(feedItems([plan()], []))).toEqual([[1, true], [2, undefined], [3, undefined]]);
   });
 });

@@ -8,7 +8,7 @@ import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAUL
 import { setCallComment } from '../../calls/comments';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
-import { CALL_COMMENT_MAX } from '../../../src-shared/wire';
+import { CALL_COMMENT_MAX, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -22,8 +22,18 @@ const CallsQuery = z.object({
   since: instant.optional(),
   until: instant.optional(),
 });
-/** `tz`: the app's IANA time zone, the one its days and hours are counted in. */
-const StatsQuery = z.object({ since: instant, until: instant, employeeId: intish.optional(), tz: timeZoneName.optional() });
+/**
+ * `tz`: the app's IANA time zone, the one its days and hours are counted in. `tzOffset`: its
+ * current UTC offset in minutes east, counted in when this relay's tzdata does not know `tz`.
+ */
+const StatsQuery = z.object({
+  since: instant,
+  until: instant,
+  employeeId: intish.optional(),
+  tz: timeZoneName.optional(),
+  // Digits only: coercion would read '' or ' ' as 0, UTC, and count in it without a word.
+  tzOffset: z.string().regex(/^[+-]?\d{1,4}$/, 'ожидается смещение от UTC в минутах').transform(Number).pipe(z.number().int().min(UTC_OFFSET_MIN).max(UTC_OFFSET_MAX)).optional(),
+});
 /** A number Mango can dial: one without any digit would be refused there (a 3xxx, which counts towards its lockout). */
 const CallbackBody = z.object({
   toNumber: z.string().min(2).max(64).refine((v) => normalizePhone(v) !== null, 'ожидается номер телефона'),
@@ -126,12 +136,17 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/stats', async (req) => {
     const me = await requireEmployee(ctx, req);
     const q = parseBody(StatsQuery, req.query);
-    // Apps before `tz` counted in Moscow time: without it, so does the relay.
+    // Apps before `tz` counted in Moscow time: without it, so does the relay (an offset alone too).
     const asked = q.tz ?? STATS_DEFAULT_TIME_ZONE;
     const timeZone = await knownTimeZone(ctx.db, asked);
-    if (!timeZone) throw badRequest(`Неверный запрос: tz — неизвестный часовой пояс «${asked}»`);
+    // A name this relay's tzdata lacks (renamed since, say) is no reason to show no figures: the
+    // app's offset counts them on its current clock, and the answer says so.
+    let zone: StatsCountedIn;
+    if (timeZone) zone = { tz: timeZone };
+    else if (q.tz && q.tzOffset !== undefined) zone = { tzOffset: q.tzOffset };
+    else throw badRequest(`Неверный запрос: tz — неизвестный часовой пояс «${asked}»`);
     // Employees see their own figures only.
     const employeeId = me.role === 'admin' ? q.employeeId : me.id;
-    return callStats(ctx.db, { since: q.since, until: q.until, employeeId, timeZone });
+    return { ...(await callStats(ctx.db, { since: q.since, until: q.until, employeeId, zone })), countedIn: zone };
   });
 }

@@ -54,6 +54,22 @@ export function feedSocketUrl(baseUrl: string): string {
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
+/**
+ * The UTC offset of zone `tz` at `at`, in minutes east of UTC. A name this runtime's ICU does not
+ * know either falls back to this computer's own offset: the renderer sends this computer's zone.
+ */
+export function utcOffsetMinutes(tz: string, at: Date = new Date()): number {
+  try {
+    const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, timeZoneName: 'longOffset' }).formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    // "GMT+05:30", "GMT-03:00"; plain "GMT" at UTC itself.
+    const m = /^GMT(?:([+-])(\d{2}):(\d{2}))?$/.exec(name);
+    if (m) return m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  } catch {
+    // RangeError: a zone ICU does not know.
+  }
+  return -at.getTimezoneOffset() || 0;
+}
+
 const CallsList = z.object({ calls: z.array(CallSchema) });
 const CallsPageSchema = CallsList.extend({ total: z.object({ count: z.number().int().nonnegative(), capped: z.boolean() }).optional() });
 const ContactsList = z.object({ contacts: z.array(ContactSchema) });
@@ -124,8 +140,14 @@ export class RelayHttpClient {
   async dismissMissed(callId: number): Promise<void> {
     await this.request('POST', `/api/missed/${callId}/dismiss`, { schema: Ok });
   }
+  /**
+   * With the zone goes its current UTC offset, worked out here (the renderer's request carries
+   * the name only): a relay whose tzdata lacks the name, one renamed since, counts in the offset
+   * instead of refusing, and says so in `countedIn`.
+   */
   stats(query: Query): Promise<StatsResult> {
-    return this.request('GET', '/api/stats', { query, schema: AnyJson }) as Promise<StatsResult>;
+    const q = typeof query.tz === 'string' && query.tzOffset == null ? { ...query, tzOffset: utcOffsetMinutes(query.tz) } : query;
+    return this.request('GET', '/api/stats', { query: q, schema: AnyJson }) as Promise<StatsResult>;
   }
 
   // ---- contacts ------------------------------------------------------------------------
