@@ -251,6 +251,7 @@ export function installFakeAsgard(o: FakeOptions): void {
     language: 'ru',
   };
   const update = { state: 'downloaded', version: '0.2.0' };
+  const attention = () => ({ missedCalls: missed.length, unreadMail: 7 });
 
   const handlers: Record<string, (a: Any) => unknown> = {
     'session:state': () => session(),
@@ -304,7 +305,10 @@ export function installFakeAsgard(o: FakeOptions): void {
     'missed:list': () => missed,
     'missed:dismiss': (a) => {
       missed = missed.filter((c) => c.id !== a.callId);
+      // As the core does: the new count follows the dismissal.
+      setTimeout(() => emit('attention', attention()), 0);
     },
+    'app:attention': () => attention(),
     'stats:get': () => stats(),
     'admin:employees': () => adminOnly() ?? employees,
     'admin:updateEmployee': (a) => {
