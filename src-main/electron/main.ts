@@ -19,7 +19,7 @@ import { registerIpc } from './ipc';
 import { MainWindow } from './main-window';
 import { PopupWindow } from './popup-window';
 import { AppTray, attentionLabel } from './tray';
-import { CallNotifications } from './notifications';
+import { CallNotifications, MailNotifications } from './notifications';
 import { setStartAtLogin, startedHidden } from './autostart';
 import { followShellSettings } from './shell-settings';
 import { electronUpdaterPort } from './updater';
@@ -103,6 +103,8 @@ if (!app.requestSingleInstanceLock()) {
       notifications.onPopup(p);
     });
     c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
+    const mailNotifications = new MailNotifications({ enabled: () => c.getSettings().mailNotifications, open: (route) => main.show(route) });
+    c.on('mail:new', ({ accountId, messages }) => mailNotifications.onNewMail(accountId, messages));
     // What waits for the user: a count on the dock / Unity launcher, a dot on Windows' taskbar.
     c.onShell('attention', (a) => {
       app.setBadgeCount(a.missedCalls + a.unreadMail);

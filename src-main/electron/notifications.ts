@@ -1,5 +1,7 @@
-/** Native notifications next to the popup: a ringing call, a missed one, missed-call reminders. */
+/** Native notifications: a ringing call, a missed one, missed-call reminders, new mail. */
 import { Notification } from 'electron';
+import { mailNotice } from '../../src-shared/mail-notice';
+import type { MailSummary } from '../../src-shared/ipc/mail';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call } from '../../src-shared/wire';
 import { formatPhone } from '../../src-shared/phone';
@@ -39,6 +41,26 @@ export class CallNotifications {
   private show(title: string, body: string, onClick: () => void): void {
     const n = new Notification({ title, body, silent: false });
     n.on('click', onClick);
+    n.show();
+  }
+}
+
+/** New inbox mail (the core's 'mail:new'), when the setting allows; a click opens it. */
+export class MailNotifications {
+  /** The last notice per account: a newer one replaces it instead of stacking up. */
+  private readonly current = new Map<number, Notification>();
+
+  constructor(private readonly o: { enabled: () => boolean; open: (route: string) => void }) {}
+
+  onNewMail(accountId: number, messages: MailSummary[]): void {
+    if (!Notification.isSupported() || !this.o.enabled()) return;
+    const notice = mailNotice(accountId, messages);
+    if (!notice) return;
+    this.current.get(accountId)?.close();
+    const n = new Notification({ title: notice.title, body: notice.body, silent: false });
+    n.on('click', () => this.o.open(notice.route));
+    n.on('close', () => this.current.get(accountId) === n && this.current.delete(accountId));
+    this.current.set(accountId, n);
     n.show();
   }
 }

@@ -391,6 +391,13 @@ export function Settings() {
           </div>
         ) : null}
         {!hasShell && typeof Notification !== 'undefined' ? <BrowserNotifications /> : null}
+        <div className="setting-row">
+          <span>
+            {S.settings.mailNotifications}
+            <div className="muted small">{S.settings.mailNotificationsHint}</div>
+          </span>
+          <Switch checked={settings.mailNotifications} onChange={(v) => void save({ mailNotifications: v })} label={S.settings.mailNotifications} testId="mail-notifications" />
+        </div>
         <p className="muted small">{S.settings.localOnly}</p>
       </section>
 

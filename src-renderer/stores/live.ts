@@ -2,6 +2,8 @@
 import { hasShell, on } from '../api';
 import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
+import { mailNotice } from '../../src-shared/mail-notice';
+import type { MailSummary } from '../../src-shared/ipc/mail';
 import { formatPhone } from '../format';
 import { useAdmin } from './admin';
 import { useAttention } from './attention';
@@ -32,6 +34,24 @@ function notifyMissed(item: AppliedFeedItem): void {
   try {
     const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
     new Notification(S.status.missed + ': ' + who, { body: S.home.callBack, tag: 'missed-' + c.id });
+  } catch {
+    // Notifications unsupported here.
+  }
+}
+
+/** Browser mode: new inbox mail raises the browser's notification (Electron's shell does its own). */
+function notifyNewMail({ accountId, messages }: { accountId: number; messages: MailSummary[] }): void {
+  if (hasShell || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  if (!useSettings.getState().settings.mailNotifications) return;
+  const notice = mailNotice(accountId, messages);
+  if (!notice) return;
+  try {
+    const n = new Notification(notice.title, { body: notice.body, tag: notice.tag });
+    n.onclick = () => {
+      window.focus();
+      location.hash = notice.route;
+      n.close();
+    };
   } catch {
     // Notifications unsupported here.
   }
@@ -70,6 +90,8 @@ export function startLive(): void {
   on('settings', (s) => useSettings.getState().apply(s));
   on('update', (u) => useSettings.getState().applyUpdate(u));
   on('attention', (a) => useAttention.getState().apply(a));
+  // Not in the popup window: one notification per new mail, from the main window.
+  if (!(typeof location !== 'undefined' && location.hash.startsWith('#/popup'))) on('mail:new', notifyNewMail);
   // Settings belong to this computer, not to a session: the popup window needs them too.
   void useSettings.getState().init();
 }

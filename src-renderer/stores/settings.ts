@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS: Settings = {
   login: '',
   popup: { when: 'ring', minDigits: 5, display: 'cursor', notification: true, position: 'bottom-right', durationSec: 0, sound: true },
   startAtLogin: false,
+  mailNotifications: true,
   updateUrl: '',
   language: 'ru',
 };

@@ -53,6 +53,8 @@ export const SettingsSchema = z.object({
   login: z.string().max(100).default(''),
   popup: PopupOptionsSchema.default(PopupOptionsSchema.parse({})),
   startAtLogin: z.boolean().default(false),
+  /** A desktop notification when new mail arrives in an inbox (src-shared/mail-notice.ts). */
+  mailNotifications: z.boolean().default(true),
   /** electron-updater generic feed (https, or http on loopback only); '' = updates off. */
   updateUrl: z.string().max(500).default(''),
   /** The UI is Russian only; kept so a later translation has a place to go. */
@@ -65,6 +67,7 @@ export const SettingsPatchSchema = z
   .object({
     relayUrl: z.string().max(500).optional(),
     startAtLogin: z.boolean().optional(),
+    mailNotifications: z.boolean().optional(),
     updateUrl: z.string().max(500).optional(),
     language: z.literal('ru').optional(),
     popup: z

@@ -247,6 +247,7 @@ export function installFakeAsgard(o: FakeOptions): void {
     login: me.login,
     popup: { when: 'ring', minDigits: 5, display: 'cursor', notification: true, position: 'bottom-right', durationSec: 0, sound: true },
     startAtLogin: true,
+    mailNotifications: true,
     updateUrl: 'https://updates.asgard-service.ru/phone/',
     language: 'ru',
   };

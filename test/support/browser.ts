@@ -106,3 +106,37 @@ export async function serveDir(dir: string, headers: Record<string, string> = {}
       }),
   };
 }
+
+export interface RecordedNotice {
+  title: string;
+  body: string;
+  tag?: string;
+}
+
+/**
+ * Records the page's browser notifications (the real Notification still runs: the page must be
+ * opened with the 'notifications' permission). Returns what was shown so far, and a click on
+ * the n-th one (its onclick, as the browser would call it).
+ */
+export async function recordNotifications(page: Page): Promise<{ shown(): Promise<RecordedNotice[]>; click(n: number): Promise<void> }> {
+  await page.addInitScript(() => {
+    const Real = window.Notification;
+    const w = window as unknown as { __notices: RecordedNotice[]; __noticeObjects: Notification[] };
+    w.__notices = [];
+    w.__noticeObjects = [];
+    class Recorded extends Real {
+      constructor(title: string, o?: NotificationOptions) {
+        super(title, o);
+        w.__notices.push({ title, body: o?.body ?? '', tag: o?.tag });
+        w.__noticeObjects.push(this);
+      }
+    }
+    Object.defineProperty(Recorded, 'permission', { get: () => Real.permission });
+    window.Notification = Recorded as typeof Notification;
+  });
+  type W = { __notices: RecordedNotice[]; __noticeObjects: { onclick: ((e: Event) => void) | null }[] };
+  return {
+    shown: () => page.evaluate(() => (window as unknown as W).__notices ?? []),
+    click: (n) => page.evaluate((i) => (window as unknown as W).__noticeObjects[i].onclick?.(new Event('click')), n),
+  };
+}
