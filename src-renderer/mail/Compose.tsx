@@ -142,8 +142,9 @@ export function Compose({ query }: { query: URLSearchParams }) {
     }
   };
 
+  const [dropping, setDropping] = useState(false);
   const addFiles = async (list: FileList | null) => {
-    if (!list) return;
+    if (!list?.length) return;
     const added: NewFile[] = [];
     for (const f of Array.from(list)) {
       if (f.size > MAX_FILE) {
@@ -162,7 +163,25 @@ export function Compose({ query }: { query: URLSearchParams }) {
         <h1>{title}</h1>
       </div>
       <form
-        className="card form"
+        className={`card form${dropping ? ' mail-compose-drop' : ''}`}
+        // Files dropped anywhere on the form are attached (in Electron a drop elsewhere would
+        // try to open the file in the window).
+        onDragOver={(e) => {
+          if (!e.dataTransfer.types.includes('Files')) return;
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+          setDropping(true);
+        }}
+        onDragLeave={(e) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDropping(false);
+        }}
+        onDrop={(e) => {
+          if (!e.dataTransfer.files.length) return;
+          e.preventDefault();
+          setDropping(false);
+          void addFiles(e.dataTransfer.files);
+        }}
+        data-drop-hint={M.composeForm.dropHint}
         onSubmit={(e) => {
           e.preventDefault();
           void send();
@@ -196,7 +215,19 @@ export function Compose({ query }: { query: URLSearchParams }) {
           <input value={subject} onChange={(e) => setSubject(e.target.value)} data-testid="compose-subject" />
         </Field>
         <Field label={M.composeForm.text}>
-          <textarea rows={16} value={text} onChange={(e) => setText(e.target.value)} autoFocus={mode === 'reply' || mode === 'replyAll'} data-testid="compose-text" />
+          <textarea
+            rows={16}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            // A pasted screenshot or file becomes an attachment (the text is plain: no inline images).
+            onPaste={(e) => {
+              if (!e.clipboardData.files.length) return;
+              e.preventDefault();
+              void addFiles(e.clipboardData.files);
+            }}
+            autoFocus={mode === 'reply' || mode === 'replyAll'}
+            data-testid="compose-text"
+          />
         </Field>
         {srcAtt.length ? (
           <fieldset className="field">

@@ -1,7 +1,8 @@
 /**
  * The message list: virtualized (only visible rows are in the DOM), loaded in pages from the
- * core, unread in bold; or search results when a query is given. Messages are checked for bulk
- * actions by their box, Ctrl+click (one), Shift+click (a range) or Ctrl+A (all).
+ * core, unread in bold; or search results when a query is given. ↑/↓ open the next or previous
+ * message. Messages are checked for bulk actions by their box, Ctrl+click (one), Shift+click (a
+ * range) or Ctrl+A (all).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
@@ -192,12 +193,34 @@ export function MessageList({
     onOpen(m);
   };
 
+  /** The row index of a loaded message, or null. */
+  const indexOf = (id: number): number | null => {
+    for (const [p, items] of pages.current) {
+      const i = items.findIndex((x) => x.id === id);
+      if (i >= 0) return p * PAGE + i;
+    }
+    return null;
+  };
+
   const onKeyDown = (e: KeyboardEvent) => {
     if ((e.ctrlKey || e.metaKey) && e.code === 'KeyA') {
       e.preventDefault();
       if (!allChecked) void toggleAll();
     } else if (e.key === 'Escape' && checked.size) {
       setChecked(new Set());
+    } else if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && !e.altKey && !e.ctrlKey && !e.metaKey && !e.shiftKey) {
+      // The next or previous message opens, as in other mail clients; focus follows it. From the
+      // row last opened or checked (the route may not have caught up with a fast key yet), else
+      // from the open message.
+      const at = anchor.current ?? (selectedId !== null ? indexOf(selectedId) : null);
+      const to = at === null ? 0 : at + (e.key === 'ArrowDown' ? 1 : -1);
+      const m = to >= 0 ? pages.current.get(Math.floor(to / PAGE))?.[to % PAGE] : undefined;
+      if (!m) return;
+      e.preventDefault();
+      anchor.current = to;
+      onOpen(m);
+      virtualizer.scrollToIndex(to);
+      requestAnimationFrame(() => parentRef.current?.querySelector<HTMLElement>(`[data-testid="mail-row"][data-id="${m.id}"]`)?.focus());
     } else if (e.key === 'Delete' && (checked.size || selectedId !== null)) {
       // The checked messages, or else the open one.
       e.preventDefault();

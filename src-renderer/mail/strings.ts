@@ -93,6 +93,7 @@ export const M = {
     suggestions: 'Подсказки адресов',
     contactTag: 'контакт',
     attach: 'Прикрепить файлы',
+    dropHint: 'Отпустите, чтобы прикрепить',
     sourceAttachments: 'Вложения исходного письма',
     send: 'Отправить',
     sending: 'Отправка…',

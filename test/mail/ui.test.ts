@@ -8,6 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { simpleParser } from 'mailparser';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
 import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
@@ -429,4 +430,56 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 180_000);
+
+  it('moves through the list with ↑/↓; attaches files dropped on or pasted into the compose form', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    try {
+      const rows = page.getByTestId('mail-row');
+      await rows.nth(3).waitFor();
+      const ids = await Promise.all([0, 1, 2].map(async (i) => Number(await rows.nth(i).getAttribute('data-id'))));
+      await rows.nth(0).click();
+      await page.getByTestId('mail-reader').waitFor();
+      const openId = () => page.evaluate(() => Number(/\/m\/(\d+)/.exec(location.hash)?.[1] ?? 0));
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await openId()) === ids[1], 'the second message open');
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => (await openId()) === ids[2], 'the third message open');
+      await page.keyboard.press('ArrowUp');
+      await waitFor(async () => (await openId()) === ids[1], 'back to the second');
+      await expect(page.evaluate(() => document.activeElement?.getAttribute('data-id'))).resolves.toBe(String(ids[1]));
+
+      await page.getByTestId('mail-compose').click();
+      await page.getByTestId('compose-to').fill('ivlev@example.org');
+      await page.getByTestId('compose-subject').fill('Смета и скриншот');
+      await page.getByTestId('compose-text').fill('Во вложении.');
+      // A file dropped on the form, as the desktop's file manager drops it.
+      await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['Позиция;Цена\nБетон М300;5200\n'], 'Смета объект 7.csv', { type: 'text/csv' }));
+        const form = document.querySelector('[data-testid="mail-compose-page"] form')!;
+        form.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+        form.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      });
+      // A screenshot pasted into the text.
+      await page.evaluate(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=='), (c) => c.charCodeAt(0))], 'image.png', { type: 'image/png' }));
+        document.querySelector('[data-testid="compose-text"]')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+      });
+      await page.locator('.mail-att-name', { hasText: 'Смета объект 7.csv' }).waitFor();
+      await page.locator('.mail-att-name', { hasText: 'image.png' }).waitFor();
+      await expect(page.getByTestId('compose-text').inputValue()).resolves.toContain('Во вложении.');
+      await page.getByTestId('compose-send').click();
+      await page.getByText('Письмо отправлено', { exact: true }).waitFor();
+      const parsed = await simpleParser(smtp.received.filter((m) => m.to.includes('ivlev@example.org')).at(-1)!.raw);
+      expect(parsed.subject).toBe('Смета и скриншот');
+      expect(parsed.attachments.map((a) => [a.filename, a.contentType]).sort()).toEqual([['image.png', 'image/png'], ['Смета объект 7.csv', 'text/csv']]);
+      expect(parsed.attachments.find((a) => a.filename === 'Смета объект 7.csv')!.content.toString()).toContain('Бетон М300;5200');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });
