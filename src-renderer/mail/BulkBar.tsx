@@ -17,6 +17,8 @@ export interface BulkActions {
   /** To Trash; in Trash, for good after a confirmation. `only`: these instead of the checked ones. */
   remove(only?: number[]): void;
   markAllRead(): void;
+  /** «Очистить корзину» / «Очистить спам», after a confirmation. */
+  emptyFolder(): void;
 }
 
 /** What the bar's buttons (and the list's Delete key) do to the checked messages. */
@@ -58,6 +60,15 @@ export function useBulkActions(ids: number[], folder: MailFolderView, searching:
         const r = await call('mail:folders:markSeen', { folderId: folder.id });
         toast.info(M.bulk.markedAll(r.marked));
       }),
+    emptyFolder: () =>
+      void act(async () => {
+        // The count asked about is the folder's now, not the pane's last refresh.
+        const { total } = await call('mail:folders:messageIds', { folderId: folder.id, limit: 1 });
+        if (!total || !window.confirm(M.bulk.confirmEmpty(total))) return;
+        const r = await call('mail:folders:empty', { folderId: folder.id });
+        toast.info(M.bulk.deleted(r.deleted));
+        onRemoved([]);
+      }),
   };
 }
 
@@ -89,6 +100,11 @@ export function BulkBar({
   const busy = actions.busy;
   // Search results may come from several folders; mail already in the target stays put.
   const targets = folders.filter((f) => f.accountId === folder.accountId && (searching || f.id !== folder.id));
+  // «Спам» files into the account's Junk; in Junk, «Не спам» takes it back to the inbox.
+  const inJunk = !searching && folder.specialUse === '\\Junk';
+  const junk = inJunk ? null : targets.find((f) => f.specialUse === '\\Junk');
+  const inbox = inJunk ? targets.find((f) => f.path.toUpperCase() === 'INBOX') : null;
+  const emptiable = !searching && (folder.specialUse === '\\Trash' || inJunk) && folder.total > 0;
 
   return (
     <div className="mail-bulk" data-testid="mail-bulk" title={M.bulk.hint}>
@@ -110,6 +126,12 @@ export function BulkBar({
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: false })} data-testid="mail-bulk-unread">{M.bulk.markUnread}</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flag} aria-label={M.bulk.flag}>★</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflag} aria-label={M.bulk.unflag}>☆</button>
+          {junk ? (
+            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(junk)} data-testid="mail-bulk-spam">{M.bulk.spam}</button>
+          ) : null}
+          {inbox ? (
+            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(inbox)} data-testid="mail-bulk-not-spam">{M.bulk.notSpam}</button>
+          ) : null}
           <FolderSelect
             folders={targets}
             disabled={busy}
@@ -126,20 +148,21 @@ export function BulkBar({
             {inTrash(folder, searching) ? M.bulk.deleteForever : M.bulk.delete}
           </button>
         </>
-      ) : !searching && folder.unread > 0 ? (
+      ) : (
         <>
           <span className="grow" />
-          <button
-            type="button"
-            className="link-btn"
-            disabled={busy}
-            data-testid="mail-mark-all-read"
-            onClick={actions.markAllRead}
-          >
-            {M.bulk.markAllRead}
-          </button>
+          {!searching && folder.unread > 0 ? (
+            <button type="button" className="link-btn" disabled={busy} data-testid="mail-mark-all-read" onClick={actions.markAllRead}>
+              {M.bulk.markAllRead}
+            </button>
+          ) : null}
+          {emptiable ? (
+            <button type="button" className="link-btn danger-link" disabled={busy} data-testid="mail-empty-folder" onClick={actions.emptyFolder}>
+              {inJunk ? M.bulk.emptyJunk : M.bulk.emptyTrash}
+            </button>
+          ) : null}
         </>
-      ) : null}
+      )}
     </div>
   );
 }

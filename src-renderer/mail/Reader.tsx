@@ -95,6 +95,10 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   // Only this account's folders: the core refuses moves across accounts.
   const targets = folders.filter((f) => f.accountId === msg.accountId && f.id !== msg.folderId);
 
+  // «Спам» files it into Junk; read in Junk, «Не спам» takes it back to the inbox.
+  const inJunk = folders.find((f) => f.id === msg.folderId)?.specialUse === '\\Junk';
+  const spamTarget = inJunk ? targets.find((f) => f.path.toUpperCase() === 'INBOX') : targets.find((f) => f.specialUse === '\\Junk');
+
   const moveTo = (f: MailFolderView) =>
     act(async () => {
       await call('mail:messages:move', { ids: [msg.id], folderId: f.id });
@@ -121,6 +125,11 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {msg.flagged ? M.reader.unflag : M.reader.flag}
         </button>
+        {spamTarget ? (
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void moveTo(spamTarget)} data-testid="mail-spam">
+            {spamTarget.specialUse === '\\Junk' ? M.bulk.spam : M.bulk.notSpam}
+          </button>
+        ) : null}
         <FolderSelect folders={targets} disabled={busy} testId="mail-move" onPick={(f) => void moveTo(f)} />
         <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
           await call('mail:messages:delete', { ids: [msg.id] });

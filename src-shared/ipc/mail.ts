@@ -313,6 +313,8 @@ export const mailRequests = {
   'mail:folders:sync': request<void>()(z.object({ folderId: Id })),
   /** «Отметить все как прочитанные»: every unread message the folder holds locally. */
   'mail:folders:markSeen': request<{ marked: number }>()(z.object({ folderId: Id })),
+  /** «Очистить корзину» / «Очистить спам»: every message of Trash or Junk deleted for good. */
+  'mail:folders:empty': request<{ deleted: number }>()(z.object({ folderId: Id })),
   /** Ids of a folder's messages in list order (newest first), for «Выбрать все». */
   'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
     z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),

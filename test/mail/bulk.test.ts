@@ -8,7 +8,7 @@ import { startDovecot, type Dovecot } from '../support/dovecot';
 import { addAccount, folderId, imapClient, listFolder, makeService, startImapTap, testMessages as msgs, waitFor, waitSynced } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 
-const users = Array.from({ length: 2 }, (_, i) => ({ user: `bulk${i}@example.test`, pass: `pass-${i}` }));
+const users = Array.from({ length: 3 }, (_, i) => ({ user: `bulk${i}@example.test`, pass: `pass-${i}` }));
 let dc: Dovecot;
 
 beforeAll(async () => {
@@ -130,6 +130,42 @@ describe('bulk actions on a selection', () => {
       expect(await serverFolder(u, 'INBOX')).toEqual({ total: 20, seen: 15, flagged: 0 });
       const local = (await listFolder(h, inbox)).items;
       expect(local.filter((m) => m.seen)).toHaveLength(15);
+    } finally {
+      await h.close();
+      await tap.close();
+    }
+  }, 60_000);
+
+  it('empties Trash and Junk for good (Junk not into Trash), and refuses other folders', async () => {
+    const u = users[2];
+    dc.seedMaildir(u.user, msgs(u.user, 'Удалённое', 60), 'Trash');
+    dc.seedMaildir(u.user, msgs(u.user, 'Реклама', 40), 'Junk');
+    dc.seedMaildir(u.user, msgs(u.user, 'Рабочее', 3));
+    const tap = await startImapTap(dc.port);
+    const h = makeService();
+    try {
+      const acc = await addAccount(h, dc, null, u, { imapPort: tap.port });
+      await waitSynced(h, acc.id);
+      const trash = await folderId(h, acc.id, 'Trash');
+      const junk = await folderId(h, acc.id, 'Junk');
+      const inbox = await folderId(h, acc.id, 'INBOX');
+      await h.mail.handle('mail:folders:sync', { folderId: trash });
+      await h.mail.handle('mail:folders:sync', { folderId: junk });
+      expect((await listFolder(h, trash)).total).toBe(60);
+      expect((await listFolder(h, junk)).total).toBe(40);
+      const opsLeft = () => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
+
+      expect(await h.mail.handle('mail:folders:empty', { folderId: trash })).toEqual({ deleted: 60 });
+      expect(await h.mail.handle('mail:folders:empty', { folderId: junk })).toEqual({ deleted: 40 });
+      expect((await listFolder(h, trash)).total).toBe(0);
+      expect((await listFolder(h, junk)).total).toBe(0);
+      await waitFor(() => opsLeft() === 0, 'expunges pushed', 20_000);
+      expect(await serverFolder(u, 'Trash')).toEqual({ total: 0, seen: 0, flagged: 0 });
+      expect(await serverFolder(u, 'Junk')).toEqual({ total: 0, seen: 0, flagged: 0 });
+      // One EXPUNGE per folder, not one per message.
+      expect(commands(tap.lines, /EXPUNGE/i)).toBeLessThanOrEqual(2);
+      await expect(h.mail.handle('mail:folders:empty', { folderId: inbox })).rejects.toThrow('Очистить можно только «Корзину» и «Спам».');
+      expect(await serverFolder(u, 'INBOX')).toMatchObject({ total: 3 });
     } finally {
       await h.close();
       await tap.close();

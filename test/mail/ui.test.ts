@@ -482,4 +482,56 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('files mail as spam (checked ones, and the open one), takes it back, and empties Spam after asking', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const junk = await folderId(h, acc.id, 'Junk');
+    const count = (folder: number) => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ?').get(folder) as { n: number }).n;
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    try {
+      const rows = page.getByTestId('mail-row');
+      await rows.nth(3).waitFor();
+      const spam = [Number(await rows.nth(0).getAttribute('data-id')), Number(await rows.nth(1).getAttribute('data-id'))];
+      const opened = Number(await rows.nth(2).getAttribute('data-id'));
+      await page.getByTestId('mail-row-check').nth(0).click();
+      await page.getByTestId('mail-row-check').nth(1).click();
+      await page.getByTestId('mail-bulk-spam').click();
+      await page.getByText('Перемещено в папку «Спам»: 2 письма.').waitFor();
+      await page.locator(`[data-testid="mail-row"][data-id="${opened}"]`).click();
+      await page.getByTestId('mail-spam').click();
+      await page.getByText('Письмо перемещено в папку «Спам».').waitFor();
+      await waitFor(async () => ((await h.mail.handle('mail:messages:list', { folderId: junk, offset: 0, limit: 10 })) as { total: number }).total === 3, 'three in Spam', 30_000);
+      expect(h.db.prepare(`SELECT COUNT(*) AS n FROM mail_messages WHERE id IN (${[...spam, opened].join(',')})`).get()).toEqual({ n: 0 });
+
+      // In Spam: «Не спам» takes one back to the inbox; «Очистить спам» asks, then deletes the rest for good.
+      await page.locator('[data-testid="mail-folder"][data-path="Junk"]').click();
+      await rows.nth(2).waitFor();
+      const inboxBefore = count(inbox);
+      await page.getByTestId('mail-row-check').nth(0).click();
+      await page.getByTestId('mail-bulk-not-spam').click();
+      await page.getByText('Перемещено в папку «Входящие»: 1 письмо.').waitFor();
+      await waitFor(() => count(inbox) === inboxBefore + 1, 'back in the inbox', 30_000);
+      let asked = '';
+      page.once('dialog', (d) => {
+        asked = d.message();
+        void d.accept();
+      });
+      await page.getByTestId('mail-empty-folder').click();
+      await page.getByText('Удалено: 2 письма.').waitFor();
+      expect(asked).toBe('Удалить навсегда 2 письма из этой папки? Восстановить их будет нельзя.');
+      expect(count(junk)).toBe(0);
+      await waitFor(async () => {
+        const c = await imapClient(dc, hana);
+        try {
+          return (await c.mailboxOpen('Junk')).exists === 0;
+        } finally {
+          await c.logout().catch(() => undefined);
+        }
+      }, 'Spam empty on the server', 30_000);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
 });

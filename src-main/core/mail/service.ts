@@ -325,7 +325,8 @@ export function createMailService(opts: MailServiceOptions): MailService {
     }
   }
 
-  function deleteMessages(ids: number[]): void {
+  /** To Trash; from Trash (or with `forever`), deleted on the server for good. */
+  function deleteMessages(ids: number[], forever = false): void {
     const touched = new Map<number, Set<number>>();
     db.transaction(() => {
       for (const id of ids) {
@@ -333,7 +334,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
         if (!m) continue;
         const folder = store.folder(m.folder_id);
         const trash = store.folders(m.account_id).find((f) => f.special_use === '\\Trash');
-        if (folder && trash && folder.id !== trash.id) queueOp(m, 'move', { to: trash.path });
+        if (!forever && folder && trash && folder.id !== trash.id) queueOp(m, 'move', { to: trash.path });
         else queueOp(m, 'expunge', {});
         store.deleteIds([id]);
         const s = touched.get(m.account_id) ?? new Set<number>();
@@ -568,6 +569,16 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const ids = (db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND seen = 0').all(folderId) as { id: number }[]).map((r) => r.id);
       if (ids.length) setFlags(ids, { seen: true });
       return { marked: ids.length };
+    },
+    'mail:folders:empty': ({ folderId }) => {
+      const f = store.folder(folderId);
+      if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      if (f.special_use !== '\\Trash' && f.special_use !== '\\Junk') {
+        throw new MailError('mail-folder-not-emptiable', 'Очистить можно только «Корзину» и «Спам».', 'Письма из других папок удаляются в корзину.');
+      }
+      const ids = (db.prepare('SELECT id FROM mail_messages WHERE folder_id = ?').all(folderId) as { id: number }[]).map((r) => r.id);
+      if (ids.length) deleteMessages(ids, true);
+      return { deleted: ids.length };
     },
     'mail:folders:messageIds': ({ folderId, limit }) => {
       if (!store.folder(folderId)) throw new MailError('mail-no-folder', 'Папка не найдена.');
