@@ -2,13 +2,14 @@
  * The bar above the message list: the «select all» box and, for the checked messages, read /
  * unread, flag, move, delete; with nothing checked, «Отметить все как прочитанные».
  */
-import { useEffect, useRef, useState } from 'react';
-import { call, toAppError } from '../api';
+import { useEffect, useRef } from 'react';
+import { call } from '../api';
 import { toast } from '../stores/toasts';
 import type { MailFolderView } from '../../src-shared/ipc/mail';
 import { FolderSelect } from './FolderSelect';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
+import { useBusyAction } from './useBusyAction';
 
 export interface BulkActions {
   busy: boolean;
@@ -23,17 +24,7 @@ export interface BulkActions {
 
 /** What the bar's buttons (and the list's Delete key) do to the checked messages. */
 export function useBulkActions(ids: number[], folder: MailFolderView, searching: boolean, onRemoved: (ids: number[]) => void): BulkActions {
-  const [busy, setBusy] = useState(false);
-  const act = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    try {
-      await fn();
-    } catch (e) {
-      toast.error(toAppError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, act } = useBusyAction();
   return {
     busy,
     setFlags: (f) =>

@@ -14,6 +14,7 @@ import { MailFrame } from './MailFrame';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
 import { downloadBase64, useMail } from './store';
+import { useBusyAction } from './useBusyAction';
 
 function addr(a: MailAddress): string {
   return a.name ? `${a.name} <${a.email}>` : a.email;
@@ -24,7 +25,7 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   const [error, setError] = useState<string | null>(null);
   const [remote, setRemote] = useState<Record<string, string> | null>(null);
   const [thread, setThread] = useState<MailSummary[]>([]);
-  const [busy, setBusy] = useState(false);
+  const { busy, act } = useBusyAction();
   const tick = useMail((s) => (msg ? (s.changedTick[msg.folderId] ?? 0) : 0));
   const folders = useMail((s) => s.folders);
 
@@ -72,17 +73,6 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
 
   if (error) return <div className="mail-reader"><div className="error-box">{error}</div></div>;
   if (!msg || !clean) return <div className="mail-reader muted mail-empty">{M.loading}</div>;
-
-  const act = async (fn: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await fn();
-    } catch (e) {
-      toast.error(toAppError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const allowImages = (scope: 'message' | 'sender') =>
     act(async () => {
