@@ -58,6 +58,11 @@ export const CallSchema = z.object({
   phase: z.enum(['ivr', 'ringing', 'talking', 'ended']),
   /** Extensions currently ringing (active calls only). */
   ringingExtensions: z.array(z.string()),
+  /**
+   * Extensions talking on the call now (active calls only; after a transfer, the colleague's, not
+   * the first answerer's, who stays `employee`). Optional: relays before call transfer send none.
+   */
+  talkingExtensions: z.array(z.string()).optional(),
   startedAt: z.string(),
   answeredAt: z.string().nullable(),
   endedAt: z.string().nullable(),
@@ -77,6 +82,20 @@ export const CallSchema = z.object({
   canComment: z.boolean().optional(),
 });
 export type Call = z.infer<typeof CallSchema>;
+
+/** How a call is handed to a colleague: at once (`blind`), or after talking to them with the client on hold (`hold`). */
+export const TransferMethodSchema = z.enum(['blind', 'hold']);
+export type TransferMethod = z.infer<typeof TransferMethodSchema>;
+
+/** A colleague as every employee may see them (GET /api/colleagues): whom a call can go to. */
+export const ColleagueSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  extension: z.string(),
+  /** «Приём звонков» on. */
+  acceptCalls: z.boolean(),
+});
+export type Colleague = z.infer<typeof ColleagueSchema>;
 
 /** The largest UTC offsets in use, in minutes east of UTC (−12:00 … +14:00): the bounds of stats' `tzOffset`. */
 export const UTC_OFFSET_MIN = -12 * 60;

@@ -20,6 +20,8 @@ export function toCallView(id: number, c: ReducedCall, employee: { id: number; n
     status: c.status,
     phase: c.phase,
     ringingExtensions: c.ringing.map((r) => r.extension),
+    // Stored views from before connectedExtensions: the answerer.
+    talkingExtensions: c.phase === 'talking' ? (c.connectedExtensions ?? (c.answeredExtension ? [c.answeredExtension] : [])) : [],
     startedAt: iso(c.startedAt) ?? new Date(0).toISOString(),
     answeredAt: iso(c.answeredAt),
     endedAt: iso(c.endedAt),

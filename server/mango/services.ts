@@ -117,6 +117,13 @@ export class MangoServices {
     return { commandId };
   }
 
+  /** Hands a Connected leg to `toNumber` (an extension); `initiator`: the employee on the leg. */
+  async transfer(callId: string, toNumber: string, initiator: string, method: 'blind' | 'hold'): Promise<{ commandId: string }> {
+    const commandId = `asgard-${randomUUID()}`;
+    await this.track(this.client.call('commands/transfer', { command_id: commandId, call_id: callId, method, to_number: toNumber, initiator }));
+    return { commandId };
+  }
+
   async hangup(callId: string): Promise<void> {
     await this.track(this.client.call('commands/call/hangup', { command_id: `asgard-${randomUUID()}`, call_id: callId }));
   }

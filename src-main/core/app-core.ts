@@ -475,6 +475,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       await relay().callback(a.toNumber);
       return { ok: true as const };
     },
+    'calls:transfer': async (a) => relay().transfer(a.callId, a.toEmployeeId, a.method),
+    'colleagues:list': async () => relay().colleagues(),
     'calls:recordingUrl': async (a) => {
       relay();
       if (!recordingUrl) throw new CoreError('unavailable', 'Прослушивание записей недоступно');

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
-import type { Call, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
-import { CALL_COMMENT_MAX, MangoTestDraftSchema, RoleSchema, RoutingModeSchema } from '../wire';
+import type { Call, Colleague, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
+import { CALL_COMMENT_MAX, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -90,6 +90,17 @@ export const telephonyRequests = {
   'calls:list': request<CallsPage>()(CallsQuerySchema),
   'calls:callback': request<{ ok: true }>()(z.object({ toNumber: z.string().min(2).max(64) })),
   'calls:recordingUrl': request<{ url: string }>()(z.object({ recordingId: z.string().min(1).max(256) })),
+  /**
+   * «Перевести звонок»: hands the call the employee is talking on to a colleague (Mango's
+   * commands/transfer). `blind`: the colleague's phone rings and this employee's leg ends;
+   * `hold`: the client waits on hold while this employee talks to the colleague first, and
+   * hanging up joins them. Answers once Mango accepted the command.
+   */
+  'calls:transfer': request<{ commandId: string }>()(
+    z.object({ callId: z.number().int(), toEmployeeId: z.number().int(), method: TransferMethodSchema.default('blind') }),
+  ),
+  /** Colleagues a call can be transferred to: active, with an extension, not oneself; by name. */
+  'colleagues:list': request<Colleague[]>()(z.undefined()),
   /**
    * «Комментарий к звонку»: sets the call's comment (empty text removes it) and answers the call
    * as the relay now has it. The relay counts the length in characters and trims; here only a bound.

@@ -79,3 +79,62 @@ describe('import from Mango', () => {
     expect((await r.api('POST', '/api/admin/mango/import-users', op.token)).status).toBe(403);
   });
 });
+
+describe('call transfer', () => {
+  it('hands the call the employee is talking on to a colleague: commands/transfer from their leg, the colleague on the call', async () => {
+    const colleague = await r.createEmployee({ login: 'petrov', name: 'Петров Пётр', role: 'to', extension: '102' });
+    await r.createEmployee({ login: 'no-ext', role: 'pm' });
+    // The colleagues anyone may see: active, with an extension, not oneself.
+    const list = await r.api<{ colleagues: { id: number; name: string; extension: string; acceptCalls: boolean }[] }>('GET', '/api/colleagues', op.token);
+    expect(list.status).toBe(200);
+    expect(list.body.colleagues).toContainEqual({ id: colleague.employee.id, name: 'Петров Пётр', extension: '102', acceptCalls: true });
+    expect(list.body.colleagues.map((c) => c.id)).not.toContain(op.employee.id);
+    expect(list.body.colleagues.every((c) => c.extension)).toBe(true);
+    expect((await r.api('GET', '/api/colleagues', null)).status).toBe(401);
+
+    // A client calls; the IVR routes to 101, who answers and stays on the line.
+    sim.state.callFlow.autoHangup = false;
+    const { entryId, callId: ivrLeg } = sim.startIncomingCall({ from: '79035550101' });
+    sim.live.route({ commandId: 'route-1', callId: ivrLeg, toNumber: '101' });
+    await sim.flush();
+    await r.settle();
+    const calls = await r.api<{ calls: Call[] }>('GET', '/api/calls?direction=in', op.token);
+    const call = calls.body.calls.find((c) => c.entryId === entryId)!;
+    expect(call).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['101'] });
+    const leg = sim.live.activeLegs(entryId).find((l) => l.to.extension === '101' && l.state === 'Connected')!;
+
+    // Not theirs to hand on: the colleague is not on it; nobody to a stranger or to themselves.
+    const notOn = await r.api<{ error: string; message: string }>('POST', `/api/calls/${call.id}/transfer`, colleague.token, { toEmployeeId: op.employee.id });
+    expect([notOn.status, notOn.body.error]).toEqual([409, 'not-on-call']);
+    expect(notOn.body.message).toBe('Перевести можно только разговор, который идёт у вас сейчас.');
+    expect((await r.api('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: op.employee.id })).status).toBe(404);
+    expect((await r.api('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: 999999 })).status).toBe(404);
+    expect((await r.api('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id, method: 'later' })).status).toBe(400);
+    expect(sim.requests.filter((q) => q.path.endsWith('commands/transfer'))).toHaveLength(0);
+
+    // Mango refuses: said in Russian, with its code.
+    sim.setResult('commands/transfer', 3330);
+    const refused = await r.api<{ message: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
+    sim.setResult('commands/transfer', null);
+    expect(refused.status).toBe(502);
+    expect(refused.body.message).toMatch(/3330/);
+
+    const res = await r.api<{ ok: boolean; commandId: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
+    expect(res.status).toBe(200);
+    const sent = sim.requests.filter((q) => q.path.endsWith('commands/transfer')).at(-1)!;
+    expect(sent.json).toEqual({ command_id: res.body.commandId, call_id: leg.callId, method: 'blind', to_number: '102', initiator: '101' });
+    await sim.flush();
+    await r.settle();
+    // 101's leg ended; 102 answered: now the colleague's call, and no longer 101's to hand on.
+    const after = await r.api<Call>('GET', `/api/calls/${call.id}`, colleague.token);
+    // The call stays the first answerer's in the history; who talks on it now is the colleague.
+    expect(after.body).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['102'] });
+    const again = await r.api<{ error: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
+    expect(again.body.error).toBe('not-on-call');
+    sim.endCall(entryId);
+    await sim.flush();
+    await r.settle();
+    expect((await r.api<Call>('GET', `/api/calls/${call.id}`, op.token)).body).toMatchObject({ phase: 'ended', talkingExtensions: [] });
+    sim.state.callFlow.autoHangup = true;
+  }, 30_000);
+});

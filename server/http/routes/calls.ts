@@ -6,9 +6,11 @@ import { ApiFail, badRequest, notFound } from '../errors';
 import { instant, parseBody, parseId, timeZoneName } from '../validate';
 import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
 import { setCallComment } from '../../calls/comments';
+import { listColleagues, liveLegOf } from '../../calls/transfer';
+import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
-import { CALL_COMMENT_MAX, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn } from '../../../src-shared/wire';
+import { CALL_COMMENT_MAX, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -50,6 +52,7 @@ const CommentBody = z.object({
     .trim()
     .refine((s) => [...s].length <= CALL_COMMENT_MAX, tooLong),
 });
+const TransferBody = z.object({ toEmployeeId: z.number().int().positive(), method: TransferMethodSchema.default('blind') });
 /** A Mango recording id: opaque text, matched inside the calls' recordings jsonb. */
 const RecordingParams = z.object({ id: z.string().min(1).max(200) });
 
@@ -94,6 +97,35 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     if (!me.extension) throw new ApiFail(409, 'no-extension', 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
     try {
       const r = await ctx.mango.callback(me.extension, toNumber);
+      return { ok: true, commandId: r.commandId };
+    } catch (err) {
+      mangoFail(err);
+    }
+  });
+
+  app.get('/api/colleagues', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    return { colleagues: await listColleagues(ctx.db, me.id) };
+  });
+
+  // «Перевести звонок»: only the employee talking on the call hands it on, to a colleague.
+  app.post('/api/calls/:id/transfer', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const id = parseId(req.params);
+    const { toEmployeeId, method } = parseBody(TransferBody, req.body);
+    const s = await ctx.settings.get();
+    if (!s.enabled) throw new ApiFail(409, 'telephony-disabled', 'Телефония выключена администратором');
+    if (!me.extension) throw new ApiFail(409, 'no-extension', 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
+    const call = await getCall(ctx.db, me, id);
+    if (!call) throw notFound('Звонок');
+    const leg = await liveLegOf(ctx.db, call.entryId, me.extension);
+    if (!leg) throw new ApiFail(409, 'not-on-call', 'Перевести можно только разговор, который идёт у вас сейчас.');
+    const to = await getEmployee(ctx.db, toEmployeeId);
+    if (!to || !to.active || to.id === me.id) throw notFound('Сотрудник');
+    if (!to.extension) throw new ApiFail(409, 'no-extension', `У сотрудника «${to.name}» не указан внутренний номер в Манго`);
+    try {
+      const r = await ctx.mango.transfer(leg.callId, to.extension, me.extension, method);
+      ctx.log.info({ reqId: req.id, callId: id, from: me.id, to: to.id, method }, 'call transfer requested');
       return { ok: true, commandId: r.commandId };
     } catch (err) {
       mangoFail(err);

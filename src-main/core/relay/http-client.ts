@@ -22,6 +22,9 @@ import {
   type MangoTestDraft,
   type MangoTestResult,
   type StatusChange,
+  ColleagueSchema,
+  type Colleague,
+  type TransferMethod,
   type WebhookJournal,
 } from '../../../src-shared/wire';
 import type { CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
@@ -71,6 +74,8 @@ export function utcOffsetMinutes(tz: string, at: Date = new Date()): number {
 }
 
 const CallsList = z.object({ calls: z.array(CallSchema) });
+const TransferAnswer = z.object({ commandId: z.string() });
+const ColleaguesList = z.object({ colleagues: z.array(ColleagueSchema) });
 const CallsPageSchema = CallsList.extend({ total: z.object({ count: z.number().int().nonnegative(), capped: z.boolean() }).optional() });
 const ContactsList = z.object({ contacts: z.array(ContactSchema) });
 const ContactLookup = z.object({ contact: ContactSchema.nullable() });
@@ -127,6 +132,12 @@ export class RelayHttpClient {
   }
   async callback(toNumber: string): Promise<void> {
     await this.request('POST', '/api/calls/callback', { body: { toNumber }, schema: CallbackAnswer });
+  }
+  async transfer(callId: number, toEmployeeId: number, method: TransferMethod): Promise<{ commandId: string }> {
+    return this.request('POST', `/api/calls/${callId}/transfer`, { body: { toEmployeeId, method }, schema: TransferAnswer });
+  }
+  async colleagues(): Promise<Colleague[]> {
+    return (await this.request('GET', '/api/colleagues', { schema: ColleaguesList })).colleagues;
   }
   /** The recording's audio, streamed; the caller (a shell's proxy) forwards it to the player. */
   async recording(id: string): Promise<Response> {
