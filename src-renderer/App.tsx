@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { Layout } from './components/Layout';
 import { PopupStack } from './components/PopupStack';
+import { Toasts } from './components/Toasts';
 import { MailRoutes } from './mail/MailRoutes';
 import { useRoute, type Route } from './router';
 import { ContactCard, NewContact } from './screens/ContactCard';
@@ -74,7 +75,15 @@ export function App() {
       </div>
     );
   }
-  if (isPopup) return session.loggedIn ? <PopupStack mode="window" /> : null;
+  if (isPopup) {
+    // The popup window is its own page: its actions' messages need a toast area of their own.
+    return session.loggedIn ? (
+      <>
+        <PopupStack mode="window" />
+        <Toasts />
+      </>
+    ) : null;
+  }
   if (!session.loggedIn) return <Login />;
   return (
     <Layout route={route}>

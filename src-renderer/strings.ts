@@ -130,6 +130,24 @@ export const S = {
     dismiss: 'Скрыть',
   },
 
+  /** «Перевести звонок» from the popup of the call the employee is talking on. */
+  transfer: {
+    action: 'Перевести',
+    actionTitle: 'Перевести этот разговор коллеге',
+    to: 'Кому',
+    choose: 'Выберите сотрудника',
+    loading: 'Загрузка сотрудников…',
+    /** One option of «Кому»: «Петрова Анна (доб. 102)». */
+    option: (name: string, extension: string) => `${name} (доб. ${extension})`,
+    notAccepting: ' — не принимает звонки',
+    blind: 'Перевести сразу',
+    blindTitle: 'Телефон коллеги зазвонит, а ваш разговор завершится',
+    hold: 'С консультацией',
+    holdTitle: 'Клиент ждёт на удержании, пока вы говорите с коллегой; когда вы положите трубку, их соединят',
+    nobody: 'Некому перевести: нет сотрудников с внутренним номером',
+    started: (name: string) => `Звонок переводится: ${name}`,
+  },
+
   calls: {
     title: 'История звонков',
     /** Before a count past the relay's counting limit: «более 10 000 звонков». */

@@ -58,6 +58,8 @@ export interface ShellEventMap extends Record<string, unknown> {
   settings: Settings;
   /** Missed calls and unread mail, for the tray and the taskbar. */
   attention: Attention;
+  /** The popup window's content height (popups:layout): the Electron shell fits the window to it. */
+  'popup-layout': { height: number };
 }
 
 export interface AppCoreOptions {
@@ -485,6 +487,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'popups:list': async () => popups.list(),
     'popups:dismiss': async (a) => popups.dismiss(a.callId),
     'popups:keep': async (a) => popups.keep(a.callId),
+    'popups:layout': async (a) => {
+      shellEvents.emit('popup-layout', { height: a.height });
+    },
     'contacts:lookup': async (a) => {
       try {
         const c = await relay().lookupContact(a.phone);

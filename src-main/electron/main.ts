@@ -103,6 +103,7 @@ if (!app.requestSingleInstanceLock()) {
       notifications.onPopup(p);
     });
     c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
+    c.onShell('popup-layout', ({ height }) => popup.setContentHeight(height));
     const mailNotifications = new MailNotifications({ enabled: () => c.getSettings().mailNotifications, open: (route) => main.show(route) });
     c.on('mail:new', ({ accountId, messages }) => mailNotifications.onNewMail(accountId, messages));
     // What waits for the user: a count on the dock / Unity launcher, a dot on Windows' taskbar.

@@ -21,6 +21,8 @@ export class PopupWindow {
   private win: BrowserWindow | null = null;
   private readonly open = new Map<number, CallPopup>();
   private display: Display | null = null;
+  /** What the page last measured (popups:layout); until then, a card's height per call. */
+  private contentHeight: number | null = null;
 
   constructor(
     private readonly o: {
@@ -47,6 +49,12 @@ export class PopupWindow {
     if (!this.open.size || !this.win || this.win.isDestroyed()) return;
     this.display = null;
     this.layoutAndShow();
+  }
+
+  /** The page's content height: a card grew (a comment, the transfer form) or shrank. */
+  setContentHeight(height: number): void {
+    this.contentHeight = height;
+    if (this.open.size && this.win && !this.win.isDestroyed()) this.layoutAndShow();
   }
 
   /** Brings the popup forward (a click on its notification). */
@@ -106,7 +114,8 @@ export class PopupWindow {
   private layoutAndShow(): void {
     const win = this.ensureWindow();
     this.display ??= this.pickDisplay();
-    const height = Math.min(this.open.size, MAX_CARDS) * CARD_HEIGHT;
+    // The page's measure, within the screen; before it reports, a card's height per call.
+    const height = Math.min(this.contentHeight ?? Math.min(this.open.size, MAX_CARDS) * CARD_HEIGHT, this.display.workArea.height - 2 * MARGIN);
     win.setBounds(popupBounds(this.display.workArea, this.o.options().position, { width: WIDTH, height }, MARGIN));
     const show = () => {
       if (!win.isDestroyed() && this.open.size) win.showInactive();
@@ -117,6 +126,7 @@ export class PopupWindow {
   }
 
   private hide(): void {
+    this.contentHeight = null;
     if (this.win && !this.win.isDestroyed()) this.win.hide();
   }
 

@@ -1,7 +1,8 @@
 /**
  * One incoming/outgoing call card: who calls, on which line, history (with the comments on the
  * last calls), and the three actions. Once the call has ended (the card stays a while after the
- * employee's own conversation), «Добавить комментарий» writes its outcome right there.
+ * employee's own conversation), «Добавить комментарий» writes its outcome right there. While I am
+ * talking on the call, «Перевести» hands it to a colleague.
  */
 import { useState } from 'react';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
@@ -11,15 +12,20 @@ import { callNumber, callStatusLabel, formatDateTime, formatDuration, formatPhon
 import { navigate } from '../router';
 import { S } from '../strings';
 import { usePopups } from '../stores/popups';
+import { useMe } from '../stores/session';
 import { CommentAction, CommentEditor, CommentText } from './CallComment';
 import { CreateContactDialog } from './CreateContact';
 import { DirectionIcon, IconX } from './icons';
+import { TransferForm } from './TransferForm';
 
 export function PopupCard({ popup, compact = false }: { popup: CallPopup; compact?: boolean }) {
   const { call, contact } = popup;
   const [creating, setCreating] = useState(false);
   const [createdId, setCreatedId] = useState<number | null>(null);
   const [commenting, setCommenting] = useState(false);
+  const [transferring, setTransferring] = useState(false);
+  const [transferredTo, setTransferredTo] = useState<string | null>(null);
+  const me = useMe();
   const dismiss = usePopups((s) => s.dismiss);
   const ended = call.phase === 'ended' || call.status !== 'active';
   const number = callNumber(call);
@@ -27,6 +33,11 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const recent = popup.recentCalls.filter((c) => c.id !== call.id).slice(0, compact ? 3 : 5);
   const line = call.to.line;
   const isIn = call.direction !== 'out';
+  // Only the conversation going on at my own phone can be transferred (the relay refuses others):
+  // who talks now (talkingExtensions: after a transfer, the colleague), else, from relays before
+  // it, the call's employee.
+  const canTransfer =
+    call.phase === 'talking' && me != null && (call.talkingExtensions ? !!me.extension && call.talkingExtensions.includes(me.extension) : call.employee?.id === me.id);
   return (
     <article className={`popup-card phase-${call.phase}`} data-testid="call-popup" data-call-id={call.id}>
       <header className="popup-head">
@@ -119,20 +130,46 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           </ul>
         </section>
       ) : null}
-      <footer className="popup-actions">
-        {contactId != null ? (
-          <button type="button" className="btn btn-primary" data-testid="popup-open-card" onClick={() => navigate(`/contacts/${contactId}`)}>
-            {S.popup.openCard}
+      {transferredTo ? (
+        // Said in the card itself: a toast would cover the small popup window's cards.
+        <p className="transfer-done" role="status" data-testid="transfer-done">
+          {S.transfer.started(transferredTo)}
+        </p>
+      ) : null}
+      {transferring && canTransfer ? (
+        <TransferForm
+          callId={call.id}
+          onCancel={() => setTransferring(false)}
+          onDone={(to) => {
+            setTransferring(false);
+            setTransferredTo(to.name);
+          }}
+        />
+      ) : (
+        <footer className="popup-actions">
+          {contactId != null ? (
+            <button type="button" className="btn btn-primary" data-testid="popup-open-card" onClick={() => navigate(`/contacts/${contactId}`)}>
+              {S.popup.openCard}
+            </button>
+          ) : (
+            <button type="button" className="btn btn-primary" data-testid="popup-create-contact" disabled={!number} onClick={() => setCreating(true)}>
+              {S.popup.createContact}
+            </button>
+          )}
+          <button type="button" className="btn" data-testid="popup-call-back" disabled={!number} onClick={() => number && void dialNumber(number)}>
+            {S.popup.callBack}
           </button>
-        ) : (
-          <button type="button" className="btn btn-primary" data-testid="popup-create-contact" disabled={!number} onClick={() => setCreating(true)}>
-            {S.popup.createContact}
-          </button>
-        )}
-        <button type="button" className="btn" data-testid="popup-call-back" disabled={!number} onClick={() => number && void dialNumber(number)}>
-          {S.popup.callBack}
-        </button>
-      </footer>
+          {canTransfer ? (
+            <button type="button" className="btn" data-testid="popup-transfer" title={S.transfer.actionTitle} onClick={() => {
+                // No hide timer takes the card away while a colleague is being picked.
+                void invoke('popups:keep', { callId: call.id }).catch(() => {});
+                setTransferring(true);
+              }}>
+              {S.transfer.action}
+            </button>
+          ) : null}
+        </footer>
+      )}
       {creating && number ? (
         <CreateContactDialog phone={number} onClose={() => setCreating(false)} onCreated={(c) => setCreatedId(c.id)} />
       ) : null}

@@ -2,7 +2,8 @@
  * The stack of open call popups. In the Electron popup window it fills the window (`#/popup`);
  * in browser mode it floats in the corner of the main window.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type RefObject } from 'react';
+import { call, hasShell } from '../api';
 import { S } from '../strings';
 import { usePopups } from '../stores/popups';
 import { useSettings } from '../stores/settings';
@@ -40,6 +41,37 @@ export function ringTone(): boolean {
   }
 }
 
+/**
+ * The popup window's own page tells the shell how tall its cards are (popups:layout), so the
+ * window grows with a comment being written or the transfer form and shrinks back. Measured to
+ * the bottom of the last card: the stack itself fills the window.
+ */
+function useReportHeight(root: RefObject<HTMLDivElement | null>, enabled: boolean, cards: number): void {
+  const last = useRef(0);
+  useEffect(() => {
+    const el = root.current;
+    if (!enabled || !el || typeof ResizeObserver === 'undefined') return;
+    let frame = 0;
+    const report = () => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(() => {
+        const tail = el.lastElementChild as HTMLElement | null;
+        const height = Math.ceil(tail ? tail.offsetTop + tail.offsetHeight + parseFloat(getComputedStyle(el).paddingBottom || '0') : 0);
+        if (height < 40 || height === last.current) return;
+        last.current = height;
+        void call('popups:layout', { height }).catch(() => {});
+      });
+    };
+    const ro = new ResizeObserver(report);
+    for (const child of Array.from(el.children)) ro.observe(child);
+    report();
+    return () => {
+      cancelAnimationFrame(frame);
+      ro.disconnect();
+    };
+  }, [root, enabled, cards]);
+}
+
 export function PopupStack({ mode }: { mode: 'window' | 'overlay' }) {
   const popups = usePopups((s) => s.popups);
   const sound = useSettings((s) => s.settings.popup.sound);
@@ -56,9 +88,12 @@ export function PopupStack({ mode }: { mode: 'window' | 'overlay' }) {
     if (ring && sound) ringTone();
   }, [popups, sound]);
 
+  const root = useRef<HTMLDivElement>(null);
+  useReportHeight(root, mode === 'window' && hasShell, popups.length);
+
   if (mode === 'overlay' && popups.length === 0) return null;
   return (
-    <div className={mode === 'window' ? 'popup-window' : `popup-overlay pos-${popupPosition}`} data-testid="popup-stack">
+    <div ref={root} className={mode === 'window' ? 'popup-window' : `popup-overlay pos-${popupPosition}`} data-testid="popup-stack">
       {popups.length === 0 ? <p className="muted popup-none">{S.popup.none}</p> : null}
       {popups.slice(0, mode === 'overlay' ? 3 : 6).map((p) => (
         <PopupCard key={p.callId} popup={p} compact={mode === 'overlay'} />

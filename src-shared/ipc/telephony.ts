@@ -110,6 +110,11 @@ export const telephonyRequests = {
   'popups:dismiss': request<void>()(z.object({ callId: z.number().int() })),
   /** The user is writing a comment in an ended call's popup: it stays until closed, not hidden by a timer. */
   'popups:keep': request<void>()(z.object({ callId: z.number().int() })),
+  /**
+   * The popup window's content height in CSS pixels (its cards, a comment being written, the
+   * transfer form open): the shell sizes the window to it, within the screen.
+   */
+  'popups:layout': request<void>()(z.object({ height: z.number().int().min(40).max(4000) })),
   'contacts:lookup': request<Contact | null>()(z.object({ phone: z.string().min(1).max(64) })),
   'contacts:get': request<{ contact: Contact; calls: Call[] }>()(z.object({ id: z.number().int() })),
   'contacts:list': request<Contact[]>()(z.object({ search: z.string().max(100).optional() })),

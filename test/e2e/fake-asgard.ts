@@ -160,6 +160,18 @@ export function installFakeAsgard(o: FakeOptions): void {
     },
   ];
 
+  // Whom a call can be transferred to: three, never me, one not taking calls (as the core
+  // answers: by name). The refused transfer is this call id's.
+  let colleagues: Any[] = [
+    { id: 2, name: 'Иванов Сергей', extension: '101', acceptCalls: true },
+    { id: 4, name: 'Кузнецов Дмитрий', extension: '103', acceptCalls: false },
+    { id: 3, name: 'Петрова Анна', extension: '102', acceptCalls: true },
+    { id: 1, name: 'Смирнова Ольга', extension: '100', acceptCalls: true },
+  ]
+    .filter((c) => c.id !== meId)
+    .slice(0, 3);
+  const transferRefusedCallId = 900013;
+
   let missed: Any[] = [];
   for (let i = 0; missed.length < 3 && i < 200; i++) {
     const c = callAt(i);
@@ -274,7 +286,14 @@ export function installFakeAsgard(o: FakeOptions): void {
     'calls:list': (a) => ({ calls: listCalls(a) }),
     'calls:callback': (a) => (String(a.toNumber).endsWith('7766') ? fail('mango-refused', 'Манго отклонил звонок: у вашего добавочного номера нет исходящей связи (код 3101)') : { ok: true }),
     'calls:recordingUrl': () => ({ url: toneUrl() }),
+    'calls:transfer': (a) =>
+      a.callId === transferRefusedCallId
+        ? // Late, as a real round trip: the test sees the form's buttons off meanwhile.
+          new Promise((_, reject) => setTimeout(() => reject({ code: 'not-on-call', message: 'Перевести можно только разговор, который идёт у вас сейчас.' }), 300))
+        : { commandId: 'cmd-1' },
+    'colleagues:list': () => colleagues,
     'popups:list': () => popups,
+    'popups:layout': () => undefined,
     'popups:dismiss': (a) => {
       popups = popups.filter((p) => p.callId !== a.callId);
     },
@@ -387,6 +406,9 @@ export function installFakeAsgard(o: FakeOptions): void {
   w.__fake = {
     emit,
     log,
+    setColleagues(list: Any[]) {
+      colleagues = list;
+    },
     statusChangeForMe(acceptCalls: boolean) {
       me = { ...me, acceptCalls };
       emit('feed', { id: Date.now(), at: iso(Date.now()), news: true, payload: { kind: 'status', change: { employeeId: me.id, acceptCalls, changedBy: 1, changedByName: 'Смирнова Ольга', at: iso(Date.now()) } } });

@@ -142,6 +142,123 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   });
 
+  it('popup transfer: «Перевести» only on my own conversation; blind, with consultation, refusal, nobody to take it', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/popup', width: 380, height: 860 });
+    await page.getByTestId('call-popup').first().waitFor();
+    // A live popup of the fake's first call, re-dressed: `employee` is who talks on it.
+    const show = (callId: number, phase: string, employee: { id: number; name: string; extension: string } | null) =>
+      page.evaluate(
+        async ({ callId, phase, employee }) => {
+          const w = window as unknown as { asgard: { invoke(n: string): Promise<Record<string, unknown>[]> }; __fake: { emit(n: string, p: unknown): void } };
+          const [p] = await w.asgard.invoke('popups:list');
+          const call = { ...(p.call as object), id: callId, entryId: 'live-' + callId, phase, employee, answeredAt: phase === 'talking' ? new Date().toISOString() : null };
+          w.__fake.emit('popup', { ...p, callId, call });
+        },
+        { callId, phase, employee },
+      );
+    const me = { id: 2, name: 'Иванов Сергей', extension: '101' };
+    const card = (id: number) => page.locator(`[data-testid="call-popup"][data-call-id="${id}"]`);
+    const transferLog = () =>
+      page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'calls:transfer').map((x) => x.args));
+    // The fake refuses the transfer of this call (fake-asgard.ts, transferRefusedCallId).
+    const refused = 900013;
+
+    await show(900011, 'talking', { id: 3, name: 'Петрова Анна', extension: '102' });
+    await show(900010, 'talking', me);
+    await show(refused, 'talking', me);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="call-popup"]').length === 5);
+    // Ringing (to me too) and a colleague's conversation: nothing to transfer.
+    for (const id of [900001, 900002, 900011]) await expect(card(id).getByTestId('popup-transfer').count()).resolves.toBe(0);
+    for (const id of [900010, refused]) await expect(card(id).getByTestId('popup-transfer').textContent()).resolves.toBe('Перевести');
+
+    // Who talks now decides, where the relay says it (talkingExtensions): after a transfer the
+    // call stays mine in the history but is the colleague's to hand on, and the other way round.
+    await page.evaluate(async () => {
+      const w = window as unknown as { asgard: { invoke(n: string): Promise<Record<string, unknown>[]> }; __fake: { emit(n: string, p: unknown): void } };
+      const [p] = await w.asgard.invoke('popups:list');
+      const base = { ...(p.call as object), phase: 'talking', answeredAt: new Date().toISOString() };
+      w.__fake.emit('popup', { ...p, callId: 900020, call: { ...base, id: 900020, entryId: 'live-900020', employee: { id: 2, name: 'Иванов Сергей', extension: '101' }, talkingExtensions: ['102'] } });
+      w.__fake.emit('popup', { ...p, callId: 900021, call: { ...base, id: 900021, entryId: 'live-900021', employee: { id: 3, name: 'Петрова Анна', extension: '102' }, talkingExtensions: ['101'] } });
+    });
+    await card(900021).waitFor();
+    await expect(card(900020).getByTestId('popup-transfer').count()).resolves.toBe(0);
+    await expect(card(900021).getByTestId('popup-transfer').count()).resolves.toBe(1);
+
+    // The window's height follows the page (popups:layout): the form makes it taller.
+    const layouts = () =>
+      page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: { height: number } }[] } }).__fake.log.filter((x) => x.name === 'popups:layout').map((x) => x.args.height));
+    await page.waitForFunction(() => (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.some((x) => x.name === 'popups:layout'));
+    const before = (await layouts()).at(-1)!;
+
+    // Open the form: it takes the footer's place; colleagues come from the core.
+    const mine = card(900010);
+    await mine.getByTestId('popup-transfer').click();
+    const form = mine.getByTestId('transfer-form');
+    await form.waitFor();
+    await page.waitForFunction((h) => {
+      const l = (window as unknown as { __fake: { log: { name: string; args: { height: number } }[] } }).__fake.log.filter((x) => x.name === 'popups:layout');
+      return l.length > 0 && l[l.length - 1].args.height > h;
+    }, before);
+    // The card is kept while a colleague is picked: no hide timer takes it away.
+    expect((await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'popups:keep').map((x) => x.args)))).toContainEqual({ callId: 900010 });
+    await expect(mine.getByTestId('popup-call-back').count()).resolves.toBe(0);
+    await page.waitForFunction(() => document.querySelectorAll('[data-call-id="900010"] [data-testid="transfer-to"] option').length === 4);
+    const options = await form.getByTestId('transfer-to').locator('option').allTextContents();
+    expect(options).toEqual(['Выберите сотрудника', 'Кузнецов Дмитрий (доб. 103) — не принимает звонки', 'Петрова Анна (доб. 102)', 'Смирнова Ольга (доб. 100)']);
+    expect(await form.textContent()).toContain('Кому');
+    // Nothing goes before a colleague is chosen.
+    await expect(form.getByTestId('transfer-blind').isDisabled()).resolves.toBe(true);
+    expect(await form.getByTestId('transfer-hold').getAttribute('title')).toContain('на удержании');
+    expect(await requestLog(page)).toContain('colleagues:list');
+
+    await form.getByTestId('transfer-to').selectOption('3');
+    await form.getByTestId('transfer-blind').click();
+    await mine.getByTestId('transfer-done').waitFor();
+    await expect(mine.getByTestId('transfer-done').textContent()).resolves.toBe('Звонок переводится: Петрова Анна');
+    await expect(form.count()).resolves.toBe(0);
+    expect(await transferLog()).toEqual([{ callId: 900010, toEmployeeId: 3, method: 'blind' }]);
+
+    // «С консультацией» sends `hold`.
+    await mine.getByTestId('popup-transfer').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-call-id="900010"] [data-testid="transfer-to"] option').length === 4);
+    await form.getByTestId('transfer-to').selectOption('4');
+    await form.getByTestId('transfer-hold').click();
+    await page.waitForFunction(() => document.querySelector('[data-call-id="900010"] [data-testid="transfer-done"]')?.textContent === 'Звонок переводится: Кузнецов Дмитрий');
+    expect((await transferLog()).at(-1)).toEqual({ callId: 900010, toEmployeeId: 4, method: 'hold' });
+
+    // Refused: the core's words stay in the form, which stays open.
+    const other = card(refused);
+    await other.getByTestId('popup-transfer').click();
+    const otherForm = other.getByTestId('transfer-form');
+    await page.waitForFunction((id) => document.querySelectorAll(`[data-call-id="${id}"] [data-testid="transfer-to"] option`).length === 4, refused);
+    await otherForm.getByTestId('transfer-to').selectOption('3');
+    await otherForm.getByTestId('transfer-blind').click();
+    // Buttons are off while the request runs (the fake answers this one a little later).
+    await expect(otherForm.getByTestId('transfer-hold').isDisabled()).resolves.toBe(true);
+    await otherForm.getByRole('alert').waitFor();
+    await expect(otherForm.getByRole('alert').textContent()).resolves.toBe('Перевести можно только разговор, который идёт у вас сейчас.');
+    await expect(otherForm.getByTestId('transfer-blind').isDisabled()).resolves.toBe(false);
+    await expect(other.getByTestId('transfer-done').count()).resolves.toBe(0);
+    expect((await transferLog()).at(-1)).toEqual({ callId: refused, toEmployeeId: 3, method: 'blind' });
+    await screenshot(page, 'renderer-popup-transfer', { fullPage: true });
+    // The form fits the 380 px window: no horizontal scroll.
+    await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(380);
+
+    await otherForm.getByTestId('transfer-cancel').click();
+    await other.getByTestId('popup-call-back').waitFor();
+
+    // Nobody with an extension: said so, and only «Отмена» is left.
+    await page.evaluate(() => (window as unknown as { __fake: { setColleagues(l: unknown[]): void } }).__fake.setColleagues([]));
+    await other.getByTestId('popup-transfer').click();
+    await other.getByTestId('transfer-nobody').waitFor();
+    await expect(other.getByTestId('transfer-nobody').textContent()).resolves.toBe('Некому перевести: нет сотрудников с внутренним номером');
+    await expect(otherForm.getByTestId('transfer-blind').count()).resolves.toBe(0);
+    await otherForm.getByTestId('transfer-cancel').click();
+    await other.getByTestId('popup-call-back').waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('history: 100,000 calls stay virtualized and smooth; filters, search, click-to-call error, recording', async () => {
     const { page, errors } = await openApp({ role: 'admin', hash: '#/calls', totalCalls: 100_000 });
     await page.getByTestId('history-row').first().waitFor();
