@@ -253,6 +253,46 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/callback').length).toBe(before + 1);
   }, 90_000);
 
+  it('«Перевести»: the employee talking on a call hands it to a colleague from the popup; Mango gets the transfer, the colleague the call', async () => {
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { apiUrl: sim.url, apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT, enabled: true });
+    sim.setWebhookTarget(r.webhookBase);
+    sim.state.callFlow.autoHangup = false;
+    try {
+      // A client calls the company line; the IVR puts them through to 101, who answers.
+      const { entryId, callId } = sim.startIncomingCall({ from: '79107770001' });
+      sim.live.route({ commandId: 'e2e-route', callId, toNumber: '101' });
+      await sim.flush();
+      await r.settle();
+      const mine = popupFor(to1.page, '+7 (910) 777-00-01');
+      await mine.getByTestId('popup-transfer').waitFor({ timeout: 10_000 });
+      await mine.getByTestId('popup-transfer').click();
+      const form = mine.getByTestId('transfer-form');
+      await form.locator(`option[value="${people.to2.id}"]`).waitFor({ state: 'attached' });
+      // Colleagues only: not oneself.
+      await expect(form.locator(`option[value="${people.to1.id}"]`).count()).resolves.toBe(0);
+      await form.getByTestId('transfer-to').selectOption(String(people.to2.id));
+      await screenshot(to1.page, 'e2e-transfer-form');
+      await form.getByTestId('transfer-blind').click();
+      await mine.getByTestId('transfer-done').waitFor({ timeout: 10_000 });
+      const sent = sim.requests.filter((q) => q.path === 'commands/transfer');
+      expect(sent).toHaveLength(1);
+      expect(sent[0].json).toMatchObject({ method: 'blind', to_number: '102', initiator: '101' });
+      await sim.flush();
+      await r.settle();
+      // The colleague now talks with the client (and could hand it on); the first card closes.
+      const theirs = popupFor(to2.page, '+7 (910) 777-00-01');
+      await theirs.getByTestId('popup-transfer').waitFor({ timeout: 10_000 });
+      await mine.waitFor({ state: 'detached', timeout: 10_000 });
+      await screenshot(to2.page, 'e2e-transferred');
+      sim.endCall(entryId);
+      await sim.flush();
+      await r.settle();
+    } finally {
+      sim.state.callFlow.autoHangup = true;
+      sim.setWebhookTarget(null);
+    }
+  }, 90_000);
+
   it('filters and search work on 10,000 calls', async () => {
     // 10,000 calls of the last days, as Mango's statistics list them; the relay's reconciliation
     // (stats/request → stats/result CSV) brings them in.
