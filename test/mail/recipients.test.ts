@@ -65,21 +65,28 @@ const emails = async (query: string, limit?: number) => (await suggest(query, li
 
 let ivushkinMessage = 0;
 
+/**
+ * An account that sends but never syncs: nothing listens on IMAP port 1, so the copy to Sent
+ * never gets there by itself (the outbox keeps it) and the store holds what a test puts in it.
+ */
+function sendOnlyAccount(name: string, u: { user: string; pass: string }, smtpPort: number) {
+  return {
+    name,
+    email: u.user,
+    login: u.user,
+    preset: 'custom' as const,
+    imap: { host: '127.0.0.1', port: 1, security: 'none' as const },
+    smtp: { host: '127.0.0.1', port: smtpPort, security: 'none' as const },
+    auth: 'password' as const,
+    password: u.pass,
+  };
+}
+
 beforeAll(async () => {
   smtp = await startSmtp({ users: [me] });
   // Not started: no sync runs, the store holds exactly what the test puts there.
   h = makeService({ autoStart: false });
-  const acc = (await h.mail.handle('mail:accounts:save', {
-    name: 'Отдел продаж',
-    email: me.user,
-    login: me.user,
-    preset: 'custom',
-    // Nothing listens on port 1: sending works, the copy to Sent does not (stays in the outbox).
-    imap: { host: '127.0.0.1', port: 1, security: 'none' },
-    smtp: { host: '127.0.0.1', port: smtp.port, security: 'none' },
-    auth: 'password',
-    password: me.pass,
-  })) as MailAccountView;
+  const acc = (await h.mail.handle('mail:accounts:save', sendOnlyAccount('Отдел продаж', me, smtp.port))) as MailAccountView;
   accountId = acc.id;
   const store = h.mail.internals.store;
   store.saveFolderList(accountId, [
@@ -221,17 +228,7 @@ describe('recipient suggestions for the «От кого» account', () => {
     h2 = makeService({ autoStart: false });
     const save = async (name: string, u: typeof work) =>
       (
-        (await h2.mail.handle('mail:accounts:save', {
-          name,
-          email: u.user,
-          login: u.user,
-          preset: 'custom',
-          // No IMAP: the copy to Sent never gets there by itself.
-          imap: { host: '127.0.0.1', port: 1, security: 'none' },
-          smtp: { host: '127.0.0.1', port: smtp2.port, security: 'none' },
-          auth: 'password',
-          password: u.pass,
-        })) as MailAccountView
+        (await h2.mail.handle('mail:accounts:save', sendOnlyAccount(name, u, smtp2.port))) as MailAccountView
       ).id;
     workId = await save('Работа', work);
     homeId = await save('Личная', home);
