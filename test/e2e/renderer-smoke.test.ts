@@ -89,7 +89,7 @@ describe('renderer smoke (fake core)', () => {
     await expect(page.getByTestId('nav-home-count').textContent()).resolves.toBe(String(missedBefore));
     await expect(page.getByTestId('nav-mail-count').textContent()).resolves.toBe('7');
     await expect(page.getByTestId('nav-mail-count').getAttribute('aria-label')).resolves.toBe('7 непрочитанных писем во входящих');
-    await expect(page.title()).resolves.toBe(`(${missedBefore + 7}) АСГАРД Телефония`);
+    await page.waitForFunction((t) => document.title === t, `(${missedBefore + 7}) АСГАРД Телефония`);
 
     await page.getByTestId('missed-dismiss').first().click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n - 1, missedBefore);
@@ -97,7 +97,7 @@ describe('renderer smoke (fake core)', () => {
     await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('attention', { missedCalls: 0, unreadMail: 0 }));
     await page.getByTestId('nav-mail-count').waitFor({ state: 'detached' });
     await expect(page.getByTestId('nav-home-count').count()).resolves.toBe(0);
-    await expect(page.title()).resolves.toBe('АСГАРД Телефония');
+    await page.waitForFunction(() => document.title === 'АСГАРД Телефония');
 
     await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('connection', { state: 'reconnecting', retryInSec: 5, error: 'Сервер телефонии недоступен' }));
     await page.waitForFunction(() => /Переподключение через [45] с/.test(document.querySelector('[data-testid="connection-state"]')?.textContent ?? ''));

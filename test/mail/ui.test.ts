@@ -352,7 +352,8 @@ describe('mail UI (chromium, real mail service)', () => {
       await boxes.nth(0).click();
       await boxes.nth(4).click({ modifiers: ['Shift'] });
       await rows.nth(7).click({ modifiers: ['Control'] });
-      await expect(page.getByTestId('mail-selected-count').textContent()).resolves.toBe('Выбрано: 6');
+      // The Shift range is read from the list asynchronously: wait for the count to settle.
+      await page.getByTestId('mail-selected-count').filter({ hasText: /^Выбрано: 6$/ }).waitFor();
       // Ctrl+click checks without opening the message.
       await expect(page.getByTestId('mail-reader').count()).resolves.toBe(0);
       await screenshot(page, 'mail-list-checked');
@@ -392,7 +393,8 @@ describe('mail UI (chromium, real mail service)', () => {
       // Ctrl+A checks the whole folder; Esc lets go.
       await rows.first().focus();
       await page.keyboard.press('Control+A');
-      await expect(page.getByTestId('mail-selected-count').textContent()).resolves.toBe(`Выбрано: ${inboxTotal().toLocaleString('ru-RU')}`);
+      // The ids come from the core: wait for them.
+      await page.getByTestId('mail-selected-count').filter({ hasText: `Выбрано: ${inboxTotal().toLocaleString('ru-RU')}` }).waitFor();
       await expect(page.getByTestId('mail-select-all').isChecked()).resolves.toBe(true);
       await page.keyboard.press('Escape');
       await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
