@@ -32,7 +32,7 @@ import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
 import { migrateMail } from './schema';
 import { MailSearch } from './search';
 import { invalidateRecipients, suggestRecipients } from './recipients';
-import { MailStore, type MessageRow } from './store';
+import { MailStore, type FolderRow, type MessageRow } from './store';
 
 export type MailRequestName = keyof typeof mailRequests;
 export type MailEventName = keyof typeof mailEvents;
@@ -328,12 +328,18 @@ export function createMailService(opts: MailServiceOptions): MailService {
   /** To Trash; from Trash (or with `forever`), deleted on the server for good. */
   function deleteMessages(ids: number[], forever = false): void {
     const touched = new Map<number, Set<number>>();
+    // Each account's Trash read once, not once per message of a bulk delete.
+    const trashes = new Map<number, FolderRow | undefined>();
+    const trashOf = (accountId: number) => {
+      if (!trashes.has(accountId)) trashes.set(accountId, store.folders(accountId).find((f) => f.special_use === '\\Trash'));
+      return trashes.get(accountId);
+    };
     db.transaction(() => {
       for (const id of ids) {
         const m = store.message(id);
         if (!m) continue;
         const folder = store.folder(m.folder_id);
-        const trash = store.folders(m.account_id).find((f) => f.special_use === '\\Trash');
+        const trash = trashOf(m.account_id);
         if (!forever && folder && trash && folder.id !== trash.id) queueOp(m, 'move', { to: trash.path });
         else queueOp(m, 'expunge', {});
         store.deleteIds([id]);
@@ -385,6 +391,12 @@ export function createMailService(opts: MailServiceOptions): MailService {
   }
 
   // -- messages -------------------------------------------------------------------------------
+
+  function folderRow(id: number): FolderRow {
+    const f = store.folder(id);
+    if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');
+    return f;
+  }
 
   function messageRow(id: number): MessageRow {
     const m = store.message(id);
@@ -565,14 +577,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     'mail:folders:list': ({ accountId }) => store.folderViews(accountId),
     'mail:folders:markSeen': ({ folderId }) => {
-      if (!store.folder(folderId)) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      folderRow(folderId);
       const ids = (db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND seen = 0').all(folderId) as { id: number }[]).map((r) => r.id);
       if (ids.length) setFlags(ids, { seen: true });
       return { marked: ids.length };
     },
     'mail:folders:empty': ({ folderId }) => {
-      const f = store.folder(folderId);
-      if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      const f = folderRow(folderId);
       if (f.special_use !== '\\Trash' && f.special_use !== '\\Junk') {
         throw new MailError('mail-folder-not-emptiable', 'Очистить можно только «Корзину» и «Спам».', 'Письма из других папок удаляются в корзину.');
       }
@@ -581,12 +592,11 @@ export function createMailService(opts: MailServiceOptions): MailService {
       return { deleted: ids.length };
     },
     'mail:folders:messageIds': ({ folderId, limit }) => {
-      if (!store.folder(folderId)) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      folderRow(folderId);
       return store.listIds(folderId, limit);
     },
     'mail:folders:sync': async ({ folderId }) => {
-      const f = store.folder(folderId);
-      if (!f) throw new MailError('mail-no-folder', 'Папка не найдена.');
+      const f = folderRow(folderId);
       const s = syncs.get(f.account_id);
       store.enableSync(folderId);
       if (!s) return;
