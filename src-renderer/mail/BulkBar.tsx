@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import { call } from '../api';
 import { toast } from '../stores/toasts';
 import type { MailFolderView } from '../../src-shared/ipc/mail';
-import { FolderSelect } from './FolderSelect';
+import { FolderSelect, spamTarget } from './FolderSelect';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
 import { useBusyAction } from './useBusyAction';
@@ -93,8 +93,7 @@ export function BulkBar({
   const targets = folders.filter((f) => f.accountId === folder.accountId && (searching || f.id !== folder.id));
   // «Спам» files into the account's Junk; in Junk, «Не спам» takes it back to the inbox.
   const inJunk = !searching && folder.specialUse === '\\Junk';
-  const junk = inJunk ? null : targets.find((f) => f.specialUse === '\\Junk');
-  const inbox = inJunk ? targets.find((f) => f.path.toUpperCase() === 'INBOX') : null;
+  const spamTo = spamTarget(targets, inJunk);
   const emptiable = !searching && (folder.specialUse === '\\Trash' || inJunk) && folder.total > 0;
 
   return (
@@ -117,11 +116,10 @@ export function BulkBar({
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: false })} data-testid="mail-bulk-unread">{M.bulk.markUnread}</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flag} aria-label={M.bulk.flag}>★</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflag} aria-label={M.bulk.unflag}>☆</button>
-          {junk ? (
-            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(junk)} data-testid="mail-bulk-spam">{M.bulk.spam}</button>
-          ) : null}
-          {inbox ? (
-            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(inbox)} data-testid="mail-bulk-not-spam">{M.bulk.notSpam}</button>
+          {spamTo ? (
+            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(spamTo)} data-testid={inJunk ? 'mail-bulk-not-spam' : 'mail-bulk-spam'}>
+              {inJunk ? M.bulk.notSpam : M.bulk.spam}
+            </button>
           ) : null}
           <FolderSelect
             folders={targets}

@@ -1,4 +1,4 @@
-/** «Переместить в папку…»: a select of an account's folders, nested ones indented. */
+/** «Переместить в папку…»: a select of an account's folders, nested ones indented; where «Спам» files mail. */
 import type { MailFolderView } from '../../src-shared/ipc/mail';
 import { M, folderTitle } from './strings';
 
@@ -34,4 +34,12 @@ export function FolderSelect({
       ))}
     </select>
   );
+}
+
+/**
+ * Where «Спам» / «Не спам» files mail among `targets` (the account's other folders): into its
+ * Junk, or, from Junk, back to the inbox. Undefined when the account has no such folder.
+ */
+export function spamTarget(targets: MailFolderView[], inJunk: boolean): MailFolderView | undefined {
+  return inJunk ? targets.find((f) => f.path.toUpperCase() === 'INBOX') : targets.find((f) => f.specialUse === '\\Junk');
 }

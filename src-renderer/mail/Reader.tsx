@@ -9,7 +9,7 @@ import { formatDateTime } from '../format';
 import { href, navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailAddress, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
-import { FolderSelect } from './FolderSelect';
+import { FolderSelect, spamTarget } from './FolderSelect';
 import { MailFrame } from './MailFrame';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
@@ -87,7 +87,7 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
 
   // «Спам» files it into Junk; read in Junk, «Не спам» takes it back to the inbox.
   const inJunk = folders.find((f) => f.id === msg.folderId)?.specialUse === '\\Junk';
-  const spamTarget = inJunk ? targets.find((f) => f.path.toUpperCase() === 'INBOX') : targets.find((f) => f.specialUse === '\\Junk');
+  const spamTo = spamTarget(targets, inJunk);
 
   const moveTo = (f: MailFolderView) =>
     act(async () => {
@@ -115,9 +115,9 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {msg.flagged ? M.reader.unflag : M.reader.flag}
         </button>
-        {spamTarget ? (
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void moveTo(spamTarget)} data-testid="mail-spam">
-            {spamTarget.specialUse === '\\Junk' ? M.bulk.spam : M.bulk.notSpam}
+        {spamTo ? (
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void moveTo(spamTo)} data-testid="mail-spam">
+            {inJunk ? M.bulk.notSpam : M.bulk.spam}
           </button>
         ) : null}
         <FolderSelect folders={targets} disabled={busy} testId="mail-move" onPick={(f) => void moveTo(f)} />
