@@ -27,6 +27,11 @@ export function parseHash(hash: string): Route {
   return { path: path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path, section: segs[0] ?? '', parts: segs.slice(1), query };
 }
 
+/** This page is the Electron popup window's (`#/popup`): it loads and listens only for popups. */
+export function isPopupWindow(): boolean {
+  return typeof location !== 'undefined' && location.hash.startsWith('#/popup');
+}
+
 function subscribe(cb: () => void): () => void {
   window.addEventListener('hashchange', cb);
   return () => window.removeEventListener('hashchange', cb);

@@ -11,6 +11,9 @@ import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings } from 
 import { PopupStack } from './PopupStack';
 import { Toasts } from './Toasts';
 
+/** A count as a badge or the title shows it: past 999, «999+». */
+const shortCount = (n: number) => (n > 999 ? '999+' : String(n));
+
 function NavLink({ to, section, route, icon, children, testId, count, countLabel }: { to: string; section: string; route: Route; icon: ReactNode; children: ReactNode; testId?: string; count?: number; countLabel?: string }) {
   const active = route.section === section;
   return (
@@ -19,7 +22,7 @@ function NavLink({ to, section, route, icon, children, testId, count, countLabel
       <span>{children}</span>
       {count ? (
         <b className="nav-count" title={countLabel} aria-label={countLabel} data-testid={testId ? `${testId}-count` : undefined}>
-          {count > 999 ? '999+' : count}
+          {shortCount(count)}
         </b>
       ) : null}
     </a>
@@ -29,7 +32,7 @@ function NavLink({ to, section, route, icon, children, testId, count, countLabel
 /** «(3) АСГАРД Телефония»: the count shows on the taskbar and browser tab while something waits. */
 function useTitleCount(count: number): void {
   useEffect(() => {
-    document.title = count ? `(${count > 999 ? '999+' : count}) ${S.appName}` : S.appName;
+    document.title = count ? `(${shortCount(count)}) ${S.appName}` : S.appName;
   }, [count]);
 }
 

@@ -11,6 +11,12 @@ import { M, folderTitle } from './strings';
 import { useMail } from './store';
 import { useBusyAction } from './useBusyAction';
 
+/** Files messages into `target` and says how many went (the bar, and rows dropped on a folder). */
+export async function moveMail(ids: number[], target: MailFolderView): Promise<void> {
+  const r = await call('mail:messages:move', { ids, folderId: target.id });
+  toast.info(M.bulk.moved(r.moved, folderTitle(target)));
+}
+
 export interface BulkActions {
   busy: boolean;
   setFlags(f: { seen?: boolean; flagged?: boolean }): void;
@@ -33,8 +39,7 @@ export function useBulkActions(ids: number[], folder: MailFolderView, searching:
       }),
     move: (target) =>
       void act(async () => {
-        const r = await call('mail:messages:move', { ids, folderId: target.id });
-        toast.info(M.bulk.moved(r.moved, folderTitle(target)));
+        await moveMail(ids, target);
         onRemoved(ids);
       }),
     remove: (only = ids) => {

@@ -4,6 +4,7 @@ import { call, toAppError } from '../api';
 import { href, navigate } from '../router';
 import type { MailAccountState, MailFolderView } from '../../src-shared/ipc/mail';
 import { toast } from '../stores/toasts';
+import { moveMail } from './BulkBar';
 import { draggingMailOf, droppedMail } from './drag';
 import { MessageList } from './MessageList';
 import { Reader } from './Reader';
@@ -52,9 +53,7 @@ function FolderLink({ folder: f, active }: { folder: MailFolderView; active: boo
         e.preventDefault();
         const ids = droppedMail(e.dataTransfer, f.accountId);
         if (!ids.length) return;
-        call('mail:messages:move', { ids, folderId: f.id })
-          .then((r) => toast.info(M.bulk.moved(r.moved, folderTitle(f))))
-          .catch((err) => toast.error(toAppError(err).message));
+        moveMail(ids, f).catch((err) => toast.error(toAppError(err).message));
       }}
     >
       <span className="grow">{folderTitle(f)}</span>

@@ -1,5 +1,6 @@
 /** Wires the core's event streams into the stores, once per window. */
 import { hasShell, on } from '../api';
+import { isPopupWindow } from '../router';
 import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
 import { mailNotice } from '../../src-shared/mail-notice';
@@ -91,7 +92,7 @@ export function startLive(): void {
   on('update', (u) => useSettings.getState().applyUpdate(u));
   on('attention', (a) => useAttention.getState().apply(a));
   // Not in the popup window: one notification per new mail, from the main window.
-  if (!(typeof location !== 'undefined' && location.hash.startsWith('#/popup'))) on('mail:new', notifyNewMail);
+  if (!isPopupWindow()) on('mail:new', notifyNewMail);
   // Settings belong to this computer, not to a session: the popup window needs them too.
   void useSettings.getState().init();
 }
@@ -111,7 +112,7 @@ let loading: Promise<void> | null = null;
 export function afterLogin(): Promise<void> {
   if (loading) return loading;
   // The popup window needs only its popups (and may make only a few requests).
-  const popupWindow = typeof location !== 'undefined' && location.hash.startsWith('#/popup');
+  const popupWindow = isPopupWindow();
   loading = Promise.all([
     useConnection.getState().init(),
     usePopups.getState().init(),

@@ -6,6 +6,7 @@
 import { create } from 'zustand';
 import type { AboutInfo, Settings, SettingsPatch, SettingsUpdateResult, UpdateState } from '../../src-shared/ipc/app';
 import { call, toAppError } from '../api';
+import { isPopupWindow } from '../router';
 
 export type { PopupPosition, PopupWhen } from '../../src-shared/ipc/app';
 
@@ -55,7 +56,7 @@ export const useSettings = create<SettingsStore>((set, get) => ({
   async init() {
     try {
       // The popup window may only read the settings (src-main/core/ipc-guard.ts).
-      const popupWindow = typeof location !== 'undefined' && location.hash.startsWith('#/popup');
+      const popupWindow = isPopupWindow();
       const [settings, update] = await Promise.all([call('settings:get'), popupWindow ? null : call('update:state').catch(() => null)]);
       set({ settings, loaded: true, ...(update ? { update } : {}) });
     } catch {
