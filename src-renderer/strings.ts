@@ -3,7 +3,7 @@
  * troubleshooting texts follow the customer's integration guide word for word.
  */
 import type { CallDirection, CallStatus, RoutingMode, WebhookOutcome } from '../src-shared/wire';
-import { pluralIndex } from '../src-shared/plural';
+import { MISSED_CALLS, UNREAD_LETTERS, withPlural } from '../src-shared/plural';
 
 /** Russian plural forms: [one, few, many] — 1 звонок, 2 звонка, 5 звонков. */
 export type PluralForms = readonly [one: string, few: string, many: string];
@@ -47,8 +47,8 @@ export const S = {
     settings: 'Настройки',
     logout: 'Выйти',
     adminSection: 'Администрирование',
-    missedCount: (n: number) => `Перезвонить: ${n} ${['пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков'][pluralIndex(n)]}`,
-    unreadCount: (n: number) => `${n} ${['непрочитанное письмо', 'непрочитанных письма', 'непрочитанных писем'][pluralIndex(n)]} во входящих`,
+    missedCount: (n: number) => `Перезвонить: ${withPlural(n, MISSED_CALLS)}`,
+    unreadCount: (n: number) => `${withPlural(n, UNREAD_LETTERS)} во входящих`,
   },
 
   login: {

@@ -5,7 +5,7 @@
  * elsewhere before it reached the app is not news.
  */
 import type { MailSummary } from './ipc/mail';
-import { pluralIndex } from './plural';
+import { withPlural } from './plural';
 
 export interface MailNotice {
   title: string;
@@ -32,7 +32,7 @@ export function mailNotice(accountId: number, messages: MailSummary[]): MailNoti
   const lines = news.slice(0, 3).map((m) => `${sender(m)}: ${subject(m)}`);
   if (n > 3) lines.push(`и ещё ${n - 3}`);
   return {
-    title: `${n} ${['новое письмо', 'новых письма', 'новых писем'][pluralIndex(n)]}`,
+    title: withPlural(n, ['новое письмо', 'новых письма', 'новых писем']),
     body: lines.join('\n'),
     route: `#/mail/f/${news[0].folderId}`,
     tag,

@@ -7,3 +7,12 @@ export function pluralIndex(n: number): 0 | 1 | 2 {
   if (mod10 >= 2 && mod10 <= 4 && (mod100 < 12 || mod100 > 14)) return 1;
   return 2;
 }
+
+/** A number and its word: withPlural(3, MISSED_CALLS) → "3 пропущенных звонка". */
+export function withPlural(n: number, forms: readonly [string, string, string]): string {
+  return `${n} ${forms[pluralIndex(n)]}`;
+}
+
+/** The words the tray and the sidebar count what waits in. */
+export const MISSED_CALLS = ['пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков'] as const;
+export const UNREAD_LETTERS = ['непрочитанное письмо', 'непрочитанных письма', 'непрочитанных писем'] as const;

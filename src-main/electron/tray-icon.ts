@@ -7,10 +7,12 @@ import { encodePng } from '../core/png';
 
 export type TrayTone = 'connected' | 'reconnecting' | 'logged-out';
 
-const COLORS: Record<TrayTone, [number, number, number]> = {
+/** The tray's tones, and the red of the taskbar's "something waits" overlay. */
+const COLORS: Record<TrayTone | 'attention', [number, number, number]> = {
   connected: [0x2e, 0x9d, 0x4f],
   reconnecting: [0xe0, 0x8a, 0x1e],
   'logged-out': [0x8a, 0x8f, 0x98],
+  attention: [0xd9, 0x3a, 0x2f],
 };
 
 /** An RGBA PNG of a filled, anti-aliased circle with a white "handset" dot in the middle. */
@@ -24,31 +26,22 @@ export function circlePng(size: number, [r, g, b]: [number, number, number]): Bu
   });
 }
 
-const cache = new Map<TrayTone, NativeImage>();
+const cache = new Map<keyof typeof COLORS, NativeImage>();
 
-export function trayIcon(tone: TrayTone): NativeImage {
-  let img = cache.get(tone);
+function circleIcon(key: keyof typeof COLORS): NativeImage {
+  let img = cache.get(key);
   if (!img) {
     img = nativeImage.createEmpty();
     for (const scaleFactor of [1, 2]) {
       const size = 16 * scaleFactor;
-      img.addRepresentation({ scaleFactor, width: size, height: size, buffer: circlePng(size, COLORS[tone]) });
+      img.addRepresentation({ scaleFactor, width: size, height: size, buffer: circlePng(size, COLORS[key]) });
     }
-    cache.set(tone, img);
+    cache.set(key, img);
   }
   return img;
 }
 
-let badge: NativeImage | null = null;
+export const trayIcon = (tone: TrayTone): NativeImage => circleIcon(tone);
 
 /** The red dot Windows lays over the taskbar button while something waits (overlay icon). */
-export function attentionBadge(): NativeImage {
-  if (!badge) {
-    badge = nativeImage.createEmpty();
-    for (const scaleFactor of [1, 2]) {
-      const size = 16 * scaleFactor;
-      badge.addRepresentation({ scaleFactor, width: size, height: size, buffer: circlePng(size, [0xd9, 0x3a, 0x2f]) });
-    }
-  }
-  return badge;
-}
+export const attentionBadge = (): NativeImage => circleIcon('attention');

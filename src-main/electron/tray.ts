@@ -5,7 +5,7 @@
 import { Menu, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { ConnectionState, SessionState } from '../../src-shared/ipc/telephony';
 import type { Attention } from '../../src-shared/ipc/app';
-import { pluralIndex } from '../../src-shared/plural';
+import { MISSED_CALLS, UNREAD_LETTERS, withPlural } from '../../src-shared/plural';
 import type { AppCore } from '../core/app-core';
 import type { PopupOptions } from '../core/settings';
 import { trayIcon, type TrayTone } from './tray-icon';
@@ -35,8 +35,8 @@ export function connectionLabel(c: ConnectionState): string {
 /** «3 пропущенных звонка · 12 непрочитанных писем», or '' when nothing waits. */
 export function attentionLabel(a: Attention): string {
   const parts: string[] = [];
-  if (a.missedCalls) parts.push(`${a.missedCalls} ${['пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков'][pluralIndex(a.missedCalls)]}`);
-  if (a.unreadMail) parts.push(`${a.unreadMail} ${['непрочитанное письмо', 'непрочитанных письма', 'непрочитанных писем'][pluralIndex(a.unreadMail)]}`);
+  if (a.missedCalls) parts.push(withPlural(a.missedCalls, MISSED_CALLS));
+  if (a.unreadMail) parts.push(withPlural(a.unreadMail, UNREAD_LETTERS));
   return parts.join(' · ');
 }
 
