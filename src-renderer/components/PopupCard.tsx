@@ -33,6 +33,8 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const recent = popup.recentCalls.filter((c) => c.id !== call.id).slice(0, compact ? 3 : 5);
   const line = call.to.line;
   const isIn = call.direction !== 'out';
+  // No hide timer may take the card away under the user's hands (a comment, the transfer form).
+  const keepCard = () => void invoke('popups:keep', { callId: call.id }).catch(() => {});
   // Only the conversation going on at my own phone can be transferred (the relay refuses others):
   // who talks now (talkingExtensions: after a transfer, the colleague), else, from relays before
   // it, the call's employee.
@@ -110,8 +112,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
               label={call.comment ? S.comment.change : S.comment.add}
               onClick={() => {
                 setCommenting(true);
-                // No timer may hide the card under the user's hands.
-                void invoke('popups:keep', { callId: call.id }).catch(() => {});
+                keepCard();
               }}
             />
           ) : null}
@@ -161,8 +162,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           </button>
           {canTransfer ? (
             <button type="button" className="btn" data-testid="popup-transfer" title={S.transfer.actionTitle} onClick={() => {
-                // No hide timer takes the card away while a colleague is being picked.
-                void invoke('popups:keep', { callId: call.id }).catch(() => {});
+                keepCard();
                 setTransferring(true);
               }}>
               {S.transfer.action}

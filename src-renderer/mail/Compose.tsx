@@ -94,10 +94,10 @@ export function Compose({ query }: { query: URLSearchParams }) {
     setAccountId(id);
   };
 
-  // The account the mail would go from (the same fallback as `payload`): suggestions follow it.
+  // The account the mail goes from (the first one until another is chosen); suggestions follow it.
   const fromAccount = accountId ?? accounts[0]?.id;
   const payload = () => ({
-    accountId: accountId ?? accounts[0]?.id ?? 0,
+    accountId: fromAccount ?? 0,
     mode,
     sourceMessageId: source,
     to: splitAddresses(to),
