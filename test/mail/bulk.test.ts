@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, folderId, imapClient, listFolder, makeService, startImapTap, testMessages as msgs, waitFor, waitSynced } from './helpers';
+import { addAccount, folderId, imapClient, listFolder, makeService, onServer, opsLeft, startImapTap, testMessages as msgs, waitFor, waitSynced } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 3 }, (_, i) => ({ user: `bulk${i}@example.test`, pass: `pass-${i}` }));
@@ -22,19 +22,8 @@ const commands = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)
 
 /** How many messages of a server folder carry each flag, read by another client. */
 async function serverFolder(u: { user: string; pass: string }, path: string): Promise<{ total: number; seen: number; flagged: number }> {
-  const c = await imapClient(dc, u);
-  try {
-    const mb = await c.mailboxOpen(path);
-    if (!mb.exists) return { total: 0, seen: 0, flagged: 0 };
-    const all = await c.fetchAll('1:*', { flags: true });
-    return {
-      total: all.length,
-      seen: all.filter((m) => m.flags?.has('\\Seen')).length,
-      flagged: all.filter((m) => m.flags?.has('\\Flagged')).length,
-    };
-  } finally {
-    await c.logout().catch(() => undefined);
-  }
+  const all = await onServer(dc, u, path);
+  return { total: all.length, seen: all.filter((m) => m.flags.includes('\\Seen')).length, flagged: all.filter((m) => m.flags.includes('\\Flagged')).length };
 }
 
 describe('bulk actions on a selection', () => {
@@ -51,7 +40,6 @@ describe('bulk actions on a selection', () => {
       await waitSynced(h, acc.id, 60_000);
       const inbox = await folderId(h, acc.id, 'INBOX');
       const target = await folderId(h, acc.id, 'Рассылки');
-      const opsLeft = () => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 
       // «Выбрать все»: every id, newest first, as the list shows them.
       const all = (await h.mail.handle('mail:folders:messageIds', { folderId: inbox })) as { ids: number[]; total: number };
@@ -68,7 +56,7 @@ describe('bulk actions on a selection', () => {
       await h.mail.handle('mail:messages:setFlags', { ids: read.slice(0, 700), flagged: true });
       const views = await h.mail.handle('mail:folders:list', { accountId: acc.id }) as { id: number; unread: number }[];
       expect(views.find((f) => f.id === inbox)!.unread).toBe(200);
-      await waitFor(() => opsLeft() === 0, 'flags pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'flags pushed', 20_000);
       expect(await serverFolder(u, 'INBOX')).toEqual({ total: 1200, seen: 1000, flagged: 700 });
       // 1 700 changes, 500 UIDs a command at most: 2 + 2 STOREs, not 1 700.
       expect(commands(tap.lines, /UID STORE/i)).toBeLessThanOrEqual(4);
@@ -78,7 +66,7 @@ describe('bulk actions on a selection', () => {
       expect(await h.mail.handle('mail:messages:move', { ids: moved, folderId: target })).toEqual({ moved: 300 });
       await h.mail.handle('mail:messages:delete', { ids: all.ids.slice(800, 900) });
       expect((await listFolder(h, inbox)).total).toBe(800);
-      await waitFor(() => opsLeft() === 0, 'moves pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'moves pushed', 20_000);
       expect(commands(tap.lines, /UID MOVE/i)).toBeLessThanOrEqual(2);
       expect(await serverFolder(u, 'INBOX')).toEqual({ total: 800, seen: 800, flagged: 700 });
       expect(await serverFolder(u, 'Рассылки')).toEqual({ total: 300, seen: 100, flagged: 0 });
@@ -92,13 +80,13 @@ describe('bulk actions on a selection', () => {
       await expect(h.mail.handle('mail:messages:move', { ids: fromTarget, folderId: target })).rejects.toThrow(/уже лежит в папке/);
 
       // «Отметить все как прочитанные» in «Рассылки»: 200 unread there (the 300 moved minus 100 read).
-      await waitFor(() => opsLeft() === 0, 'the second move pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'the second move pushed', 20_000);
       await waitFor(async () => (await listFolder(h, target)).total === 305, 'the second move synced', 20_000);
       const storesBefore = commands(tap.lines, /UID STORE/i);
       const r = (await h.mail.handle('mail:folders:markSeen', { folderId: target })) as { marked: number };
       expect(r.marked).toBe(200);
       expect((await listFolder(h, target)).items.every((m: MailSummary) => m.seen)).toBe(true);
-      await waitFor(() => opsLeft() === 0, 'mark-all pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'mark-all pushed', 20_000);
       // The five from INBOX came read and flagged.
       expect(await serverFolder(u, 'Рассылки')).toEqual({ total: 305, seen: 305, flagged: 5 });
       expect(commands(tap.lines, /UID STORE/i) - storesBefore).toBe(1);
@@ -126,7 +114,7 @@ describe('bulk actions on a selection', () => {
       await h.mail.handle('mail:messages:setFlags', { ids: ids.slice(0, 10), seen: false });
       await h.mail.handle('mail:messages:setFlags', { ids: ids.slice(0, 5), seen: true });
       tap.refuse = false;
-      await waitFor(() => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n === 0, 'pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'pushed', 20_000);
       expect(await serverFolder(u, 'INBOX')).toEqual({ total: 20, seen: 15, flagged: 0 });
       const local = (await listFolder(h, inbox)).items;
       expect(local.filter((m) => m.seen)).toHaveLength(15);
@@ -153,13 +141,12 @@ describe('bulk actions on a selection', () => {
       await h.mail.handle('mail:folders:sync', { folderId: junk });
       expect((await listFolder(h, trash)).total).toBe(60);
       expect((await listFolder(h, junk)).total).toBe(40);
-      const opsLeft = () => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 
       expect(await h.mail.handle('mail:folders:empty', { folderId: trash })).toEqual({ deleted: 60 });
       expect(await h.mail.handle('mail:folders:empty', { folderId: junk })).toEqual({ deleted: 40 });
       expect((await listFolder(h, trash)).total).toBe(0);
       expect((await listFolder(h, junk)).total).toBe(0);
-      await waitFor(() => opsLeft() === 0, 'expunges pushed', 20_000);
+      await waitFor(() => opsLeft(h) === 0, 'expunges pushed', 20_000);
       expect(await serverFolder(u, 'Trash')).toEqual({ total: 0, seen: 0, flagged: 0 });
       expect(await serverFolder(u, 'Junk')).toEqual({ total: 0, seen: 0, flagged: 0 });
       // One EXPUNGE per folder, not one per message.

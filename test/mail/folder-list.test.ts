@@ -17,6 +17,7 @@ import {
   imapClient,
   listFolder as list,
   makeService,
+  opsLeft,
   searchMail as search,
   startImapTap,
   stateOf,
@@ -49,9 +50,6 @@ function rows(h: Harness, folder: number): { id: number; uid: number; subject: s
     seen: number;
     flagged: number;
   }[];
-}
-function pendingOps(h: Harness): number {
-  return (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 }
 
 /**
@@ -162,7 +160,7 @@ describe('a folder renamed elsewhere', () => {
       await h.mail.handle('mail:folders:sync', { folderId: arch });
       const d3 = (await list(h, dog)).items.find((m) => m.subject === 'Договор 3')!;
       await h.mail.handle('mail:messages:setFlags', { ids: [d3.id], flagged: true });
-      await waitFor(() => pendingOps(h) === 0, 'flag pushed', 10_000);
+      await waitFor(() => opsLeft(h) === 0, 'flag pushed', 10_000);
       const before = rows(h, dog);
       const beforeArch = rows(h, arch);
       expect(before.filter((r) => r.flagged).map((r) => r.subject)).toEqual(['Договор 1', 'Договор 3']);
@@ -202,10 +200,10 @@ describe('a folder renamed elsewhere', () => {
       await waitFor(() => ['offline', 'error', 'connecting'].includes(stateOf(h, acc.id)), 'offline');
       const d4 = (await list(h, dog)).items.find((m) => m.subject === 'Договор 4')!;
       await h.mail.handle('mail:messages:setFlags', { ids: [d4.id], seen: true });
-      expect(pendingOps(h)).toBe(1);
+      expect(opsLeft(h)).toBe(1);
       await other.mailboxRename('Договоры 2024', 'Договоры (архив)');
       tap.refuse = false;
-      await waitFor(() => pendingOps(h) === 0, 'queued change pushed', 10_000);
+      await waitFor(() => opsLeft(h) === 0, 'queued change pushed', 10_000);
       await waitSynced(h, acc.id);
       fl = await folders(h, acc.id);
       expect(fl.find((f) => f.path === 'Договоры (архив)')?.id).toBe(dog);

@@ -128,6 +128,23 @@ export async function imapClient(dc: Dovecot, user: { user: string; pass: string
   return c;
 }
 
+/** Subjects and flags (\\Recent aside) of a server folder, read by another client, by subject. */
+export async function onServer(dc: Dovecot, u: { user: string; pass: string }, path: string): Promise<{ subject: string; flags: string[] }[]> {
+  const c = await imapClient(dc, u);
+  try {
+    await c.mailboxOpen(path);
+    const all = await c.fetchAll('1:*', { flags: true, envelope: true }).catch(() => []);
+    return all.map((m) => ({ subject: m.envelope?.subject ?? '', flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort() })).sort((a, b) => a.subject.localeCompare(b.subject));
+  } finally {
+    await c.logout().catch(() => undefined);
+  }
+}
+
+/** Local changes (flags, moves, deletions) queued and not yet pushed to the server. */
+export function opsLeft(h: Harness): number {
+  return (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
+}
+
 export async function folderId(h: Harness, accountId: number, path: string): Promise<number> {
   const folders = (await h.mail.handle('mail:folders:list', { accountId })) as { id: number; path: string }[];
   const f = folders.find((x) => x.path === path);

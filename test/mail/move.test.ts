@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMailService } from '../../src-main/core/mail';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { addAccount, folderId, imapClient, listFolder, makeService, startImapTap, stateOf, testMessages as msgs, waitFor, waitSynced, type Harness } from './helpers';
+import { addAccount, folderId, imapClient, listFolder, makeService, startImapTap, stateOf, testMessages as msgs, waitFor, waitSynced, type Harness, onServer, opsLeft } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 
 const users = Array.from({ length: 4 }, (_, i) => ({ user: `mv${i}@example.test`, pass: `pass-${i}` }));
@@ -22,20 +22,7 @@ afterAll(async () => {
 
 const list = async (h: Harness, folder: number): Promise<MailSummary[]> => (await listFolder(h, folder)).items;
 const subjects = (l: MailSummary[]) => l.map((m) => m.subject).sort();
-const opsLeft = (h: Harness) => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n;
 const moves = (lines: string[]) => lines.filter((l) => /UID MOVE/i.test(l)).length;
-
-/** Subjects and flags of a server folder, read by another client. */
-async function onServer(u: { user: string; pass: string }, path: string): Promise<{ subject: string; flags: string[] }[]> {
-  const c = await imapClient(dc, u);
-  try {
-    await c.mailboxOpen(path);
-    const all = await c.fetchAll('1:*', { flags: true, envelope: true }).catch(() => []);
-    return all.map((m) => ({ subject: m.envelope?.subject ?? '', flags: [...(m.flags ?? [])].filter((f) => f !== '\\Recent').sort() })).sort((a, b) => a.subject.localeCompare(b.subject));
-  } finally {
-    await c.logout().catch(() => undefined);
-  }
-}
 
 describe('mail:messages:move', () => {
   it('moves two messages: gone from INBOX at once, in the target on the server with flags, once locally', async () => {
@@ -68,11 +55,11 @@ describe('mail:messages:move', () => {
       // The target gets them from its own sync after the push, without being asked again.
       await waitFor(async () => (await list(h, target)).length === 2, 'moved mail in the target', 15_000);
       expect(opsLeft(h)).toBe(0);
-      expect(await onServer(u, 'Проекты/Мост')).toEqual([
+      expect(await onServer(dc, u, 'Проекты/Мост')).toEqual([
         { subject: 'Тендер 1', flags: ['\\Flagged'] },
         { subject: 'Тендер 3', flags: ['\\Seen'] },
       ]);
-      expect((await onServer(u, 'INBOX')).map((m) => m.subject)).toEqual(['Тендер 0', 'Тендер 2', 'Тендер 4']);
+      expect((await onServer(dc, u, 'INBOX')).map((m) => m.subject)).toEqual(['Тендер 0', 'Тендер 2', 'Тендер 4']);
 
       // Syncing the target and the account again changes nothing: no duplicates, nothing back.
       await h.mail.handle('mail:folders:sync', { folderId: target });
@@ -141,8 +128,8 @@ describe('mail:messages:move', () => {
       await s2.handle('mail:accounts:syncNow', { id: acc.id });
       await s2.handle('mail:folders:sync', { folderId: target });
 
-      expect((await onServer(u, 'Архив проектов')).map((m) => m.subject)).toEqual(['Смета 0', 'Смета 2']);
-      expect((await onServer(u, 'INBOX')).map((m) => m.subject)).toEqual(['Смета 1', 'Смета 3']);
+      expect((await onServer(dc, u, 'Архив проектов')).map((m) => m.subject)).toEqual(['Смета 0', 'Смета 2']);
+      expect((await onServer(dc, u, 'INBOX')).map((m) => m.subject)).toEqual(['Смета 1', 'Смета 3']);
       const local = (f: number) => s2.handle('mail:messages:list', { folderId: f, offset: 0, limit: 50 }) as Promise<{ items: MailSummary[] }>;
       expect(subjects((await local(target)).items)).toEqual(['Смета 0', 'Смета 2']);
       expect(subjects((await local(inbox)).items)).toEqual(['Смета 1', 'Смета 3']);

@@ -16,6 +16,7 @@ import {
   imapClient,
   listFolder as list,
   makeService,
+  opsLeft,
   searchMail as search,
   startImapTap,
   stateOf,
@@ -314,7 +315,7 @@ describe('regressions: queued changes, vanished folders, delete during sync', ()
       await waitFor(async () => (await folders(h, acc.id)).some((f) => f.path === 'Договоры 2024'), 'renamed folder listed', 10_000);
       await waitSynced(h, acc.id);
       expect((await folders(h, acc.id)).map((f) => f.path)).not.toContain('Договоры');
-      expect((h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n).toBe(0);
+      expect(opsLeft(h)).toBe(0);
       expect(bad()).toEqual([]);
     } finally {
       await other.logout().catch(() => undefined);
@@ -450,7 +451,7 @@ async function offlineChangesPushedOnce(userIndex: number, word: string, reconne
     expect((await list(h, inbox)).total).toBe(7);
 
     await reconnect(tap);
-    await waitFor(() => (h.db.prepare('SELECT COUNT(*) AS n FROM mail_ops').get() as { n: number }).n === 0, 'ops pushed', 15_000);
+    await waitFor(() => opsLeft(h) === 0, 'ops pushed', 15_000);
     await syncNow(h, acc.id);
     await h.mail.handle('mail:folders:sync', { folderId: trash });
 
