@@ -1,6 +1,6 @@
 import type { Db, Queryable } from '../db/db';
 import type { Logger } from '../log';
-import type { Call, Contact, FeedPayload } from '../../src-shared/wire';
+import type { Call } from '../../src-shared/wire';
 import { reduceCall, type ReducedCall } from './reduce';
 import { toCallView, withComment } from './view';
 import { involved, missedUnseen, popupAudience, Staff } from './audience';
