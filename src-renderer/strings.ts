@@ -120,6 +120,8 @@ export const S = {
     newNumber: 'Новый номер',
     hiddenNumber: 'Номер скрыт',
     line: 'Линия',
+    /** Who talks on the call now (after a transfer, the colleague, not the first answerer). */
+    talking: 'Разговаривает',
     lastCalls: 'Последние звонки',
     noCalls: 'Раньше не звонил',
     lastMails: 'Последние письма',

@@ -63,6 +63,11 @@ export const CallSchema = z.object({
    * the first answerer's, who stays `employee`). Optional: relays before call transfer send none.
    */
   talkingExtensions: z.array(z.string()).optional(),
+  /**
+   * The employees behind talkingExtensions (an extension no employee has, e.g. a fax line, is
+   * left out): whom the popup names while the call goes on. Optional, as talkingExtensions.
+   */
+  talkingEmployees: z.array(z.object({ id: z.number().int(), name: z.string() })).optional(),
   startedAt: z.string(),
   answeredAt: z.string().nullable(),
   endedAt: z.string().nullable(),

@@ -8,7 +8,14 @@ const iso = (unix: number | null) => (unix == null || unix === 0 ? null : new Da
  * The wire form of a call record as the reducer writes it to calls.view (what the API and the
  * feed send, once its comment is joined in: callViewSql, withComment).
  */
-export function toCallView(id: number, c: ReducedCall, employee: { id: number; name: string; extension: string | null } | null): Call {
+export function toCallView(
+  id: number,
+  c: ReducedCall,
+  employee: { id: number; name: string; extension: string | null } | null,
+  nameOfExtension: (ext: string) => { id: number; name: string } | null = () => null,
+): Call {
+  // Stored views from before connectedExtensions: the answerer.
+  const talking = c.phase === 'talking' ? (c.connectedExtensions ?? (c.answeredExtension ? [c.answeredExtension] : [])) : [];
   return {
     id,
     entryId: c.entryId,
@@ -20,8 +27,8 @@ export function toCallView(id: number, c: ReducedCall, employee: { id: number; n
     status: c.status,
     phase: c.phase,
     ringingExtensions: c.ringing.map((r) => r.extension),
-    // Stored views from before connectedExtensions: the answerer.
-    talkingExtensions: c.phase === 'talking' ? (c.connectedExtensions ?? (c.answeredExtension ? [c.answeredExtension] : [])) : [],
+    talkingExtensions: talking,
+    talkingEmployees: talking.flatMap((ext) => nameOfExtension(ext) ?? []),
     startedAt: iso(c.startedAt) ?? new Date(0).toISOString(),
     answeredAt: iso(c.answeredAt),
     endedAt: iso(c.endedAt),

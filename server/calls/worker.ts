@@ -179,11 +179,15 @@ export class CallReducer {
     if (changed.length === 0) return null;
 
     const staff = await this.staff(q, rev);
+    const nameOfExtension = (ext: string) => {
+      const e = staff.byExtension(ext)[0];
+      return e ? { id: e.id, name: e.name } : null;
+    };
     const views = new Map<string, Call>();
     const rows: CallRecord[] = [];
     for (const c of changed) {
       const emp = staff.byExtension(c.next.employeeExtension)[0] ?? null;
-      const view = toCallView(c.id, c.next, emp ? { id: emp.id, name: emp.name, extension: emp.extension } : null);
+      const view = toCallView(c.id, c.next, emp ? { id: emp.id, name: emp.name, extension: emp.extension } : null, nameOfExtension);
       // Stored without the comment (it lives in call_comments); sent with it, or the apps'
       // copies of a commented call would lose it on the call's next event.
       views.set(c.entryId, withComment(view, c.comment));

@@ -38,6 +38,8 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   // Only the conversation going on at my own phone can be transferred (the relay refuses others):
   // who talks now (talkingExtensions: after a transfer, the colleague), else, from relays before
   // it, the call's employee.
+  // While the call goes on, whoever talks now; the first answerer (`employee`) is history's.
+  const talkingNames = call.phase === 'talking' && call.talkingEmployees?.length ? call.talkingEmployees.map((e) => e.name).join(', ') : null;
   const canTransfer =
     call.phase === 'talking' && me != null && (call.talkingExtensions ? !!me.extension && call.talkingExtensions.includes(me.extension) : call.employee?.id === me.id);
   return (
@@ -72,7 +74,12 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
             <dd>{formatPhone(line)}</dd>
           </>
         ) : null}
-        {call.employee ? (
+        {talkingNames ? (
+          <>
+            <dt>{S.popup.talking}</dt>
+            <dd data-testid="popup-talking">{talkingNames}</dd>
+          </>
+        ) : call.employee ? (
           <>
             <dt>{S.calls.employee}</dt>
             <dd>{call.employee.name}</dd>

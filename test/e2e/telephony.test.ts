@@ -283,6 +283,8 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
       // The colleague now talks with the client (and could hand it on); the first card closes.
       const theirs = popupFor(to2.page, '+7 (910) 777-00-01');
       await theirs.getByTestId('popup-transfer').waitFor({ timeout: 10_000 });
+      // The card names who talks now, not the first answerer the history keeps.
+      await theirs.getByTestId('popup-talking').filter({ hasText: 'Петров Пётр' }).waitFor({ timeout: 10_000 });
       await mine.waitFor({ state: 'detached', timeout: 10_000 });
       await screenshot(to2.page, 'e2e-transferred');
       sim.endCall(entryId);

@@ -100,7 +100,7 @@ describe('call transfer', () => {
     await r.settle();
     const calls = await r.api<{ calls: Call[] }>('GET', '/api/calls?direction=in', op.token);
     const call = calls.body.calls.find((c) => c.entryId === entryId)!;
-    expect(call).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['101'] });
+    expect(call).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['101'], talkingEmployees: [{ id: op.employee.id, name: op.employee.name }] });
     const leg = sim.live.activeLegs(entryId).find((l) => l.to.extension === '101' && l.state === 'Connected')!;
 
     // Not theirs to hand on: the colleague is not on it; nobody to a stranger or to themselves.
@@ -128,13 +128,13 @@ describe('call transfer', () => {
     // 101's leg ended; 102 answered: now the colleague's call, and no longer 101's to hand on.
     const after = await r.api<Call>('GET', `/api/calls/${call.id}`, colleague.token);
     // The call stays the first answerer's in the history; who talks on it now is the colleague.
-    expect(after.body).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['102'] });
+    expect(after.body).toMatchObject({ phase: 'talking', employee: { id: op.employee.id }, talkingExtensions: ['102'], talkingEmployees: [{ name: 'Петров Пётр' }] });
     const again = await r.api<{ error: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
     expect(again.body.error).toBe('not-on-call');
     sim.endCall(entryId);
     await sim.flush();
     await r.settle();
-    expect((await r.api<Call>('GET', `/api/calls/${call.id}`, op.token)).body).toMatchObject({ phase: 'ended', talkingExtensions: [] });
+    expect((await r.api<Call>('GET', `/api/calls/${call.id}`, op.token)).body).toMatchObject({ phase: 'ended', talkingExtensions: [], talkingEmployees: [] });
     sim.state.callFlow.autoHangup = true;
   }, 30_000);
 });
