@@ -191,6 +191,10 @@ export const S = {
     play: 'Прослушать запись',
     noNumber: 'Номер скрыт',
     waiting: (wait: string) => `ожидание ${wait}`,
+    export: 'Выгрузить в CSV',
+    exportTitle: 'Сохранить звонки по текущим фильтрам в файл для Excel',
+    exporting: 'Выгружаем…',
+    exportFailed: 'Не удалось выгрузить звонки',
   },
 
   /** «Комментарий к звонку»: the outcome of a call, noted right after it. */

@@ -31,6 +31,31 @@ function visibility(viewer: EmployeeRow, params: unknown[]): string {
 
 export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter, opts: { total?: boolean } = {}): Promise<CallsPage> {
   const params: unknown[] = [];
+  const where = callsWhere(viewer, f, params);
+  // The first page also says how many match in all (counted up to the cap, so a broad search
+  // over years of calls stays cheap); later pages only page.
+  const counted = f.before || !opts.total
+    ? null
+    : q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM calls c WHERE ${where.join(' AND ')} LIMIT ${CALLS_TOTAL_CAP + 1}) x`, [...params]);
+  // After the count took its copy: it must not be sent parameters it does not use.
+  const view = viewerCallViewSql('c', viewer, params);
+  params.push(Math.min(1000, Math.max(1, f.limit)));
+  const [r, n] = await Promise.all([
+    q.query<{ view: Call }>(`SELECT ${view} AS view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
+    counted,
+  ]);
+  const calls = r.rows.map((x) => x.view);
+  if (!n) return { calls };
+  const count = Number(n.rows[0].n);
+  return { calls, total: { count: Math.min(count, CALLS_TOTAL_CAP), capped: count > CALLS_TOTAL_CAP } };
+}
+
+/**
+ * The call list's conditions on the calls row `c` — what `viewer` may see, then the filter (and
+ * `before`: the calls after that one, newest first) — ANDed; pushes their parameters onto
+ * `params`. One place, so the list and its CSV export (calls/export.ts) never disagree.
+ */
+export function callsWhere(viewer: EmployeeRow, f: Omit<CallFilter, 'limit'>, params: unknown[]): string[] {
   const where: string[] = [visibility(viewer, params)];
   const add = (sql: (n: number) => string, v: unknown) => {
     params.push(v);
@@ -57,22 +82,7 @@ export async function listCalls(q: Queryable, viewer: EmployeeRow, f: CallFilter
       OR EXISTS (SELECT 1 FROM contact_phones p JOIN contacts k ON k.id = p.contact_id WHERE p.phone = c.client_number AND (k.name ILIKE '%' || $${t} || '%' OR k.company ILIKE '%' || $${t} || '%'))
       OR EXISTS (SELECT 1 FROM call_comments m WHERE m.call_id = c.id AND m.text ILIKE '%' || $${t} || '%'))`);
   }
-  // The first page also says how many match in all (counted up to the cap, so a broad search
-  // over years of calls stays cheap); later pages only page.
-  const counted = f.before || !opts.total
-    ? null
-    : q.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM calls c WHERE ${where.join(' AND ')} LIMIT ${CALLS_TOTAL_CAP + 1}) x`, [...params]);
-  // After the count took its copy: it must not be sent parameters it does not use.
-  const view = viewerCallViewSql('c', viewer, params);
-  params.push(Math.min(1000, Math.max(1, f.limit)));
-  const [r, n] = await Promise.all([
-    q.query<{ view: Call }>(`SELECT ${view} AS view FROM calls c WHERE ${where.join(' AND ')} ORDER BY c.started_at DESC, c.id DESC LIMIT $${params.length}`, params),
-    counted,
-  ]);
-  const calls = r.rows.map((x) => x.view);
-  if (!n) return { calls };
-  const count = Number(n.rows[0].n);
-  return { calls, total: { count: Math.min(count, CALLS_TOTAL_CAP), capped: count > CALLS_TOTAL_CAP } };
+  return where;
 }
 
 export async function getCall(q: Queryable, viewer: EmployeeRow, id: number): Promise<Call | null> {
@@ -126,6 +136,16 @@ export async function knownTimeZone(q: Queryable, name: string): Promise<string 
 }
 
 /**
+ * SQL for `zone` as AT TIME ZONE takes it; pushes its parameter onto `params`. An offset goes as
+ * an interval, which AT TIME ZONE takes east-positive (a POSIX text spec such as "UTC+5" would be
+ * read west-positive; "Etc/GMT-5" covers whole hours only, not +05:30).
+ */
+export function zoneSql(zone: StatsCountedIn, params: unknown[]): string {
+  params.push('tz' in zone ? zone.tz : zone.tzOffset);
+  return 'tz' in zone ? `$${params.length}::text` : `make_interval(mins => $${params.length}::int)`;
+}
+
+/**
  * Days and hours are counted in the viewer's zone: a name knownTimeZone returned, or, when the
  * relay does not know the app's zone by name, the app's UTC offset in minutes (a fixed offset:
  * right for the app's current clock, off by its DST shift before one). The app asks for whole
@@ -142,10 +162,8 @@ export async function callStats(q: Queryable, f: { since: string; until: string;
   const base = `FROM calls c WHERE ${cond}`;
   // The zone is a parameter of its own: the per-employee query below must not be sent one it does not use.
   const zone = f.zone ?? { tz: STATS_DEFAULT_TIME_ZONE };
-  const zoned = [...params, 'tz' in zone ? zone.tz : zone.tzOffset];
-  // An offset as an interval, which AT TIME ZONE takes east-positive (a POSIX text spec such as
-  // "UTC+5" would be read west-positive; "Etc/GMT-5" covers whole hours only, not +05:30).
-  const tz = 'tz' in zone ? `$${zoned.length}::text` : `make_interval(mins => $${zoned.length}::int)`;
+  const zoned = [...params];
+  const tz = zoneSql(zone, zoned);
   const days = await q.query<{ day: string; answered: number; missed: number }>(
     `SELECT to_char(date_trunc('day', c.started_at AT TIME ZONE ${tz}), 'YYYY-MM-DD') AS day,
        count(*) FILTER (WHERE c.status = 'answered')::int AS answered, count(*) FILTER (WHERE c.status = 'missed')::int AS missed ${base} GROUP BY 1 ORDER BY 1`,

@@ -470,6 +470,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         throw e;
       }
     },
+    // No offline fallback: the cache holds only one's own calls, and a report must not be partial.
+    'calls:export': async (q) => relay().exportCalls(q),
     // The local cache is not written here: the relay's feed item brings the commented call,
     // in order with the call's other updates, to every app that has it (this one included).
     'calls:setComment': async (a) => relay().setCallComment(a.callId, a.text),

@@ -66,6 +66,14 @@ export function isOwnFrameUrl(frameUrl: string | null | undefined): boolean {
   return url.protocol === `${APP_SCHEME}:` && url.host.toLowerCase() === APP_HOST && !url.username && !url.password;
 }
 
+/**
+ * True for a blob: URL our own page made (`blob:app://asgard/<uuid>`): a file the renderer built
+ * and saves (a CSV export, an attachment). Blobs of a sandboxed mail frame are `blob:null/…`.
+ */
+export function isOwnBlobUrl(raw: string | null | undefined): boolean {
+  return !!raw && raw.slice(0, 5).toLowerCase() === 'blob:' && isOwnFrameUrl(raw.slice(5));
+}
+
 export function checkSender(sender: SenderInfo, roleOf: (webContentsId: number) => WindowRole | null): { ok: true; role: WindowRole } | { ok: false; error: GuardError } {
   const deny = (why: string) => ({ ok: false as const, error: { code: 'forbidden-sender' as const, message: `Запрос отклонён: ${why}` } });
   if (sender.webContentsId == null) return deny('окно закрыто');

@@ -4,7 +4,7 @@
  */
 import { app, session, shell, type WebPreferences } from 'electron';
 import { safeExternalUrl } from '../core/external-url';
-import { isOwnFrameUrl } from '../core/ipc-guard';
+import { isOwnBlobUrl, isOwnFrameUrl } from '../core/ipc-guard';
 
 export function secureWebPreferences(preload: string): WebPreferences {
   return {
@@ -52,6 +52,9 @@ export function denyPermissions(): void {
   s.setPermissionCheckHandler(() => false);
   s.setDevicePermissionHandler(() => false);
   s.setDisplayMediaRequestHandler((_req, callback) => callback({}));
-  // No downloads either: nothing in the UI needs one, and mail attachments are saved by main.
-  s.on('will-download', (e) => e.preventDefault());
+  // Downloads only of files our own page built (a blob: of app://asgard: «Выгрузить в CSV», a
+  // saved attachment), with Electron's save dialog; anything else (a link in a mail) is refused.
+  s.on('will-download', (e, item) => {
+    if (!isOwnBlobUrl(item.getURL())) e.preventDefault();
+  });
 }

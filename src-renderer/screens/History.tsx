@@ -7,19 +7,22 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
+import { toAppError } from '../api';
 import { CommentAction, CommentEditor, CommentText, mayComment } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
 import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
+import { saveTextFile } from '../download';
 import { callNumber, callStatusLabel, countLabel, formatDate, formatDuration, formatTime, fromDateInput, toDateInput } from '../format';
 import { href, navigate } from '../router';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import type { CallFilter } from '../stores/callsModel';
 import { contactForNumber, useContacts } from '../stores/contacts';
-import { useHistory } from '../stores/history';
+import { exportHistory, useHistory } from '../stores/history';
 import { useIsAdmin } from '../stores/session';
+import { toast } from '../stores/toasts';
 
 type Period = 'all' | 'today' | '7d' | '30d' | 'custom';
 
@@ -172,6 +175,7 @@ export function History() {
   const [recording, setRecording] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null>(null);
   const [editingId, setEditingId] = useState<number | null>(null);
+  const [exporting, setExporting] = useState(false);
 
   useEffect(() => {
     const t = setTimeout(() => setDebounced(search), 300);
@@ -222,6 +226,19 @@ export function History() {
     if (hasMore && !loading && calls.length > 0 && lastIndex >= calls.length - 60) void loadMore();
   }, [lastIndex, calls.length, hasMore, loading, loadMore]);
 
+  // The relay writes the file for the filter the list shows (the store's, set from these controls).
+  const exportCsv = async () => {
+    setExporting(true);
+    try {
+      const { filename, csv } = await exportHistory();
+      saveTextFile(filename, csv, 'text/csv;charset=utf-8');
+    } catch (e) {
+      toast.error(toAppError(e).message, S.calls.exportFailed);
+    } finally {
+      setExporting(false);
+    }
+  };
+
   const filtered = !!(direction || result || employeeId || period !== 'all' || debounced.trim());
   const reset = () => {
     setSearch('');
@@ -239,6 +256,9 @@ export function History() {
         <span className="muted" data-testid="history-count" data-loaded={calls.length} data-more={hasMore ? 'yes' : 'no'}>
           {countLabel(calls.length, hasMore, total)}
         </span>
+        <button type="button" className="btn btn-sm" title={S.calls.exportTitle} disabled={exporting} onClick={() => void exportCsv()} data-testid="history-export">
+          {exporting ? S.calls.exporting : S.calls.export}
+        </button>
       </header>
       <div className="filters" data-testid="history-filters">
         <label className="search">

@@ -3,11 +3,12 @@
  * plus live calls from the feed that match the current filter.
  */
 import { create } from 'zustand';
-import type { CallsQuery, CallsTotal } from '../../src-shared/ipc/telephony';
+import type { CallsExport, CallsExportQuery, CallsQuery, CallsTotal } from '../../src-shared/ipc/telephony';
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
 import { normalizePhone } from '../format';
 import { appendPage, applyFeedToList, emptyCallList, replaceCall, type CallFilter, type CallList } from './callsModel';
+import { localTimeZone } from './stats';
 
 export const PAGE_SIZE = 1000;
 
@@ -54,6 +55,19 @@ export function toQuery(f: CallFilter, before?: number, limit = PAGE_SIZE): Call
   const search = searchTerm(f.search);
   if (search) q.search = search;
   return q;
+}
+
+/** The export of what the list shows: the same filter, every page, times on this computer's clock. */
+export function toExportQuery(f: CallFilter): CallsExportQuery {
+  const q: CallsQuery = toQuery(f);
+  delete q.limit;
+  const tz = localTimeZone();
+  return tz ? { ...q, tz } : q;
+}
+
+/** «Выгрузить в CSV»: the relay's file for the history's current filter. */
+export function exportHistory(): Promise<CallsExport> {
+  return call('calls:export', toExportQuery(useHistory.getState().filter));
 }
 
 export const useHistory = create<HistoryStore>((set, get) => ({

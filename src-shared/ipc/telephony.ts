@@ -47,6 +47,13 @@ export const CallsQuerySchema = z.object({
 });
 export type CallsQuery = z.input<typeof CallsQuerySchema>;
 
+/**
+ * «Выгрузить в CSV»: the history's filter (no paging: the relay writes every matching call, up
+ * to its cap) and the renderer's IANA zone, which the file's times are written in.
+ */
+export const CallsExportQuerySchema = CallsQuerySchema.omit({ limit: true, before: true }).extend({ tz: z.string().min(1).max(64).optional() });
+export type CallsExportQuery = z.input<typeof CallsExportQuerySchema>;
+
 const ContactInput = z.object({
   name: z.string().max(200),
   company: z.string().max(200).default(''),
@@ -79,6 +86,12 @@ export interface CallsPage {
   total?: CallsTotal;
 }
 
+/** An exported history: the file name the relay chose (calls-YYYY-MM-DD.csv) and its text, BOM included. */
+export interface CallsExport {
+  filename: string;
+  csv: string;
+}
+
 export const telephonyRequests = {
   'session:state': request<SessionState>()(z.undefined()),
   'session:login': request<SessionState>()(
@@ -88,6 +101,7 @@ export const telephonyRequests = {
   'me:setAcceptCalls': request<Employee>()(z.object({ acceptCalls: z.boolean() })),
   'connection:state': request<ConnectionState>()(z.undefined()),
   'calls:list': request<CallsPage>()(CallsQuerySchema),
+  'calls:export': request<CallsExport>()(CallsExportQuerySchema),
   'calls:callback': request<{ ok: true }>()(z.object({ toNumber: z.string().min(2).max(64) })),
   'calls:recordingUrl': request<{ url: string }>()(z.object({ recordingId: z.string().min(1).max(256) })),
   /**

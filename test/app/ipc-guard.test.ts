@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guardRequest, isOwnFrameUrl, ReadyQueue, type SenderInfo, type WindowRole } from '../../src-main/core/ipc-guard';
+import { guardRequest, isOwnBlobUrl, isOwnFrameUrl, ReadyQueue, type SenderInfo, type WindowRole } from '../../src-main/core/ipc-guard';
 
 const windows = new Map<number, WindowRole>([
   [1, 'main'],
@@ -40,6 +40,12 @@ describe('ipc guard: senders', () => {
     expect(isOwnFrameUrl('app://asgard/popup.html?x#/popup')).toBe(true);
     expect(isOwnFrameUrl('APP://ASGARD/index.html')).toBe(true);
     expect(isOwnFrameUrl('app://asgard:8080/index.html')).toBe(false);
+  });
+
+  it('lets through downloads of our own page’s blobs only', () => {
+    expect(isOwnBlobUrl('blob:app://asgard/3f2a9c1e-0b7d-4c55-9a8e-1d2f3a4b5c6d')).toBe(true);
+    for (const url of ['blob:null/3f2a9c1e', 'blob:https://evil.example/3f2a', 'https://evil.example/x.csv', 'app://asgard/index.html', 'blob:app://asgard.evil/x', '', null])
+      expect(isOwnBlobUrl(url), String(url)).toBe(false);
   });
 
   it('limits the popup window to what its buttons need', () => {

@@ -243,6 +243,16 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     }
     await screenshot(page, 'e2e-history');
 
+    // «Выгрузить в CSV»: the relay's file for what the list shows, through the core, saved by the browser.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByTestId('history-export').click()]);
+    expect(download.suggestedFilename()).toMatch(/^calls-\d{4}-\d{2}-\d{2}\.csv$/);
+    const csv = fs.readFileSync((await download.path())!);
+    expect([...csv.subarray(0, 3)], 'UTF-8 BOM').toEqual([0xef, 0xbb, 0xbf]);
+    const text = csv.toString('utf8').slice(1);
+    expect(text.slice(0, text.indexOf('\r\n'))).toBe('Дата и время;Направление;Результат;Номер клиента;Клиент;Сотрудник;Линия;Ожидание (с);Разговор (с);Комментарий');
+    // Numbers without the '+' Excel would take for a formula.
+    for (const c of cases) expect(text).toContain(`;${c.number.slice(1)};`);
+
     // The missed call is a reminder on the main page; «Перезвонить» sends Mango's callback command.
     await page.goto(to1.app.bridge.origin + '/#/');
     const reminder = page.locator('[data-testid="missed-item"]', { hasText: '+7 (910) 111-00-02' });

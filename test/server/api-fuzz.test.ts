@@ -313,6 +313,7 @@ function bases(): Record<string, RouteBase> {
     'POST /api/auth/login': { body: { login: 'admin', password: 'wrong-password' } },
     'PUT /api/me/status': { body: { acceptCalls: true } },
     'GET /api/calls': { query: { limit: '5', since, until } },
+    'GET /api/calls/export': { query: { since, until, direction: 'in', tz: 'Asia/Yekaterinburg' } },
     'GET /api/calls/:id': { id: () => String(callId) },
     'PUT /api/calls/:id/comment': { id: () => String(callId), body: { text: 'Договорились выслать КП' } },
     'POST /api/calls/callback': { body: { toNumber: '79161234567' } },
@@ -436,7 +437,7 @@ const describeReq = (s: Sent) =>
 describe('API fuzzing', () => {
   it('enumerates every API route from the server', () => {
     const keys = listRoutes(r.relay.app).map((x) => `${x.method} ${x.url}`);
-    for (const k of ['GET /api/calls', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
+    for (const k of ['GET /api/calls', 'GET /api/calls/export', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
       expect(keys).toContain(k);
     }
   });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
@@ -6,6 +7,7 @@ import { ApiFail, badRequest, notFound } from '../errors';
 import { instant, parseBody, parseId, timeZoneName } from '../validate';
 import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
 import { setCallComment } from '../../calls/comments';
+import { exportCalls } from '../../calls/export';
 import { listColleagues, liveLegOf } from '../../calls/transfer';
 import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
@@ -28,14 +30,19 @@ const CallsQuery = z.object({
  * `tz`: the app's IANA time zone, the one its days and hours are counted in. `tzOffset`: its
  * current UTC offset in minutes east, counted in when this relay's tzdata does not know `tz`.
  */
+const ZoneQuery = {
+  tz: timeZoneName.optional(),
+  // Digits only: coercion would read '' or ' ' as 0, UTC, and count in it without a word.
+  tzOffset: z.string().regex(/^[+-]?\d{1,4}$/, 'ожидается смещение от UTC в минутах').transform(Number).pipe(z.number().int().min(UTC_OFFSET_MIN).max(UTC_OFFSET_MAX)).optional(),
+};
 const StatsQuery = z.object({
   since: instant,
   until: instant,
   employeeId: intish.optional(),
-  tz: timeZoneName.optional(),
-  // Digits only: coercion would read '' or ' ' as 0, UTC, and count in it without a word.
-  tzOffset: z.string().regex(/^[+-]?\d{1,4}$/, 'ожидается смещение от UTC в минутах').transform(Number).pipe(z.number().int().min(UTC_OFFSET_MIN).max(UTC_OFFSET_MAX)).optional(),
+  ...ZoneQuery,
 });
+/** The list's filter (no paging: the export pages itself) and the zone its times are written in. */
+const ExportQuery = CallsQuery.omit({ limit: true, before: true }).extend(ZoneQuery);
 /** A number Mango can dial: one without any digit would be refused there (a 3xxx, which counts towards its lockout). */
 const CallbackBody = z.object({
   toNumber: z.string().min(2).max(64).refine((v) => normalizePhone(v) !== null, 'ожидается номер телефона'),
@@ -56,6 +63,20 @@ const TransferBody = z.object({ toEmployeeId: z.number().int().positive(), metho
 /** A Mango recording id: opaque text, matched inside the calls' recordings jsonb. */
 const RecordingParams = z.object({ id: z.string().min(1).max(200) });
 
+/**
+ * The clock the viewer counts in, as stats and the export take it (`tz`, else `tzOffset`).
+ * Apps before `tz` counted in Moscow time: without it, so does the relay (an offset alone too).
+ * A name this relay's tzdata lacks (renamed since, say) is no reason to refuse: the app's offset
+ * counts on its current clock, and the answer may say so.
+ */
+async function viewerZone(ctx: RelayContext, q: { tz?: string; tzOffset?: number }): Promise<StatsCountedIn> {
+  const asked = q.tz ?? STATS_DEFAULT_TIME_ZONE;
+  const timeZone = await knownTimeZone(ctx.db, asked);
+  if (timeZone) return { tz: timeZone };
+  if (q.tz && q.tzOffset !== undefined) return { tzOffset: q.tzOffset };
+  throw badRequest(`Неверный запрос: tz — неизвестный часовой пояс «${asked}»`);
+}
+
 function mangoFail(err: unknown): never {
   if (err instanceof MangoError) throw new ApiFail(502, `mango-${err.code}`, err.message, { result: err.result });
   throw err;
@@ -65,6 +86,23 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/calls', async (req) => {
     const me = await requireEmployee(ctx, req);
     return listCalls(ctx.db, me, parseBody(CallsQuery, req.query), { total: true });
+  });
+
+  // «Выгрузить в CSV»: what GET /api/calls shows this viewer for the same filter, as a file.
+  app.get('/api/calls/export', async (req, reply) => {
+    const me = await requireEmployee(ctx, req);
+    const { tz, tzOffset, ...filter } = parseBody(ExportQuery, req.query);
+    const zone = await viewerZone(ctx, { tz, tzOffset });
+    // The first page is read here: a failing query is still a JSON error, not a cut-off file.
+    const file = await exportCalls(ctx.db, me, filter, zone);
+    const body = Readable.from(file.chunks, { objectMode: false });
+    // A failure past the first page can only cut the file short (the status is sent): say so in the log.
+    body.on('error', (err) => ctx.log.error({ reqId: req.id, err }, 'calls export failed mid-stream'));
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${file.filename}"`)
+      .header('cache-control', 'private, no-store')
+      .send(body);
   });
 
   app.get('/api/calls/:id', async (req) => {
@@ -168,15 +206,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/stats', async (req) => {
     const me = await requireEmployee(ctx, req);
     const q = parseBody(StatsQuery, req.query);
-    // Apps before `tz` counted in Moscow time: without it, so does the relay (an offset alone too).
-    const asked = q.tz ?? STATS_DEFAULT_TIME_ZONE;
-    const timeZone = await knownTimeZone(ctx.db, asked);
-    // A name this relay's tzdata lacks (renamed since, say) is no reason to show no figures: the
-    // app's offset counts them on its current clock, and the answer says so.
-    let zone: StatsCountedIn;
-    if (timeZone) zone = { tz: timeZone };
-    else if (q.tz && q.tzOffset !== undefined) zone = { tzOffset: q.tzOffset };
-    else throw badRequest(`Неверный запрос: tz — неизвестный часовой пояс «${asked}»`);
+    const zone = await viewerZone(ctx, q);
     // Employees see their own figures only.
     const employeeId = me.role === 'admin' ? q.employeeId : me.id;
     return { ...(await callStats(ctx.db, { since: q.since, until: q.until, employeeId, zone })), countedIn: zone };

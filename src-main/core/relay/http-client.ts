@@ -27,7 +27,7 @@ import {
   type TransferMethod,
   type WebhookJournal,
 } from '../../../src-shared/wire';
-import type { CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
+import type { CallsExport, CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
 import { MSG, RelayError, networkError } from './errors';
 
 export interface RelayHttpOptions {
@@ -72,6 +72,18 @@ export function utcOffsetMinutes(tz: string, at: Date = new Date()): number {
   }
   return -at.getTimezoneOffset() || 0;
 }
+
+/**
+ * With a zone goes its current UTC offset, worked out here (the renderer's request carries the
+ * name only): a relay whose tzdata lacks the name, one renamed since, counts in the offset
+ * instead of refusing.
+ */
+function withOffset(query: Query): Query {
+  return typeof query.tz === 'string' && query.tzOffset == null ? { ...query, tzOffset: utcOffsetMinutes(query.tz) } : query;
+}
+
+/** How long an export may take to arrive: 100,000 calls are a few megabytes. */
+const EXPORT_TIMEOUT_MS = 120_000;
 
 const CallsList = z.object({ calls: z.array(CallSchema) });
 const TransferAnswer = z.object({ commandId: z.string() });
@@ -151,14 +163,27 @@ export class RelayHttpClient {
   async dismissMissed(callId: number): Promise<void> {
     await this.request('POST', `/api/missed/${callId}/dismiss`, { schema: Ok });
   }
-  /**
-   * With the zone goes its current UTC offset, worked out here (the renderer's request carries
-   * the name only): a relay whose tzdata lacks the name, one renamed since, counts in the offset
-   * instead of refusing, and says so in `countedIn`.
-   */
+  /** Counted in the zone (withOffset), and the answer's `countedIn` says which clock it was. */
   stats(query: Query): Promise<StatsResult> {
-    const q = typeof query.tz === 'string' && query.tzOffset == null ? { ...query, tzOffset: utcOffsetMinutes(query.tz) } : query;
-    return this.request('GET', '/api/stats', { query: q, schema: AnyJson }) as Promise<StatsResult>;
+    return this.request('GET', '/api/stats', { query: withOffset(query), schema: AnyJson }) as Promise<StatsResult>;
+  }
+  /**
+   * «Выгрузить в CSV»: the file as the relay wrote it, its BOM kept (Excel needs it to read
+   * UTF-8). Up to 100,000 calls stream out of the relay, so it gets longer than a JSON request.
+   */
+  async exportCalls(query: Query): Promise<CallsExport> {
+    const res = await this.raw('GET', '/api/calls/export' + queryString(withOffset(query)), { auth: true, accept: 'text/csv', timeoutMs: Math.max(this.timeoutMs, EXPORT_TIMEOUT_MS) });
+    if (!res.ok) throw await this.failure(res, true);
+    if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new RelayError('bad-response', MSG.badResponse, res.status);
+    let csv: string;
+    try {
+      csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    } catch (e) {
+      throw networkError(e);
+    }
+    // Only a name of the relay's own form: it becomes a file name on this computer.
+    const named = /filename="(calls-\d{4}-\d{2}-\d{2}\.csv)"/.exec(res.headers.get('content-disposition') ?? '');
+    return { filename: named ? named[1] : 'calls.csv', csv };
   }
 
   // ---- contacts ------------------------------------------------------------------------
@@ -231,8 +256,8 @@ export class RelayHttpClient {
     return parsed.data;
   }
 
-  private async raw(method: string, path: string, o: { body?: unknown; auth: boolean }): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  private async raw(method: string, path: string, o: { body?: unknown; auth: boolean; accept?: string; timeoutMs?: number }): Promise<Response> {
+    const headers: Record<string, string> = { accept: o.accept ?? 'application/json' };
     if (o.auth) {
       const token = this.opts.getToken();
       if (!token) throw new RelayError('not-logged-in', MSG.notLoggedIn);
@@ -244,7 +269,7 @@ export class RelayHttpClient {
         method,
         headers,
         body: o.body === undefined ? undefined : JSON.stringify(o.body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(o.timeoutMs ?? this.timeoutMs),
         redirect: 'error',
       });
     } catch (e) {

@@ -1,0 +1,17 @@
+/**
+ * Saves text the app made as a file: a Blob and a click on an <a download>. In the browser it
+ * is an ordinary download; in Electron the shell lets our own blob: downloads through and asks
+ * where to save (src-main/electron/security.ts). No Node here: the renderer has none.
+ */
+export function saveTextFile(filename: string, text: string, type: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.style.display = 'none';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  // Not at once: the download reads the Blob after the click returns.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
