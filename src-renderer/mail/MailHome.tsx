@@ -1,11 +1,12 @@
 /** `#/mail`: accounts and folders, the message list with search, the reader. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { call, toAppError } from '../api';
 import { href, navigate } from '../router';
 import type { MailAccountState, MailFolderView } from '../../src-shared/ipc/mail';
 import { toast } from '../stores/toasts';
 import { moveMail } from './BulkBar';
 import { draggingMailOf, droppedMail } from './drag';
+import { FolderMenu, FolderNameDialog, type FolderDialogState } from './FolderActions';
 import { MessageList } from './MessageList';
 import { Reader } from './Reader';
 import { M, folderTitle } from './strings';
@@ -67,6 +68,10 @@ function FolderPane({ current }: { current: number | null }) {
   const folders = useMail((s) => s.folders);
   const states = useMail((s) => s.states);
   const outbox = useMail((s) => s.outboxPending);
+  // One folder menu («⋯» or right-click) and one name dialog at a time.
+  const [menu, setMenu] = useState<number | null>(null);
+  const [dialog, setDialog] = useState<FolderDialogState | null>(null);
+  const closeMenu = useCallback(() => setMenu(null), []);
   return (
     <nav className="mail-folders" aria-label="Папки">
       <a className="btn btn-primary btn-block" href={href('/mail/compose')} data-testid="mail-compose">{M.compose}</a>
@@ -75,7 +80,19 @@ function FolderPane({ current }: { current: number | null }) {
         const s = states[a.id];
         return (
           <div className="mail-account" key={a.id}>
-            <div className="mail-account-name" title={a.email}>{a.name || a.email}</div>
+            <div className="mail-account-head">
+              <div className="mail-account-name grow" title={a.email}>{a.name || a.email}</div>
+              <button
+                type="button"
+                className="icon-btn"
+                title={M.folderManage.newFor(a.email)}
+                aria-label={M.folderManage.newFor(a.email)}
+                data-testid="mail-folder-new"
+                onClick={() => setDialog({ kind: 'create', accountId: a.id, parent: null })}
+              >
+                +
+              </button>
+            </div>
             <div className={`mail-state mail-state-${st.kind}`} data-testid="mail-state" title={st.text}>
               {st.text}
             </div>
@@ -88,8 +105,28 @@ function FolderPane({ current }: { current: number | null }) {
               {folders
                 .filter((f) => f.accountId === a.id)
                 .map((f: MailFolderView) => (
-                  <li key={f.id}>
+                  <li
+                    key={f.id}
+                    className={`mail-folder-item${menu === f.id ? ' menu-open' : ''}`}
+                    onContextMenu={(e) => {
+                      e.preventDefault();
+                      setMenu(f.id);
+                    }}
+                  >
                     <FolderLink folder={f} active={f.id === current} />
+                    <button
+                      type="button"
+                      className="icon-btn mail-folder-more"
+                      title={M.folderManage.more(folderTitle(f))}
+                      aria-label={M.folderManage.more(folderTitle(f))}
+                      aria-haspopup="menu"
+                      aria-expanded={menu === f.id}
+                      data-testid="mail-folder-more"
+                      onClick={() => setMenu(menu === f.id ? null : f.id)}
+                    >
+                      ⋯
+                    </button>
+                    {menu === f.id ? <FolderMenu folder={f} openId={current} onClose={closeMenu} onDialog={setDialog} /> : null}
                   </li>
                 ))}
             </ul>
@@ -104,6 +141,7 @@ function FolderPane({ current }: { current: number | null }) {
         <a href={href('/mail/drafts')} className="mail-folder"><span className="grow">{M.drafts}</span></a>
         <a href={href('/mail/settings')} className="mail-folder" data-testid="mail-settings-link"><span className="grow">{M.settings}</span></a>
       </div>
+      {dialog ? <FolderNameDialog state={dialog} onClose={() => setDialog(null)} /> : null}
     </nav>
   );
 }

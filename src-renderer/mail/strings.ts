@@ -27,6 +27,41 @@ export const M = {
     '\\Flagged': 'Помеченные',
   } as Record<string, string>,
   syncFolder: 'Загрузить папку',
+  folderManage: {
+    newFolder: 'Новая папка…',
+    newInside: 'Новая папка…',
+    rename: 'Переименовать…',
+    remove: 'Удалить папку',
+    more: (folder: string) => `Действия с папкой «${folder}»`,
+    newFor: (account: string) => `Новая папка в ящике ${account}`,
+    lockedNote: 'Системную папку нельзя переименовать или удалить.',
+    createTitle: 'Новая папка',
+    renameTitle: 'Переименовать папку',
+    name: 'Имя папки',
+    inside: (parent: string) => `Папка появится внутри «${parent}» — на почтовом сервере, поэтому нужна связь с ним.`,
+    atTop: 'Папка появится на почтовом сервере, поэтому нужна связь с ним.',
+    renameHint: 'Вложенные папки и письма останутся на месте.',
+    badName: 'Неверное имя папки.',
+    create: 'Создать',
+    save: 'Сохранить',
+    cancel: 'Отмена',
+    working: 'Сохранение…',
+    created: (name: string) => `Папка «${name}» создана.`,
+    renamed: (name: string) => `Папка переименована в «${name}».`,
+    deleted: (name: string, subfolders: number) =>
+      subfolders ? `Папка «${name}» удалена вместе с ${pluralize(subfolders, ['вложенной папкой', 'вложенными папками', 'вложенными папками'])}.` : `Папка «${name}» удалена.`,
+    confirmDelete: (p: { name: string; messages: number; subfolders: number; subfolderMessages: number }) =>
+      [
+        `Удалить папку «${p.name}»?`,
+        p.messages ? `В ней ${pluralize(p.messages, LETTERS)}.` : 'В ней нет писем.',
+        p.subfolders
+          ? `Вместе с ней будут удалены вложенные папки: ${p.subfolders}${p.subfolderMessages ? `, писем в них: ${p.subfolderMessages.toLocaleString('ru-RU')}` : ''}.`
+          : '',
+        p.messages + p.subfolderMessages ? 'Письма удалятся с сервера навсегда, восстановить их будет нельзя.' : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+  },
   state: {
     idle: 'Не подключено',
     connecting: 'Подключение…',

@@ -281,6 +281,28 @@ export const MailDraftInputSchema = MailComposeSchema.extend({
 });
 export type MailDraftInput = z.input<typeof MailDraftInputSchema>;
 
+/**
+ * A folder name as typed, one level of the hierarchy. The core also refuses the server's
+ * hierarchy delimiter (it differs per server: «/» or «.»), which a schema cannot know.
+ */
+export const MailFolderNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'Введите имя папки.')
+  .max(100, 'Имя папки — не длиннее 100 символов.')
+  .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'Имя папки не может содержать управляющие символы (перевод строки, табуляцию).')
+  // IMAP's LIST wildcards: a folder named with them cannot be listed reliably.
+  .regex(/^[^*%]*$/, 'Имя папки не может содержать «*» и «%».');
+
+/** What «Удалить папку» asks about: the server's counts for the folder and its subfolders (deleted with it). */
+export interface MailFolderDeletePreview {
+  folderId: number;
+  name: string;
+  messages: number;
+  subfolders: number;
+  subfolderMessages: number;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Requests and events
 // ---------------------------------------------------------------------------------------------
@@ -319,6 +341,14 @@ export const mailRequests = {
   'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
     z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),
   ),
+  /** «Новая папка…»: created on the server (inside `parentId`, or at the top), then listed here. Needs the server. */
+  'mail:folders:create': request<MailFolderView>()(z.object({ accountId: Id, parentId: Id.optional(), name: MailFolderNameSchema })),
+  /** «Переименовать…»: the folder keeps its id and messages; its subfolders follow. Not INBOX nor the system folders. */
+  'mail:folders:rename': request<MailFolderView>()(z.object({ folderId: Id, name: MailFolderNameSchema })),
+  /** Counts for the «Удалить папку» confirmation, read from the server. */
+  'mail:folders:deletePreview': request<MailFolderDeletePreview>()(z.object({ folderId: Id })),
+  /** «Удалить папку»: the folder and its subfolders with all their mail, on the server and here. `deleted`: folders. */
+  'mail:folders:delete': request<{ deleted: number }>()(z.object({ folderId: Id })),
 
   'mail:messages:list': request<{ total: number; items: MailSummary[] }>()(
     z.object({

@@ -122,6 +122,8 @@ export class AccountSync {
   private requested = new Map<number, (() => void)[]>();
   private lastFullCycle = 0;
   private lastFolderList = 0;
+  /** Bumped by folder changes the app made over another connection: a LIST read before one is stale. */
+  private folderEpoch = 0;
   /** Folders messages were just moved into on the server: synced in this cycle so they show up there. */
   private movedInto = new Set<number>();
   private readonly accountId: number;
@@ -180,6 +182,16 @@ export class AccountSync {
     } catch {
       /* reconnecting anyway */
     }
+    this.wake();
+  }
+
+  /**
+   * The app created, renamed or deleted folders on the server and in the store itself: a folder
+   * list being read now is not saved over that, and the list is read again soon.
+   */
+  foldersChanged(): void {
+    this.folderEpoch++;
+    this.lastFolderList = 0;
     this.wake();
   }
 
@@ -338,6 +350,7 @@ export class AccountSync {
 
   /** Reads the folder list (LIST) into the store; true when it changed. */
   private async refreshFolders(client: ImapFlow): Promise<boolean> {
+    const epoch = this.folderEpoch;
     const list: ListResponse[] = await client.list();
     const infos: FolderInfo[] = list
       .filter((l) => !l.flags.has('\\Noselect') && !l.flags.has('\\NonExistent'))
@@ -349,6 +362,8 @@ export class AccountSync {
         depth: l.parent?.length ?? 0,
       }));
     const renames = await this.findRenames(client, infos);
+    // Read before a folder change of the app's own: the next cycle reads it again.
+    if (epoch !== this.folderEpoch) return false;
     const changed = this.store.saveFolderList(this.accountId, infos, renames);
     this.lastFolderList = Date.now();
     if (changed) this.hooks.changed(this.accountId, renames.map((r) => r.folderId));
@@ -614,7 +629,8 @@ export class AccountSync {
     let next: Promise<NewMessage[]> | null = batches.length ? this.fetchBatch(client, batches[0]) : null;
     for (let i = 0; i < batches.length; i++) {
       const items = await next!;
-      if (this.stopped) return;
+      // Deleted by the user meanwhile: nothing may land in a folder that is no more.
+      if (this.stopped || !this.store.folder(folder.id)) return;
       next = i + 1 < batches.length ? this.fetchBatch(client, batches[i + 1]) : null;
       // If storing fails, the prefetch's own failure must not go unhandled.
       next?.catch(() => undefined);

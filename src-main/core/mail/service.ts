@@ -22,6 +22,7 @@ import { checkConnection, sendTestMail, type CheckDeps } from './check';
 import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
 import { Drafts } from './drafts';
+import { FolderManager } from './folders-manage';
 import { DEFAULT_IMAGE_LIMITS, fetchImages, urlInHtml, type AddressPolicy } from './images';
 import { MailError, describeMailError } from './errors-ru';
 import { AccountSync, DEFAULT_SYNC_OPTIONS, type SyncOptions } from './imap-sync';
@@ -276,6 +277,18 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     initialBackoffMs: opts.outbox?.initialBackoffMs ?? 5_000,
     maxBackoffMs: opts.outbox?.maxBackoffMs ?? 10 * 60_000,
+  });
+
+  // «Новая папка…» / «Переименовать…» / «Удалить папку»: on the server, then here. The sync is
+  // told at once, so a folder list it read before the change is not saved over it.
+  const folderManager = new FolderManager({
+    store,
+    account: (id) => accounts.get(id),
+    openImap: imapFor,
+    changed: (accountId, folderIds) => {
+      syncs.get(accountId)?.foldersChanged();
+      emit('mail:changed', { accountId, folderIds });
+    },
   });
 
   // -- local changes pushed by the sync loop --------------------------------------------------
@@ -595,6 +608,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
       folderRow(folderId);
       return store.listIds(folderId, limit);
     },
+    'mail:folders:create': (args) => folderManager.create(args),
+    'mail:folders:rename': (args) => folderManager.rename(args),
+    'mail:folders:deletePreview': (args) => folderManager.deletePreview(args),
+    'mail:folders:delete': (args) => folderManager.delete(args),
     'mail:folders:sync': async ({ folderId }) => {
       const f = folderRow(folderId);
       const s = syncs.get(f.account_id);
