@@ -1,7 +1,8 @@
 /**
  * One message: header, actions (reply, reply all, forward, move to a folder, delete, flags), HTML sanitized into
  * the sandboxed frame, remote images blocked until allowed for the message or its sender,
- * attachments downloaded or opened, and the other messages of its thread.
+ * attachments downloaded or opened, and the other messages of its thread. «Ещё ▾» holds the
+ * source («Показать оригинал»), «Сохранить как файл (.eml)» and «Печать».
  */
 import { useEffect, useMemo, useState } from 'react';
 import { call, toAppError } from '../api';
@@ -11,6 +12,9 @@ import { toast } from '../stores/toasts';
 import type { MailAddress, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
 import { FolderSelect, spamTarget } from './FolderSelect';
 import { MailFrame } from './MailFrame';
+import { PrintBody, usePrint } from './MessagePrint';
+import { SourceDialog, downloadEml } from './MessageSource';
+import { MoreMenu } from './MoreMenu';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
 import { downloadBase64, useMail } from './store';
@@ -28,6 +32,8 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   const { busy, act } = useBusyAction();
   const tick = useMail((s) => (msg ? (s.changedTick[msg.folderId] ?? 0) : 0));
   const folders = useMail((s) => s.folders);
+  const [showSource, setShowSource] = useState(false);
+  const { printing, print } = usePrint();
 
   useEffect(() => {
     let live = true;
@@ -127,6 +133,17 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {M.reader.delete}
         </button>
+        <MoreMenu
+          label={M.reader.more}
+          title={M.reader.moreTitle}
+          disabled={busy}
+          testId="mail-more"
+          items={[
+            { label: M.reader.showSource, testId: 'mail-show-source', onPick: () => setShowSource(true) },
+            { label: M.reader.saveEml, testId: 'mail-save-eml', onPick: () => void act(() => downloadEml(msg.id)) },
+            { label: M.reader.print, testId: 'mail-print', onPick: print },
+          ]}
+        />
       </div>
       <header className="mail-head">
         <h2 data-testid="mail-subject">{msg.subject || '(без темы)'}</h2>
@@ -168,6 +185,8 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         </div>
       ) : null}
       <MailFrame html={clean.html} title={msg.subject || M.title} />
+      {printing ? <PrintBody html={clean.html} /> : null}
+      {showSource ? <SourceDialog messageId={msg.id} onClose={() => setShowSource(false)} /> : null}
       {thread.length > 1 ? (
         <div className="mail-thread">
           <div className="muted small">{M.reader.thread} ({thread.length})</div>

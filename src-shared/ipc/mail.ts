@@ -392,6 +392,12 @@ export const mailRequests = {
   'mail:messages:byAddress': request<MailSummary[]>()(
     z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),
   ),
+  /**
+   * «Показать оригинал» / «Сохранить как файл (.eml)»: the message's source byte for byte as the
+   * server holds it (fetched by UID; the local store keeps no raw mail), refused above 25 MB.
+   * `filename` is «<тема>.eml», safe for any file system; `size` is the source's length in bytes.
+   */
+  'mail:messages:source': request<{ filename: string; size: number; dataBase64: string }>()(z.object({ id: Id })),
   'mail:images:allow': request<void>()(z.object({ messageId: Id, scope: z.enum(['message', 'sender']) })),
   /**
    * Remote images of a message the user allowed, fetched by the core and returned as data URLs

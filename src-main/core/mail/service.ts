@@ -33,6 +33,7 @@ import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
 import { migrateMail } from './schema';
 import { MailSearch } from './search';
 import { invalidateRecipients, suggestRecipients } from './recipients';
+import { SOURCE_GONE, emlFilename, fetchMessageSource } from './source';
 import { MailStore, type FolderRow, type MessageRow } from './store';
 
 export type MailRequestName = keyof typeof mailRequests;
@@ -634,6 +635,19 @@ export function createMailService(opts: MailServiceOptions): MailService {
     'mail:messages:delete': ({ ids }) => deleteMessages(ids),
     'mail:messages:move': ({ ids, folderId }) => moveMessages(ids, folderId),
     'mail:messages:byAddress': ({ emails, limit }) => store.byAddress(emails, limit),
+    'mail:messages:source': async ({ id }) => {
+      const m = messageRow(id);
+      const acc = accounts.get(m.account_id);
+      const folder = store.folder(m.folder_id);
+      try {
+        const raw = await fetchMessageSource(() => imapFor(acc), { folder: folder ?? undefined, uid: m.uid, server: acc.imap });
+        return { filename: emlFilename(m.subject), size: raw.length, dataBase64: raw.toString('base64') };
+      } catch (e) {
+        // Gone on the server: let the list catch up now rather than at the next poll.
+        if (e instanceof MailError && e.code === SOURCE_GONE && folder) void syncs.get(acc.id)?.syncNow(folder.id).catch(() => undefined);
+        throw e;
+      }
+    },
     'mail:images:allow': ({ messageId, scope }) => {
       const m = messageRow(messageId);
       const value = scope === 'sender' ? m.from_email : (m.message_id ?? `id:${m.id}`);
