@@ -609,6 +609,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
           if (event === 'mail:changed' || event === 'mail:new' || event === 'mail:accounts') attention.mailChanged();
         },
         log,
+        settings: () => settings.get(),
       });
     } catch (e) {
       log.error('mail capability failed to start', e);

@@ -20,6 +20,7 @@ export function createMailFactory(shell: MailShellOptions = {}): MailFactory {
       secretBox: ctx.secretBox,
       dataDir: ctx.userDataDir,
       migrate: false,
+      undoSendMs: () => ctx.settings().mailUndoSendSec * 1000,
       ...shell,
     });
     const off = service.onAny((name, payload) => ctx.emit(name, payload as never));

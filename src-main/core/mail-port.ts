@@ -6,6 +6,7 @@
 import type { EventName, PayloadOf } from '../../src-shared/ipc/contract';
 import type { Call, Contact } from '../../src-shared/wire';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
+import type { Settings } from '../../src-shared/ipc/app';
 import type { SecretBox } from './secrets/secret-box';
 import type { Store } from './store/store';
 import type { Logger } from './log';
@@ -17,6 +18,8 @@ export interface MailContext {
   userDataDir: string;
   emit<E extends EventName>(event: E, payload: PayloadOf<E>): void;
   log: Logger;
+  /** The app's settings now (read on each use: the user may change them at any time). */
+  settings(): Settings;
 }
 
 export interface MailHandler {

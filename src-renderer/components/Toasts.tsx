@@ -12,6 +12,19 @@ export function Toasts() {
             {t.title ? <strong>{t.title}</strong> : null}
             <span>{t.text}</span>
           </div>
+          {t.action ? (
+            <button
+              type="button"
+              className="btn btn-sm"
+              data-testid={t.action.testId}
+              onClick={() => {
+                dismiss(t.id);
+                t.action?.run();
+              }}
+            >
+              {t.action.label}
+            </button>
+          ) : null}
           <button type="button" className="icon-btn" aria-label={S.close} onClick={() => dismiss(t.id)}>
             <IconX size={14} />
           </button>

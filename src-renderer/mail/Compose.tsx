@@ -13,6 +13,7 @@ import { splitAddresses } from './addresses';
 import { swapSignature } from '../../src-shared/mail-signature';
 import { M, formatSize } from './strings';
 import { fileToBase64, useMail } from './store';
+import { SendLaterPanel, afterSend } from './send-later';
 
 interface NewFile {
   filename: string;
@@ -25,8 +26,13 @@ const MAX_FILE = 25 * 1024 * 1024;
 
 export function Compose({ query }: { query: URLSearchParams }) {
   const accounts = useMail((s) => s.accounts);
-  const mode = (query.get('mode') as MailComposeMode | null) ?? 'new';
-  const source = query.get('source') ? Number(query.get('source')) : null;
+  const queryMode = (query.get('mode') as MailComposeMode | null) ?? 'new';
+  const querySource = query.get('source') ? Number(query.get('source')) : null;
+  // A draft carries its own reply/forward link (e.g. one taken back by «Отменить»).
+  const [linked, setLinked] = useState<{ mode: MailComposeMode; source: number | null } | null>(null);
+  const mode = linked?.mode ?? queryMode;
+  const source = linked ? linked.source : querySource;
+  const [laterOpen, setLaterOpen] = useState(false);
   const draftParam = query.get('draft') ? Number(query.get('draft')) : null;
   const [accountId, setAccountId] = useState<number | null>(query.get('account') ? Number(query.get('account')) : null);
   const [to, setTo] = useState(query.get('to') ?? '');
@@ -59,6 +65,17 @@ export function Compose({ query }: { query: URLSearchParams }) {
           setSubject(d.subject);
           setText(d.text);
           setFiles(d.attachmentsData.map((a) => ({ ...a, size: Math.floor((a.dataBase64.length * 3) / 4) })));
+          setLinked({ mode: d.mode, source: d.sourceMessageId });
+          if (d.mode === 'forward' && d.sourceMessageId) {
+            // The original's files are offered again, checked as they were.
+            const p = await call('mail:compose:prefill', { mode: 'forward', sourceMessageId: d.sourceMessageId }).catch(() => null);
+            if (!live) return;
+            if (p) {
+              setSrcAtt(p.sourceAttachments);
+              const all = p.sourceAttachments.map((a) => a.index);
+              setKeepSrc(new Set(d.includeSourceAttachments ? (d.sourceAttachmentIndexes ?? all) : []));
+            }
+          }
         } else {
           const p = await call('mail:compose:prefill', {
             mode,
@@ -85,7 +102,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
       live = false;
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [mode, source, draftParam]);
+  }, [queryMode, querySource, draftParam]);
 
   /** «От кого» changed: the new account's signature replaces the old one where it stands unchanged. */
   const switchAccount = (id: number) => {
@@ -109,7 +126,8 @@ export function Compose({ query }: { query: URLSearchParams }) {
     includeSourceAttachments: mode === 'forward' ? [...keepSrc] : false,
   });
 
-  const send = async () => {
+  /** `sendAt`: «Отправить позже»; without it the core applies the «Отмена отправки» delay. */
+  const send = async (sendAt?: number) => {
     const p = payload();
     if (!p.to.length && !p.cc.length && !p.bcc.length) {
       setError(M.composeForm.noRecipients);
@@ -118,9 +136,8 @@ export function Compose({ query }: { query: URLSearchParams }) {
     setBusy(true);
     setError(null);
     try {
-      const r = await call('mail:send', { ...p, draftId: draftId ?? undefined });
-      if (r.status === 'sent') toast.ok(M.composeForm.sent);
-      else toast.info(`${M.composeForm.queued}${r.error ? ` ${r.error}` : ''}`);
+      const r = await call('mail:send', { ...p, draftId: draftId ?? undefined, sendAt });
+      afterSend(r, sendAt !== undefined);
       window.history.length > 1 ? window.history.back() : navigate('/mail');
     } catch (e) {
       setError(toAppError(e).message);
@@ -261,9 +278,13 @@ export function Compose({ query }: { query: URLSearchParams }) {
           <button type="button" className="btn btn-sm" onClick={() => fileInput.current?.click()}>{M.composeForm.attach}</button>
         </div>
         {error ? <div className="error-box" role="alert">{error}</div> : null}
+        {laterOpen ? <SendLaterPanel disabled={busy || !ready} onPick={(at) => void send(at)} onClose={() => setLaterOpen(false)} /> : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy || !ready} data-testid="compose-send">
             {busy ? M.composeForm.sending : M.composeForm.send}
+          </button>
+          <button type="button" className="btn" disabled={busy || !ready} onClick={() => setLaterOpen((v) => !v)} aria-expanded={laterOpen} data-testid="compose-send-later">
+            {M.composeForm.sendLater}
           </button>
           <button type="button" className="btn" disabled={busy || !ready} onClick={() => void saveDraft()} data-testid="compose-save-draft">
             {M.composeForm.saveDraft}

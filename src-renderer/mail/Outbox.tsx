@@ -6,6 +6,13 @@ import { href } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailDraftView, MailOutboxItem } from '../../src-shared/ipc/mail';
 import { M } from './strings';
+import { formatSendAt } from './send-later';
+
+/** The badge: a scheduled item says when it goes out (or that it is going, in the undo window). */
+function statusText(it: MailOutboxItem): string {
+  if (it.status !== 'scheduled') return M.outboxPage.status[it.status];
+  return it.userScheduled && it.sendAt ? M.outboxPage.scheduledFor(formatSendAt(it.sendAt)) : M.outboxPage.undoWindow;
+}
 
 export function OutboxPage() {
   const [items, setItems] = useState<MailOutboxItem[] | null>(null);
@@ -48,8 +55,23 @@ export function OutboxPage() {
               ) : null}
             </div>
             <span className={`badge badge-${it.status === 'failed' ? 'missed' : it.status === 'sent' ? 'answered' : 'ringing'}`}>
-              {M.outboxPage.status[it.status]}
+              {statusText(it)}
             </span>
+            {it.status === 'scheduled' ? (
+              <div className="row-gap">
+                <button type="button" className="btn btn-sm" onClick={() => act(() => call('mail:outbox:sendNow', { id: it.id }))} data-testid="outbox-send-now">
+                  {M.outboxPage.retry}
+                </button>
+                <button
+                  type="button"
+                  className="btn btn-sm btn-ghost"
+                  onClick={() => act(() => call('mail:outbox:cancel', { id: it.id }).then(() => toast.info(M.outboxPage.cancelled)))}
+                  data-testid="outbox-cancel"
+                >
+                  {M.outboxPage.cancel}
+                </button>
+              </div>
+            ) : null}
             {it.status === 'failed' || it.status === 'queued' ? (
               <div className="row-gap">
                 <button type="button" className="btn btn-sm" onClick={() => act(() => call('mail:outbox:retry', { id: it.id }))} data-testid="outbox-retry">

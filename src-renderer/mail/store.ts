@@ -56,7 +56,8 @@ export const useMail = create<MailState>((set, get) => ({
   async reloadOutbox() {
     try {
       const items = await call('mail:outbox:list', { includeSent: false });
-      set({ outboxPending: items.length });
+      // Scheduled mail waits by choice: only mail stuck on its way counts as pending.
+      set({ outboxPending: items.filter((i) => i.status !== 'scheduled').length });
     } catch {
       /* ignore */
     }

@@ -5,7 +5,8 @@
  */
 import { useEffect, useState } from 'react';
 import { ROLE_LABELS } from '../../src-shared/roles';
-import type { AboutInfo, UpdateState } from '../../src-shared/ipc/app';
+import { MAIL_UNDO_SEND_CHOICES, type AboutInfo, type UpdateState } from '../../src-shared/ipc/app';
+import { M } from '../mail/strings';
 import { hasShell } from '../api';
 import { ringTone } from '../components/PopupStack';
 import { Switch } from '../components/Switch';
@@ -397,6 +398,24 @@ export function Settings() {
             <div className="muted small">{S.settings.mailNotificationsHint}</div>
           </span>
           <Switch checked={settings.mailNotifications} onChange={(v) => void save({ mailNotifications: v })} label={S.settings.mailNotifications} testId="mail-notifications" />
+        </div>
+        <div className="setting-row">
+          <span>
+            {M.undoSetting.label}
+            <div className="muted small">{M.undoSetting.hint}</div>
+          </span>
+          <select
+            value={settings.mailUndoSendSec}
+            onChange={(e) => void save({ mailUndoSendSec: Number(e.target.value) as (typeof MAIL_UNDO_SEND_CHOICES)[number] })}
+            aria-label={M.undoSetting.label}
+            data-testid="mail-undo-send"
+          >
+            {MAIL_UNDO_SEND_CHOICES.map((n) => (
+              <option key={n} value={n}>
+                {n ? M.undoSetting.seconds(n) : M.undoSetting.off}
+              </option>
+            ))}
+          </select>
         </div>
         <p className="muted small">{S.settings.localOnly}</p>
       </section>

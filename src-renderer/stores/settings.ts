@@ -17,6 +17,7 @@ export const DEFAULT_SETTINGS: Settings = {
   popup: { when: 'ring', minDigits: 5, display: 'cursor', notification: true, position: 'bottom-right', durationSec: 0, sound: true },
   startAtLogin: false,
   mailNotifications: true,
+  mailUndoSendSec: 5,
   updateUrl: '',
   language: 'ru',
 };

@@ -6,6 +6,8 @@ export interface Toast {
   kind: 'ok' | 'error' | 'info';
   text: string;
   title?: string;
+  /** One button next to the text (e.g. «Отменить»); the toast goes once it is pressed. */
+  action?: { label: string; run: () => void; testId?: string };
 }
 
 interface ToastStore {

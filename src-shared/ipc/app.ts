@@ -47,6 +47,10 @@ export const PopupOptionsSchema = z.object({
 });
 export type PopupOptions = z.infer<typeof PopupOptionsSchema>;
 
+/** The «Отмена отправки» choices, in seconds (0 = off). */
+export const MAIL_UNDO_SEND_CHOICES = [0, 5, 10, 20, 30] as const;
+const MailUndoSendSecSchema = z.literal(MAIL_UNDO_SEND_CHOICES);
+
 export const SettingsSchema = z.object({
   /** The relay this app logs in to (set by login; changing it here ends the session). */
   relayUrl: z.string().max(500).default(''),
@@ -55,6 +59,8 @@ export const SettingsSchema = z.object({
   startAtLogin: z.boolean().default(false),
   /** A desktop notification when new mail arrives in an inbox (src-shared/mail-notice.ts). */
   mailNotifications: z.boolean().default(true),
+  /** «Отмена отправки»: seconds a sent mail waits in the outbox, cancellable (0 = sent at once). */
+  mailUndoSendSec: MailUndoSendSecSchema.default(5),
   /** electron-updater generic feed (https, or http on loopback only); '' = updates off. */
   updateUrl: z.string().max(500).default(''),
   /** The UI is Russian only; kept so a later translation has a place to go. */
@@ -68,6 +74,7 @@ export const SettingsPatchSchema = z
     relayUrl: z.string().max(500).optional(),
     startAtLogin: z.boolean().optional(),
     mailNotifications: z.boolean().optional(),
+    mailUndoSendSec: MailUndoSendSecSchema.optional(),
     updateUrl: z.string().max(500).optional(),
     language: z.literal('ru').optional(),
     popup: z

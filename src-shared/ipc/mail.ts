@@ -176,7 +176,11 @@ export interface MailComposePrefill {
   sourceAttachments: MailAttachmentView[];
 }
 
-export type MailOutboxStatus = 'queued' | 'sending' | 'failed' | 'sent';
+/**
+ * `scheduled`: waiting for its time — the «Отмена отправки» window after «Отправить», or a time
+ * chosen with «Отправить позже»; it can still be taken back to the drafts (`mail:outbox:cancel`).
+ */
+export type MailOutboxStatus = 'scheduled' | 'queued' | 'sending' | 'failed' | 'sent';
 
 export interface MailOutboxItem {
   id: number;
@@ -190,6 +194,10 @@ export interface MailOutboxItem {
   lastError: string | null;
   nextAttemptAt: string | null;
   sentAt: string | null;
+  /** A `scheduled` item's time to go out (null otherwise). */
+  sendAt: string | null;
+  /** The user chose the time («Отправить позже»); false for the «Отмена отправки» window. */
+  userScheduled: boolean;
 }
 
 export interface MailDraftView {
@@ -204,6 +212,8 @@ export interface MailDraftView {
   text: string;
   attachments: { filename: string; contentType: string; size: number }[];
   includeSourceAttachments: boolean;
+  /** Forward: which of the original's attachments go along (null: all of them, when included). */
+  sourceAttachmentIndexes: number[] | null;
   updatedAt: string;
 }
 
@@ -270,10 +280,16 @@ export const MailComposeSchema = z.object({
   includeSourceAttachments: z.union([z.boolean(), z.array(z.number().int().min(0))]).default(false),
   /** The draft this message came from; deleted once the message is queued. */
   draftId: Id.optional(),
+  /**
+   * «Отправить позже»: when to send (epoch ms, in the future). Without it the message waits the
+   * «Отмена отправки» delay from the app's settings (read by the core, not sent by the renderer).
+   */
+  sendAt: z.number().int().positive().max(8_640_000_000_000_000).optional(),
 });
 export type MailComposeInput = z.input<typeof MailComposeSchema>;
 
-export const MailDraftInputSchema = MailComposeSchema.extend({
+// A draft has no send time: it is chosen when the draft is sent.
+export const MailDraftInputSchema = MailComposeSchema.omit({ sendAt: true }).extend({
   id: Id.optional(),
   to: z.array(z.string().max(400)).max(500).default([]),
   cc: z.array(z.string().max(400)).max(500).default([]),
@@ -422,11 +438,21 @@ export const mailRequests = {
       to: z.array(Recipient).max(50).optional(),
     }),
   ),
-  /** Queues the message in the outbox and makes the first attempt. */
-  'mail:send': request<{ outboxId: number; status: MailOutboxStatus; error: string | null }>()(MailComposeSchema),
+  /**
+   * Queues the message in the outbox and makes the first attempt — or, with an undo delay or
+   * `sendAt`, keeps it `scheduled` until then (`sendAt` in the answer: ISO time it goes out).
+   */
+  'mail:send': request<{ outboxId: number; status: MailOutboxStatus; error: string | null; sendAt: string | null }>()(MailComposeSchema),
   'mail:outbox:list': request<MailOutboxItem[]>()(z.object({ includeSent: z.boolean().default(false) }).default({ includeSent: false })),
   'mail:outbox:retry': request<void>()(z.object({ id: Id })),
   'mail:outbox:delete': request<void>()(z.object({ id: Id })),
+  /**
+   * «Отменить» a `scheduled` item: it leaves the outbox and becomes a draft (recipients, text,
+   * attachments, the reply/forward link). Refused once its sending has begun.
+   */
+  'mail:outbox:cancel': request<{ draftId: number }>()(z.object({ id: Id })),
+  /** «Отправить сейчас» for a `scheduled` item: sends it at once. */
+  'mail:outbox:sendNow': request<{ status: MailOutboxStatus; error: string | null }>()(z.object({ id: Id })),
 
   'mail:drafts:list': request<MailDraftView[]>()(z.object({ accountId: Id.optional() }).default({})),
   'mail:drafts:get': request<MailDraftView & { attachmentsData: { filename: string; contentType: string; dataBase64: string }[] }>()(

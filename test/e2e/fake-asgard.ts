@@ -260,6 +260,7 @@ export function installFakeAsgard(o: FakeOptions): void {
     popup: { when: 'ring', minDigits: 5, display: 'cursor', notification: true, position: 'bottom-right', durationSec: 0, sound: true },
     startAtLogin: true,
     mailNotifications: true,
+    mailUndoSendSec: 5,
     updateUrl: 'https://updates.asgard-service.ru/phone/',
     language: 'ru',
   };

@@ -26,6 +26,8 @@ let built: { dir: string; cleanup(): void };
 let tracker: Server;
 let trackerUrl = '';
 const trackerHits: string[] = [];
+/** «Отмена отправки» as the core reads it: off, except in the test of the undo toast. */
+let undoSendMs = 0;
 
 beforeAll(async () => {
   tracker = createServer((req, res) => {
@@ -54,7 +56,7 @@ beforeAll(async () => {
   ]);
   // The tracker stands in for a site on the internet: the only loopback port images may come from.
   const trackerPort = (tracker.address() as { port: number }).port;
-  h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000 }, imageAddresses: (address, port) => port === trackerPort && /^(::ffff:)?127\.0\.0\.1$/.test(address) });
+  h = makeService({ sync: { initialBackoffMs: 200, maxBackoffMs: 1000, pollMs: 60_000 }, undoSendMs: () => undoSendMs, imageAddresses: (address, port) => port === trackerPort && /^(::ffff:)?127\.0\.0\.1$/.test(address) });
   built = await buildRenderer();
   site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
   browser = await launchBrowser();
@@ -537,4 +539,166 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 120_000);
+
+  it('«Отменить» in the toast after «Отправить» reopens the compose form with the text, and nothing is sent', async () => {
+    undoSendMs = 20_000;
+    const before = smtp.received.length;
+    const { page, errors } = await openApp('/mail');
+    try {
+      await page.getByTestId('mail-compose').click();
+      await page.getByTestId('mail-compose-page').waitFor();
+      await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+      await page.getByTestId('compose-to').fill('ivlev@example.org');
+      await page.getByTestId('compose-subject').fill('Передумал отправлять');
+      await page.getByTestId('compose-text').fill('Черновик сметы, ещё не готов.');
+      await page.getByTestId('compose-send').click();
+      await page.getByText('Письмо отправляется…', { exact: true }).waitFor();
+      await page.getByTestId('undo-send').click();
+      await page.getByTestId('mail-compose-page').waitFor();
+      await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Передумал отправлять', 'the compose form back');
+      await expect(page.getByTestId('compose-text').inputValue()).resolves.toContain('Черновик сметы, ещё не готов.');
+      await expect(page.getByTestId('compose-to').inputValue()).resolves.toBe('ivlev@example.org');
+      await screenshot(page, 'mail-undo-send');
+      expect((await h.mail.handle('mail:outbox:list', {})) as unknown[]).toHaveLength(0);
+      expect(smtp.received.length).toBe(before);
+      expect(errors).toEqual([]);
+    } finally {
+      undoSendMs = 0;
+      await page.close();
+    }
+  }, 60_000);
+
+  it('creates a folder from the pane and opens it, renames it from its «⋯» menu, deletes it after asking', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    const serverHas = async (path: string) => {
+      const c = await imapClient(dc, hana);
+      try {
+        return (await c.list()).some((l) => l.path === path);
+      } finally {
+        await c.logout().catch(() => undefined);
+      }
+    };
+    try {
+      await page.getByTestId('mail-folder-new').click();
+      await page.getByTestId('mail-folder-name').fill('Тендеры 2025');
+      await page.getByTestId('mail-folder-save').click();
+      await page.getByText('Папка «Тендеры 2025» создана.').waitFor();
+      const created = await folderId(h, acc.id, 'Тендеры 2025');
+      const link = page.locator(`[data-testid="mail-folder"][data-path="Тендеры 2025"]`);
+      await waitFor(async () => page.url().endsWith(`#/mail/f/${created}`) && (await link.getAttribute('class'))?.includes('active'), 'the new folder open');
+      expect(await serverHas('Тендеры 2025')).toBe(true);
+
+      // «⋯» → «Переименовать…»: a name the server cannot take is explained in the dialog.
+      await page.locator('li.mail-folder-item', { has: link }).getByTestId('mail-folder-more').click();
+      await page.getByTestId('mail-folder-menu-rename').click();
+      await expect(page.getByTestId('mail-folder-name').inputValue()).resolves.toBe('Тендеры 2025');
+      await page.getByTestId('mail-folder-name').fill('Тендеры/2025');
+      await page.getByTestId('mail-folder-save').click();
+      await expect(page.getByTestId('mail-folder-error').textContent()).resolves.toContain('Имя папки не может содержать «/»');
+      await page.getByTestId('mail-folder-name').fill('Тендеры (архив)');
+      await page.getByTestId('mail-folder-save').click();
+      await page.getByText('Папка переименована в «Тендеры (архив)».').waitFor();
+      const renamed = page.locator(`[data-testid="mail-folder"][data-path="Тендеры (архив)"]`);
+      await renamed.waitFor();
+      expect(await renamed.getAttribute('class')).toContain('active');
+      expect(page.url()).toContain(`#/mail/f/${created}`);
+      expect(await serverHas('Тендеры (архив)')).toBe(true);
+      expect(await serverHas('Тендеры 2025')).toBe(false);
+      await screenshot(page, 'mail-folder-renamed');
+
+      // Right-click → «Удалить папку»: asked with the count, then the inbox opens.
+      let asked = '';
+      page.once('dialog', (d) => {
+        asked = d.message();
+        void d.accept();
+      });
+      await renamed.click({ button: 'right' });
+      await page.getByTestId('mail-folder-menu-delete').click();
+      await page.getByText('Папка «Тендеры (архив)» удалена.').waitFor();
+      expect(asked).toBe('Удалить папку «Тендеры (архив)»? В ней нет писем.');
+      await waitFor(() => page.url().endsWith(`#/mail/f/${inbox}`), 'the inbox open');
+      await renamed.waitFor({ state: 'detached' });
+      expect(await serverHas('Тендеры (архив)')).toBe(false);
+      // INBOX's menu offers only a subfolder.
+      await page.locator(`[data-testid="mail-folder"][data-path="INBOX"]`).click({ button: 'right' });
+      await page.getByTestId('mail-folder-menu-create').waitFor();
+      expect(await page.getByTestId('mail-folder-menu-rename').count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('«Ещё»: shows the source as text (a <script> too), saves it as .eml, prints only the message', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    // The HTML in 8 bits, so the source holds its <script> as written.
+    await dc.deliver(
+      hana.user,
+      [
+        `From: =?UTF-8?B?${Buffer.from('Служба поддержки').toString('base64')}?= <support@example.org>`,
+        `To: ${hana.user}`,
+        `Subject: =?UTF-8?B?${Buffer.from('Исходник: акт/счёт').toString('base64')}?=`,
+        'Message-ID: <source-view@example.org>',
+        'Date: Mon, 03 Jun 2024 10:00:00 +0300',
+        'MIME-Version: 1.0',
+        'Content-Type: text/html; charset=utf-8',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        `<p>Проверка печати</p><script>window.__sourceRan = 1; fetch('${trackerUrl}/source-script')</script>`,
+        '',
+      ].join('\r\n'),
+    );
+    await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+    const id = await waitFor(() => (h.db.prepare('SELECT id FROM mail_messages WHERE subject = ?').get('Исходник: акт/счёт') as { id: number } | undefined)?.id, 'the mail synced');
+    const { page, errors } = await openApp(`/mail/f/${inbox}/m/${id}`);
+    try {
+      await page.getByTestId('mail-reader').waitFor();
+      await page.getByTestId('mail-more').click();
+      await page.getByTestId('mail-show-source').click();
+      const text = page.getByTestId('mail-source-text');
+      await text.waitFor();
+      const shown = (await text.textContent()) ?? '';
+      expect(shown).toContain('Message-ID: <source-view@example.org>');
+      expect(shown).toContain(`<script>window.__sourceRan = 1; fetch('${trackerUrl}/source-script')</script>`);
+      // Text, not markup: no element made of it, nothing ran.
+      await expect(page.locator('[data-testid="mail-source"] script, [data-testid="mail-source"] p').count()).resolves.toBe(0);
+      await expect(page.evaluate(() => (window as unknown as { __sourceRan?: number }).__sourceRan)).resolves.toBeUndefined();
+      expect(trackerHits).not.toContain('/source-script');
+      await screenshot(page, 'mail-source');
+      await page.keyboard.press('Escape');
+      await text.waitFor({ state: 'detached' });
+
+      await page.getByTestId('mail-more').click();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('mail-save-eml').click()]);
+      expect(download.suggestedFilename()).toBe('Исходник_ акт_счёт.eml');
+      const saved: Buffer[] = [];
+      for await (const chunk of await download.createReadStream()) saved.push(chunk as Buffer);
+      const onServer = (await h.mail.handle('mail:messages:source', { id })) as { dataBase64: string };
+      expect(Buffer.concat(saved).equals(Buffer.from(onServer.dataBase64, 'base64'))).toBe(true);
+
+      // «Печать»: the dialog itself is the browser's; what goes on paper is the print stylesheet's.
+      await page.evaluate(() => {
+        window.print = () => ((window as unknown as { __printed?: number }).__printed = 1);
+      });
+      await page.getByTestId('mail-more').click();
+      await page.getByTestId('mail-print').click();
+      await expect(page.evaluate(() => (window as unknown as { __printed?: number }).__printed)).resolves.toBe(1);
+      await page.emulateMedia({ media: 'print' });
+      for (const chrome of ['.sidebar', '.mail-folders', '.mail-middle', '.mail-actions', '[data-testid="mail-frame"]']) {
+        await expect(page.locator(chrome).first().isVisible(), chrome).resolves.toBe(false);
+      }
+      await expect(page.getByTestId('mail-subject').isVisible()).resolves.toBe(true);
+      await expect(page.locator('.mail-meta').getByText('Служба поддержки <support@example.org>').isVisible()).resolves.toBe(true);
+      await expect(page.getByTestId('mail-print-body').getByText('Проверка печати').isVisible()).resolves.toBe(true);
+      await screenshot(page, 'mail-print');
+      await page.emulateMedia({ media: 'screen' });
+      await expect(page.getByTestId('mail-print-body').isVisible()).resolves.toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });

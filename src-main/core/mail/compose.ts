@@ -95,6 +95,20 @@ export async function buildMime(m: OutgoingMessage): Promise<BuiltMessage> {
   return { raw, messageId, envelope: { from: envelope.from || m.from.email, to: envelope.to } };
 }
 
+/**
+ * The same message with its Date header set to `d` (a scheduled mail is dated when it goes out).
+ * Only the header block is touched; headers are ASCII (RFC 2047), so latin1 keeps every byte.
+ */
+export function restampDate(raw: Buffer, d: Date): Buffer {
+  let end = raw.indexOf('\r\n\r\n');
+  if (end < 0) end = raw.length;
+  const head = raw.subarray(0, end).toString('latin1');
+  const stamp = `Date: ${d.toUTCString().replace(/GMT$/, '+0000')}`;
+  const re = /^Date:[^\r\n]*(\r\n[ \t][^\r\n]*)*/im;
+  const next = re.test(head) ? head.replace(re, stamp) : `${stamp}\r\n${head}`;
+  return Buffer.concat([Buffer.from(next, 'latin1'), raw.subarray(end)]);
+}
+
 const RE = /^\s*((re|на|ответ)\s*(\[\d+\])?\s*:\s*)+/i;
 const FWD = /^\s*((fwd?|пересл|переслано)\s*:\s*)+/i;
 

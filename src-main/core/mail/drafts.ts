@@ -32,6 +32,7 @@ function view(r: Row): MailDraftView {
       size: Math.floor((a.dataBase64.length * 3) / 4),
     })),
     includeSourceAttachments: d.includeSourceAttachments !== false,
+    sourceAttachmentIndexes: Array.isArray(d.includeSourceAttachments) ? d.includeSourceAttachments : null,
     updatedAt: r.updated_at,
   };
 }

@@ -12,10 +12,24 @@
  * message has not all gone to the server yet, so the server cannot have it) — send it again at
  * the next start; 1 (all of it went out, the server may have taken it) — do not risk a
  * duplicate, tell the user it may have been sent.
+ *
+ * A `scheduled` item waits for `next_attempt_at` (the «Отмена отправки» window, or the time chosen
+ * with «Отправить позже»): the claim takes it only once that time has come, and the same timer
+ * that drives the retries wakes for it, so it also goes out at the next start if the app was
+ * closed at its time. Until claimed it can be taken back (one DELETE … WHERE status =
+ * 'scheduled', so a racing claim and cancel never both win), with the compose input kept in
+ * `draft_json` to become a draft again.
  */
 import type Database from 'better-sqlite3';
 import type { MailOutboxItem, MailOutboxStatus } from '../../../src-shared/ipc/mail';
 import { describeMailError, describeRejectedRecipients, retryByItself, ruLine, MailError, type RejectedRecipient } from './errors-ru';
+import { restampDate } from './compose';
+
+/**
+ * Longest the timer sleeps at once: setTimeout fires at once past ~24.8 days, and a timer armed
+ * before the computer slept may wake late; re-reading the due time hourly keeps both right.
+ */
+const MAX_TIMER_MS = 60 * 60_000;
 
 export interface OutboxRow {
   id: number;
@@ -34,6 +48,7 @@ export interface OutboxRow {
   sent_copy_done: number;
   source_message_id: number | null;
   mode: string;
+  user_scheduled: number;
 }
 
 export interface SendOutcome {
@@ -66,6 +81,20 @@ export interface EnqueueArgs {
   raw: Buffer;
   sourceMessageId: number | null;
   mode: string;
+  /** Keep it `scheduled` until this time (epoch ms); absent: send now. */
+  sendAt?: number | null;
+  /** The user chose `sendAt` («Отправить позже»), rather than the undo window. */
+  userScheduled?: boolean;
+  /** The compose input, for turning it back into a draft while it is scheduled. */
+  draftJson?: string | null;
+}
+
+/** What a cancelled scheduled item leaves behind to become a draft. */
+export interface TakenBack {
+  accountId: number;
+  subject: string;
+  to: string[];
+  draftJson: string | null;
 }
 
 function view(r: Omit<OutboxRow, 'raw'>): MailOutboxItem {
@@ -80,11 +109,13 @@ function view(r: Omit<OutboxRow, 'raw'>): MailOutboxItem {
     lastError: r.last_error,
     nextAttemptAt: r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
     sentAt: r.sent_at,
+    sendAt: r.status === 'scheduled' && r.next_attempt_at ? new Date(r.next_attempt_at).toISOString() : null,
+    userScheduled: r.user_scheduled === 1,
   };
 }
 
 const COLS = `id, account_id, message_id_header, subject, to_json, envelope_json, status, attempts, last_error,
-  next_attempt_at, created_at, sent_at, sent_copy_done, source_message_id, mode`;
+  next_attempt_at, created_at, sent_at, sent_copy_done, source_message_id, mode, user_scheduled`;
 
 export class Outbox {
   private timer: NodeJS.Timeout | null = null;
@@ -129,16 +160,66 @@ export class Outbox {
   }
 
   enqueue(a: EnqueueArgs): number {
+    const later = a.sendAt != null;
     const r = this.db
       .prepare(
         `INSERT INTO mail_outbox (account_id, message_id_header, subject, to_json, envelope_json, raw, status, attempts,
-           next_attempt_at, created_at, source_message_id, mode)
-         VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)`,
+           next_attempt_at, created_at, source_message_id, mode, user_scheduled, draft_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(a.accountId, a.messageIdHeader, a.subject, JSON.stringify(a.to), JSON.stringify(a.envelope), a.raw, Date.now(), new Date().toISOString(), a.sourceMessageId, a.mode);
+      .run(
+        a.accountId,
+        a.messageIdHeader,
+        a.subject,
+        JSON.stringify(a.to),
+        JSON.stringify(a.envelope),
+        a.raw,
+        later ? 'scheduled' : 'queued',
+        later ? a.sendAt : Date.now(),
+        new Date().toISOString(),
+        a.sourceMessageId,
+        a.mode,
+        later && a.userScheduled ? 1 : 0,
+        later ? (a.draftJson ?? null) : null,
+      );
     const id = Number(r.lastInsertRowid);
     this.emit(id);
+    if (later) this.schedule();
     return id;
+  }
+
+  /**
+   * «Отменить»: removes a `scheduled` item in one statement, so it either wins over the claim or
+   * loses to it, never both. Throws when it is too late (the sending has begun or is done).
+   */
+  takeBack(id: number): TakenBack {
+    const r = this.db
+      .prepare(`DELETE FROM mail_outbox WHERE id = ? AND status = 'scheduled' RETURNING account_id, subject, to_json, draft_json`)
+      .get(id) as { account_id: number; subject: string; to_json: string; draft_json: string | null } | undefined;
+    if (!r) {
+      const cur = this.row(id);
+      if (!cur) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
+      if (cur.status === 'sending' || cur.status === 'sent' || cur.sent_at) throw new MailError('mail-too-late', 'Письмо уже отправлено.');
+      throw new MailError('mail-too-late', 'Письмо уже отправляется: отменить нельзя.', 'Его можно удалить в «Исходящих», пока оно не отправлено.');
+    }
+    this.schedule();
+    return { accountId: r.account_id, subject: r.subject, to: JSON.parse(r.to_json) as string[], draftJson: r.draft_json };
+  }
+
+  /** «Отправить сейчас» for a scheduled item (a waiting or failed one is retried). */
+  sendNow(id: number): Promise<MailOutboxItem> {
+    const r = this.db.prepare(`UPDATE mail_outbox SET status = 'queued', next_attempt_at = ? WHERE id = ? AND status = 'scheduled'`).run(Date.now(), id);
+    if (r.changes === 0) {
+      const cur = this.row(id);
+      if (!cur) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
+      if (cur.status === 'failed' || cur.status === 'queued') this.db.prepare('UPDATE mail_outbox SET next_attempt_at = ? WHERE id = ?').run(Date.now(), id);
+    }
+    return this.attempt(id);
+  }
+
+  /** The clock may have jumped (sleep, resume): re-read what is due now. */
+  wake(): void {
+    this.schedule();
   }
 
   row(id: number): Omit<OutboxRow, 'raw'> | undefined {
@@ -209,9 +290,10 @@ export class Outbox {
   private async doAttempt(id: number): Promise<MailOutboxItem> {
     const claimed = this.db
       .prepare(
-        `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, handed_over = 0 WHERE id = ? AND status IN ('queued', 'failed')`,
+        `UPDATE mail_outbox SET status = 'sending', attempts = attempts + 1, handed_over = 0
+         WHERE id = ? AND (status IN ('queued', 'failed') OR (status = 'scheduled' AND next_attempt_at <= ?))`,
       )
-      .run(id);
+      .run(id, Date.now());
     if (claimed.changes !== 1) {
       const cur = this.item(id);
       if (!cur) throw new MailError('mail-no-outbox', 'Письмо в исходящих не найдено.');
@@ -220,6 +302,11 @@ export class Outbox {
     }
     this.emit(id);
     const row = this.db.prepare('SELECT * FROM mail_outbox WHERE id = ?').get(id) as OutboxRow;
+    if (row.user_scheduled && row.attempts === 1) {
+      // Sent later than written: dated when it goes out, as recipients expect; kept for retries.
+      row.raw = restampDate(row.raw, new Date());
+      this.db.prepare('UPDATE mail_outbox SET raw = ? WHERE id = ?').run(row.raw, id);
+    }
     const envelope = JSON.parse(row.envelope_json) as { from: string; to: string[] };
     const dataSent = () => {
       try {
@@ -253,7 +340,9 @@ export class Outbox {
         .run(JSON.stringify({ ...envelope, to: rest }), ruLine(d), d.transient ? this.retryAt(row.attempts) : null, now, id);
     } else {
       // Accepted by the server: from here on it must never be sent again.
-      this.db.prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL WHERE id = ?`).run(now, id);
+      this.db
+        .prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL, draft_json = NULL WHERE id = ?`)
+        .run(now, id);
     }
     this.emit(id);
     try {
@@ -288,13 +377,13 @@ export class Outbox {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const next = this.db
-      .prepare(`SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL`)
+      .prepare(`SELECT MIN(next_attempt_at) AS t FROM mail_outbox WHERE status IN ('scheduled', 'queued', 'failed') AND next_attempt_at IS NOT NULL`)
       .get() as { t: number | null };
     const copies = this.db.prepare(`SELECT COUNT(*) AS n FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_copy_done = 0`).get() as { n: number };
     let due = next.t;
     if (copies.n > 0) due = Math.min(due ?? Infinity, Date.now() + this.deps.maxBackoffMs);
     if (due === null || due === Infinity) return;
-    this.timer = setTimeout(() => void this.tick(), Math.max(0, due - Date.now()));
+    this.timer = setTimeout(() => void this.tick(), Math.min(MAX_TIMER_MS, Math.max(0, due - Date.now())));
     this.timer.unref?.();
   }
 
@@ -303,7 +392,9 @@ export class Outbox {
     this.running = true;
     try {
       const due = this.db
-        .prepare(`SELECT id FROM mail_outbox WHERE status IN ('queued', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY id`)
+        .prepare(
+          `SELECT id FROM mail_outbox WHERE status IN ('scheduled', 'queued', 'failed') AND next_attempt_at IS NOT NULL AND next_attempt_at <= ? ORDER BY id`,
+        )
         .all(Date.now()) as { id: number }[];
       for (const { id } of due) await this.attempt(id);
       const copies = this.db.prepare(`SELECT id FROM mail_outbox WHERE sent_at IS NOT NULL AND sent_copy_done = 0`).all() as { id: number }[];

@@ -206,6 +206,14 @@ DROP TABLE mail_fts_vocab_tmp;
     name: 'accounts: the signature added to new mail, replies and forwards',
     sql: `ALTER TABLE mail_accounts ADD COLUMN signature TEXT NOT NULL DEFAULT '';`,
   },
+  {
+    version: 6,
+    name: "outbox: scheduled sending (undo window, «Отправить позже») and the draft it can go back to",
+    sql: `
+ALTER TABLE mail_outbox ADD COLUMN user_scheduled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mail_outbox ADD COLUMN draft_json TEXT;
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

@@ -10,6 +10,7 @@ import type { ImapFlow } from 'imapflow';
 import type { z } from 'zod';
 import {
   mailRequests,
+  MailDraftInputSchema,
   type mailEvents,
   type MailAccountState,
   type MailAccountView,
@@ -58,6 +59,11 @@ export interface MailServiceOptions {
   timeouts?: Partial<Timeouts>;
   sync?: Partial<SyncOptions>;
   outbox?: { initialBackoffMs?: number; maxBackoffMs?: number };
+  /**
+   * «Отмена отправки»: how long a sent mail waits in the outbox, cancellable, read at each send
+   * (the app passes its setting). Absent: sent at once (tests, the benchmark).
+   */
+  undoSendMs?: () => number;
   /** OAuth client ids configured by the admin, used when an account gives none. */
   oauthClients?: Partial<Record<'yandex' | 'google', { clientId: string; clientSecret?: string }>>;
   /** Opens a URL in the system browser (OAuth); the renderer also gets the URL. */
@@ -501,6 +507,12 @@ export function createMailService(opts: MailServiceOptions): MailService {
     return cleaned || 'attachment.bin';
   }
 
+  /** The compose input as a draft (no send time, no draft id: the draft it came from is gone). */
+  function draftOf(input: MailArgs<'mail:send'>): object {
+    const { draftId: _draftId, sendAt: _sendAt, ...rest } = input;
+    return rest;
+  }
+
   // -- handlers -------------------------------------------------------------------------------
 
   type Handlers = { [N in MailRequestName]: (args: MailArgs<N>) => Promise<MailResult<N>> | MailResult<N> };
@@ -687,6 +699,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
       return p;
     },
     'mail:send': async (input) => {
+      const now = Date.now();
+      if (input.sendAt !== undefined && input.sendAt <= now) {
+        throw new MailError('mail-send-at-past', 'Это время уже прошло.', 'Выберите время отправки в будущем.');
+      }
+      // The undo window comes from the settings here, never from the renderer.
+      const undoMs = input.sendAt === undefined ? Math.max(0, opts.undoSendMs?.() ?? 0) : 0;
+      const sendAt = input.sendAt ?? (undoMs > 0 ? now + undoMs : null);
       const acc = accounts.get(input.accountId);
       const src = input.sourceMessageId ? messageRow(input.sourceMessageId) : null;
       const attachments: OutgoingAttachment[] = input.attachments.map((a) => ({
@@ -723,14 +742,31 @@ export function createMailService(opts: MailServiceOptions): MailService {
         raw: built.raw,
         sourceMessageId: src?.id ?? null,
         mode: input.mode,
+        sendAt,
+        userScheduled: input.sendAt !== undefined,
+        // What «Отменить» turns back into a draft (the forwarded original's files are re-read then).
+        draftJson: sendAt === null ? null : JSON.stringify(draftOf(input)),
       });
       if (input.draftId) drafts.delete(input.draftId);
+      if (sendAt !== null) return { outboxId: id, status: 'scheduled' as const, error: null, sendAt: new Date(sendAt).toISOString() };
       const item = await outbox.attempt(id);
-      return { outboxId: id, status: item.status, error: item.lastError };
+      return { outboxId: id, status: item.status, error: item.lastError, sendAt: null };
     },
     'mail:outbox:list': ({ includeSent }) => outbox.list(includeSent),
     'mail:outbox:retry': ({ id }) => outbox.retry(id),
     'mail:outbox:delete': ({ id }) => outbox.delete(id),
+    'mail:outbox:cancel': ({ id }) =>
+      // Taken out of the outbox and saved as a draft together, or neither.
+      db.transaction(() => {
+        const t = outbox.takeBack(id);
+        const parsed = t.draftJson ? MailDraftInputSchema.safeParse(JSON.parse(t.draftJson)) : null;
+        const data = parsed?.success ? { ...parsed.data, accountId: t.accountId } : MailDraftInputSchema.parse({ accountId: t.accountId, to: t.to, subject: t.subject });
+        return { draftId: drafts.save({ ...data, id: undefined }).id };
+      })(),
+    'mail:outbox:sendNow': async ({ id }) => {
+      const it = await outbox.sendNow(id);
+      return { status: it.status, error: it.lastError };
+    },
     'mail:drafts:list': ({ accountId }) => drafts.list(accountId),
     'mail:drafts:get': ({ id }) => drafts.get(id),
     'mail:drafts:save': (input) => {
@@ -774,6 +810,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     resume() {
       for (const s of syncs.values()) s.reconnect();
       for (const it of outbox.list(false)) if (it.status === 'failed' && it.nextAttemptAt) outbox.retry(it.id);
+      outbox.wake();
     },
     async stop() {
       started = false;
