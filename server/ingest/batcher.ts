@@ -72,6 +72,8 @@ export interface BatcherOptions {
    * reduced later in large, cheaper batches while normal traffic gets one-commit latency.
    */
   inlineMax: number;
+  /** Milliseconds on a monotonic clock, for the arrival rate (tests pass their own). */
+  clock?: () => number;
 }
 
 /** Events per second from which arrivals count as a burst (see EventBatcher.inBurst). */
@@ -132,14 +134,17 @@ export class EventBatcher {
    * as Mango resending a backlog. A company's live calls stay far below it.
    */
   get inBurst(): boolean {
-    const now = performance.now();
+    const now = this.now();
     if (now - this.rate.since > 2 * RATE_WINDOW_MS) return false;
     return this.rate.last >= BURST_RATE;
   }
 
   private rate = { since: 0, count: 0, last: 0 };
+  private now(): number {
+    return this.opts.clock ? this.opts.clock() : performance.now();
+  }
   private countArrival(): void {
-    const now = performance.now();
+    const now = this.now();
     const elapsed = now - this.rate.since;
     if (elapsed >= RATE_WINDOW_MS) {
       this.rate.last = (this.rate.count * 1000) / elapsed;

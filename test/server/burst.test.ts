@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, type TestRelay } from '../support/relay';
-import { storeEvents } from '../../server/ingest/batcher';
+import { EventBatcher, storeEvents } from '../../server/ingest/batcher';
 
 let r: TestRelay;
 beforeAll(async () => {
@@ -21,17 +21,31 @@ const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
 describe('ingest bursts', () => {
   it('are recognised by their arrival rate, and the recognition fades when arrivals stop', async () => {
-    const { batcher } = r.relay.ctx;
+    // Its own clock: a loaded machine's sleeps would stretch the window and change the rate.
+    let now = 10_000;
+    const batcher = new EventBatcher(r.relay.ctx.db, { windowMs: 1, maxBatch: 500, maxInFlight: 2, inlineMax: 8, clock: () => now });
     expect(batcher.inBurst).toBe(false);
     const appends: Promise<unknown>[] = [];
     const append = (i: number) => appends.push(batcher.append({ kind: 'events/call', idemKey: `burst-rate-${i}`, entryId: `BR${i >> 2}`, rawJson: ivr(`BR${i >> 2}`, i) }));
+    // 1 000 events in 0.2 s, then one more to close the rate window: 5 000/s, a burst.
     for (let i = 0; i < 1000; i++) append(i);
-    await sleep(220);
-    append(1000); // closes the rate window: ~1000 events in ~0.2 s
+    now += 200;
+    append(1000);
     expect(batcher.inBurst).toBe(true);
-    await Promise.all(appends);
-    await sleep(450);
+    // 200 in 0.2 s is 1 000/s: live traffic, not a burst.
+    now += 10;
+    for (let i = 1001; i < 1200; i++) append(i);
+    now += 200;
+    append(1200);
     expect(batcher.inBurst).toBe(false);
+    for (let i = 1201; i < 1600; i++) append(i);
+    now += 200;
+    append(1600); // 400 in 0.2 s: 2 000/s
+    expect(batcher.inBurst).toBe(true);
+    // Then nothing arrives for a while: the recognition fades.
+    now += 450;
+    expect(batcher.inBurst).toBe(false);
+    await Promise.all(appends);
     await r.settle();
   });
 
