@@ -129,6 +129,26 @@ export function MessageList({
     parentRef.current?.scrollTo({ top: 0 });
   }, [folderId, query]);
 
+  // The folder changed (mail moved or deleted by another client, a rule, the sync): what was
+  // checked and is gone leaves the selection, or «Выбрано: N» would count it.
+  useEffect(() => {
+    if (searching || checked.size === 0) return;
+    const asked = [...checked];
+    let live = true;
+    void call('mail:folders:presentIds', { folderId, ids: asked })
+      .then((present) => {
+        if (!live || present.length === asked.length) return;
+        const kept = new Set(present);
+        const wasAsked = new Set(asked);
+        setChecked((cur) => new Set([...cur].filter((id) => !wasAsked.has(id) || kept.has(id))));
+      })
+      .catch(() => {});
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tick]);
+
   const ids = [...checked];
   const actions = useBulkActions(ids, folder, searching, (gone) => {
     setChecked(new Set());

@@ -357,6 +357,8 @@ export const mailRequests = {
   'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
     z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),
   ),
+  /** Which of the checked `ids` are still in the folder: mail moved or deleted elsewhere leaves the selection. */
+  'mail:folders:presentIds': request<number[]>()(z.object({ folderId: Id, ids: z.array(Id).max(MAX_BULK) })),
   /** «Новая папка…»: created on the server (inside `parentId`, or at the top), then listed here. Needs the server. */
   'mail:folders:create': request<MailFolderView>()(z.object({ accountId: Id, parentId: Id.optional(), name: MailFolderNameSchema })),
   /** «Переименовать…»: the folder keeps its id and messages; its subfolders follow. Not INBOX nor the system folders. */

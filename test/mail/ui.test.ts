@@ -401,6 +401,20 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.keyboard.press('Escape');
       await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
 
+      // Checked, then deleted by another client: it leaves the selection when the sync sees it go.
+      const lost = await idAt(1);
+      await boxes.nth(0).click();
+      await boxes.nth(1).click();
+      await page.getByTestId('mail-selected-count').filter({ hasText: /^Выбрано: 2$/ }).waitFor();
+      const { uid: lostUid } = h.db.prepare('SELECT uid FROM mail_messages WHERE id = ?').get(lost) as { uid: number };
+      await other.mailboxOpen('INBOX');
+      await other.messageDelete(String(lostUid), { uid: true });
+      await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+      await waitFor(() => !h.db.prepare('SELECT 1 FROM mail_messages WHERE id = ?').get(lost), 'the deletion synced', 30_000);
+      await page.getByTestId('mail-selected-count').filter({ hasText: /^Выбрано: 1$/ }).waitFor();
+      await boxes.nth(0).click();
+      await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
+
       // Delete on two checked: to Trash.
       const trash = await folderId(h, acc.id, 'Trash');
       const trashBefore = ((await h.mail.handle('mail:messages:list', { folderId: trash, offset: 0, limit: 1 })) as { total: number }).total;

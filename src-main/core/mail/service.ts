@@ -621,6 +621,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
       folderRow(folderId);
       return store.listIds(folderId, limit);
     },
+    'mail:folders:presentIds': ({ folderId, ids }) => {
+      folderRow(folderId);
+      return store.presentIn(folderId, ids);
+    },
     'mail:folders:create': (args) => folderManager.create(args),
     'mail:folders:rename': (args) => folderManager.rename(args),
     'mail:folders:deletePreview': (args) => folderManager.deletePreview(args),

@@ -542,6 +542,15 @@ export class MailStore {
     return { ids: rows.map((r) => r.id), total: this.count(folderId) };
   }
 
+  /** Which of `ids` are still messages of the folder (the rest were moved or deleted meanwhile). */
+  presentIn(folderId: number, ids: number[]): number[] {
+    if (!ids.length) return [];
+    const rows = this.db
+      .prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND id IN (SELECT value FROM json_each(?))')
+      .all(folderId, JSON.stringify(ids)) as { id: number }[];
+    return rows.map((r) => r.id);
+  }
+
   thread(threadId: number): MailSummary[] {
     return this.s.thread.all(threadId).map(toSummary);
   }
