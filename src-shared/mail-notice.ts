@@ -2,7 +2,8 @@
  * The desktop notification for new mail, the same in the Electron shell and in the browser:
  * one message names its sender and subject and opens it; several are summed up in one
  * notification (a burst after a night offline must not become fifty). Mail already read
- * elsewhere before it reached the app is not news.
+ * elsewhere before it reached the app is not news. Nor is mail the account's «Правила» moved
+ * out of INBOX or marked read: the sync runs them before announcing (src-main/core/mail/rules.ts).
  */
 import type { MailSummary } from './ipc/mail';
 import { withPlural } from './plural';

@@ -19,8 +19,10 @@ import type {
   MailServerSettings,
 } from '../../src-shared/ipc/mail';
 import { stateLine } from './MailHome';
+import { MailRules } from './MailRules';
 import { M } from './strings';
 import { useMail } from './store';
+import { TemplatesSettings } from './Templates';
 
 interface Draft {
   id?: number;
@@ -155,7 +157,7 @@ function ServerFields({ label, value, onChange, portLabel, alt }: { label: strin
   );
 }
 
-export function AccountsSettings() {
+export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
   const accounts = useMail((s) => s.accounts);
   const states = useMail((s) => s.states);
   const [presets, setPresets] = useState<MailPreset[]>([]);
@@ -164,6 +166,17 @@ export function AccountsSettings() {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [oauthUrl, setOauthUrl] = useState<string | null>(null);
+  // «Создать правило…» from the reader: `?account=<id>&rule-from=<address>` opens that account's rules with a new rule.
+  const ruleAccount = Number(query?.get('account')) || null;
+  const ruleFrom = query?.get('rule-from') ?? null;
+  const [ruleOpened, setRuleOpened] = useState(false);
+  useEffect(() => {
+    const a = ruleAccount && !ruleOpened ? accounts.find((x) => x.id === ruleAccount) : undefined;
+    if (!a) return;
+    setRuleOpened(true);
+    setDraft(fromAccount(a));
+    setCheck(a.lastCheck);
+  }, [ruleAccount, ruleOpened, accounts]);
 
   useEffect(() => {
     void call('mail:presets').then(setPresets).catch((e) => setError(toAppError(e).message));
@@ -401,6 +414,8 @@ export function AccountsSettings() {
               </div>
             </form>
           ) : null}
+          {draft?.id ? <MailRules accountId={draft.id} prefillFrom={draft.id === ruleAccount ? ruleFrom : null} /> : null}
+          <TemplatesSettings />
         </div>
         <aside className="mail-settings-side">
           <div className="card">

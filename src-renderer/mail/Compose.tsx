@@ -14,6 +14,8 @@ import { swapSignature } from '../../src-shared/mail-signature';
 import { M, formatSize } from './strings';
 import { fileToBase64, useMail } from './store';
 import { SendLaterPanel, afterSend } from './send-later';
+import { SaveTemplatePanel, TemplateMenu, type TemplateWithData } from './Templates';
+import { applyTemplate, withoutSignature } from './template-text';
 
 interface NewFile {
   filename: string;
@@ -49,6 +51,10 @@ export function Compose({ query }: { query: URLSearchParams }) {
   const [error, setError] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
+  const textArea = useRef<HTMLTextAreaElement>(null);
+  // Where the user last left the caret in the text (null until they place it): a template goes there.
+  const caret = useRef<number | null>(null);
+  const [templateSaveOpen, setTemplateSaveOpen] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -173,6 +179,33 @@ export function Compose({ query }: { query: URLSearchParams }) {
     setFiles((x) => [...x, ...added]);
   };
 
+  // «Шаблон ▾»: the text at the caret (above the signature), the subject if empty, the files added.
+  const insertTemplate = (t: TemplateWithData) => {
+    const acc = accounts.find((a) => a.id === fromAccount);
+    const r = applyTemplate({ text, subject, cursor: caret.current, to, signature: acc?.signature ?? '', myName: acc?.name ?? '' }, t);
+    setText(r.text);
+    setSubject(r.subject);
+    setFiles((x) => [...x, ...t.attachmentsData.map((a) => ({ ...a, size: Math.floor((a.dataBase64.length * 3) / 4) }))]);
+    caret.current = r.cursor;
+    toast.info(M.templates.inserted(t.name));
+    requestAnimationFrame(() => {
+      textArea.current?.focus();
+      textArea.current?.setSelectionRange(r.cursor, r.cursor);
+    });
+  };
+
+  const saveTemplate = async (name: string) => {
+    const signature = accounts.find((a) => a.id === fromAccount)?.signature ?? '';
+    const t = await call('mail:templates:save', {
+      name,
+      subject,
+      text: withoutSignature(text, signature),
+      attachments: files.map(({ filename, contentType, dataBase64 }) => ({ filename, contentType, dataBase64 })),
+    });
+    setTemplateSaveOpen(false);
+    toast.ok(M.templates.saved(t.name));
+  };
+
   const title = mode === 'forward' ? M.composeForm.titleForward : mode === 'new' ? M.composeForm.titleNew : M.composeForm.titleReply;
   return (
     <div className="page mail-compose" data-testid="mail-compose-page">
@@ -231,11 +264,20 @@ export function Compose({ query }: { query: URLSearchParams }) {
         <Field label={M.composeForm.subject}>
           <input value={subject} onChange={(e) => setSubject(e.target.value)} data-testid="compose-subject" />
         </Field>
+        <div className="mail-compose-tools">
+          <TemplateMenu disabled={busy || !ready} onPick={insertTemplate} />
+        </div>
         <Field label={M.composeForm.text}>
           <textarea
             rows={16}
+            ref={textArea}
             value={text}
-            onChange={(e) => setText(e.target.value)}
+            onChange={(e) => {
+              setText(e.target.value);
+              caret.current = e.target.selectionStart;
+            }}
+            onKeyUp={(e) => (caret.current = e.currentTarget.selectionStart)}
+            onMouseUp={(e) => (caret.current = e.currentTarget.selectionStart)}
             // A pasted screenshot or file becomes an attachment (the text is plain: no inline images).
             onPaste={(e) => {
               if (!e.clipboardData.files.length) return;
@@ -279,6 +321,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
         </div>
         {error ? <div className="error-box" role="alert">{error}</div> : null}
         {laterOpen ? <SendLaterPanel disabled={busy || !ready} onPick={(at) => void send(at)} onClose={() => setLaterOpen(false)} /> : null}
+        {templateSaveOpen ? <SaveTemplatePanel initialName={subject.replace(/^\s*((re|fwd?)\s*:\s*)+/i, '')} onSave={saveTemplate} onClose={() => setTemplateSaveOpen(false)} /> : null}
         <div className="form-actions">
           <button type="submit" className="btn btn-primary" disabled={busy || !ready} data-testid="compose-send">
             {busy ? M.composeForm.sending : M.composeForm.send}
@@ -288,6 +331,9 @@ export function Compose({ query }: { query: URLSearchParams }) {
           </button>
           <button type="button" className="btn" disabled={busy || !ready} onClick={() => void saveDraft()} data-testid="compose-save-draft">
             {M.composeForm.saveDraft}
+          </button>
+          <button type="button" className="btn" disabled={busy || !ready} onClick={() => setTemplateSaveOpen((v) => !v)} aria-expanded={templateSaveOpen} data-testid="compose-save-template">
+            {M.templates.saveAs}
           </button>
           <button type="button" className="btn btn-ghost" onClick={() => (window.history.length > 1 ? window.history.back() : navigate('/mail'))}>
             {M.composeForm.cancel}

@@ -37,7 +37,7 @@ export function MailRoutes({ path }: { path: string }) {
   const query = route.section === 'mail' ? route.query : new URLSearchParams();
   switch (parts[0]) {
     case 'settings':
-      return <AccountsSettings />;
+      return <AccountsSettings query={query} />;
     case 'compose':
       return <Compose key={query.toString()} query={query} />;
     case 'outbox':

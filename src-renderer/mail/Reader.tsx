@@ -142,6 +142,9 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
             { label: M.reader.showSource, testId: 'mail-show-source', onPick: () => setShowSource(true) },
             { label: M.reader.saveEml, testId: 'mail-save-eml', onPick: () => void act(() => downloadEml(msg.id)) },
             { label: M.reader.print, testId: 'mail-print', onPick: print },
+            ...(msg.from?.email
+              ? [{ label: M.rules.createFromMessage, testId: 'mail-create-rule', onPick: () => navigate(`/mail/settings?account=${msg.accountId}&rule-from=${encodeURIComponent(msg.from!.email)}`) }]
+              : []),
           ]}
         />
       </div>

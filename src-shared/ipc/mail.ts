@@ -217,6 +217,20 @@ export interface MailDraftView {
   updatedAt: string;
 }
 
+/**
+ * «Шаблоны писем»: a saved text (with subject and files) inserted into the compose form, shared by
+ * all accounts. `{имя}`, `{дата}`, `{моё_имя}` in the text and subject are filled in at insertion.
+ */
+export interface MailTemplateView {
+  id: number;
+  name: string;
+  subject: string;
+  text: string;
+  /** `index`: the file's place, named by `keepAttachments` when the template is saved again. */
+  attachments: { index: number; filename: string; contentType: string; size: number }[];
+  updatedAt: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Argument schemas
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +311,36 @@ export const MailDraftInputSchema = MailComposeSchema.omit({ sendAt: true }).ext
 });
 export type MailDraftInput = z.input<typeof MailDraftInputSchema>;
 
+/** A template's files: each within the compose form's limit, and all together too (one letter carries them). */
+export const MAIL_TEMPLATE_MAX_FILE_BYTES = 25 * 1024 * 1024;
+export const MAIL_TEMPLATE_MAX_TOTAL_BYTES = 25 * 1024 * 1024;
+export const MAIL_TEMPLATE_MAX_FILES = 20;
+export const MAIL_TEMPLATE_MAX_TEXT = 100_000;
+
+const TemplateFileInput = z.object({
+  filename: z.string().min(1, 'У файла нет имени.').max(255, 'Имя файла — не длиннее 255 символов.'),
+  contentType: z.string().max(255).default('application/octet-stream'),
+  dataBase64: z.string().max(Math.ceil(MAIL_TEMPLATE_MAX_FILE_BYTES / 3) * 4, 'Файл больше 25 МБ.'),
+});
+
+export const MailTemplateInputSchema = z.object({
+  /** Absent: a new template. */
+  id: Id.optional(),
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Введите название шаблона.')
+    .max(100, 'Название шаблона — не длиннее 100 символов.')
+    .regex(/^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/, 'Название шаблона не может содержать перевод строки и другие управляющие символы.'),
+  subject: z.string().max(998, 'Тема шаблона — не длиннее 998 символов.').default(''),
+  text: z.string().max(MAIL_TEMPLATE_MAX_TEXT, 'Текст шаблона — не длиннее 100 000 знаков.').default(''),
+  /** Files added now (after the kept ones). */
+  attachments: z.array(TemplateFileInput).max(MAIL_TEMPLATE_MAX_FILES, `В шаблоне — не больше ${MAIL_TEMPLATE_MAX_FILES} файлов.`).default([]),
+  /** Updating: which stored files stay, by `index` (absent: all of them). */
+  keepAttachments: z.array(z.number().int().min(0)).max(MAIL_TEMPLATE_MAX_FILES).optional(),
+});
+export type MailTemplateInput = z.input<typeof MailTemplateInputSchema>;
+
 /**
  * A folder name as typed, one level of the hierarchy. The core also refuses the server's
  * hierarchy delimiter (it differs per server: «/» or «.»), which a schema cannot know.
@@ -317,6 +361,70 @@ export interface MailFolderDeletePreview {
   messages: number;
   subfolders: number;
   subfolderMessages: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// «Правила сортировки»: per-account rules the core applies to new INBOX mail
+// ---------------------------------------------------------------------------------------------
+
+/** `from`: the sender's name and address; `to`: To and Cc; `body`: the text the sync stored. */
+export const MailRuleFieldSchema = z.enum(['from', 'to', 'subject', 'body']);
+/** `equals` (the whole address) and `domain` (ends with @domain or .domain) are for `from` only. */
+export const MailRuleOpSchema = z.enum(['contains', 'equals', 'domain']);
+
+export const MailRuleConditionSchema = z
+  .object({
+    field: MailRuleFieldSchema,
+    op: MailRuleOpSchema.default('contains'),
+    value: z.string().trim().min(1, 'Укажите, что искать в условии.').max(500),
+  })
+  .refine((c) => c.op === 'contains' || c.field === 'from', { message: '«Равно» и «Домен» подходят только для «От кого».' });
+export type MailRuleCondition = z.infer<typeof MailRuleConditionSchema>;
+
+export const MailRuleActionsSchema = z
+  .object({
+    /** A folder of the rule's account. */
+    moveTo: Id.nullable().default(null),
+    markRead: z.boolean().default(false),
+    flag: z.boolean().default(false),
+    /** To Trash, like «Удалить». */
+    delete: z.boolean().default(false),
+  })
+  .refine((a) => a.moveTo !== null || a.markRead || a.flag || a.delete, { message: 'Выберите хотя бы одно действие.' });
+export type MailRuleActions = z.infer<typeof MailRuleActionsSchema>;
+
+export const MailRuleInputSchema = z.object({
+  /** Absent: a new rule, added last. */
+  id: Id.optional(),
+  accountId: Id,
+  name: z.string().trim().min(1, 'Введите название правила.').max(200),
+  enabled: z.boolean().default(true),
+  /** All conditions must hold, or any one of them. */
+  match: z.enum(['all', 'any']).default('all'),
+  conditions: z.array(MailRuleConditionSchema).min(1, 'Добавьте хотя бы одно условие.').max(20),
+  actions: MailRuleActionsSchema,
+  /** «Остановить обработку следующих правил» once this one matched. */
+  stop: z.boolean().default(false),
+});
+export type MailRuleInput = z.input<typeof MailRuleInputSchema>;
+
+export interface MailRuleView {
+  id: number;
+  accountId: number;
+  name: string;
+  enabled: boolean;
+  match: 'all' | 'any';
+  conditions: MailRuleCondition[];
+  actions: MailRuleActions;
+  stop: boolean;
+  /** 0-based, first applied first. */
+  position: number;
+  /** The folder mail is moved to, as it is now (it follows renames made here). */
+  target: { id: number; path: string; name: string } | null;
+  /** The move's folder is gone (deleted, or renamed elsewhere past recognition): moves are skipped, the other actions still run. */
+  needsAttention: boolean;
+  /** The target's path when the rule was saved, to name a lost folder. */
+  targetPath: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -462,6 +570,27 @@ export const mailRequests = {
   ),
   'mail:drafts:save': request<MailDraftView>()(MailDraftInputSchema),
   'mail:drafts:delete': request<void>()(z.object({ id: Id })),
+
+  /** «Шаблоны писем», by name. */
+  'mail:templates:list': request<MailTemplateView[]>()(z.undefined()),
+  /** One template with its files' content, for inserting it into a letter. */
+  'mail:templates:get': request<MailTemplateView & { attachmentsData: { filename: string; contentType: string; dataBase64: string }[] }>()(
+    z.object({ id: Id }),
+  ),
+  /** Creates or updates a template; names are unique (case aside). */
+  'mail:templates:save': request<MailTemplateView>()(MailTemplateInputSchema),
+  'mail:templates:delete': request<void>()(z.object({ id: Id })),
+
+  /** An account's «Правила», in the order they apply. */
+  'mail:rules:list': request<MailRuleView[]>()(z.object({ accountId: Id })),
+  'mail:rules:save': request<MailRuleView>()(MailRuleInputSchema),
+  'mail:rules:delete': request<void>()(z.object({ id: Id })),
+  /** The account's rules in this order (ids of all of them). */
+  'mail:rules:reorder': request<MailRuleView[]>()(z.object({ accountId: Id, ids: z.array(Id).min(1).max(500) })),
+  /** «Применить сейчас»: the rule (even if switched off) over the newest `limit` messages in INBOX; `matched` of `scanned`. */
+  'mail:rules:apply': request<{ matched: number; scanned: number }>()(
+    z.object({ id: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),
+  ),
 };
 
 export const mailEvents = {

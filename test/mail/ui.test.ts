@@ -645,6 +645,41 @@ describe('mail UI (chromium, real mail service)', () => {
     }
   }, 60_000);
 
+  it('«Правила»: a rule made in the settings (as «Создать правило…» opens it) files matching new mail into its folder, read', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const other = await imapClient(dc, hana);
+    await other.mailboxCreate('Закупки');
+    await other.logout();
+    await h.mail.handle('mail:accounts:syncNow', { id: acc.id });
+    const target = await folderId(h, acc.id, 'Закупки');
+    const { page, errors } = await openApp(`/mail/settings?account=${acc.id}&rule-from=${encodeURIComponent('robot@zakupki.gov.ru')}`);
+    try {
+      await page.getByTestId('mail-rule-form').waitFor();
+      await expect(page.getByTestId('mail-rule-value').inputValue()).resolves.toBe('robot@zakupki.gov.ru');
+      await page.getByTestId('mail-rule-name').fill('Закупки');
+      await page.getByTestId('mail-rule-op').selectOption('domain');
+      await page.getByTestId('mail-rule-value').fill('zakupki.gov.ru');
+      await page.getByTestId('mail-rule-target').selectOption(String(target));
+      await page.getByTestId('mail-rule-read').check();
+      await screenshot(page, 'mail-rule-form');
+      await page.getByTestId('mail-rule-save').click();
+      await page.getByText('Правило сохранено.').waitFor();
+      const summary = page.getByTestId('mail-rule-row').locator('.mail-rule-summary');
+      await expect(summary.textContent()).resolves.toBe('От кого домен «zakupki.gov.ru» → в «Закупки», прочитано');
+      await screenshot(page, 'mail-rules');
+
+      await dc.deliver(hana.user, rawMessage({ from: 'ЕИС <notice@zakupki.gov.ru>', subject: 'Извещение о закупке 0373', text: 'Опубликовано извещение.' }));
+      await page.evaluate((to) => (window.location.hash = to), `#/mail/f/${target}`);
+      await page.getByTestId('mail-row').filter({ hasText: 'Извещение о закупке 0373' }).waitFor({ timeout: 30_000 });
+      expect(h.db.prepare('SELECT folder_id, seen FROM mail_messages WHERE subject = ?').all('Извещение о закупке 0373')).toEqual([{ folder_id: target, seen: 1 }]);
+      // Filed and read by the rule: no new-mail notification.
+      expect(h.events.some((e) => e.name === 'mail:new' && JSON.stringify(e.payload).includes('Извещение о закупке 0373'))).toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
   it('«Ещё»: shows the source as text (a <script> too), saves it as .eml, prints only the message', async () => {
     const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
     const inbox = await folderId(h, acc.id, 'INBOX');
@@ -710,6 +745,52 @@ describe('mail UI (chromium, real mail service)', () => {
       await screenshot(page, 'mail-print');
       await page.emulateMedia({ media: 'screen' });
       await expect(page.getByTestId('mail-print-body').isVisible()).resolves.toBe(false);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+
+  it('«Сохранить как шаблон…», then «Шаблон ▾» in a new letter: {имя} and {дата} filled above the signature, sent', async () => {
+    const { page, errors } = await openApp('/mail/compose?mode=new');
+    try {
+      const text = page.getByTestId('compose-text');
+      await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+      const sig = await text.inputValue();
+      expect(sig).toBe('\n\n-- \nС уважением,\nХана Ли\nАСГАРД-Сервис');
+      await page.getByTestId('compose-subject').fill('Запрос документов');
+      await text.fill(`Добрый день, {имя}!\nПросим прислать документы до {дата}.${sig}`);
+      await page.getByTestId('compose-files').setInputFiles({ name: 'Перечень документов.txt', mimeType: 'text/plain', buffer: Buffer.from('1. Устав\n2. Выписка из ЕГРЮЛ\n') });
+      await page.locator('.mail-att-name', { hasText: 'Перечень документов.txt' }).waitFor();
+      await page.getByTestId('compose-save-template').click();
+      await expect(page.getByTestId('template-name').inputValue()).resolves.toBe('Запрос документов');
+      // Enter in the name field saves the template, it does not send the letter.
+      await page.getByTestId('template-name').press('Enter');
+      await page.getByText('Шаблон «Запрос документов» сохранён.').waitFor();
+      const saved = (await h.mail.handle('mail:templates:list', undefined)) as { name: string; subject: string; text: string; attachments: { filename: string }[] }[];
+      expect(saved).toHaveLength(1);
+      // The signature is not part of the template.
+      expect(saved[0]).toMatchObject({ name: 'Запрос документов', subject: 'Запрос документов', text: 'Добрый день, {имя}!\nПросим прислать документы до {дата}.', attachments: [{ filename: 'Перечень документов.txt' }] });
+
+      await page.evaluate((to) => (location.hash = `#/mail/compose?mode=new&to=${encodeURIComponent(to)}`), 'Алексей Морозов <morozov@stroyinvest.ru>');
+      await waitFor(async () => (await page.getByTestId('compose-to').inputValue()) === 'Алексей Морозов <morozov@stroyinvest.ru>', 'a new letter');
+      await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+      await expect(page.getByTestId('compose-subject').inputValue()).resolves.toBe('');
+      await page.getByTestId('compose-template').click();
+      await page.getByTestId('compose-template-item').filter({ hasText: 'Запрос документов' }).click();
+      await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Запрос документов', 'the subject from the template');
+      // The page runs on Moscow time.
+      const today = new Intl.DateTimeFormat('ru-RU', { timeZone: 'Europe/Moscow', day: '2-digit', month: '2-digit', year: 'numeric' }).format(new Date());
+      await expect(text.inputValue()).resolves.toBe(`Добрый день, Алексей Морозов!\nПросим прислать документы до ${today}.${sig}`);
+      await page.locator('.mail-att-name', { hasText: 'Перечень документов.txt' }).waitFor();
+      await screenshot(page, 'mail-compose-template');
+      await page.getByTestId('compose-send').click();
+      await page.getByText('Письмо отправлено', { exact: true }).waitFor();
+      const raw = smtp.received.filter((m) => m.to.includes('morozov@stroyinvest.ru')).at(-1)!.raw;
+      const got = await simpleParser(raw);
+      expect(got.subject).toBe('Запрос документов');
+      expect(got.text?.trim()).toBe(`Добрый день, Алексей Морозов!\nПросим прислать документы до ${today}.\n\n-- \nС уважением,\nХана Ли\nАСГАРД-Сервис`);
+      expect(got.attachments.map((a) => [a.filename, a.content.toString()])).toEqual([['Перечень документов.txt', '1. Устав\n2. Выписка из ЕГРЮЛ\n']]);
       expect(errors).toEqual([]);
     } finally {
       await page.close();

@@ -55,6 +55,11 @@ export interface SyncHooks {
   state(accountId: number, s: MailAccountState): void;
   changed(accountId: number, folderIds: number[]): void;
   newMail(accountId: number, messages: MailSummary[]): void;
+  /**
+   * Mail new in INBOX (what `newMail` would announce), just stored: «Правила» file it before it
+   * is announced, so mail they moved away or marked read is not news.
+   */
+  arrived?(accountId: number, folderId: number, ids: number[]): void;
 }
 
 interface OpRow {
@@ -527,7 +532,8 @@ export class AccountSync {
           if (data.add?.length) await client.messageFlagsAdd(uids, data.add, { uid: true });
           if (data.remove?.length) await client.messageFlagsRemove(uids, data.remove, { uid: true });
         } else if (op === 'move' && data.to) {
-          await client.messageMove(uids, data.to, { uid: true });
+          // Refused: most likely the target is gone (deleted elsewhere), so the folder list is read again soon.
+          if ((await client.messageMove(uids, data.to, { uid: true })) === false) this.lastFolderList = 0;
         } else if (op === 'expunge') {
           await client.messageDelete(uids, { uid: true });
         }
@@ -637,6 +643,7 @@ export class AccountSync {
       const ids = insertBatch(items);
       done += batches[i].length;
       if (notify && ids.length) {
+        this.hooks.arrived?.(this.accountId, folder.id, ids);
         const fresh = this.store.summaries(ids).filter((s) => !s.seen);
         if (fresh.length) this.hooks.newMail(this.accountId, fresh);
       }

@@ -214,6 +214,52 @@ ALTER TABLE mail_outbox ADD COLUMN user_scheduled INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE mail_outbox ADD COLUMN draft_json TEXT;
 `,
   },
+  {
+    version: 7,
+    name: '«Правила сортировки»: per-account rules applied to new INBOX mail',
+    sql: `
+CREATE TABLE mail_rules (
+  id INTEGER PRIMARY KEY,
+  account_id INTEGER NOT NULL,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  match TEXT NOT NULL DEFAULT 'all',
+  conditions_json TEXT NOT NULL,
+  actions_json TEXT NOT NULL,
+  stop INTEGER NOT NULL DEFAULT 0,
+  target_path TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX mail_rules_account ON mail_rules (account_id, position);
+`,
+  },
+  {
+    version: 8,
+    name: '«Шаблоны писем»: saved texts with subject and files, shared by all accounts',
+    // name_key: the name folded in JS (SQLite's lower() knows only ASCII), so «Запрос» and «запрос» are one name.
+    sql: `
+CREATE TABLE mail_templates (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  name_key TEXT NOT NULL UNIQUE,
+  subject TEXT NOT NULL DEFAULT '',
+  text TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE mail_template_files (
+  template_id INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  content BLOB NOT NULL,
+  PRIMARY KEY (template_id, idx)
+);
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

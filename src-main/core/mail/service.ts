@@ -23,6 +23,7 @@ import { checkConnection, sendTestMail, type CheckDeps } from './check';
 import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
 import { Drafts } from './drafts';
+import { Templates } from './templates';
 import { FolderManager } from './folders-manage';
 import { DEFAULT_IMAGE_LIMITS, fetchImages, urlInHtml, type AddressPolicy } from './images';
 import { MailError, describeMailError } from './errors-ru';
@@ -32,6 +33,7 @@ import { Outbox, type OutboxRow, type SendOutcome } from './outbox';
 import { parseSource, type ParsedMessage } from './parse';
 import { OAUTH_ENDPOINTS, PRESETS, presetById } from './presets';
 import { migrateMail } from './schema';
+import { MailRules, type RuleEffects } from './rules';
 import { MailSearch } from './search';
 import { invalidateRecipients, suggestRecipients } from './recipients';
 import { SOURCE_GONE, emlFilename, fetchMessageSource } from './source';
@@ -102,6 +104,8 @@ export function createMailService(opts: MailServiceOptions): MailService {
   const search = new MailSearch(db);
   const accounts = new Accounts(db, opts.secretBox);
   const drafts = new Drafts(db);
+  const rules = new MailRules(db, store);
+  const templates = new Templates(db);
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const anyListeners = new Set<(name: MailEventName, payload: unknown) => void>();
@@ -225,6 +229,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
       },
       changed: (id, folderIds) => emit('mail:changed', { accountId: id, folderIds }),
       newMail: (id, messages) => emit('mail:new', { accountId: id, messages }),
+      arrived: (id, _folderId, ids) => {
+        try {
+          rules.arrived(id, ids, ruleEffects);
+        } catch {
+          // A rule that cannot run leaves the mail in INBOX; it must never stop the sync.
+        }
+      },
     }, syncOptions);
     syncs.set(acc.id, s);
     s.start();
@@ -410,6 +421,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
     return { moved: rows.length };
   }
 
+  /** «Правила» act through the user's own actions: filed here at once, pushed by the sync. */
+  const ruleEffects: RuleEffects = {
+    setFlags: (ids, f) => setFlags(ids, f),
+    trash: (ids) => deleteMessages(ids),
+    move: (ids, folderId) => void moveMessages(ids, folderId),
+  };
+
   // -- messages -------------------------------------------------------------------------------
 
   function folderRow(id: number): FolderRow {
@@ -539,6 +557,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
         db.prepare('DELETE FROM mail_threads WHERE account_id = ?').run(id);
         outbox.deleteAccount(id);
         drafts.deleteAccount(id);
+        rules.deleteAccount(id);
         accounts.delete(id);
       })();
       states.delete(id);
@@ -778,6 +797,21 @@ export function createMailService(opts: MailServiceOptions): MailService {
       return drafts.save(input);
     },
     'mail:drafts:delete': ({ id }) => drafts.delete(id),
+    'mail:rules:list': ({ accountId }) => {
+      accounts.get(accountId);
+      return rules.list(accountId);
+    },
+    'mail:rules:save': (input) => {
+      accounts.get(input.accountId);
+      return rules.save(input);
+    },
+    'mail:rules:delete': ({ id }) => rules.delete(id),
+    'mail:rules:reorder': ({ accountId, ids }) => rules.reorder(accountId, ids),
+    'mail:rules:apply': ({ id, limit }) => rules.applyNow(id, limit, ruleEffects),
+    'mail:templates:list': () => templates.list(),
+    'mail:templates:get': ({ id }) => templates.get(id),
+    'mail:templates:save': (input) => templates.save(input),
+    'mail:templates:delete': ({ id }) => templates.delete(id),
   };
 
   async function handle(name: string, args: unknown): Promise<unknown> {
