@@ -13,11 +13,12 @@
  * folder's own unread count shows it.
  */
 import type Database from 'better-sqlite3';
+import type { z } from 'zod';
 import {
   MailRuleActionsSchema,
   MailRuleConditionSchema,
-  type MailRuleActions,
   type MailRuleCondition,
+  type MailRuleInputSchema,
   type MailRuleView,
 } from '../../../src-shared/ipc/mail';
 import { MailError } from './errors-ru';
@@ -36,30 +37,11 @@ interface RuleRow {
   target_path: string | null;
 }
 
-export interface Rule {
-  id: number;
-  accountId: number;
-  name: string;
-  enabled: boolean;
-  match: 'all' | 'any';
-  conditions: MailRuleCondition[];
-  actions: MailRuleActions;
-  stop: boolean;
-  position: number;
-  targetPath: string | null;
-}
-
 /** What a rule save carries (the contract's parsed input). */
-export interface RuleInput {
-  id?: number;
-  accountId: number;
-  name: string;
-  enabled: boolean;
-  match: 'all' | 'any';
-  conditions: MailRuleCondition[];
-  actions: MailRuleActions;
-  stop: boolean;
-}
+export type RuleInput = z.output<typeof MailRuleInputSchema>;
+
+/** A stored rule: its move's folder also by the path it had when saved. */
+export type Rule = Omit<RuleInput, 'id'> & { id: number; position: number; targetPath: string | null };
 
 /** The local actions the rules use: the same ones as the list's buttons. */
 export interface RuleEffects {
