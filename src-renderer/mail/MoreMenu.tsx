@@ -11,7 +11,12 @@ export interface MoreMenuItem {
   testId?: string;
 }
 
-export function MoreMenu({ label, title, items, disabled, testId }: { label: string; title: string; items: MoreMenuItem[]; disabled?: boolean; testId: string }) {
+/**
+ * A menu button's state and keys: open/closed, closed by a click elsewhere or by the window
+ * losing focus (a click in the mail frame does that); Escape closes and gives the focus back to
+ * the button; ↑/↓ move between the items (`role="menuitem"`), from the first/last when none has it.
+ */
+export function useMenu() {
   const [open, setOpen] = useState(false);
   const box = useRef<HTMLDivElement>(null);
   const button = useRef<HTMLButtonElement>(null);
@@ -24,8 +29,6 @@ export function MoreMenu({ label, title, items, disabled, testId }: { label: str
     const blur = () => setOpen(false);
     document.addEventListener('mousedown', outside);
     window.addEventListener('blur', blur);
-    // The first item takes the focus, so the keyboard works at once.
-    box.current?.querySelector<HTMLButtonElement>('[role="menuitem"]')?.focus();
     return () => {
       document.removeEventListener('mousedown', outside);
       window.removeEventListener('blur', blur);
@@ -41,10 +44,22 @@ export function MoreMenu({ label, title, items, disabled, testId }: { label: str
     }
     if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
     e.preventDefault();
-    const list = [...(box.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? [])];
-    const at = list.indexOf(document.activeElement as HTMLButtonElement);
-    list[(at + (e.key === 'ArrowDown' ? 1 : list.length - 1)) % list.length]?.focus();
+    const items = [...(box.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? [])];
+    if (!items.length) return;
+    const at = items.indexOf(document.activeElement as HTMLButtonElement);
+    const down = e.key === 'ArrowDown';
+    items[at < 0 ? (down ? 0 : items.length - 1) : (at + (down ? 1 : items.length - 1)) % items.length]?.focus();
   };
+
+  return { open, setOpen, box, button, onKey };
+}
+
+export function MoreMenu({ label, title, items, disabled, testId }: { label: string; title: string; items: MoreMenuItem[]; disabled?: boolean; testId: string }) {
+  const { open, setOpen, box, button, onKey } = useMenu();
+  // The first item takes the focus, so the keyboard works at once.
+  useEffect(() => {
+    if (open) box.current?.querySelector<HTMLButtonElement>('[role="menuitem"]')?.focus();
+  }, [open, box]);
 
   return (
     <div className="mail-more" ref={box} onKeyDown={onKey}>

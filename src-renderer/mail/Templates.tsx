@@ -9,6 +9,7 @@ import { Field } from '../components/Field';
 import { href } from '../router';
 import { toast } from '../stores/toasts';
 import { MAIL_TEMPLATE_MAX_FILE_BYTES, type MailTemplateView } from '../../src-shared/ipc/mail';
+import { useMenu } from './MoreMenu';
 import { M, formatSize } from './strings';
 import { fileToBase64 } from './store';
 import { useBusyAction } from './useBusyAction';
@@ -36,11 +37,9 @@ async function readFiles(list: FileList | null): Promise<{ filename: string; con
 
 /** «Шаблон ▾»: the saved templates, searchable when there are many; the chosen one is loaded with its files. */
 export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick: (t: TemplateWithData) => void }) {
-  const [open, setOpen] = useState(false);
+  const { open, setOpen, box, button, onKey: menuKey } = useMenu();
   const [list, setList] = useState<MailTemplateView[] | null>(null);
   const [query, setQuery] = useState('');
-  const box = useRef<HTMLDivElement>(null);
-  const button = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     if (!open) return;
@@ -53,21 +52,16 @@ export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick:
         toast.error(toAppError(e).message);
         if (live) setOpen(false);
       });
-    const outside = (e: MouseEvent) => {
-      if (!box.current?.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', outside);
     return () => {
       live = false;
-      document.removeEventListener('mousedown', outside);
     };
-  }, [open]);
+  }, [open, setOpen]);
 
   const searchable = (list?.length ?? 0) > SEARCH_FROM;
   useEffect(() => {
     if (!open || !list) return;
     box.current?.querySelector<HTMLElement>(searchable ? 'input' : '[role="menuitem"]')?.focus();
-  }, [open, list, searchable]);
+  }, [open, list, searchable, box]);
 
   // Every word typed, anywhere in the name, subject or text.
   const words = fold(query).split(/\s+/).filter(Boolean);
@@ -86,25 +80,13 @@ export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick:
   };
 
   const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === 'Escape') {
-      e.stopPropagation();
-      setOpen(false);
-      button.current?.focus();
-      return;
-    }
     // Enter in the search field takes the first match, never submits the compose form.
     if (e.key === 'Enter' && (e.target as HTMLElement).tagName === 'INPUT') {
       e.preventDefault();
       if (shown[0]) void pick(shown[0]);
       return;
     }
-    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    e.preventDefault();
-    const items = [...(box.current?.querySelectorAll<HTMLButtonElement>('[role="menuitem"]') ?? [])];
-    if (!items.length) return;
-    const at = items.indexOf(document.activeElement as HTMLButtonElement);
-    const next = at < 0 ? (e.key === 'ArrowDown' ? 0 : items.length - 1) : (at + (e.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
-    items[next]?.focus();
+    menuKey(e);
   };
 
   return (
