@@ -6,6 +6,7 @@ import { Toasts } from './components/Toasts';
 import { MailRoutes } from './mail/MailRoutes';
 import { useRoute, type Route } from './router';
 import { ContactCard, NewContact } from './screens/ContactCard';
+import { Contacts } from './screens/Contacts';
 import { History } from './screens/History';
 import { Home } from './screens/Home';
 import { Login } from './screens/Login';
@@ -24,7 +25,8 @@ function Screen({ route }: { route: Route }) {
       return <History />;
     case 'contacts': {
       const id = route.parts[0];
-      if (id === 'new' || !id) return <NewContact phone={route.query.get('phone')} />;
+      if (!id) return <Contacts />;
+      if (id === 'new') return <NewContact phone={route.query.get('phone')} />;
       const n = Number(id);
       return Number.isInteger(n) ? <ContactCard id={n} /> : <NewContact phone={null} />;
     }

@@ -126,6 +126,45 @@ export const ContactSchema = z.object({
 });
 export type Contact = z.infer<typeof ContactSchema>;
 
+/** «Контакты»: a directory row also says when the viewer last saw a call with the contact. */
+export const ContactListItemSchema = ContactSchema.extend({ lastCallAt: z.string().nullable() });
+export type ContactListItem = z.infer<typeof ContactListItemSchema>;
+/** Where the next page starts: after this (name, id), the directory's order. */
+export const ContactsCursorSchema = z.object({ name: z.string(), id: z.number().int() });
+export type ContactsCursor = z.infer<typeof ContactsCursorSchema>;
+/** A page of GET /api/contacts?limit=…; `total` (all matching) comes with the first page only. */
+export const ContactsPageSchema = z.object({
+  contacts: z.array(ContactListItemSchema),
+  next: ContactsCursorSchema.nullable(),
+  total: z.number().int().nonnegative().optional(),
+});
+export type ContactsPage = z.infer<typeof ContactsPageSchema>;
+
+/** The most data rows one import file may hold. */
+export const CONTACTS_IMPORT_MAX_ROWS = 20_000;
+/** The largest import file, in characters of text (20,000 rows with long notes fit). */
+export const CONTACTS_IMPORT_MAX_CHARS = 5_000_000;
+/** What «Загрузить из CSV» did (or, in a dry run, would do). Counts of contacts, except `skipped` (rows). */
+export const ContactsImportResultSchema = z.object({
+  dryRun: z.boolean(),
+  /** Data rows read (the header and empty lines not counted). */
+  rows: z.number().int(),
+  created: z.number().int(),
+  /** Existing contacts (matched by a phone) that get phones, emails or empty fields filled. */
+  updated: z.number().int(),
+  /** Existing contacts matched that already had everything the file says. */
+  unchanged: z.number().int(),
+  skipped: z.number().int(),
+  /** The first skipped rows: the row number as Excel shows it (the header is row 1) and why. */
+  errors: z.array(z.object({ row: z.number().int(), reason: z.string() })),
+  /** A few of the contacts to be created and updated, for the preview. */
+  samples: z.object({
+    created: z.array(z.object({ row: z.number().int(), name: z.string(), company: z.string(), phones: z.array(z.string()) })),
+    updated: z.array(z.object({ row: z.number().int(), id: z.number().int(), name: z.string(), addPhones: z.array(z.string()), addEmails: z.array(z.string()) })),
+  }),
+});
+export type ContactsImportResult = z.infer<typeof ContactsImportResultSchema>;
+
 export const StatusChangeSchema = z.object({
   employeeId: z.number().int(),
   acceptCalls: z.boolean(),

@@ -6,7 +6,7 @@
  */
 import type { Queryable } from '../db/db';
 import type { StatsCountedIn } from '../../src-shared/wire';
-import { formatPhone } from '../../src-shared/phone';
+import { CSV_BOM, csvRow, excelPhone } from '../ops/csv';
 import type { EmployeeRow } from '../people/employees';
 import { callsWhere, zoneSql, type CallFilter } from './queries';
 
@@ -15,36 +15,10 @@ export const EXPORT_MAX_ROWS = 100_000;
 /** Calls read per query: the file streams out page by page, never whole in memory. */
 export const EXPORT_PAGE_ROWS = 2000;
 
-export const CSV_BOM = '\ufeff';
 export const CSV_HEADER = ['Дата и время', 'Направление', 'Результат', 'Номер клиента', 'Клиент', 'Сотрудник', 'Линия', 'Ожидание (с)', 'Разговор (с)', 'Комментарий'];
 
 const DIRECTION: Record<string, string> = { in: 'Входящий', out: 'Исходящий', internal: 'Внутренний' };
 const RESULT: Record<string, string> = { active: 'Идёт', answered: 'Принят', missed: 'Пропущен', unanswered: 'Без ответа' };
-
-/**
- * One cell. Text starting with = + - @ TAB or CR is what Excel (and LibreOffice) would read as a
- * formula (CSV injection, OWASP): it gets a leading apostrophe. Then RFC 4180: a cell holding
- * `;`, `"`, CR or LF is quoted, its quotes doubled. Numbers are our own counts, written as they are.
- */
-export function csvCell(v: string | number | null | undefined): string {
-  if (v == null) return '';
-  if (typeof v === 'number') return String(v);
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[;"\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export const csvRow = (cells: (string | number | null | undefined)[]) => cells.map(csvCell).join(';') + '\r\n';
-
-/**
- * A number as people read it, without the leading '+': "7 (916) 123-45-67", "49 30 1234567".
- * A cell starting with '+' is a formula to Excel ("+7 (916)…" shows #ИМЯ?), and an apostrophe
- * would show in the cell; the digits alone ("79161234567") Excel would take for a number and print
- * longer ones as 4,91E+11. Spaces and brackets keep it text, readable and searchable, country code
- * included. Extensions ("101") stay as they are.
- */
-export function excelPhone(raw: string | null | undefined): string {
-  return formatPhone(raw).replace(/^\+/, '');
-}
 
 interface ExportRow {
   id: string;

@@ -44,7 +44,8 @@ export interface Bridge {
   close(): Promise<void>;
 }
 
-const MAX_MESSAGE_BYTES = 1 << 20;
+// A contacts import (contacts:import) is the largest request: a CSV of up to 5 M characters.
+const MAX_MESSAGE_BYTES = 16 << 20;
 const HOST = '127.0.0.1';
 
 const BASE_HEADERS = {

@@ -517,6 +517,16 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         throw e;
       }
     },
+    // The directory pages on the relay: no offline fallback (the cache holds what the app saw, not the directory).
+    'contacts:page': async (a) => {
+      const page = await relay().contactsPage(a);
+      // Only contacts the cache already holds are refreshed: 50,000 browsed rows are not copied into it.
+      const known = page.contacts.filter((c) => store.contacts.get(c.id));
+      if (known.length) store.transaction(() => known.forEach(({ lastCallAt: _, ...c }) => store.contacts.upsert(c)));
+      return page;
+    },
+    'contacts:export': async (a) => relay().exportContacts(a),
+    'contacts:import': async (a) => relay().importContacts(a.csv, a.dryRun),
     'contacts:create': async (a) => {
       const c = await relay().createContact(a);
       store.contacts.upsert(c);

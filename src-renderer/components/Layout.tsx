@@ -7,7 +7,7 @@ import { S } from '../strings';
 import { useAttention } from '../stores/attention';
 import { useIsAdmin, useMe, useSession } from '../stores/session';
 import { ConnectionBadge } from './ConnectionBadge';
-import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings } from './icons';
+import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings, IconUser } from './icons';
 import { PopupStack } from './PopupStack';
 import { Toasts } from './Toasts';
 
@@ -53,6 +53,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
         <nav className="nav">
           <NavLink to="/" section="" route={route} icon={<IconHome />} testId="nav-home" count={missed} countLabel={S.nav.missedCount(missed)}>{S.nav.home}</NavLink>
           <NavLink to="/calls" section="calls" route={route} icon={<IconList />} testId="nav-calls">{S.nav.calls}</NavLink>
+          <NavLink to="/contacts" section="contacts" route={route} icon={<IconUser />} testId="nav-contacts">{S.nav.contacts}</NavLink>
           <NavLink to="/stats" section="stats" route={route} icon={<IconChart />} testId="nav-stats">{S.nav.stats}</NavLink>
           <NavLink to="/mail" section="mail" route={route} icon={<IconMail />} testId="nav-mail" count={unread} countLabel={S.nav.unreadCount(unread)}>{S.nav.mail}</NavLink>
           <NavLink to="/settings" section="settings" route={route} icon={<IconSettings />} testId="nav-settings">{S.nav.settings}</NavLink>

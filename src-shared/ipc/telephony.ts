@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
-import type { Call, Colleague, Contact, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
-import { CALL_COMMENT_MAX, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
+import type { Call, Colleague, Contact, ContactsImportResult, ContactsPage, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
+import { CALL_COMMENT_MAX, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -53,6 +53,19 @@ export type CallsQuery = z.input<typeof CallsQuerySchema>;
  */
 export const CallsExportQuerySchema = CallsQuerySchema.omit({ limit: true, before: true }).extend({ tz: z.string().min(1).max(64).optional() });
 export type CallsExportQuery = z.input<typeof CallsExportQuerySchema>;
+
+export const ContactsPageQuerySchema = z.object({
+  search: z.string().max(100).optional(),
+  limit: z.number().int().min(1).max(500).default(100),
+  after: ContactsCursorSchema.optional(),
+});
+export type ContactsPageQuery = z.input<typeof ContactsPageQuerySchema>;
+
+/** An exported directory: contacts-YYYY-MM-DD.csv and its text, BOM included. */
+export interface ContactsExport {
+  filename: string;
+  csv: string;
+}
 
 const ContactInput = z.object({
   name: z.string().max(200),
@@ -139,6 +152,15 @@ export const telephonyRequests = {
   'contacts:merge': request<Contact>()(
     z.object({ keepId: z.number().int(), mergeId: z.number().int() }),
   ),
+  /** «Контакты»: a page of the directory by name (the relay searches and pages); `total` with the first page. */
+  'contacts:page': request<ContactsPage>()(ContactsPageQuerySchema),
+  /** «Выгрузить в CSV» of the directory for the same search; the file as the relay wrote it, BOM kept. */
+  'contacts:export': request<ContactsExport>()(z.object({ search: z.string().max(100).optional(), tz: z.string().min(1).max(64).optional() })),
+  /**
+   * «Загрузить из CSV» (admins; the relay checks): the file's text, already decoded by the
+   * renderer. `dryRun` answers what would happen without writing anything.
+   */
+  'contacts:import': request<ContactsImportResult>()(z.object({ csv: z.string().max(CONTACTS_IMPORT_MAX_CHARS), dryRun: z.boolean() })),
   'missed:list': request<Call[]>()(z.undefined()),
   'missed:dismiss': request<void>()(z.object({ callId: z.number().int() })),
   // tz: the renderer's IANA time zone, so the relay counts days and hours on the same clock as

@@ -306,6 +306,14 @@ export function installFakeAsgard(o: FakeOptions): void {
       return { contact: c, calls };
     },
     'contacts:list': (a) => contacts.filter((c) => !a.search || (c.name + c.company + c.phones.join()).toLowerCase().includes(String(a.search).toLowerCase())),
+    // «Контакты»: the whole (small) list as one page; export and import as the relay would answer them.
+    'contacts:page': (a) => {
+      const found = contacts.filter((c) => !a.search || (c.name + c.company + c.phones.join() + c.emails.join()).toLowerCase().includes(String(a.search).toLowerCase()));
+      return { contacts: found.map((c) => ({ ...c, lastCallAt: null })), next: null, total: found.length };
+    },
+    'contacts:export': () => ({ filename: 'contacts-2026-01-01.csv', csv: '\ufeffИмя;Компания;Телефоны;Email;Заметка\r\n' }),
+    'contacts:import': (a) =>
+      adminOnly() ?? { dryRun: a.dryRun, rows: 0, created: 0, updated: 0, unchanged: 0, skipped: 0, errors: [], samples: { created: [], updated: [] } },
     'contacts:create': (a) => {
       const c = { id: nextContactId++, createdAt: iso(now), updatedAt: iso(now), ...a };
       contacts.push(c);

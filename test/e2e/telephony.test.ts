@@ -411,6 +411,44 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     expect(await page.getByTestId('history-row').count()).toBeLessThan(80);
   }, 180_000);
 
+  it('«Контакты»: search finds a client and opens the card; an admin imports an old Excel CSV (cp1251) through the preview', async () => {
+    const page = admin.page;
+    expect((await r.api('POST', '/api/contacts', r.adminToken, { name: 'Гончарова Наталья', company: 'ООО «Гончар»', phones: ['+7 921 555-09-09'] })).status).toBe(201);
+    await page.goto(admin.app.bridge.origin + '/#/contacts');
+    await page.getByTestId('contacts-row').first().waitFor({ timeout: 10_000 });
+    await page.getByTestId('contacts-search').fill('гончар');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="contacts-row"]')];
+      return rows.length === 1 && (rows[0].textContent ?? '').includes('Гончарова Наталья');
+    }, null, { timeout: 10_000 });
+    await page.getByTestId('contacts-row').click();
+    await expect.poll(() => page.getByTestId('contact-name').textContent(), { timeout: 10_000 }).toBe('Гончарова Наталья');
+
+    // Russian Excel's plain «CSV»: `;` and Windows-1251, which the app decodes before sending.
+    const cp1251 = (s: string) => Buffer.from([...s].map((ch) => (ch === 'Ё' ? 0xa8 : ch === 'ё' ? 0xb8 : ch >= 'А' && ch <= 'я' ? ch.charCodeAt(0) - 0x350 : ch.charCodeAt(0))));
+    await page.goto(admin.app.bridge.origin + '/#/contacts');
+    await page.getByTestId('contacts-import-file').setInputFiles({
+      name: 'клиенты.csv',
+      mimeType: 'text/csv',
+      buffer: cp1251('ФИО;Компания;Телефон\r\nЛебедев Игорь;ООО «Лебедь»;8 (921) 555-01-02\r\nБез номера;;нет\r\n'),
+    });
+    const preview = page.getByTestId('import-preview');
+    await preview.waitFor({ timeout: 10_000 });
+    expect(await preview.getByTestId('import-created').getAttribute('data-count')).toBe('1');
+    expect(await preview.getByTestId('import-skipped').getAttribute('data-count')).toBe('1');
+    expect(await preview.getByTestId('import-errors').textContent()).toContain('строка 3: не распознан телефон «нет»');
+    await preview.getByTestId('import-confirm').click();
+    await page.getByTestId('toast-ok').filter({ hasText: 'новых 1' }).waitFor({ timeout: 10_000 });
+    await page.getByTestId('contacts-search').fill('лебедев');
+    await page.locator('[data-testid="contacts-row"]', { hasText: 'ООО «Лебедь»' }).filter({ hasText: '+7 (921) 555-01-02' }).waitFor({ timeout: 10_000 });
+
+    // Others see the directory, not the import (the relay refuses it to them anyway). The PM's
+    // app: the ТО employees' may still be busy with the 10,000 calls' feed items.
+    await pm.page.goto(pm.app.bridge.origin + '/#/contacts');
+    await pm.page.locator('[data-testid="contacts-row"]', { hasText: 'Лебедев Игорь' }).waitFor({ timeout: 10_000 });
+    expect(await pm.page.getByTestId('contacts-import').count()).toBe(0);
+  }, 60_000);
+
   it('admin saves the Mango settings (salt never shown back); the test shows success, and the right Russian message for a wrong salt', async () => {
     const page = admin.page;
     await page.goto(admin.app.bridge.origin + '/#/mango');

@@ -41,7 +41,9 @@ function listRoutes(app: FastifyInstance): RouteDef[] {
 
 const isApi = (url: string) => url.startsWith('/api/') && !url.startsWith('/api/mango-webhook');
 const PUBLIC = new Set(['POST /api/auth/login']);
-const isAdminRoute = (url: string) => url.startsWith('/api/admin/');
+// Admin-only routes outside /api/admin/ (the contacts import sits with the other contacts routes).
+const ADMIN_ROUTES = new Set(['/api/contacts/import']);
+const isAdminRoute = (url: string) => url.startsWith('/api/admin/') || ADMIN_ROUTES.has(url);
 
 // ---- raw HTTP (no URL normalization, any content type, any bytes) ------------------------
 
@@ -321,7 +323,9 @@ function bases(): Record<string, RouteBase> {
     'POST /api/missed/:id/dismiss': { id: () => String(callId) },
     'GET /api/recordings/:id': { id: () => pct(recordingId) },
     'GET /api/stats': { query: { since, until, tz: 'Asia/Yekaterinburg' } },
-    'GET /api/contacts': { query: { search: 'Fuzz' } },
+    'GET /api/contacts': { query: { search: 'Fuzz', limit: '20' } },
+    'GET /api/contacts/export': { query: { search: 'Fuzz', tz: 'Asia/Yekaterinburg' } },
+    'POST /api/contacts/import': { body: { csv: 'Имя;Телефон;Email\nFuzz Import;+7 916 000-00-09;fuzz@example.com\n', dryRun: true } },
     'GET /api/contacts/lookup': { query: { phone: '79160000001' } },
     'POST /api/contacts': { body: { name: 'Fuzz', phones: ['79160000003'] } },
     'POST /api/contacts/merge': { body: { keepId: contactIds[0], mergeId: contactIds[1] } },
@@ -437,7 +441,7 @@ const describeReq = (s: Sent) =>
 describe('API fuzzing', () => {
   it('enumerates every API route from the server', () => {
     const keys = listRoutes(r.relay.app).map((x) => `${x.method} ${x.url}`);
-    for (const k of ['GET /api/calls', 'GET /api/calls/export', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
+    for (const k of ['GET /api/calls', 'GET /api/calls/export', 'GET /api/contacts/export', 'POST /api/contacts/import', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
       expect(keys).toContain(k);
     }
   });

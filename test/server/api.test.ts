@@ -23,6 +23,8 @@ describe('authorization', () => {
     ['GET', '/api/calls/export?tz=Europe/Moscow'],
     ['GET', '/api/missed'],
     ['GET', '/api/contacts'],
+    ['GET', '/api/contacts?limit=50&search=%D0%98'],
+    ['GET', '/api/contacts/export?tz=Europe/Moscow'],
     ['GET', '/api/contacts/lookup?phone=79161234567'],
     ['POST', '/api/contacts', { name: 'X' }],
     ['GET', `/api/stats?since=2020-01-01T00:00:00Z&until=2030-01-01T00:00:00Z`],
@@ -37,6 +39,7 @@ describe('authorization', () => {
     ['PUT', '/api/admin/mango', { enabled: true }],
     ['POST', '/api/admin/mango/test'],
     ['POST', '/api/admin/mango/import-users'],
+    ['POST', '/api/contacts/import', { csv: 'Имя;Телефон\nX;+7 916 000-00-01\n', dryRun: true }],
   ];
 
   it('refuses every API route without a token or with a bad token', async () => {

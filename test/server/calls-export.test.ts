@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Call, Employee } from '../../src-shared/wire';
 import type { CallsPage } from '../../src-shared/ipc/telephony';
-import { CSV_HEADER, csvCell, excelPhone, exportCalls } from '../../server/calls/export';
+import { CSV_HEADER, exportCalls } from '../../server/calls/export';
+import { csvCell, excelPhone } from '../../server/ops/csv';
 import { getEmployee } from '../../server/people/employees';
 import { RelayHttpClient } from '../../src-main/core/relay/http-client';
 import { startTestRelay, type TestRelay } from '../support/relay';

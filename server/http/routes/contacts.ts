@@ -1,11 +1,35 @@
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
-import { requireEmployee } from '../context';
-import { notFound } from '../errors';
-import { parseBody, parseId } from '../validate';
+import { requireAdmin, requireEmployee } from '../context';
+import { ApiFail, notFound } from '../errors';
+import { parseBody, parseId, timeZoneName } from '../validate';
 import { createContact, findContactByPhone, getContact, listContacts, mergeContacts, updateContact } from '../../people/contacts';
-import { listCalls } from '../../calls/queries';
+import { exportContacts, pageContacts, CONTACTS_PAGE_MAX } from '../../people/contacts-directory';
+import { ContactsImportRefused, importContacts } from '../../people/contacts-import';
+import { CONTACTS_IMPORT_MAX_CHARS } from '../../../src-shared/wire';
+import { knownTimeZone, listCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
+
+const Search = z.string().max(100).optional();
+/**
+ * Without `limit`: the list as apps before the directory read it (up to 200, no paging). With it:
+ * a page of the directory, after the cursor (afterName, afterId) the previous page answered.
+ */
+const ListQuery = z.object({
+  search: Search,
+  limit: z.coerce.number().int().min(1).max(CONTACTS_PAGE_MAX).optional(),
+  afterName: z.string().max(200).optional(),
+  afterId: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+/** The file's date is today in the viewer's zone (`tz`; unknown or absent: Moscow, as stats). */
+const ExportQuery = z.object({ search: Search, tz: timeZoneName.optional() });
+/**
+ * The file's text, as the app decoded it (UTF-8, or cp1251 from old Excel). The relay's body
+ * limit is for ordinary requests; 20,000 rows with notes take a few megabytes.
+ */
+export const CONTACTS_IMPORT_BODY_LIMIT = 16 * 1024 * 1024;
+const ImportBody = z.object({ csv: z.string().max(CONTACTS_IMPORT_MAX_CHARS, 'файл больше 5 млн символов'), dryRun: z.boolean().default(true) });
 
 const ContactInput = z.object({
   name: z.string().max(200),
@@ -17,10 +41,54 @@ const ContactInput = z.object({
 
 export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.get('/api/contacts', async (req) => {
-    await requireEmployee(ctx, req);
-    const { search } = parseBody(z.object({ search: z.string().max(100).optional() }), req.query);
-    return { contacts: await listContacts(ctx.db, search) };
+    const me = await requireEmployee(ctx, req);
+    const { search, limit, afterName, afterId } = parseBody(ListQuery, req.query);
+    if (limit === undefined) return { contacts: await listContacts(ctx.db, search) };
+    const after = afterName !== undefined && afterId !== undefined ? { name: afterName, id: afterId } : undefined;
+    return pageContacts(ctx.db, me, { search, limit, after });
   });
+  // «Выгрузить в CSV»: the directory for the same search, as a file for Excel (any employee: they all see it).
+  app.get('/api/contacts/export', async (req, reply) => {
+    await requireEmployee(ctx, req);
+    const { search, tz } = parseBody(ExportQuery, req.query);
+    const zone = (await knownTimeZone(ctx.db, tz ?? STATS_DEFAULT_TIME_ZONE)) ?? STATS_DEFAULT_TIME_ZONE;
+    const day = (await ctx.db.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') AS day`, [zone])).rows[0].day;
+    const file = await exportContacts(ctx.db, search, day);
+    const body = Readable.from(file.chunks, { objectMode: false });
+    body.on('error', (err) => ctx.log.error({ reqId: req.id, err }, 'contacts export failed mid-stream'));
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${file.filename}"`)
+      .header('cache-control', 'private, no-store')
+      .send(body);
+  });
+  // «Загрузить из CSV»: admins only. The session is checked before the (large) body is read.
+  app.post(
+    '/api/contacts/import',
+    {
+      bodyLimit: Math.max(ctx.config.bodyLimitBytes, CONTACTS_IMPORT_BODY_LIMIT),
+      onRequest: async (req) => {
+        await requireAdmin(ctx, req);
+      },
+    },
+    async (req) => {
+      const me = await requireAdmin(ctx, req);
+      const { csv, dryRun } = parseBody(ImportBody, req.body);
+      try {
+        const result = await importContacts(ctx.db, csv, dryRun);
+        if (!dryRun) {
+          ctx.log.info(
+            { reqId: req.id, employeeId: me.id, login: me.login, rows: result.rows, created: result.created, updated: result.updated, unchanged: result.unchanged, skipped: result.skipped },
+            'contacts imported from CSV',
+          );
+        }
+        return result;
+      } catch (e) {
+        if (e instanceof ContactsImportRefused) throw new ApiFail(400, e.code, e.message);
+        throw e;
+      }
+    },
+  );
   app.get('/api/contacts/lookup', async (req) => {
     await requireEmployee(ctx, req);
     const { phone } = parseBody(z.object({ phone: z.string().min(1).max(64) }), req.query);

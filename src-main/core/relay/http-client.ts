@@ -8,6 +8,8 @@ import {
   ApiErrorSchema,
   CallSchema,
   ContactSchema,
+  ContactsImportResultSchema,
+  ContactsPageSchema,
   EmployeeSchema,
   LoginResponseSchema,
   MangoSettingsViewSchema,
@@ -16,6 +18,9 @@ import {
   WebhookJournalSchema,
   type Call,
   type Contact,
+  type ContactsCursor,
+  type ContactsImportResult,
+  type ContactsPage,
   type Employee,
   type LoginResponse,
   type MangoSettingsView,
@@ -27,7 +32,7 @@ import {
   type TransferMethod,
   type WebhookJournal,
 } from '../../../src-shared/wire';
-import type { CallsExport, CallsPage, StatsResult } from '../../../src-shared/ipc/telephony';
+import type { CallsExport, CallsPage, ContactsExport, StatsResult } from '../../../src-shared/ipc/telephony';
 import { MSG, RelayError, networkError } from './errors';
 
 export interface RelayHttpOptions {
@@ -205,6 +210,29 @@ export class RelayHttpClient {
   mergeContacts(keepId: number, mergeId: number): Promise<Contact> {
     return this.request('POST', '/api/contacts/merge', { body: { keepId, mergeId }, schema: ContactSchema });
   }
+  /** A page of the directory, after the previous page's cursor. */
+  contactsPage(q: { search?: string; limit: number; after?: ContactsCursor }): Promise<ContactsPage> {
+    const query = { search: q.search, limit: q.limit, afterName: q.after?.name, afterId: q.after?.id };
+    return this.request('GET', '/api/contacts', { query, schema: ContactsPageSchema });
+  }
+  /** «Выгрузить в CSV» of the directory: the relay's file, BOM kept (see exportCalls). */
+  async exportContacts(query: { search?: string; tz?: string }): Promise<ContactsExport> {
+    const res = await this.raw('GET', '/api/contacts/export' + queryString(query), { auth: true, accept: 'text/csv', timeoutMs: Math.max(this.timeoutMs, EXPORT_TIMEOUT_MS) });
+    if (!res.ok) throw await this.failure(res, true);
+    if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new RelayError('bad-response', MSG.badResponse, res.status);
+    let csv: string;
+    try {
+      csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    } catch (e) {
+      throw networkError(e);
+    }
+    const named = /filename="(contacts-\d{4}-\d{2}-\d{2}\.csv)"/.exec(res.headers.get('content-disposition') ?? '');
+    return { filename: named ? named[1] : 'contacts.csv', csv };
+  }
+  /** «Загрузить из CSV» (admins): a dry run or the import itself; 20,000 rows take a while. */
+  importContacts(csv: string, dryRun: boolean): Promise<ContactsImportResult> {
+    return this.request('POST', '/api/contacts/import', { body: { csv, dryRun }, schema: ContactsImportResultSchema, timeoutMs: EXPORT_TIMEOUT_MS });
+  }
 
   // ---- admin ---------------------------------------------------------------------------
   async employees(): Promise<Employee[]> {
@@ -240,10 +268,10 @@ export class RelayHttpClient {
   private async request<S extends z.ZodType>(
     method: string,
     path: string,
-    o: { body?: unknown; query?: Query; schema: S; auth?: boolean },
+    o: { body?: unknown; query?: Query; schema: S; auth?: boolean; timeoutMs?: number },
   ): Promise<z.infer<S>> {
     const auth = o.auth ?? true;
-    const res = await this.raw(method, path + queryString(o.query), { body: o.body, auth });
+    const res = await this.raw(method, path + queryString(o.query), { body: o.body, auth, timeoutMs: o.timeoutMs && Math.max(this.timeoutMs, o.timeoutMs) });
     if (!res.ok) throw await this.failure(res, auth);
     let json: unknown;
     try {
