@@ -129,22 +129,51 @@ function qDigitsAsRu(d: string): string {
  * ignored; other kinds leave the list unchanged.
  */
 export function applyFeedToList(state: CallList, item: FeedItem, filter: CallFilter = {}): CallList {
-  const p = item.payload;
-  if (p.kind !== 'call') return state;
-  const call = p.call;
-  const prev = state.feedIdByCall[call.id];
-  if (prev != null && item.id <= prev) return state;
-  const feedIdByCall = { ...state.feedIdByCall, [call.id]: item.id };
-  if (matchesFilter(call, filter, p.contact)) {
-    return { calls: upsertCall(state.calls, call), feedIdByCall };
-  }
-  return { calls: removeCall(state.calls, call.id), feedIdByCall };
+  return applyFeedBatch(state, [item], filter);
 }
 
-/** Applies a batch of feed items in id order (the core delivers them in order; replay may repeat). */
+/**
+ * Applies a batch of feed items in id order (the core delivers them in order; replay may repeat)
+ * as applyFeedToList would one by one, in one pass: a replay of thousands of calls copies the
+ * list once, not once per item. The same object back when nothing changed.
+ */
 export function applyFeedBatch(state: CallList, items: FeedItem[], filter: CallFilter = {}): CallList {
-  const sorted = items.slice().sort((a, b) => a.id - b.id);
-  return sorted.reduce((s, it) => applyFeedToList(s, it, filter), state);
+  let feedIdByCall: Record<number, number> | null = null;
+  /** Per call touched: its newest copy if it belongs in the list, else null (it leaves). */
+  const latest = new Map<number, Call | null>();
+  for (const item of items.length > 1 ? items.slice().sort((a, b) => a.id - b.id) : items) {
+    const p = item.payload;
+    if (p.kind !== 'call') continue;
+    const call = p.call;
+    const prev = (feedIdByCall ?? state.feedIdByCall)[call.id];
+    if (prev != null && item.id <= prev) continue;
+    feedIdByCall ??= { ...state.feedIdByCall };
+    feedIdByCall[call.id] = item.id;
+    latest.set(call.id, matchesFilter(call, filter, p.contact) ? call : null);
+  }
+  if (!feedIdByCall) return state;
+  // A live update touches a call or two: in place. A replay touches thousands: one filter, one merge.
+  if (latest.size <= 16) {
+    let calls = state.calls;
+    for (const [id, call] of latest) calls = call ? upsertCall(calls, call) : removeCall(calls, id);
+    return { calls, feedIdByCall };
+  }
+  const kept = state.calls.filter((c) => !latest.has(c.id));
+  const added = [...latest.values()].filter((c): c is Call => c !== null).sort(compareCalls);
+  return { calls: mergeNewestFirst(kept, added), feedIdByCall };
+}
+
+/** Two newest-first lists as one. */
+function mergeNewestFirst(a: Call[], b: Call[]): Call[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  const out: Call[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(compareCalls(a[i], b[j]) <= 0 ? a[i++] : b[j++]);
+  while (i < a.length) out.push(a[i++]);
+  while (j < b.length) out.push(b[j++]);
+  return out;
 }
 
 /**

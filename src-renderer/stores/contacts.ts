@@ -10,6 +10,7 @@ interface ContactsStore {
   loaded: boolean;
   load(): Promise<void>;
   upsert(c: Contact): void;
+  upsertMany(list: Contact[]): void;
   remove(id: number): void;
 }
 
@@ -38,11 +39,18 @@ export const useContacts = create<ContactsStore>((set, get) => ({
     }
   },
   upsert(c) {
-    const prev = get().byId.get(c.id);
-    if (prev && prev.updatedAt === c.updatedAt && prev.phones.join() === c.phones.join() && prev.name === c.name) return;
-    const byId = new Map(get().byId);
-    byId.set(c.id, c);
-    set({ byId, byPhone: rebuild(byId) });
+    get().upsertMany([c]);
+  },
+  upsertMany(list) {
+    let byId: Map<number, Contact> | null = null;
+    for (const c of list) {
+      const prev = (byId ?? get().byId).get(c.id);
+      if (prev && prev.updatedAt === c.updatedAt && prev.phones.join() === c.phones.join() && prev.name === c.name) continue;
+      byId ??= new Map(get().byId);
+      byId.set(c.id, c);
+    }
+    // The phone index is rebuilt once per batch (a replay brings thousands of cards).
+    if (byId) set({ byId, byPhone: rebuild(byId) });
   },
   remove(id) {
     if (!get().byId.has(id)) return;

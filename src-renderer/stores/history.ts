@@ -7,7 +7,7 @@ import type { CallsExport, CallsExportQuery, CallsQuery, CallsTotal } from '../.
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
 import { normalizePhone } from '../format';
-import { appendPage, applyFeedToList, emptyCallList, replaceCall, type CallFilter, type CallList } from './callsModel';
+import { appendPage, applyFeedBatch, emptyCallList, replaceCall, type CallFilter, type CallList } from './callsModel';
 import { localTimeZone } from './stats';
 
 export const PAGE_SIZE = 1000;
@@ -25,7 +25,8 @@ interface HistoryStore {
   setFilter(f: CallFilter): Promise<void>;
   reload(): Promise<void>;
   loadMore(): Promise<void>;
-  applyFeed(item: FeedItem): void;
+  /** Feed items in the order they came (a batch: one update of the list). */
+  applyFeed(items: FeedItem[]): void;
   /** A newer copy of a listed call from a request's answer (a saved comment). */
   applyCall(call: Call): void;
 }
@@ -115,9 +116,9 @@ export const useHistory = create<HistoryStore>((set, get) => ({
     }
   },
 
-  applyFeed(item) {
+  applyFeed(items) {
     const st = get();
-    const next = applyFeedToList(st.list, item, st.filter);
+    const next = applyFeedBatch(st.list, items, st.filter);
     if (next === st.list) return;
     const added = next.calls.length - st.list.calls.length;
     set({ list: next, total: st.total && added > 0 ? { ...st.total, count: st.total.count + added } : st.total });

@@ -3,7 +3,7 @@ import { create } from 'zustand';
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call } from '../api';
 import { startOfDay } from '../format';
-import { applyFeedToList, applyFeedToMissed, emptyCallList, removeCall, replaceCall, type CallList } from './callsModel';
+import { applyFeedBatch, applyFeedToMissed, emptyCallList, removeCall, replaceCall, type CallList } from './callsModel';
 
 interface HomeStore {
   today: CallList;
@@ -16,7 +16,8 @@ interface HomeStore {
   loadToday(): Promise<void>;
   loadMissed(): Promise<void>;
   dismissMissed(callId: number): Promise<void>;
-  applyFeed(item: FeedItem): void;
+  /** Feed items in the order they came (a batch: one update of the lists). */
+  applyFeed(items: FeedItem[]): void;
   /** A newer copy of a call from a request's answer (a saved comment). */
   applyCall(call: Call): void;
 }
@@ -71,19 +72,20 @@ export const useHome = create<HomeStore>((set, get) => ({
     }
   },
 
-  applyFeed(item) {
-    if (item.payload.kind !== 'call') return;
+  applyFeed(items) {
+    const calls = items.filter((it) => it.payload.kind === 'call');
+    if (calls.length === 0) return;
     const st = get();
     // A new day started while the app stayed open: today's list starts over.
     const dayStart = startOfDay(new Date()).toISOString();
     const today = dayStart !== st.dayStart ? emptyCallList() : st.today;
     set({
       dayStart,
-      today: applyFeedToList(today, item, { since: dayStart }),
-      missed: applyFeedToMissed(st.missed, item, st.dismissed),
+      today: applyFeedBatch(today, calls, { since: dayStart }),
+      missed: calls.reduce((list, it) => applyFeedToMissed(list, it, st.dismissed), st.missed),
     });
     // The relay decides what is still a reminder (called back from another device…): refetch soon.
-    if (item.payload.call.status !== 'active') {
+    if (calls.some((it) => it.payload.kind === 'call' && it.payload.call.status !== 'active')) {
       if (missedRefetch) clearTimeout(missedRefetch);
       missedRefetch = setTimeout(() => {
         missedRefetch = null;

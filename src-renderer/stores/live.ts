@@ -58,19 +58,37 @@ function notifyNewMail({ accountId, messages }: { accountId: number; messages: M
   }
 }
 
-export function applyFeedItem(item: AppliedFeedItem): void {
-  const p = item.payload;
-  if (p.kind === 'call') {
-    if (p.contact) useContacts.getState().upsert(p.contact);
-    useHome.getState().applyFeed(item);
-    useHistory.getState().applyFeed(item);
-    notifyMissed(item);
-  } else if (p.kind === 'employee') {
-    useSession.getState().applyEmployee(p.employee);
-  } else if (p.kind === 'status') {
-    useSession.getState().applyStatus(p.change);
+/**
+ * Feed items in the order they came, applied together: a reconnect's replay or a reconciliation
+ * brings thousands at once, and one store update (one render) per item froze the window for
+ * seconds.
+ */
+export function applyFeedItems(items: AppliedFeedItem[]): void {
+  const contacts = items.flatMap((it) => (it.payload.kind === 'call' && it.payload.contact ? [it.payload.contact] : []));
+  if (contacts.length) useContacts.getState().upsertMany(contacts);
+  useHome.getState().applyFeed(items);
+  useHistory.getState().applyFeed(items);
+  for (const item of items) {
+    const p = item.payload;
+    if (p.kind === 'call') notifyMissed(item);
+    else if (p.kind === 'employee') useSession.getState().applyEmployee(p.employee);
+    else if (p.kind === 'status') useSession.getState().applyStatus(p.change);
+    useAdmin.getState().applyFeed(item);
   }
-  useAdmin.getState().applyFeed(item);
+}
+
+/** How long feed items wait to be applied together: below what a person notices. */
+const FEED_BATCH_MS = 15;
+let pendingFeed: AppliedFeedItem[] = [];
+
+function queueFeedItem(item: AppliedFeedItem): void {
+  pendingFeed.push(item);
+  if (pendingFeed.length > 1) return;
+  setTimeout(() => {
+    const items = pendingFeed;
+    pendingFeed = [];
+    applyFeedItems(items);
+  }, FEED_BATCH_MS);
 }
 
 export function startLive(): void {
@@ -86,7 +104,7 @@ export function startLive(): void {
     if (s.loggedIn && !wasIn) void afterLogin();
     if (!s.loggedIn && wasIn) resetAfterLogout();
   });
-  on('feed', applyFeedItem);
+  on('feed', queueFeedItem);
   on('popup', (p) => usePopups.getState().apply(p));
   on('settings', (s) => useSettings.getState().apply(s));
   on('update', (u) => useSettings.getState().applyUpdate(u));

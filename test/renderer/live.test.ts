@@ -52,19 +52,19 @@ describe('missed-call notifications in the browser', () => {
       const shown = fakeNotifications();
       const { live, relayNow } = await rendererWithClock(skew);
       // The replay at start: calls missed five minutes and a day ago (by the relay's clock).
-      live.applyFeedItem(missed(1, relayNow - 5 * 60_000, false));
-      live.applyFeedItem(missed(2, relayNow - 24 * HOUR, false));
+      live.applyFeedItems([missed(1, relayNow - 5 * 60_000, false)]);
+      live.applyFeedItems([missed(2, relayNow - 24 * HOUR, false)]);
       expect(shown).toEqual([]);
       // Live: a call is missed now; its recording arrives in a later item of the same call.
-      live.applyFeedItem(missed(3, relayNow, true));
-      live.applyFeedItem(missed(3, relayNow + 30_000, true, { recordings: [{ id: 'r3', state: 'available' }] }));
+      live.applyFeedItems([missed(3, relayNow, true)]);
+      live.applyFeedItems([missed(3, relayNow + 30_000, true, { recordings: [{ id: 'r3', state: 'available' }] })]);
       // A live answered call and a missed one that rang for others only say nothing.
       const othersOnly = missed(4, relayNow, true);
       if (othersOnly.payload.kind === 'call') othersOnly.payload.offered = false;
-      live.applyFeedItem(othersOnly);
-      live.applyFeedItem({ ...callItem(makeCall({ id: 5, status: 'answered' })), at: new Date(relayNow).toISOString(), news: true });
+      live.applyFeedItems([othersOnly]);
+      live.applyFeedItems([{ ...callItem(makeCall({ id: 5, status: 'answered' })), at: new Date(relayNow).toISOString(), news: true }]);
       // A call missed while the connection was down comes in a reconnect's replay: news too.
-      live.applyFeedItem(missed(6, relayNow + 60_000, true));
+      live.applyFeedItems([missed(6, relayNow + 60_000, true)]);
       expect(shown.map((n) => n.tag)).toEqual(['missed-3', 'missed-6']);
     });
   }

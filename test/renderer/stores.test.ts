@@ -70,6 +70,30 @@ describe('call list reducer', () => {
     expect(s.calls.find((c) => c.id === 1)?.status).toBe('missed');
   });
 
+  it('a big batch (a replay) ends as the same items applied one by one, filter and stale copies included', () => {
+    // 3 000 items over 400 calls: statuses change, some leave the filter and come back, start
+    // times collide; the batch takes the merge path, one by one takes the in-place path.
+    let rnd = 7;
+    const next = (n: number) => ((rnd = (rnd * 48271) % 2147483647) % n);
+    const statuses = ['answered', 'missed', 'active'] as const;
+    const items = Array.from({ length: 3000 }, (_, i) => {
+      const id = next(400) + 1;
+      const status = statuses[next(3)];
+      return callItem(makeCall({ id, status, phase: status === 'active' ? 'ringing' : 'ended', startedAt: new Date(Date.UTC(2025, 2, 5) + (id % 50) * 60_000).toISOString() }), { id: i + 1 });
+    });
+    const shuffled = items.slice().sort(() => next(3) - 1);
+    const start = applyFeedBatch(emptyCallList(), items.slice(0, 40));
+    for (const filter of [{}, { result: 'missed' as const }]) {
+      const oneByOne = items.slice(40).reduce((s, it) => applyFeedToList(s, it, filter), applyFeedBatch(start, [], filter));
+      const batch = applyFeedBatch(start, shuffled.filter((it) => it.id > 40), filter);
+      expect(batch.calls.map((c) => [c.id, c.status])).toEqual(oneByOne.calls.map((c) => [c.id, c.status]));
+      expect(batch.feedIdByCall).toEqual(oneByOne.feedIdByCall);
+    }
+    // Nothing new: the same object back.
+    const done = applyFeedBatch(start, items.slice(0, 40));
+    expect(done).toBe(start);
+  });
+
   it('ties on start time are ordered by id', () => {
     const t = '2025-03-05T10:00:00.000Z';
     let l = upsertCall([], makeCall({ id: 1, startedAt: t }));
@@ -207,8 +231,8 @@ describe('stores fed by events', () => {
     const today = makeCall({ id: 50, startedAt: now.toISOString() });
     const old = makeCall({ id: 40, startedAt: '2020-01-01T10:00:00.000Z' });
     for (const item of [callItem(today), callItem(old), callItem(today)]) {
-      useHome.getState().applyFeed(item);
-      useHistory.getState().applyFeed(item);
+      useHome.getState().applyFeed([item]);
+      useHistory.getState().applyFeed([item]);
     }
     expect(ids(useHome.getState().today.calls)).toEqual([50]);
     expect(ids(useHistory.getState().list.calls)).toEqual([50, 40]);
@@ -217,8 +241,8 @@ describe('stores fed by events', () => {
   it('a saved comment’s answer replaces the listed call in history and today’s list, and adds none', () => {
     const now = new Date().toISOString();
     for (const c of [makeCall({ id: 70, startedAt: now }), makeCall({ id: 71, startedAt: now })]) {
-      useHome.getState().applyFeed(callItem(c));
-      useHistory.getState().applyFeed(callItem(c));
+      useHome.getState().applyFeed([callItem(c)]);
+      useHistory.getState().applyFeed([callItem(c)]);
     }
     const comment = { text: 'КП до пятницы', by: { id: 1, name: 'Иванов Иван' }, at: now };
     useHistory.getState().applyCall(makeCall({ id: 70, startedAt: now, comment }));
@@ -227,17 +251,17 @@ describe('stores fed by events', () => {
     expect(useHistory.getState().list.calls.map((c) => [c.id, c.comment?.text ?? null])).toEqual([[71, null], [70, 'КП до пятницы']]);
     expect(useHome.getState().today.calls.find((c) => c.id === 70)?.comment?.text).toBe('КП до пятницы');
     // A later feed item of the call still applies (the answer set no feed id).
-    useHistory.getState().applyFeed(callItem(makeCall({ id: 70, startedAt: now, comment: null })));
+    useHistory.getState().applyFeed([callItem(makeCall({ id: 70, startedAt: now, comment: null }))]);
     expect(useHistory.getState().list.calls.find((c) => c.id === 70)?.comment).toBeNull();
   });
 
   it("history's total grows by the live calls added to the list, not by updates of listed ones", () => {
     useHistory.setState({ list: emptyCallList(), filter: {}, total: { count: 2500, capped: false } });
-    useHistory.getState().applyFeed(callItem(makeCall({ id: 60, status: 'active', phase: 'ringing' })));
-    useHistory.getState().applyFeed(callItem(makeCall({ id: 60, status: 'answered', phase: 'ended' })));
+    useHistory.getState().applyFeed([callItem(makeCall({ id: 60, status: 'active', phase: 'ringing' }))]);
+    useHistory.getState().applyFeed([callItem(makeCall({ id: 60, status: 'answered', phase: 'ended' }))]);
     expect(useHistory.getState().total).toEqual({ count: 2501, capped: false });
     useHistory.setState({ total: null });
-    useHistory.getState().applyFeed(callItem(makeCall({ id: 61 })));
+    useHistory.getState().applyFeed([callItem(makeCall({ id: 61 }))]);
     expect(useHistory.getState().total).toBeNull();
   });
 });
