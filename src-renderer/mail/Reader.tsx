@@ -1,7 +1,7 @@
 /**
  * One message: header, actions (reply, reply all, forward, move to a folder, delete, flags), HTML sanitized into
  * the sandboxed frame, remote images blocked until allowed for the message or its sender,
- * attachments downloaded or opened, and the other messages of its thread. «Ещё ▾» holds the
+ * attachments downloaded, opened or previewed (pictures as thumbnails), and the other messages of its thread. «Ещё ▾» holds the
  * source («Показать оригинал»), «Сохранить как файл (.eml)» and «Печать».
  */
 import { useEffect, useMemo, useState } from 'react';
@@ -9,12 +9,14 @@ import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { href, navigate } from '../router';
 import { toast } from '../stores/toasts';
-import type { MailAddress, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
+import type { MailAddress, MailAttachmentView, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
+import { ImageDialog, TextDialog, Thumbnails, useImagePreviews } from './AttachmentPreview';
 import { FolderSelect, spamTarget } from './FolderSelect';
 import { MailFrame } from './MailFrame';
 import { PrintBody, usePrint } from './MessagePrint';
 import { SourceDialog, downloadEml } from './MessageSource';
 import { MoreMenu } from './MoreMenu';
+import { labelKind } from './preview';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
 import { downloadBase64, useMail } from './store';
@@ -34,6 +36,9 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   const folders = useMail((s) => s.folders);
   const [showSource, setShowSource] = useState(false);
   const { printing, print } = usePrint();
+  // Tied to its message: a preview left open never shows over the next one.
+  const [preview, setPreview] = useState<{ messageId: number; image?: number; text?: MailAttachmentView } | null>(null);
+  const images = useImagePreviews(msg?.id ?? null, msg?.attachments ?? []);
 
   useEffect(() => {
     let live = true;
@@ -183,11 +188,24 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
                 const r = await call('mail:attachments:open', { messageId: msg.id, index: a.index });
                 if (!r.opened) toast.info(r.path);
               })}>{M.reader.open}</button>
+              {images.some((i) => i.index === a.index) || labelKind(a) === 'text' ? (
+                <button type="button" className="link-btn" data-testid="mail-att-preview" onClick={() => {
+                  const at = images.findIndex((i) => i.index === a.index);
+                  setPreview(at >= 0 ? { messageId: msg.id, image: at } : { messageId: msg.id, text: a });
+                }}>{M.reader.preview}</button>
+              ) : null}
             </span>
           ))}
         </div>
       ) : null}
       <MailFrame html={clean.html} title={msg.subject || M.title} />
+      <Thumbnails images={images} onOpen={(i) => setPreview({ messageId: msg.id, image: i })} />
+      {preview?.messageId === msg.id && preview.image !== undefined ? (
+        <ImageDialog images={images} start={preview.image} onClose={() => setPreview(null)} />
+      ) : null}
+      {preview?.messageId === msg.id && preview.text ? (
+        <TextDialog messageId={msg.id} file={preview.text} onClose={() => setPreview(null)} />
+      ) : null}
       {printing ? <PrintBody html={clean.html} /> : null}
       {showSource ? <SourceDialog messageId={msg.id} onClose={() => setShowSource(false)} /> : null}
       {thread.length > 1 ? (

@@ -532,8 +532,9 @@ export const mailRequests = {
   'mail:images:fetch': request<Record<string, string>>()(
     z.object({ messageId: Id, urls: z.array(z.string().max(4000)).max(200) }),
   ),
+  /** `maxBytes`: only the file's beginning (a text preview), not megabytes of it over IPC. */
   'mail:attachments:get': request<{ filename: string; contentType: string; dataBase64: string }>()(
-    z.object({ messageId: Id, index: z.number().int().min(0) }),
+    z.object({ messageId: Id, index: z.number().int().min(0), maxBytes: z.number().int().min(1).optional() }),
   ),
   /** Saves the attachment under the app's downloads folder and opens it when the shell can. */
   'mail:attachments:open': request<{ path: string; opened: boolean }>()(

@@ -695,9 +695,10 @@ export function createMailService(opts: MailServiceOptions): MailService {
       const html = m.html ?? '';
       return fetchImages(urls.filter((u) => urlInHtml(u, html)), DEFAULT_IMAGE_LIMITS, opts.imageAddresses);
     },
-    'mail:attachments:get': async ({ messageId, index }) => {
+    'mail:attachments:get': async ({ messageId, index, maxBytes }) => {
       const a = await attachmentContent(messageId, index);
-      return { filename: a.filename, contentType: a.contentType, dataBase64: a.content.toString('base64') };
+      const bytes = maxBytes !== undefined && a.content.length > maxBytes ? a.content.subarray(0, maxBytes) : a.content;
+      return { filename: a.filename, contentType: a.contentType, dataBase64: bytes.toString('base64') };
     },
     'mail:attachments:open': async ({ messageId, index }) => {
       const a = await attachmentContent(messageId, index);

@@ -1,0 +1,219 @@
+/**
+ * Attachment previews in the reader, in Debian's Chromium under the app's CSP, with the real mail
+ * service (real Dovecot) answering the renderer's `mail:*` requests. One message carries a PNG,
+ * a GIF, an SVG labelled image/png (script inside) and a windows-1251 text file: thumbnails for
+ * the two pictures only, the preview dialog (full picture, ←/→, Esc), the text shown as text.
+ */
+import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { contentSecurityPolicy } from '../../src-main/core/csp';
+import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { startDovecot, type Dovecot } from '../support/dovecot';
+import { installFakeAsgard } from '../e2e/fake-asgard';
+import { addAccount, folderId, makeService, waitSynced, type Harness } from './helpers';
+import type { MailSummary } from '../../src-shared/ipc/mail';
+
+const ira = { user: 'ira@example.test', pass: 'ira-app-password' };
+let dc: Dovecot;
+let h: Harness;
+let browser: Browser;
+let site: { url: string; close(): Promise<void> };
+let messageHash = '';
+
+const png = gradientPng(320, 200);
+const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10" onload="top.__svgRan=1"><script>top.__svgRan=1</script></svg>');
+const TEXT = 'Позиция;Цена\nБетон М300;5200\nАрматура А500;61000\n';
+
+/** A real picture (a colour gradient), big enough to see in the screenshot. */
+function gradientPng(w: number, hgt: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(hgt, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const raw = Buffer.alloc((w * 3 + 1) * hgt);
+  for (let y = 0; y < hgt; y++) {
+    for (let x = 0; x < w; x++) raw.set([(x * 255) / w, (y * 255) / hgt, 160], y * (w * 3 + 1) + 1 + x * 3);
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** windows-1251 bytes of Russian text (the letters and ASCII are all it needs). */
+function cp1251(s: string): Buffer {
+  return Buffer.from([...s].map((c) => {
+    const u = c.charCodeAt(0);
+    if (u >= 0x410 && u <= 0x44f) return u - 0x410 + 0xc0;
+    if (c === 'ё') return 0xb8;
+    if (c === 'Ё') return 0xa8;
+    return u;
+  }));
+}
+
+function part(filename: string, contentType: string, content: Buffer): string {
+  return (
+    `--MIX\r\nContent-Type: ${contentType}; name="${filename}"\r\nContent-Disposition: attachment; filename="${filename}"\r\n` +
+    `Content-Transfer-Encoding: base64\r\n\r\n${content.toString('base64').replace(/.{76}/g, '$&\r\n')}\r\n`
+  );
+}
+
+beforeAll(async () => {
+  dc = await startDovecot({ users: [ira] });
+  dc.seedMaildir(ira.user, [
+    [
+      'From: Алексей Морозов <morozov@stroyinvest.ru>',
+      `To: ${ira.user}`,
+      `Subject: =?UTF-8?B?${Buffer.from('Фото с объекта').toString('base64')}?=`,
+      'Date: Mon, 03 Jun 2024 10:00:00 +0300',
+      'Message-ID: <photos@stroyinvest.ru>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="MIX"',
+      '',
+      '--MIX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nФото и смета во вложении.\r\n' +
+        part('photo.png', 'image/png', png) +
+        part('diagram.gif', 'image/gif', gif) +
+        part('logo.png', 'image/png', svg) +
+        part('smeta.txt', 'text/plain', cp1251(TEXT)) +
+        '--MIX--\r\n',
+    ].join('\r\n'),
+  ]);
+  h = makeService();
+  const acc = await addAccount(h, dc, null, ira);
+  await waitSynced(h, acc.id);
+  const inbox = await folderId(h, acc.id, 'INBOX');
+  const list = (await h.mail.handle('mail:messages:list', { folderId: inbox })) as { items: MailSummary[] };
+  messageHash = `/mail/f/${inbox}/m/${list.items[0].id}`;
+  const built = await buildRenderer();
+  site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
+  browser = await launchBrowser();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+  await h?.close();
+  await dc?.stop();
+});
+
+/** The app with telephony from the renderer's fake and mail from the real service (as in ui.test.ts). */
+async function openApp(hash: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+  const errors = collectPageErrors(page);
+  page.setDefaultTimeout(20_000);
+  await page.exposeBinding('__mailInvoke', async (_src, name: string, args: unknown) => {
+    try {
+      return { ok: true, value: JSON.parse(JSON.stringify((await h.mail.handle(name, args ?? undefined)) ?? null)) };
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? String(e) } };
+    }
+  });
+  const fake = { loggedIn: true, role: 'to' as const, totalCalls: 5, now: Date.now() };
+  await page.addInitScript({
+    content:
+      `globalThis.__name = globalThis.__name || ((f) => f);\n(${installFakeAsgard.toString()})(${JSON.stringify(fake)});\n` +
+      `(() => {
+        const base = window.asgard;
+        window.asgard = {
+          invoke(name, args) {
+            if (!String(name).startsWith('mail:')) return base.invoke(name, args);
+            return window.__mailInvoke(name, args === undefined ? null : args).then((r) => { if (r.ok) return r.value === null ? undefined : r.value; throw r.error; });
+          },
+          on(name, l) {
+            return String(name).startsWith('mail:') ? () => undefined : base.on(name, l);
+          },
+        };
+      })();`,
+  });
+  await page.goto(`${site.url}/#${hash}`);
+  return { page, errors };
+}
+
+describe('attachment preview (chromium, real mail service)', () => {
+  it('thumbnails real pictures only; the dialog shows them full size, ←/→ and Esc; text shows as text', async () => {
+    const { page, errors } = await openApp(messageHash);
+    try {
+      await page.getByTestId('mail-reader').waitFor();
+      const thumbs = page.getByTestId('mail-thumb');
+      await thumbs.nth(1).waitFor();
+      // The SVG labelled image/png is fetched, sniffed and refused: two thumbnails, not three.
+      await expect(thumbs.locator('img').evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).alt))).resolves.toEqual(['photo.png', 'diagram.gif']);
+      await expect(thumbs.locator('img').first().getAttribute('src')).resolves.toMatch(/^blob:/);
+      const chip = (name: string) => page.locator('.mail-att', { has: page.locator('.mail-att-name', { hasText: name }) });
+      await expect(chip('logo.png').getByTestId('mail-att-preview').count()).resolves.toBe(0);
+      await expect(chip('photo.png').getByTestId('mail-att-preview').count()).resolves.toBe(1);
+
+      const dialog = page.getByRole('dialog');
+      const shown = async () => {
+        await page.waitForFunction(() => {
+          const img = document.querySelector<HTMLImageElement>('[data-testid="mail-preview-img"]');
+          return img !== null && img.complete && img.naturalWidth > 0;
+        });
+        return dialog.getAttribute('aria-label');
+      };
+      await thumbs.first().click();
+      await expect(shown()).resolves.toBe('photo.png');
+      await expect(page.getByTestId('mail-preview-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).resolves.toBe(320);
+      await expect(page.getByTestId('mail-preview-pos').textContent()).resolves.toContain('1 из 2');
+      await screenshot(page, 'mail-attachment-preview');
+      await page.keyboard.press('ArrowRight');
+      await expect(shown()).resolves.toBe('diagram.gif');
+      await page.keyboard.press('ArrowRight'); // wraps around
+      await expect(shown()).resolves.toBe('photo.png');
+      await page.keyboard.press('ArrowLeft');
+      await expect(shown()).resolves.toBe('diagram.gif');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+
+      // The text file: windows-1251 bytes shown as the Russian text they are.
+      await chip('smeta.txt').getByTestId('mail-att-preview').click();
+      await expect(page.getByTestId('mail-preview-text').textContent()).resolves.toBe(TEXT);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      // The preview asks for the beginning only: `maxBytes` cuts what crosses IPC.
+      const id = Number(messageHash.split('/').at(-1));
+      const txt = (await h.mail.handle('mail:messages:get', { id })) as { attachments: { index: number; filename: string }[] };
+      const head = (await h.mail.handle('mail:attachments:get', { messageId: id, index: txt.attachments.find((a) => a.filename === 'smeta.txt')!.index, maxBytes: 7 })) as { dataBase64: string };
+      expect(Buffer.from(head.dataBase64, 'base64').equals(cp1251(TEXT).subarray(0, 7))).toBe(true);
+
+      // No CSP refusal, no page error, and the SVG's script never ran.
+      expect(errors).toEqual([]);
+      await expect(page.evaluate(() => (window as unknown as { __svgRan?: number }).__svgRan ?? 0)).resolves.toBe(0);
+
+      // Leaving the message revokes its pictures' blob: URLs.
+      const url = (await thumbs.first().locator('img').getAttribute('src'))!;
+      await page.evaluate(() => (location.hash = '#/mail'));
+      await page.getByTestId('mail-reader').waitFor({ state: 'detached' });
+      const loads = await page.evaluate(
+        (u) => new Promise<boolean>((resolve) => {
+          const img = new Image();
+          img.onload = () => resolve(true);
+          img.onerror = () => resolve(false);
+          img.src = u;
+        }),
+        url,
+      );
+      expect(loads).toBe(false);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
+});
