@@ -482,6 +482,10 @@ export const S = {
     hourLabel: (h: number) => `${String(h).padStart(2, '0')}:00`,
     /** The relay did not know this computer's zone by name and counted in its UTC offset. */
     countedInOffset: (offset: string) => `Дни и часы — по ${offset}: сервер не знает часовой пояс этого компьютера.`,
+    export: 'Выгрузить в CSV',
+    exportTitle: 'Сохранить статистику за этот период в файл для Excel: по дням, по часам, по сотрудникам',
+    exporting: 'Выгружаем…',
+    exportFailed: 'Не удалось выгрузить статистику',
   },
 
   settings: {

@@ -551,6 +551,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       attention.missedChanged();
     },
     'stats:get': async (a) => relay().stats(a),
+    'stats:export': async (a) => relay().exportStats(a),
     'admin:employees': async () => relay().employees(),
     'admin:createEmployee': async (a) => relay().createEmployee(a),
     'admin:updateEmployee': async (a) => {

@@ -1,9 +1,11 @@
 /** Statistics `#/stats`: one StatsResult for a period (and optionally one employee). */
 import { create } from 'zustand';
-import type { StatsResult } from '../../src-shared/ipc/telephony';
+import type { StatsExport, StatsResult } from '../../src-shared/ipc/telephony';
 import { call, toAppError } from '../api';
 
 export type StatsPeriod = 'today' | '7d' | '30d' | '90d' | 'custom';
+
+type StatsQuery = { since: string; until: string; employeeId?: number; tz?: string };
 
 interface StatsStore {
   period: StatsPeriod;
@@ -13,6 +15,8 @@ interface StatsStore {
   result: StatsResult | null;
   since: string;
   until: string;
+  /** The query `result` answers: what «Выгрузить в CSV» exports, whatever the controls say meanwhile. */
+  query: StatsQuery | null;
   loading: boolean;
   error: string | null;
   generation: number;
@@ -70,6 +74,7 @@ export const useStats = create<StatsStore>((set, get) => ({
   result: null,
   since: '',
   until: '',
+  query: null,
   loading: false,
   error: null,
   generation: 0,
@@ -85,16 +90,23 @@ export const useStats = create<StatsStore>((set, get) => ({
     const generation = st.generation + 1;
     set({ loading: true, error: null, generation });
     try {
-      const args: { since: string; until: string; employeeId?: number; tz?: string } = { since: since.toISOString(), until: until.toISOString() };
+      const args: StatsQuery = { since: since.toISOString(), until: until.toISOString() };
       if (st.employeeId != null) args.employeeId = st.employeeId;
       const tz = localTimeZone();
       if (tz) args.tz = tz;
       const result = await call('stats:get', args);
       if (get().generation !== generation) return;
-      set({ result, loading: false, since: args.since, until: args.until });
+      set({ result, loading: false, since: args.since, until: args.until, query: args });
     } catch (e) {
       if (get().generation !== generation) return;
       set({ loading: false, error: toAppError(e).message });
     }
   },
 }));
+
+/** «Выгрузить в CSV»: the relay's file for the period and employee the screen shows. */
+export function exportStats(): Promise<StatsExport> {
+  const q = useStats.getState().query;
+  if (!q) return Promise.reject(new Error('Статистика ещё не загружена'));
+  return call('stats:export', q);
+}

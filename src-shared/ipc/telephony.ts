@@ -105,6 +105,19 @@ export interface CallsExport {
   csv: string;
 }
 
+/**
+ * A statistics query: [since, until) as ISO instants, one employee (admins; the relay gives
+ * employees their own), and the renderer's IANA zone, so the relay counts days and hours on the
+ * same clock as since/until (absent: the relay's default, Moscow).
+ */
+export const StatsQuerySchema = z.object({ since: z.string(), until: z.string(), employeeId: z.number().int().optional(), tz: z.string().min(1).max(64).optional() });
+
+/** Exported statistics: the relay's file name (stats-YYYY-MM-DD_YYYY-MM-DD.csv) and its text, BOM included. */
+export interface StatsExport {
+  filename: string;
+  csv: string;
+}
+
 export const telephonyRequests = {
   'session:state': request<SessionState>()(z.undefined()),
   'session:login': request<SessionState>()(
@@ -163,11 +176,10 @@ export const telephonyRequests = {
   'contacts:import': request<ContactsImportResult>()(z.object({ csv: z.string().max(CONTACTS_IMPORT_MAX_CHARS), dryRun: z.boolean() })),
   'missed:list': request<Call[]>()(z.undefined()),
   'missed:dismiss': request<void>()(z.object({ callId: z.number().int() })),
-  // tz: the renderer's IANA time zone, so the relay counts days and hours on the same clock as
-  // since/until (absent: the relay's default, Moscow).
-  'stats:get': request<StatsResult>()(
-    z.object({ since: z.string(), until: z.string(), employeeId: z.number().int().optional(), tz: z.string().min(1).max(64).optional() }),
-  ),
+  // tz: see StatsQuerySchema.
+  'stats:get': request<StatsResult>()(StatsQuerySchema),
+  /** «Выгрузить в CSV» of the statistics for the same query; the file as the relay wrote it, BOM kept. */
+  'stats:export': request<StatsExport>()(StatsQuerySchema),
   // Admin (the relay checks the role again; the app only hides what a non-admin cannot use).
   'admin:employees': request<Employee[]>()(z.undefined()),
   'admin:createEmployee': request<Employee>()(

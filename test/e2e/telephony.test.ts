@@ -538,6 +538,22 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     await page.waitForTimeout(200);
     await screenshot(page, 'e2e-stats', { fullPage: true });
 
+    // «Выгрузить в CSV»: the relay's report for the period shown (30 days to today, Moscow here), saved by the browser.
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByTestId('stats-export').click()]);
+    const ruDay = (ms: number) => new Intl.DateTimeFormat('ru-RU', { timeZone: 'Europe/Moscow', day: '2-digit', month: '2-digit', year: 'numeric' }).format(ms);
+    const isoDay = (ms: number) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Moscow' }).format(ms);
+    const now = Date.now();
+    expect(download.suggestedFilename()).toBe(`stats-${isoDay(now - 29 * 86_400_000)}_${isoDay(now)}.csv`);
+    const report = fs.readFileSync((await download.path())!).toString('utf8').split('\r\n');
+    expect(report.slice(0, 5)).toEqual([
+      `\ufeff"Период: ${ruDay(now - 29 * 86_400_000)} – ${ruDay(now)}; часовой пояс: Europe/Moscow"`,
+      '',
+      'По дням',
+      'Дата;Принято;Пропущено;Всего;Доля пропущенных, %',
+      expect.stringMatching(/^\d{2}\.\d{2}\.\d{4};\d+;\d+;\d+;[\d,]*$/),
+    ]);
+    expect(report).toContain('По сотрудникам');
+
     // An employee sees their own statistics only.
     await to1.page.goto(to1.app.bridge.origin + '/#/stats');
     await to1.page.getByText('Вы видите статистику своих звонков.').waitFor();

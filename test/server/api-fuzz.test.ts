@@ -323,6 +323,8 @@ function bases(): Record<string, RouteBase> {
     'POST /api/missed/:id/dismiss': { id: () => String(callId) },
     'GET /api/recordings/:id': { id: () => pct(recordingId) },
     'GET /api/stats': { query: { since, until, tz: 'Asia/Yekaterinburg' } },
+    // Ten years at most: the file has a row for every day.
+    'GET /api/stats/export': { query: { since, until: '2029-12-31T00:00:00Z', tz: 'Asia/Yekaterinburg' } },
     'GET /api/contacts': { query: { search: 'Fuzz', limit: '20' } },
     'GET /api/contacts/export': { query: { search: 'Fuzz', tz: 'Asia/Yekaterinburg' } },
     'POST /api/contacts/import': { body: { csv: 'Имя;Телефон;Email\nFuzz Import;+7 916 000-00-09;fuzz@example.com\n', dryRun: true } },
@@ -441,7 +443,7 @@ const describeReq = (s: Sent) =>
 describe('API fuzzing', () => {
   it('enumerates every API route from the server', () => {
     const keys = listRoutes(r.relay.app).map((x) => `${x.method} ${x.url}`);
-    for (const k of ['GET /api/calls', 'GET /api/calls/export', 'GET /api/contacts/export', 'POST /api/contacts/import', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
+    for (const k of ['GET /api/calls', 'GET /api/calls/export', 'GET /api/stats/export', 'GET /api/contacts/export', 'POST /api/contacts/import', 'GET /api/calls/:id', 'POST /api/auth/login', 'PATCH /api/admin/employees/:id', 'PUT /api/admin/mango', 'GET /api/recordings/:id', 'GET /healthz']) {
       expect(keys).toContain(k);
     }
   });

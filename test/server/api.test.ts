@@ -28,6 +28,7 @@ describe('authorization', () => {
     ['GET', '/api/contacts/lookup?phone=79161234567'],
     ['POST', '/api/contacts', { name: 'X' }],
     ['GET', `/api/stats?since=2020-01-01T00:00:00Z&until=2030-01-01T00:00:00Z`],
+    ['GET', `/api/stats/export?since=2020-01-01T00:00:00Z&until=2030-01-01T00:00:00Z&tz=Europe/Moscow`],
     ['POST', '/api/calls/callback', { toNumber: '79161234567' }],
   ];
   const adminRoutes: [string, string, unknown?][] = [
@@ -54,7 +55,7 @@ describe('authorization', () => {
   });
 
   it('lets employees use their routes', async () => {
-    // The export answers a file, not JSON: test/server/calls-export.test.ts reads it.
+    // The exports answer files, not JSON: test/server/calls-export.test.ts and stats-export.test.ts read them.
     for (const [m, p, b] of employeeRoutes.filter(([, p]) => !p.includes('callback') && !p.includes('export'))) {
       const res = await r.api(m, p, pm.token, b);
       expect(res.status, `${m} ${p}`).toBeLessThan(300);

@@ -8,6 +8,7 @@ import { instant, parseBody, parseId, timeZoneName } from '../validate';
 import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
 import { setCallComment } from '../../calls/comments';
 import { exportCalls } from '../../calls/export';
+import { daysSpanned, periodDays, STATS_EXPORT_MAX_DAYS, statsCsv, statsFilename } from '../../calls/stats-export';
 import { listColleagues, liveLegOf } from '../../calls/transfer';
 import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
@@ -210,5 +211,32 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     // Employees see their own figures only.
     const employeeId = me.role === 'admin' ? q.employeeId : me.id;
     return { ...(await callStats(ctx.db, { since: q.since, until: q.until, employeeId, zone })), countedIn: zone };
+  });
+
+  // «Выгрузить в CSV» of the statistics: the figures GET /api/stats gives for the same query, as a file.
+  app.get('/api/stats/export', async (req, reply) => {
+    const me = await requireEmployee(ctx, req);
+    const q = parseBody(StatsQuery, req.query);
+    // Stats take an empty period (all zeros); a file named by its first and last day cannot.
+    if (q.until <= q.since) throw badRequest('Неверный запрос: until — конец периода должен быть позже начала');
+    const zone = await viewerZone(ctx, q);
+    const { first, last } = await periodDays(ctx.db, q.since, q.until, zone);
+    // Past the calendar's ends on the viewer's clock (year 10000, or 1 BC written as 0001) the span is NaN or below 1.
+    const span = daysSpanned(first, last);
+    if (!(span >= 1 && span <= STATS_EXPORT_MAX_DAYS)) throw badRequest('Неверный запрос: период выгрузки — не больше 10 лет');
+    // Employees get their own figures only, as in GET /api/stats; the file names whose they are.
+    let employee: { id: number; name: string } | undefined = me.role === 'admin' ? undefined : me;
+    if (me.role === 'admin' && q.employeeId) {
+      // The file names the employee: one that does not exist is a 404, not an empty report under a number.
+      const found = await getEmployee(ctx.db, q.employeeId);
+      if (!found) throw notFound('Сотрудник');
+      employee = found;
+    }
+    const stats = await callStats(ctx.db, { since: q.since, until: q.until, employeeId: employee?.id, zone });
+    return reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${statsFilename(first, last)}"`)
+      .header('cache-control', 'private, no-store')
+      .send(statsCsv({ stats, first, last, zone, employeeName: employee?.name }));
   });
 }

@@ -32,7 +32,7 @@ import {
   type TransferMethod,
   type WebhookJournal,
 } from '../../../src-shared/wire';
-import type { CallsExport, CallsPage, ContactsExport, StatsResult } from '../../../src-shared/ipc/telephony';
+import type { CallsExport, CallsPage, ContactsExport, StatsExport, StatsResult } from '../../../src-shared/ipc/telephony';
 import { MSG, RelayError, networkError } from './errors';
 
 export interface RelayHttpOptions {
@@ -172,23 +172,13 @@ export class RelayHttpClient {
   stats(query: Query): Promise<StatsResult> {
     return this.request('GET', '/api/stats', { query: withOffset(query), schema: AnyJson }) as Promise<StatsResult>;
   }
-  /**
-   * «Выгрузить в CSV»: the file as the relay wrote it, its BOM kept (Excel needs it to read
-   * UTF-8). Up to 100,000 calls stream out of the relay, so it gets longer than a JSON request.
-   */
-  async exportCalls(query: Query): Promise<CallsExport> {
-    const res = await this.raw('GET', '/api/calls/export' + queryString(withOffset(query)), { auth: true, accept: 'text/csv', timeoutMs: Math.max(this.timeoutMs, EXPORT_TIMEOUT_MS) });
-    if (!res.ok) throw await this.failure(res, true);
-    if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new RelayError('bad-response', MSG.badResponse, res.status);
-    let csv: string;
-    try {
-      csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
-    } catch (e) {
-      throw networkError(e);
-    }
-    // Only a name of the relay's own form: it becomes a file name on this computer.
-    const named = /filename="(calls-\d{4}-\d{2}-\d{2}\.csv)"/.exec(res.headers.get('content-disposition') ?? '');
-    return { filename: named ? named[1] : 'calls.csv', csv };
+  /** «Выгрузить в CSV» of the statistics, same query and zone as stats(). */
+  exportStats(query: Query): Promise<StatsExport> {
+    return this.csvFile('/api/stats/export', withOffset(query), /^stats-\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.csv$/, 'stats.csv');
+  }
+  /** «Выгрузить в CSV» of the history: the list's filter, times in the zone. */
+  exportCalls(query: Query): Promise<CallsExport> {
+    return this.csvFile('/api/calls/export', withOffset(query), /^calls-\d{4}-\d{2}-\d{2}\.csv$/, 'calls.csv');
   }
 
   // ---- contacts ------------------------------------------------------------------------
@@ -215,20 +205,11 @@ export class RelayHttpClient {
     const query = { search: q.search, limit: q.limit, afterName: q.after?.name, afterId: q.after?.id };
     return this.request('GET', '/api/contacts', { query, schema: ContactsPageSchema });
   }
-  /** «Выгрузить в CSV» of the directory: the relay's file, BOM kept (see exportCalls). */
-  async exportContacts(query: { search?: string; tz?: string }): Promise<ContactsExport> {
-    const res = await this.raw('GET', '/api/contacts/export' + queryString(query), { auth: true, accept: 'text/csv', timeoutMs: Math.max(this.timeoutMs, EXPORT_TIMEOUT_MS) });
-    if (!res.ok) throw await this.failure(res, true);
-    if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new RelayError('bad-response', MSG.badResponse, res.status);
-    let csv: string;
-    try {
-      csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
-    } catch (e) {
-      throw networkError(e);
-    }
-    const named = /filename="(contacts-\d{4}-\d{2}-\d{2}\.csv)"/.exec(res.headers.get('content-disposition') ?? '');
-    return { filename: named ? named[1] : 'contacts.csv', csv };
+  /** «Выгрузить в CSV» of the directory. */
+  exportContacts(query: { search?: string; tz?: string }): Promise<ContactsExport> {
+    return this.csvFile('/api/contacts/export', query, /^contacts-\d{4}-\d{2}-\d{2}\.csv$/, 'contacts.csv');
   }
+
   /** «Загрузить из CSV» (admins): a dry run or the import itself; 20,000 rows take a while. */
   importContacts(csv: string, dryRun: boolean): Promise<ContactsImportResult> {
     return this.request('POST', '/api/contacts/import', { body: { csv, dryRun }, schema: ContactsImportResultSchema, timeoutMs: EXPORT_TIMEOUT_MS });
@@ -282,6 +263,25 @@ export class RelayHttpClient {
     const parsed = o.schema.safeParse(json);
     if (!parsed.success) throw new RelayError('bad-response', MSG.badResponse, res.status);
     return parsed.data;
+  }
+
+  /**
+   * A CSV file the relay writes (the exports), its BOM kept: Excel needs it to read UTF-8. Only a
+   * file name of the relay's own form (`name`) is taken, since it becomes one on this computer.
+   * Up to 100,000 rows stream out of the relay, so it may take longer than a JSON request.
+   */
+  private async csvFile(path: string, query: Query, name: RegExp, fallback: string): Promise<{ filename: string; csv: string }> {
+    const res = await this.raw('GET', path + queryString(query), { auth: true, accept: 'text/csv', timeoutMs: Math.max(this.timeoutMs, EXPORT_TIMEOUT_MS) });
+    if (!res.ok) throw await this.failure(res, true);
+    if (!/^text\/csv\b/i.test(res.headers.get('content-type') ?? '')) throw new RelayError('bad-response', MSG.badResponse, res.status);
+    let csv: string;
+    try {
+      csv = new TextDecoder('utf-8', { ignoreBOM: true }).decode(await res.arrayBuffer());
+    } catch (e) {
+      throw networkError(e);
+    }
+    const given = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1];
+    return { filename: given && name.test(given) ? given : fallback, csv };
   }
 
   private async raw(method: string, path: string, o: { body?: unknown; auth: boolean; accept?: string; timeoutMs?: number }): Promise<Response> {
