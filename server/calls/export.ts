@@ -6,7 +6,7 @@
  */
 import type { Queryable } from '../db/db';
 import type { StatsCountedIn } from '../../src-shared/wire';
-import { CSV_BOM, csvRow, excelPhone } from '../ops/csv';
+import { csvRow, excelPhone, pagedCsv } from '../ops/csv';
 import type { EmployeeRow } from '../people/employees';
 import { callsWhere, zoneSql, type CallFilter } from './queries';
 
@@ -106,28 +106,18 @@ export async function exportCalls(
   };
   const dayParams: unknown[] = [];
   const today = q.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE ${zoneSql(zone, dayParams)}, 'YYYY-MM-DD') AS day`, dayParams);
-  let limit = Math.min(pageRows, maxRows);
-  const [first, day] = await Promise.all([page(undefined, limit), today]);
-
-  async function* chunks(): AsyncGenerator<string> {
-    let rows = first;
-    let sent = 0;
-    let head = CSV_BOM + csvRow(CSV_HEADER);
-    for (;;) {
-      yield head + rows.map(toCsv).join('');
-      head = '';
-      sent += rows.length;
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) return;
-      if (sent >= maxRows) {
-        // Only a file that was cut says so, and only when there really is more.
-        if ((await page(Number(last.id), 1)).length)
-          yield csvRow([`Выгружены первые ${maxRows.toLocaleString('ru-RU')} звонков, остальные не вошли: сузьте период или фильтры.`]);
-        return;
-      }
-      limit = Math.min(pageRows, maxRows - sent);
-      rows = await page(Number(last.id), limit);
-    }
-  }
-  return { filename: `calls-${day.rows[0].day}.csv`, chunks: chunks() };
+  const firstLimit = Math.min(pageRows, maxRows);
+  const [first, day] = await Promise.all([page(undefined, firstLimit), today]);
+  const chunks = pagedCsv({
+    header: CSV_HEADER,
+    first,
+    firstLimit,
+    pageRows,
+    maxRows,
+    cursor: (r: ExportRow) => Number(r.id),
+    page,
+    line: toCsv,
+    cutNote: `Выгружены первые ${maxRows.toLocaleString('ru-RU')} звонков, остальные не вошли: сузьте период или фильтры.`,
+  });
+  return { filename: `calls-${day.rows[0].day}.csv`, chunks };
 }

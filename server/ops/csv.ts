@@ -100,3 +100,42 @@ export function parseCsv(text: string, delimiter: CsvDelimiter = detectDelimiter
   }
   return rows;
 }
+
+/**
+ * A CSV file streamed in keyset pages: BOM and header, then each page's rows, at most `maxRows`;
+ * a file that was cut ends with `cutNote`, and only when there really is more. `first` (a page
+ * of `firstLimit`) is read by the caller before the answer starts, so a failing query is still
+ * an API error and not a cut-off file; the rest is read as the consumer pulls (a slow client
+ * holds one page, one that goes away stops the reading).
+ */
+export async function* pagedCsv<R, C>(o: {
+  header: string[];
+  first: R[];
+  firstLimit: number;
+  pageRows: number;
+  maxRows: number;
+  /** Where the page after `row` starts. */
+  cursor(row: R): C;
+  page(after: C, limit: number): Promise<R[]>;
+  line(row: R): string;
+  cutNote: string;
+}): AsyncGenerator<string> {
+  let rows = o.first;
+  let limit = o.firstLimit;
+  let sent = 0;
+  let head = CSV_BOM + csvRow(o.header);
+  for (;;) {
+    yield head + rows.map(o.line).join('');
+    head = '';
+    sent += rows.length;
+    const last = rows.at(-1);
+    if (!last || rows.length < limit) return;
+    const after = o.cursor(last);
+    if (sent >= o.maxRows) {
+      if ((await o.page(after, 1)).length) yield csvRow([o.cutNote]);
+      return;
+    }
+    limit = Math.min(o.pageRows, o.maxRows - sent);
+    rows = await o.page(after, limit);
+  }
+}

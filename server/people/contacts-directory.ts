@@ -6,7 +6,7 @@
 import type { Queryable } from '../db/db';
 import type { ContactListItem, ContactsCursor, ContactsPage } from '../../src-shared/wire';
 import { callsWhere } from '../calls/queries';
-import { CSV_BOM, csvRow, excelPhone } from '../ops/csv';
+import { csvRow, excelPhone, pagedCsv } from '../ops/csv';
 import type { EmployeeRow } from './employees';
 import { toContact, type ContactRow } from './contacts';
 
@@ -102,27 +102,18 @@ export async function exportContacts(q: Queryable, search: string | undefined, d
     params.push(limit);
     return (await q.query<ContactRow>(`SELECT k.* FROM contacts k WHERE ${where.join(' AND ')} ORDER BY k.name, k.id LIMIT $${params.length}`, params)).rows;
   };
-  let limit = Math.min(pageRows, maxRows);
-  const first = await page(null, limit);
-
-  async function* chunks(): AsyncGenerator<string> {
-    let rows = first;
-    let sent = 0;
-    let head = CSV_BOM + csvRow(CONTACTS_CSV_HEADER);
-    for (;;) {
-      yield head + rows.map(toCsv).join('');
-      head = '';
-      sent += rows.length;
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) return;
-      const after = { name: last.name, id: Number(last.id) };
-      if (sent >= maxRows) {
-        if ((await page(after, 1)).length) yield csvRow([`Выгружены первые ${maxRows.toLocaleString('ru-RU')} контактов, остальные не вошли: уточните поиск.`]);
-        return;
-      }
-      limit = Math.min(pageRows, maxRows - sent);
-      rows = await page(after, limit);
-    }
-  }
-  return { filename: `contacts-${day}.csv`, chunks: chunks() };
+  const firstLimit = Math.min(pageRows, maxRows);
+  const first = await page(null, firstLimit);
+  const chunks = pagedCsv({
+    header: CONTACTS_CSV_HEADER,
+    first,
+    firstLimit,
+    pageRows,
+    maxRows,
+    cursor: (c: ContactRow): ContactsCursor | null => ({ name: c.name, id: Number(c.id) }),
+    page,
+    line: toCsv,
+    cutNote: `Выгружены первые ${maxRows.toLocaleString('ru-RU')} контактов, остальные не вошли: уточните поиск.`,
+  });
+  return { filename: `contacts-${day}.csv`, chunks };
 }
