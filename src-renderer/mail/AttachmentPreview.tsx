@@ -7,6 +7,7 @@
 import { useEffect, useState } from 'react';
 import { call, toAppError } from '../api';
 import { Modal } from '../components/Modal';
+import { saveBlob } from '../download';
 import type { MailAttachmentView } from '../../src-shared/ipc/mail';
 import { M, formatSize } from './strings';
 import { downloadBase64 } from './store';
@@ -72,19 +73,6 @@ export function Thumbnails({ images, onOpen }: { images: PreviewImage[]; onOpen:
       ))}
     </div>
   );
-}
-
-function saveBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  a.style.display = 'none';
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  // Not at once: the download reads the Blob after the click returns.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 /** The full picture, fitted to the window; ←/→ go through the message's pictures, Esc closes. */

@@ -4,6 +4,7 @@
  */
 import { create } from 'zustand';
 import { call, on } from '../api';
+import { saveBlob } from '../download';
 import type { MailAccountState, MailAccountView, MailFolderView, MailOutboxItem } from '../../src-shared/ipc/mail';
 
 interface MailState {
@@ -122,12 +123,5 @@ export function downloadBase64(filename: string, contentType: string, dataBase64
   const bin = atob(dataBase64);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const url = URL.createObjectURL(new Blob([bytes], { type: contentType || 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = filename;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  saveBlob(new Blob([bytes], { type: contentType || 'application/octet-stream' }), filename);
 }
