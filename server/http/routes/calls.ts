@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireEmployee } from '../context';
+import { sendCsv } from '../csv-reply';
 import { ApiFail, badRequest, notFound } from '../errors';
 import { instant, parseBody, parseId, timeZoneName } from '../validate';
 import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
@@ -96,14 +96,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     const zone = await viewerZone(ctx, { tz, tzOffset });
     // The first page is read here: a failing query is still a JSON error, not a cut-off file.
     const file = await exportCalls(ctx.db, me, filter, zone);
-    const body = Readable.from(file.chunks, { objectMode: false });
-    // A failure past the first page can only cut the file short (the status is sent): say so in the log.
-    body.on('error', (err) => ctx.log.error({ reqId: req.id, err }, 'calls export failed mid-stream'));
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${file.filename}"`)
-      .header('cache-control', 'private, no-store')
-      .send(body);
+    return sendCsv(req, reply, ctx.log, { filename: file.filename, body: file.chunks }, 'calls');
   });
 
   app.get('/api/calls/:id', async (req) => {
@@ -233,10 +226,6 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
       employee = found;
     }
     const stats = await callStats(ctx.db, { since: q.since, until: q.until, employeeId: employee?.id, zone });
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${statsFilename(first, last)}"`)
-      .header('cache-control', 'private, no-store')
-      .send(statsCsv({ stats, first, last, zone, employeeName: employee?.name }));
+    return sendCsv(req, reply, ctx.log, { filename: statsFilename(first, last), body: statsCsv({ stats, first, last, zone, employeeName: employee?.name }) }, 'stats');
   });
 }

@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireAdmin, requireEmployee } from '../context';
+import { sendCsv } from '../csv-reply';
 import { ApiFail, notFound } from '../errors';
 import { parseBody, parseId, timeZoneName } from '../validate';
 import { createContact, findContactByPhone, getContact, listContacts, mergeContacts, updateContact } from '../../people/contacts';
@@ -54,13 +54,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
     const zone = (await knownTimeZone(ctx.db, tz ?? STATS_DEFAULT_TIME_ZONE)) ?? STATS_DEFAULT_TIME_ZONE;
     const day = (await ctx.db.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') AS day`, [zone])).rows[0].day;
     const file = await exportContacts(ctx.db, search, day);
-    const body = Readable.from(file.chunks, { objectMode: false });
-    body.on('error', (err) => ctx.log.error({ reqId: req.id, err }, 'contacts export failed mid-stream'));
-    return reply
-      .header('content-type', 'text/csv; charset=utf-8')
-      .header('content-disposition', `attachment; filename="${file.filename}"`)
-      .header('cache-control', 'private, no-store')
-      .send(body);
+    return sendCsv(req, reply, ctx.log, { filename: file.filename, body: file.chunks }, 'contacts');
   });
   // «Загрузить из CSV»: admins only. The session is checked before the (large) body is read.
   app.post(
