@@ -146,7 +146,7 @@ export function BulkBar({
         <>
           <span className="grow" />
           {!searching && folder.unread > 0 ? (
-            <button type="button" className="link-btn" disabled={busy} data-testid="mail-mark-all-read" onClick={actions.markAllRead}>
+            <button type="button" className="link-btn" disabled={busy} data-testid="mail-mark-all-read" title={M.bulk.markAllReadTitle} onClick={actions.markAllRead}>
               {M.bulk.markAllRead}
             </button>
           ) : null}

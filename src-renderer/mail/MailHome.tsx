@@ -1,5 +1,5 @@
 /** `#/mail`: accounts and folders, the message list with search, the reader. */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { call, toAppError } from '../api';
 import { href, navigate } from '../router';
 import type { MailAccountState, MailFolderView } from '../../src-shared/ipc/mail';
@@ -146,6 +146,43 @@ function FolderPane({ current }: { current: number | null }) {
   );
 }
 
+/** The «?» by the search box: the operators the core understands. */
+function SearchHelp() {
+  const ref = useRef<HTMLDetailsElement>(null);
+  // A <details> opens by click or keyboard by itself; it only needs closing from outside and by Esc,
+  // since its list covers the filters under the box.
+  useEffect(() => {
+    const close = (e: Event) => {
+      const d = ref.current;
+      if (!d?.open) return;
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !d.contains(e.target as Node)) d.open = false;
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, []);
+  return (
+    <details className="mail-search-help" ref={ref} data-testid="mail-search-help">
+      <summary title={M.searchHelp.label} aria-label={M.searchHelp.label}>?</summary>
+      <div className="mail-search-help-body">
+        <p>{M.searchHelp.intro}</p>
+        <dl>
+          {M.searchHelp.items.map(([ru, en, what]) => (
+            <div key={en}>
+              <dt><code>{ru}</code> <span className="muted">или</span> <code>{en}</code></dt>
+              <dd>{what}</dd>
+            </div>
+          ))}
+        </dl>
+        <p className="muted">{M.searchHelp.example}</p>
+      </div>
+    </details>
+  );
+}
+
 export function MailHome({ folderId, messageId, query }: { folderId: number | null; messageId: number | null; query: string }) {
   const accounts = useMail((s) => s.accounts);
   const folders = useMail((s) => s.folders);
@@ -195,6 +232,7 @@ export function MailHome({ folderId, messageId, query }: { folderId: number | nu
             }}
             data-testid="mail-search"
           />
+          <SearchHelp />
         </div>
         {fid !== null && folder ? (
           <MessageList

@@ -1,15 +1,16 @@
 /**
  * The message list: virtualized (only visible rows are in the DOM), loaded in pages from the
- * core, unread in bold; or search results when a query is given. ↑/↓ open the next or previous
+ * core, unread in bold; or search results when a query is given. Quick filters above it («Все»,
+ * «Непрочитанные», «★», «С вложениями») narrow both, in the core. ↑/↓ open the next or previous
  * message. Messages are checked for bulk actions by their box, Ctrl+click (one), Shift+click (a
- * range) or Ctrl+A (all).
+ * range) or Ctrl+A (all that the filter shows).
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { toast } from '../stores/toasts';
-import { MAX_BULK, type MailFolderView, type MailSummary } from '../../src-shared/ipc/mail';
+import { MAX_BULK, type MailFolderView, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
 import { BulkBar, useBulkActions } from './BulkBar';
 import { dragMail } from './drag';
 import { M } from './strings';
@@ -17,6 +18,15 @@ import { useMail } from './store';
 
 const PAGE = 100;
 const ROW = 68;
+
+/** Each folder's quick filter while the app runs (not saved: a restart shows «Все»). */
+const filterOf = new Map<number, MailListFilter>();
+const FILTERS: { value: MailListFilter | null; label: string; title?: string }[] = [
+  { value: null, label: M.filters.all },
+  { value: 'unread', label: M.filters.unread },
+  { value: 'flagged', label: M.filters.flagged, title: M.filters.flaggedTitle },
+  { value: 'attachments', label: M.filters.attachments },
+];
 
 function who(m: MailSummary, sentFolder: boolean): string {
   if (sentFolder) {
@@ -52,7 +62,17 @@ export function MessageList({
   const searching = query.trim().length > 0;
   const tick = useMail((s) => (searching ? s.tick : (s.changedTick[folderId] ?? 0)));
   const generation = useRef(0);
+  /** What the loaded pages are of: stale rows are kept only while that stays the same. */
+  const shown = useRef('');
   const [checked, setChecked] = useState<ReadonlySet<number>>(new Set());
+  // Read from the per-folder map during render, so a folder switch never loads with the old one.
+  const filter = filterOf.get(folderId);
+  const [, setFilterVersion] = useState(0);
+  const setFilter = (f: MailListFilter | null) => {
+    if (f) filterOf.set(folderId, f);
+    else filterOf.delete(folderId);
+    setFilterVersion((v) => v + 1);
+  };
   /** The row a Shift+click ranges from: the last one clicked or checked. */
   const anchor = useRef<number | null>(null);
 
@@ -61,7 +81,7 @@ export function MessageList({
       if (inflight.current.has(page)) return;
       inflight.current.add(page);
       try {
-        const r = await call('mail:messages:list', { folderId, offset: page * PAGE, limit: PAGE });
+        const r = await call('mail:messages:list', { folderId, offset: page * PAGE, limit: PAGE, filter });
         if (gen !== generation.current) return;
         pages.current.set(page, r.items);
         setTotal(r.total);
@@ -73,13 +93,13 @@ export function MessageList({
         inflight.current.delete(page);
       }
     },
-    [folderId],
+    [folderId, filter],
   );
 
   const runSearch = useCallback(
     async (gen: number) => {
       try {
-        const r = await call('mail:messages:search', { query, accountId, limit: 300 });
+        const r = await call('mail:messages:search', { query, accountId, limit: 300, filter });
         if (gen !== generation.current) return;
         pages.current = new Map([[0, r.items]]);
         setTotal(r.items.length);
@@ -89,7 +109,7 @@ export function MessageList({
         if (gen === generation.current) setError(toAppError(e).message);
       }
     },
-    [query, accountId],
+    [query, accountId, filter],
   );
 
   const virtualizer = useVirtualizer({
@@ -102,7 +122,10 @@ export function MessageList({
   // Folder, query or content changed: reload what is shown.
   useEffect(() => {
     const gen = ++generation.current;
-    const keep = pages.current;
+    const key = `${folderId}|${query}|${filter ?? ''}`;
+    // Another folder, query or filter: rows of the old one must not show under the new count.
+    const keep = shown.current === key ? pages.current : new Map<number, MailSummary[]>();
+    shown.current = key;
     pages.current = new Map();
     inflight.current.clear();
     if (searching) {
@@ -120,22 +143,23 @@ export function MessageList({
     for (let p = first; p <= last; p++) void loadPage(p, gen);
     return undefined;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [folderId, query, tick]);
+  }, [folderId, query, tick, filter]);
 
   useEffect(() => {
     setTotal(null);
     setChecked(new Set());
     anchor.current = null;
     parentRef.current?.scrollTo({ top: 0 });
-  }, [folderId, query]);
+  }, [folderId, query, filter]);
 
   // The folder changed (mail moved or deleted by another client, a rule, the sync): what was
-  // checked and is gone leaves the selection, or «Выбрано: N» would count it.
+  // checked and is gone (or no longer shown by the filter) leaves the selection, or «Выбрано: N»
+  // would count it.
   useEffect(() => {
     if (searching || checked.size === 0) return;
     const asked = [...checked];
     let live = true;
-    void call('mail:folders:presentIds', { folderId, ids: asked })
+    void call('mail:folders:presentIds', { folderId, ids: asked, filter })
       .then((present) => {
         if (!live || present.length === asked.length) return;
         const kept = new Set(present);
@@ -195,7 +219,7 @@ export function MessageList({
       return;
     }
     try {
-      const r = await call('mail:folders:messageIds', { folderId });
+      const r = await call('mail:folders:messageIds', { folderId, filter });
       setChecked(new Set(r.ids));
       if (r.total > r.ids.length) toast.info(M.bulk.capped(r.ids.length, r.total));
     } catch (e) {
@@ -259,6 +283,26 @@ export function MessageList({
 
   return (
     <>
+    <div className="mail-filters" data-testid="mail-filters">
+      <div className="mail-filter-group" role="group" aria-label={M.filters.label}>
+        {FILTERS.map((f) => (
+          <button
+            key={f.value ?? 'all'}
+            type="button"
+            className={`mail-filter${(filter ?? null) === f.value ? ' active' : ''}`}
+            aria-pressed={(filter ?? null) === f.value}
+            title={f.title}
+            aria-label={f.title}
+            onClick={() => setFilter(f.value)}
+            data-testid="mail-filter"
+            data-filter={f.value ?? 'all'}
+          >
+            {f.label}
+          </button>
+        ))}
+      </div>
+      <span className="mail-filter-total muted" data-testid="mail-list-total">{total !== null ? M.filters.total(total) : ''}</span>
+    </div>
     <BulkBar
       count={checked.size}
       folder={folder}
@@ -270,7 +314,9 @@ export function MessageList({
     />
     <div className="mail-list" ref={parentRef} data-testid="mail-list" role="listbox" aria-label={M.title} aria-multiselectable="true" onKeyDown={onKeyDown}>
       {error ? <div className="error-box mail-list-note">{error}</div> : null}
-      {total === 0 ? <div className="muted mail-list-note">{searching ? M.noResults : M.emptyFolder}</div> : null}
+      {total === 0 ? (
+        <div className="muted mail-list-note" data-testid="mail-list-empty">{searching ? M.noResults : filter ? M.filters.empty[filter] : M.emptyFolder}</div>
+      ) : null}
       {total === null && !error ? <div className="muted mail-list-note">{M.loading}</div> : null}
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {items.map((it) => {

@@ -238,6 +238,12 @@ export interface MailTemplateView {
 const Id = z.number().int().positive();
 /** Messages one bulk action (a selection in the list) may name. */
 export const MAX_BULK = 5000;
+/**
+ * The list's quick filters («Непрочитанные», «Помеченные», «С вложениями»); absent = «Все».
+ * Counts, «Выбрать все» and the selection follow the filter.
+ */
+export const MailListFilterSchema = z.enum(['unread', 'flagged', 'attachments']);
+export type MailListFilter = z.infer<typeof MailListFilterSchema>;
 const Email = z.string().trim().min(3).max(320).regex(/^[^\s@<>]+@[^\s@<>]+$/, 'Неверный адрес почты');
 /** One recipient: `a@b.ru` or `Имя <a@b.ru>`. */
 const Recipient = z.string().trim().min(3).max(400);
@@ -461,12 +467,17 @@ export const mailRequests = {
   'mail:folders:markSeen': request<{ marked: number }>()(z.object({ folderId: Id })),
   /** «Очистить корзину» / «Очистить спам»: every message of Trash or Junk deleted for good. */
   'mail:folders:empty': request<{ deleted: number }>()(z.object({ folderId: Id })),
-  /** Ids of a folder's messages in list order (newest first), for «Выбрать все». */
+  /** Ids of a folder's messages in list order (newest first), for «Выбрать все»; with `filter`, only those it shows. */
   'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
-    z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK) }),
+    z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK), filter: MailListFilterSchema.optional() }),
   ),
-  /** Which of the checked `ids` are still in the folder: mail moved or deleted elsewhere leaves the selection. */
-  'mail:folders:presentIds': request<number[]>()(z.object({ folderId: Id, ids: z.array(Id).max(MAX_BULK) })),
+  /**
+   * Which of the checked `ids` are still in the folder (and pass `filter`): mail moved or deleted
+   * elsewhere, or no longer shown by the filter, leaves the selection.
+   */
+  'mail:folders:presentIds': request<number[]>()(
+    z.object({ folderId: Id, ids: z.array(Id).max(MAX_BULK), filter: MailListFilterSchema.optional() }),
+  ),
   /** «Новая папка…»: created on the server (inside `parentId`, or at the top), then listed here. Needs the server. */
   'mail:folders:create': request<MailFolderView>()(z.object({ accountId: Id, parentId: Id.optional(), name: MailFolderNameSchema })),
   /** «Переименовать…»: the folder keeps its id and messages; its subfolders follow. Not INBOX nor the system folders. */
@@ -476,20 +487,27 @@ export const mailRequests = {
   /** «Удалить папку»: the folder and its subfolders with all their mail, on the server and here. `deleted`: folders. */
   'mail:folders:delete': request<{ deleted: number }>()(z.object({ folderId: Id })),
 
+  /** A page of a folder, newest first; with `filter`, only the messages it keeps, `total` counting those. */
   'mail:messages:list': request<{ total: number; items: MailSummary[] }>()(
     z.object({
       folderId: Id,
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(100),
+      filter: MailListFilterSchema.optional(),
     }),
   ),
-  /** Full-text search (subject, addresses, text), newest first. */
+  /**
+   * Full-text search (subject, addresses, text), newest first. The query may carry operators:
+   * `от:`/`from:`, `кому:`/`to:`, `тема:`/`subject:` (a word or `"a phrase"`), `есть:вложения`/
+   * `has:attachment`, `непрочитанные`/`is:unread`; anything else is text.
+   */
   'mail:messages:search': request<{ items: MailSummary[] }>()(
     z.object({
       query: z.string().max(500),
       accountId: Id.optional(),
       folderId: Id.optional(),
       limit: z.number().int().min(1).max(500).default(100),
+      filter: MailListFilterSchema.optional(),
     }),
   ),
   /**

@@ -796,4 +796,54 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('«Непрочитанные» shows only unread mail, counted as the core counts it; Ctrl+A checks only those; back to «Все»', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    const inbox = await folderId(h, acc.id, 'INBOX');
+    // Earlier tests leave the inbox as they will: make sure a few are unread, then ask the core how many.
+    const some = (h.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT 3 OFFSET 2').all(inbox) as { id: number }[]).map((r) => r.id);
+    await h.mail.handle('mail:messages:setFlags', { ids: some, seen: false });
+    const total = async (filter?: string) => ((await h.mail.handle('mail:messages:list', { folderId: inbox, limit: 1, filter })) as { total: number }).total;
+    const unread = await total('unread');
+    const all = await total();
+    expect(unread).toBeGreaterThanOrEqual(3);
+    const { page, errors } = await openApp(`/mail/f/${inbox}`);
+    try {
+      const rows = page.getByTestId('mail-row');
+      const count = page.getByTestId('mail-list-total');
+      const filter = (f: string) => page.locator(`[data-testid="mail-filter"][data-filter="${f}"]`);
+      const counted = (n: number) => count.filter({ hasText: new RegExp(`^${n.toLocaleString('ru-RU')} пис`) }).waitFor();
+      await counted(all);
+      await filter('unread').click();
+      await counted(unread);
+      await expect(filter('unread').getAttribute('aria-pressed')).resolves.toBe('true');
+      await rows.first().waitFor();
+      // Every row shown is unread, and all of them are there while they fit on the screen.
+      await waitFor(async () => (await page.locator('[data-testid="mail-row"]:not(.unread)').count()) === 0 && (await rows.count()) > 0, 'only unread rows');
+      if (unread <= 8) expect(await rows.count()).toBe(unread);
+      await screenshot(page, 'mail-filter-unread');
+
+      await rows.first().focus();
+      await page.keyboard.press('Control+A');
+      await page.getByTestId('mail-selected-count').filter({ hasText: `Выбрано: ${unread.toLocaleString('ru-RU')}` }).waitFor();
+      await expect(page.getByTestId('mail-select-all').isChecked()).resolves.toBe(true);
+      await page.keyboard.press('Escape');
+
+      // The search operators are explained next to the box.
+      await page.getByTestId('mail-search-help').locator('summary').click();
+      await page.getByText('есть:вложения', { exact: true }).waitFor();
+      await screenshot(page, 'mail-search-help');
+      await page.keyboard.press('Escape');
+      await page.getByText('есть:вложения', { exact: true }).waitFor({ state: 'hidden' });
+
+      await filter('all').click();
+      await counted(await total());
+      // Read mail is back (when the folder has any).
+      if (all > unread) await page.locator('[data-testid="mail-row"]:not(.unread)').first().waitFor();
+      await expect(filter('all').getAttribute('aria-pressed')).resolves.toBe('true');
+      expect(errors).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 60_000);
 });

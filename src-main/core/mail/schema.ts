@@ -260,6 +260,17 @@ CREATE TABLE mail_template_files (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'quick filters: partial indexes for «Помеченные» and «С вложениями» lists',
+    // «Непрочитанные» walks mail_messages_unseen (folder_id, seen, rowid). has_attachments has
+    // been filled on insert since version 1 (non-inline files), so old rows need no backfill.
+    // Partial indexes stay small (only flagged / with files) and give the list order (rowid) for free.
+    sql: `
+CREATE INDEX mail_messages_flagged ON mail_messages (folder_id) WHERE flagged = 1;
+CREATE INDEX mail_messages_attached ON mail_messages (folder_id) WHERE has_attachments = 1;
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

@@ -1,13 +1,14 @@
 /**
- * Full-text search over subject, addresses and text (SQLite FTS5), newest first.
+ * Full-text search over subject, addresses and text (SQLite FTS5), newest first, with operators
+ * (`от:`, `кому:`, `тема:`, `есть:вложения`, `непрочитанные` and their English forms).
  *
  * Message ids are date-ordered, so `ORDER BY rowid DESC LIMIT n` walks the FTS doclists from the
  * newest message and stops after n hits: cost grows with n, not with how many messages match.
  */
 import type Database from 'better-sqlite3';
-import type { MailSummary } from '../../../src-shared/ipc/mail';
+import type { MailAddress, MailListFilter, MailSummary } from '../../../src-shared/ipc/mail';
 import { searchTokens } from './parse';
-import { toSummary } from './store';
+import { FILTER_SQL, toSummary } from './store';
 
 /** Prefix expansions beyond this fall back to FTS5's own prefix query. */
 const MAX_EXPANSIONS = 64;
@@ -21,33 +22,110 @@ const MAX_EXPANSIONS = 64;
  * Returns null when nothing searchable is left.
  */
 export function toFtsQuery(input: string, expand?: (prefix: string, max: number) => string[]): string | null {
-  const groups: string[] = [];
-  for (const term of input.trim().split(/\s+/)) {
-    const tokens = searchTokens(term);
-    if (!tokens.length) continue;
-    const last = tokens[tokens.length - 1];
-    const head = tokens.slice(0, -1);
-    if (last.length === 1) {
-      // One letter matches half the dictionary: take it as a word of its own.
-      groups.push(`"${tokens.join(' ')}"`);
+  const groups = input
+    .trim()
+    .split(/\s+/)
+    .map((term) => termGroup(term, expand))
+    .filter((g): g is string => g !== null);
+  return groups.length ? groups.join(' AND ') : null;
+}
+
+/** One search term as an FTS5 phrase (or OR of phrases), or null when it has no word in it. */
+function termGroup(term: string, expand?: (prefix: string, max: number) => string[]): string | null {
+  const tokens = searchTokens(term);
+  if (!tokens.length) return null;
+  const last = tokens[tokens.length - 1];
+  const head = tokens.slice(0, -1);
+  // One letter matches half the dictionary: take it as a word of its own.
+  if (last.length === 1) return `"${tokens.join(' ')}"`;
+  if (expand && last.length > 3) {
+    const words = expand(last, MAX_EXPANSIONS + 1);
+    if (words.length > 0 && words.length <= MAX_EXPANSIONS) {
+      const alts = words.map((w) => `"${[...head, w].join(' ')}"`);
+      return alts.length === 1 ? alts[0] : `(${alts.join(' OR ')})`;
+    }
+    // No word starts like this: nothing can match; keep the query valid and cheap.
+    if (words.length === 0) return `"${tokens.join(' ')}"`;
+  }
+  return `"${tokens.join(' ')}"*`;
+}
+
+/** What the search box asked for: free text, per-field terms and conditions. */
+export interface MailQuery {
+  text: string[];
+  from: string[];
+  to: string[];
+  subject: string[];
+  attachments: boolean;
+  unread: boolean;
+}
+
+const FIELD_OPS: Record<string, 'from' | 'to' | 'subject'> = {
+  от: 'from',
+  from: 'from',
+  кому: 'to',
+  to: 'to',
+  тема: 'subject',
+  subject: 'subject',
+};
+const CONDITION_WORDS: Record<string, 'attachments' | 'unread'> = {
+  'есть:вложения': 'attachments',
+  'есть:вложение': 'attachments',
+  'has:attachment': 'attachments',
+  'has:attachments': 'attachments',
+  непрочитанные: 'unread',
+  'is:unread': 'unread',
+};
+
+/**
+ * Splits the search box into operators and free text. `op:"a phrase"` keeps its spaces; an
+ * operator we do not know (`foo:bar`) or one without a value (`от:`) stays text.
+ */
+export function parseMailQuery(input: string): MailQuery {
+  const q: MailQuery = { text: [], from: [], to: [], subject: [], attachments: false, unread: false };
+  for (const m of input.matchAll(/([^\s:"]+):"([^"]*)"?|\S+/gu)) {
+    const word = m[0];
+    const cond = CONDITION_WORDS[word.toLowerCase()];
+    if (cond) {
+      q[cond] = true;
       continue;
     }
-    if (expand && last.length > 3) {
-      const words = expand(last, MAX_EXPANSIONS + 1);
-      if (words.length > 0 && words.length <= MAX_EXPANSIONS) {
-        const alts = words.map((w) => `"${[...head, w].join(' ')}"`);
-        groups.push(alts.length === 1 ? alts[0] : `(${alts.join(' OR ')})`);
+    const [, op, value] = m[1] !== undefined ? [m[0], m[1], m[2]] : (/^([^:]+):(.+)$/u.exec(word) ?? []);
+    const field = op !== undefined ? FIELD_OPS[op.toLowerCase()] : undefined;
+    if (field && value?.trim()) q[field].push(value.trim());
+    else q.text.push(word);
+  }
+  return q;
+}
+
+/**
+ * Whether the address fields (plain text, or our JSON lists of addresses) hold the term's words
+ * in a row, the last as a prefix: `от:` must match the sender, not any address FTS has seen.
+ */
+export function addressesMatch(term: string, ...fields: (string | null)[]): boolean {
+  const want = searchTokens(term);
+  if (!want.length) return true;
+  const parts: string[] = [];
+  for (const f of fields) {
+    if (!f) continue;
+    if (f.startsWith('[')) {
+      try {
+        for (const a of JSON.parse(f) as MailAddress[]) parts.push(`${a.name ?? ''} ${a.email ?? ''}`);
         continue;
-      }
-      if (words.length === 0) {
-        // No word starts like this: nothing can match; keep the query valid and cheap.
-        groups.push(`"${tokens.join(' ')}"`);
-        continue;
+      } catch {
+        // A sender's name that merely starts with «[»: text.
       }
     }
-    groups.push(`"${tokens.join(' ')}"*`);
+    parts.push(f);
   }
-  return groups.length ? groups.join(' AND ') : null;
+  const have = searchTokens(parts.join(' '));
+  const n = want.length;
+  for (let i = 0; i + n <= have.length; i++) {
+    let ok = true;
+    for (let j = 0; j < n && ok; j++) ok = j === n - 1 ? have[i + j].startsWith(want[j]) : have[i + j] === want[j];
+    if (ok) return true;
+  }
+  return false;
 }
 
 export interface SearchArgs {
@@ -55,16 +133,27 @@ export interface SearchArgs {
   accountId?: number;
   folderId?: number;
   limit: number;
+  /** The list's quick filter, applied to the results too. */
+  filter?: MailListFilter;
 }
+
+/** Distinct statement shapes kept (operators make the SQL vary); beyond, the cache starts over. */
+const MAX_STATEMENTS = 64;
 
 export class MailSearch {
   private readonly stmts = new Map<string, Database.Statement>();
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    // `от:` / `кому:` check the sender / recipients themselves (FTS only knows «some address»).
+    db.function('mail_addresses_match', { deterministic: true, varargs: true }, (term: unknown, ...fields: unknown[]) =>
+      addressesMatch(String(term), ...fields.map((f) => (typeof f === 'string' ? f : null))) ? 1 : 0,
+    );
+  }
 
   private stmt(key: string, sql: string): Database.Statement {
     let s = this.stmts.get(key);
     if (!s) {
+      if (this.stmts.size >= MAX_STATEMENTS) this.stmts.clear();
       s = this.db.prepare(sql);
       this.stmts.set(key, s);
     }
@@ -78,10 +167,40 @@ export class MailSearch {
   }
 
   search(a: SearchArgs): MailSummary[] {
-    const q = toFtsQuery(a.query, (p, max) => this.expand(p, max));
-    if (!q) return [];
-    const where: string[] = ['mail_fts MATCH ?'];
-    const params: unknown[] = [q];
+    const mq = parseMailQuery(a.query);
+    const expand = (p: string, max: number) => this.expand(p, max);
+    const groups: string[] = [];
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const t of mq.text) {
+      const g = termGroup(t, expand);
+      if (g) groups.push(g);
+    }
+    for (const t of mq.subject) {
+      const g = termGroup(t, expand);
+      if (g) groups.push(`subject : ${g}`);
+    }
+    // The FTS addresses column narrows to mails naming the person anywhere; the check after it
+    // keeps those where they are the sender (or a recipient).
+    for (const [terms, cols] of [
+      [mq.from, 'm.from_name, m.from_email'],
+      [mq.to, 'm.to_json, m.cc_json, m.bcc_json'],
+    ] as const) {
+      for (const t of terms) {
+        const g = termGroup(t, expand);
+        if (!g) continue;
+        groups.push(`addresses : ${g}`);
+        where.push(`mail_addresses_match(?, ${cols})`);
+        params.push(t);
+      }
+    }
+    const conditions = new Set<MailListFilter>();
+    if (mq.unread) conditions.add('unread');
+    if (mq.attachments) conditions.add('attachments');
+    // Nothing asked for but the list's filter: no search (the list shows that).
+    if (!groups.length && !conditions.size) return [];
+    if (a.filter) conditions.add(a.filter);
+    for (const c of conditions) where.push(FILTER_SQL[c]);
     if (a.accountId !== undefined) {
       where.push('m.account_id = ?');
       params.push(a.accountId);
@@ -90,13 +209,19 @@ export class MailSearch {
       where.push('m.folder_id = ?');
       params.push(a.folderId);
     }
-    params.push(a.limit);
-    const key = `${a.accountId !== undefined}:${a.folderId !== undefined}`;
-    const sql = `SELECT m.id, m.account_id, m.folder_id, m.thread_id, m.subject, m.from_name, m.from_email, m.to_json,
-        m.date, m.snippet, m.seen, m.flagged, m.answered, m.has_attachments, m.size
-      FROM mail_fts f JOIN mail_messages m ON m.id = f.rowid
-      WHERE ${where.join(' AND ')}
+    const cols = `m.id, m.account_id, m.folder_id, m.thread_id, m.subject, m.from_name, m.from_email, m.to_json,
+        m.date, m.snippet, m.seen, m.flagged, m.answered, m.has_attachments, m.size`;
+    let sql: string;
+    if (groups.length) {
+      params.unshift(groups.join(' AND '));
+      sql = `SELECT ${cols} FROM mail_fts f JOIN mail_messages m ON m.id = f.rowid
+      WHERE ${['mail_fts MATCH ?', ...where].join(' AND ')}
       ORDER BY f.rowid DESC LIMIT ?`;
-    return (this.stmt(key, sql).all(...params) as Parameters<typeof toSummary>[0][]).map(toSummary);
+    } else {
+      // Only conditions (`непрочитанные`, `есть:вложения`): newest first straight from the table.
+      sql = `SELECT ${cols} FROM mail_messages m WHERE ${where.join(' AND ')} ORDER BY m.id DESC LIMIT ?`;
+    }
+    params.push(a.limit);
+    return (this.stmt(sql, sql).all(...params) as Parameters<typeof toSummary>[0][]).map(toSummary);
   }
 }

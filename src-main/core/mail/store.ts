@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { MailAddress, MailAttachmentView, MailFolderView, MailSummary } from '../../../src-shared/ipc/mail';
+import type { MailAddress, MailAttachmentView, MailFolderView, MailListFilter, MailSummary } from '../../../src-shared/ipc/mail';
 import { foldForSearch, searchTokens, makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
 
 export interface FolderRow {
@@ -158,12 +158,24 @@ function flagCols(flags: Iterable<string>): { seen: number; flagged: number; ans
   };
 }
 
+/**
+ * A quick filter as SQL on `mail_messages` (alias m). Literals, not parameters: the partial
+ * indexes (schema version 9) are only used when the query repeats their WHERE term.
+ */
+export const FILTER_SQL: Record<MailListFilter, string> = {
+  unread: 'm.seen = 0',
+  flagged: 'm.flagged = 1',
+  attachments: 'm.has_attachments = 1',
+};
+
 /** Terms known to be in `mail_fts_terms` (saves an INSERT per token); bounded. */
 const KNOWN_TERMS_MAX = 100_000;
 
 export class MailStore {
   private readonly s;
   private readonly knownTerms = new Set<string>();
+  /** Filtered list / count / ids statements, prepared on first use. */
+  private readonly filtered = new Map<string, Database.Statement>();
 
   constructor(readonly db: Database.Database) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
@@ -532,22 +544,58 @@ export class MailStore {
     return out;
   }
 
-  list(folderId: number, offset: number, limit: number): { total: number; items: MailSummary[] } {
-    return { total: this.count(folderId), items: this.s.list.all(folderId, limit, offset).map(toSummary) };
+  private filteredStmt(kind: 'list' | 'count' | 'ids' | 'present', filter: MailListFilter): Database.Statement {
+    const key = `${kind}:${filter}`;
+    let st = this.filtered.get(key);
+    if (!st) {
+      const where = `m.folder_id = ? AND ${FILTER_SQL[filter]}`;
+      const sql = {
+        list: `SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE ${where} ORDER BY m.id DESC LIMIT ? OFFSET ?`,
+        count: `SELECT COUNT(*) AS n FROM mail_messages m WHERE ${where}`,
+        ids: `SELECT m.id FROM mail_messages m WHERE ${where} ORDER BY m.id DESC LIMIT ?`,
+        present: `SELECT m.id FROM mail_messages m WHERE ${where} AND m.id IN (SELECT value FROM json_each(?))`,
+      }[kind];
+      st = this.db.prepare(sql);
+      this.filtered.set(key, st);
+    }
+    return st;
   }
 
-  /** The first `limit` message ids of a folder in list order, and how many it holds. */
-  listIds(folderId: number, limit: number): { ids: number[]; total: number } {
-    const rows = this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT ?').all(folderId, limit) as { id: number }[];
-    return { ids: rows.map((r) => r.id), total: this.count(folderId) };
+  /** How many messages the folder holds, or how many of them pass `filter`. */
+  countFiltered(folderId: number, filter?: MailListFilter): number {
+    if (!filter) return this.count(folderId);
+    return (this.filteredStmt('count', filter).get(folderId) as { n: number } | undefined)?.n ?? 0;
   }
 
-  /** Which of `ids` are still messages of the folder (the rest were moved or deleted meanwhile). */
-  presentIn(folderId: number, ids: number[]): number[] {
+  /** A page of the folder newest first (only what `filter` keeps), and how many there are in all. */
+  list(folderId: number, offset: number, limit: number, filter?: MailListFilter): { total: number; items: MailSummary[] } {
+    const rows = filter
+      ? (this.filteredStmt('list', filter).all(folderId, limit, offset) as SummaryRow[])
+      : this.s.list.all(folderId, limit, offset);
+    return { total: this.countFiltered(folderId, filter), items: rows.map(toSummary) };
+  }
+
+  /** The first `limit` message ids of a folder (passing `filter`) in list order, and how many there are. */
+  listIds(folderId: number, limit: number, filter?: MailListFilter): { ids: number[]; total: number } {
+    const rows = (
+      filter
+        ? this.filteredStmt('ids', filter).all(folderId, limit)
+        : this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT ?').all(folderId, limit)
+    ) as { id: number }[];
+    return { ids: rows.map((r) => r.id), total: this.countFiltered(folderId, filter) };
+  }
+
+  /**
+   * Which of `ids` are still messages of the folder (the rest were moved or deleted meanwhile),
+   * and with `filter`, still shown by it.
+   */
+  presentIn(folderId: number, ids: number[], filter?: MailListFilter): number[] {
     if (!ids.length) return [];
-    const rows = this.db
-      .prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND id IN (SELECT value FROM json_each(?))')
-      .all(folderId, JSON.stringify(ids)) as { id: number }[];
+    const rows = (
+      filter
+        ? this.filteredStmt('present', filter).all(folderId, JSON.stringify(ids))
+        : this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND id IN (SELECT value FROM json_each(?))').all(folderId, JSON.stringify(ids))
+    ) as { id: number }[];
     return rows.map((r) => r.id);
   }
 
