@@ -11,7 +11,8 @@ import { saveBlob } from '../download';
 import type { MailAttachmentView } from '../../src-shared/ipc/mail';
 import { M, formatSize } from './strings';
 import { downloadBase64 } from './store';
-import { PREVIEW_TEXT_MAX_BYTES, base64ToBytes, decodeTextPreview, previewImageType, thumbnailCandidates } from './preview';
+import { base64ToBytes } from '../text-file';
+import { PREVIEW_TEXT_MAX_BYTES, decodeTextPreview, previewImageType, thumbnailCandidates } from './preview';
 
 export interface PreviewImage {
   index: number;

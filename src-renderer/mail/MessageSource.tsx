@@ -8,6 +8,7 @@ import { copyText } from '../actions';
 import { call, toAppError } from '../api';
 import { Modal } from '../components/Modal';
 import { toast } from '../stores/toasts';
+import { base64ToBytes, decodeTextBytes } from '../text-file';
 import { M, formatSize } from './strings';
 import { downloadBase64 } from './store';
 
@@ -18,14 +19,7 @@ const SHOW_MAX_CHARS = 1_000_000;
 
 /** Mail is 7-bit or UTF-8 nowadays; old Russian mail may carry raw windows-1251 bytes. */
 export function decodeSource(dataBase64: string): string {
-  const bin = atob(dataBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return new TextDecoder('windows-1251').decode(bytes);
-  }
+  return decodeTextBytes(base64ToBytes(dataBase64));
 }
 
 /** Saves the source as «<тема>.eml» through the browser's download (Electron: its save dialog). */

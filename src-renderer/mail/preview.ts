@@ -5,6 +5,7 @@
  * PDFs are not previewed: the sandboxed window has no PDF plugin and framing a blob: PDF would
  * widen the renderer's surface; «Открыть» hands them to the system's viewer instead.
  */
+import { decodeTextBytes } from '../text-file';
 
 export const PREVIEW_IMAGE_MAX_BYTES = 10 * 1024 * 1024;
 export const PREVIEW_MAX_IMAGES = 20;
@@ -104,17 +105,5 @@ export function decodeTextPreview(bytes: Uint8Array): { text: string; cut: boole
     return { text: new TextDecoder(head[0] === 0xff ? 'utf-16le' : 'utf-16be').decode(head), cut, binary: false };
   }
   if (head.subarray(0, 8192).includes(0)) return { text: '', cut, binary: true };
-  try {
-    // stream: a character split by the 1 MB cut is not an encoding error.
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: cut }), cut, binary: false };
-  } catch {
-    return { text: new TextDecoder('windows-1251').decode(head), cut, binary: false };
-  }
-}
-
-export function base64ToBytes(b64: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
+  return { text: decodeTextBytes(head, { partial: cut }), cut, binary: false };
 }

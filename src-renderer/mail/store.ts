@@ -5,6 +5,7 @@
 import { create } from 'zustand';
 import { call, on } from '../api';
 import { saveBlob } from '../download';
+import { base64ToBytes } from '../text-file';
 import type { MailAccountState, MailAccountView, MailFolderView, MailOutboxItem } from '../../src-shared/ipc/mail';
 
 interface MailState {
@@ -120,8 +121,5 @@ export function fileToBase64(file: Blob): Promise<string> {
 
 /** Saves base64 content as a download in the browser. */
 export function downloadBase64(filename: string, contentType: string, dataBase64: string): void {
-  const bin = atob(dataBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  saveBlob(new Blob([bytes], { type: contentType || 'application/octet-stream' }), filename);
+  saveBlob(new Blob([base64ToBytes(dataBase64)], { type: contentType || 'application/octet-stream' }), filename);
 }
