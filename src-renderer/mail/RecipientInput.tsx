@@ -6,6 +6,7 @@
  * matching by address. A WAI-ARIA combobox: ArrowUp/ArrowDown move, Enter or Tab picks, Escape
  * closes, a click picks. The pick becomes «Имя <адрес>, », which the send path parses.
  */
+import { foldRu } from '../../src-shared/fold';
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { call } from '../api';
 import { useContacts } from '../stores/contacts';
@@ -45,12 +46,11 @@ export function withPicked(value: string, s: { name: string; email: string }): s
   return `${head}${head ? ' ' : ''}${formatRecipient(s.name, s.email)}, `;
 }
 
-const fold = (s: string) => s.toLowerCase().replace(/ё/g, 'е');
-const words = (s: string) => fold(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+const words = (s: string) => foldRu(s).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 
 /** CRM contacts with an address matching the query, split by what matched (name first). */
 export function matchContacts(contacts: Iterable<Contact>, query: string): { byName: RecipientSuggestion[]; byEmail: RecipientSuggestion[] } {
-  const q = fold(query.trim());
+  const q = foldRu(query.trim());
   const byName: RecipientSuggestion[] = [];
   const byEmail: RecipientSuggestion[] = [];
   if (!q) return { byName, byEmail };

@@ -3,6 +3,7 @@
  * (name the letter being written), and the «Шаблоны писем» section of the mail settings (edit,
  * rename, delete). Templates are shared by all accounts; the core keeps them with their files.
  */
+import { foldRu } from '../../src-shared/fold';
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { call, toAppError } from '../api';
 import { Field } from '../components/Field';
@@ -20,7 +21,6 @@ const T = M.templates;
 /** Above this many the list gets a search field. */
 const SEARCH_FROM = 8;
 
-const fold = (s: string) => s.toLocaleLowerCase('ru-RU').replace(/ё/g, 'е');
 
 /** Files picked by the user as template input, those over the compose form's limit refused with a toast. */
 async function readFiles(list: FileList | null): Promise<{ filename: string; contentType: string; dataBase64: string; size: number }[]> {
@@ -64,9 +64,9 @@ export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick:
   }, [open, list, searchable, box]);
 
   // Every word typed, anywhere in the name, subject or text.
-  const words = fold(query).split(/\s+/).filter(Boolean);
+  const words = foldRu(query).split(/\s+/).filter(Boolean);
   const shown = (list ?? []).filter((t) => {
-    const hay = fold(`${t.name}\n${t.subject}\n${t.text}`);
+    const hay = foldRu(`${t.name}\n${t.subject}\n${t.text}`);
     return words.every((w) => hay.includes(w));
   });
 

@@ -25,6 +25,7 @@
  * fingerprint of the data moved (reading mail changes flags, not recipients), and names are
  * reused for addresses with no newer message.
  */
+import { foldRu } from '../../../src-shared/fold';
 import type Database from 'better-sqlite3';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { MailAddress } from '../../../src-shared/ipc/mail';
@@ -80,13 +81,8 @@ function indexOf(db: Database.Database): RecipientIndex {
   return ix;
 }
 
-/** Lower-case, ё → е (people type «Семен» for «Семён»). */
-function fold(s: string): string {
-  return s.toLowerCase().replace(/ё/g, 'е');
-}
-
 function nameWords(name: string): string[] {
-  return fold(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return foldRu(name).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
 }
 
 /** What the index was built from; flag changes leave it as it is. */
@@ -216,7 +212,7 @@ function build(db: Database.Database, ix: RecipientIndex): Entry[] {
       name = list.find((a) => a.name && normalizeEmail(a.email) === r.email)?.name ?? '';
     }
     name = name.trim();
-    return name && fold(name) !== r.email ? name : '';
+    return name && foldRu(name) !== r.email ? name : '';
   };
   const names = new Map<string, { last: number; name: string; at: number }>();
   const todo: Entry[] = [];

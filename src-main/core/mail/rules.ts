@@ -12,6 +12,7 @@
  * not notified either (unlike Thunderbird): a rule filing mail away says «not now»; the
  * folder's own unread count shows it.
  */
+import { foldRu } from '../../../src-shared/fold';
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
 import {
@@ -50,10 +51,6 @@ export interface RuleEffects {
   move(ids: number[], folderId: number): void;
 }
 
-/** Case-insensitive for Russian too, and «е» finds «ё» (people type «Счет» for «Счёт»), as the search does. */
-export function foldText(s: string): string {
-  return s.toLocaleLowerCase('ru').replace(/ё/g, 'е');
-}
 
 /** An address as typed in a rule: «<a@b.ru>», «A@B.RU » → «a@b.ru». */
 function plainAddress(s: string): string {
@@ -82,12 +79,12 @@ class Subject {
     let v = this.cache.get(field);
     if (v !== undefined) return v;
     const m = this.m;
-    if (field === 'from') v = foldText(`${m.from_name} <${m.from_email}>`);
-    else if (field === 'subject') v = foldText(m.subject);
-    else if (field === 'body') v = foldText(m.text);
+    if (field === 'from') v = foldRu(`${m.from_name} <${m.from_email}>`);
+    else if (field === 'subject') v = foldRu(m.subject);
+    else if (field === 'body') v = foldRu(m.text);
     else {
       const list = [...parseAddresses(m.to_json), ...parseAddresses(m.cc_json)];
-      v = foldText(list.map((a) => `${a.name} <${a.email}>`).join(', '));
+      v = foldRu(list.map((a) => `${a.name} <${a.email}>`).join(', '));
     }
     this.cache.set(field, v);
     return v;
@@ -111,7 +108,7 @@ function conditionHolds(c: MailRuleCondition, s: Subject): boolean {
     // Subdomains too (mail.zakupki.gov.ru), never a longer name (evilzakupki.gov.ru).
     return domain.length > 0 && (email.endsWith(`@${domain}`) || email.endsWith(`.${domain}`));
   }
-  const needle = foldText(c.value.trim());
+  const needle = foldRu(c.value.trim());
   return needle.length > 0 && s.get(c.field).includes(needle);
 }
 

@@ -3,6 +3,7 @@
  * subject and files. Shared by all accounts. Placeholders ({имя}, {дата}, {моё_имя}) are stored
  * as typed and filled in by the compose form, which knows the recipient and the account.
  */
+import { foldRu } from '../../../src-shared/fold';
 import type Database from 'better-sqlite3';
 import type { z } from 'zod';
 import {
@@ -37,7 +38,7 @@ const MB = 1024 * 1024;
 
 /** The key names are compared by: case, «ё»/«е» and runs of spaces do not make another name. */
 export function templateNameKey(name: string): string {
-  return name.trim().replace(/\s+/g, ' ').toLocaleLowerCase('ru-RU').replace(/ё/g, 'е');
+  return foldRu(name.trim().replace(/\s+/g, ' '));
 }
 
 export class Templates {
