@@ -8,7 +8,7 @@ import type { Queryable } from '../db/db';
 import type { StatsCountedIn } from '../../src-shared/wire';
 import { csvRow, excelPhone, pagedCsv } from '../ops/csv';
 import type { EmployeeRow } from '../people/employees';
-import { callsWhere, zoneSql, type CallFilter } from './queries';
+import { callsWhere, todayIn, zoneSql, type CallFilter } from './queries';
 
 /** The most calls one export holds; past it the file says so in its last line. */
 export const EXPORT_MAX_ROWS = 100_000;
@@ -104,10 +104,8 @@ export async function exportCalls(
     );
     return r.rows;
   };
-  const dayParams: unknown[] = [];
-  const today = q.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE ${zoneSql(zone, dayParams)}, 'YYYY-MM-DD') AS day`, dayParams);
   const firstLimit = Math.min(pageRows, maxRows);
-  const [first, day] = await Promise.all([page(undefined, firstLimit), today]);
+  const [first, day] = await Promise.all([page(undefined, firstLimit), todayIn(q, zone)]);
   const chunks = pagedCsv({
     header: CSV_HEADER,
     first,
@@ -119,5 +117,5 @@ export async function exportCalls(
     line: toCsv,
     cutNote: `Выгружены первые ${maxRows.toLocaleString('ru-RU')} звонков, остальные не вошли: сузьте период или фильтры.`,
   });
-  return { filename: `calls-${day.rows[0].day}.csv`, chunks };
+  return { filename: `calls-${day}.csv`, chunks };
 }

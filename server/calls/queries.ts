@@ -145,6 +145,13 @@ export function zoneSql(zone: StatsCountedIn, params: unknown[]): string {
   return 'tz' in zone ? `$${params.length}::text` : `make_interval(mins => $${params.length}::int)`;
 }
 
+/** Today's date (YYYY-MM-DD) on the viewer's clock: what an exported file is named by. */
+export async function todayIn(q: Queryable, zone: StatsCountedIn): Promise<string> {
+  const params: unknown[] = [];
+  const r = await q.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE ${zoneSql(zone, params)}, 'YYYY-MM-DD') AS day`, params);
+  return r.rows[0].day;
+}
+
 /**
  * Days and hours are counted in the viewer's zone: a name knownTimeZone returned, or, when the
  * relay does not know the app's zone by name, the app's UTC offset in minutes (a fixed offset:

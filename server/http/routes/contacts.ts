@@ -9,7 +9,7 @@ import { createContact, findContactByPhone, getContact, listContacts, mergeConta
 import { exportContacts, pageContacts, CONTACTS_PAGE_MAX } from '../../people/contacts-directory';
 import { ContactsImportRefused, importContacts } from '../../people/contacts-import';
 import { CONTACTS_IMPORT_MAX_CHARS } from '../../../src-shared/wire';
-import { knownTimeZone, listCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
+import { knownTimeZone, listCalls, STATS_DEFAULT_TIME_ZONE, todayIn } from '../../calls/queries';
 
 const Search = z.string().max(100).optional();
 /**
@@ -52,7 +52,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
     await requireEmployee(ctx, req);
     const { search, tz } = parseBody(ExportQuery, req.query);
     const zone = (await knownTimeZone(ctx.db, tz ?? STATS_DEFAULT_TIME_ZONE)) ?? STATS_DEFAULT_TIME_ZONE;
-    const day = (await ctx.db.query<{ day: string }>(`SELECT to_char(now() AT TIME ZONE $1, 'YYYY-MM-DD') AS day`, [zone])).rows[0].day;
+    const day = await todayIn(ctx.db, { tz: zone });
     const file = await exportContacts(ctx.db, search, day);
     return sendCsv(req, reply, ctx.log, { filename: file.filename, body: file.chunks }, 'contacts');
   });
