@@ -95,7 +95,7 @@ function toDate(d: string | number | Date): Date {
   return d instanceof Date ? d : new Date(d);
 }
 
-function pad2(n: number): string {
+export function pad2(n: number): string {
   return String(n).padStart(2, '0');
 }
 

@@ -5,23 +5,22 @@
  */
 import { useState } from 'react';
 import { call, on, toAppError } from '../api';
+import { formatTime, pad2, toDateInput } from '../format';
 import { navigate } from '../router';
 import { toast, useToasts } from '../stores/toasts';
 import type { MailOutboxStatus } from '../../src-shared/ipc/mail';
 import { M } from './strings';
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-
 /** «26.11 09:00» (with the year when it is not this one), local time. */
 export function formatSendAt(d: string | number | Date, now: Date = new Date()): string {
   const x = new Date(d);
   const year = x.getFullYear() === now.getFullYear() ? '' : `.${x.getFullYear()}`;
-  return `${pad2(x.getDate())}.${pad2(x.getMonth() + 1)}${year} ${pad2(x.getHours())}:${pad2(x.getMinutes())}`;
+  return `${pad2(x.getDate())}.${pad2(x.getMonth() + 1)}${year} ${formatTime(x)}`;
 }
 
 /** The value a `datetime-local` input takes for a time («2025-11-26T09:00»). */
 export function toLocalInput(d: Date): string {
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}T${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  return `${toDateInput(d)}T${formatTime(d)}`;
 }
 
 /** A `datetime-local` value as epoch ms, or the reason it cannot be used. */
