@@ -174,6 +174,23 @@ export const StatusChangeSchema = z.object({
 });
 export type StatusChange = z.infer<typeof StatusChangeSchema>;
 
+/**
+ * A command the employee gave (click-to-call, transfer) that Mango accepted and then reported as
+ * failed (result/<command>): told to that employee alone.
+ */
+export const CommandFailureSchema = z.object({
+  commandId: z.string(),
+  action: z.enum(['callback', 'transfer']),
+  /** The number dialled (callback) or the colleague's name (transfer). */
+  target: z.string(),
+  /** Our call, for a transfer. */
+  callId: z.number().int().nullable(),
+  result: z.number().int(),
+  /** Why, in Russian, to follow «Не удалось …:». */
+  reason: z.string(),
+});
+export type CommandFailure = z.infer<typeof CommandFailureSchema>;
+
 /** Feed payloads. `call` items carry the full current call so replay needs no other request. */
 export const FeedPayloadSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -189,7 +206,9 @@ export const FeedPayloadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('status'), change: StatusChangeSchema }),
   z.object({ kind: z.literal('presence'), employeeId: z.number().int(), online: z.boolean() }),
   z.object({ kind: z.literal('employee'), employee: EmployeeSchema }),
+  z.object({ kind: z.literal('command-failed'), command: CommandFailureSchema }),
 ]);
+export const FEED_KINDS: readonly string[] = FeedPayloadSchema.options.map((o) => o.shape.kind.value);
 export type FeedPayload = z.infer<typeof FeedPayloadSchema>;
 
 export const FeedItemSchema = z.object({

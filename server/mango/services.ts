@@ -5,6 +5,7 @@ import type { MangoTestDraft, MangoTestResult } from '../../src-shared/wire';
 import { toMangoNumber } from '../../src-shared/phone';
 import { MangoClient, MangoError, type MangoResponse } from './client';
 import { MangoPacer } from './pacing';
+import { forgetCommand, recordCommand, type CommandAction, type CommandOwner } from './commands';
 import type { MangoSettingsStore } from './settings';
 import { createEmployee, type EmployeeRow } from '../people/employees';
 import type { Metrics } from '../metrics';
@@ -111,16 +112,30 @@ export class MangoServices {
   }
 
   /** Click-to-call: Mango rings the employee's own extension first, then the number. */
-  async callback(extension: string, toNumber: string): Promise<{ commandId: string }> {
-    const commandId = `asgard-${randomUUID()}`;
-    await this.track(this.client.call('commands/callback', { command_id: commandId, from: { extension }, to_number: toMangoNumber(toNumber) }));
-    return { commandId };
+  async callback(extension: string, toNumber: string, owner: CommandOwner): Promise<{ commandId: string }> {
+    return this.command('callback', owner, (commandId) => ({ command_id: commandId, from: { extension }, to_number: toMangoNumber(toNumber) }));
   }
 
   /** Hands a Connected leg to `toNumber` (an extension); `initiator`: the employee on the leg. */
-  async transfer(callId: string, toNumber: string, initiator: string, method: 'blind' | 'hold'): Promise<{ commandId: string }> {
+  async transfer(callId: string, toNumber: string, initiator: string, method: 'blind' | 'hold', owner: CommandOwner): Promise<{ commandId: string }> {
+    return this.command('transfer', owner, (commandId) => ({ command_id: commandId, call_id: callId, method, to_number: toNumber, initiator }));
+  }
+
+  /**
+   * An employee's command whose final outcome (result/<command>) is told to them. Recorded before
+   * it leaves: Mango may post the result before its HTTP answer reaches us.
+   */
+  private async command(action: CommandAction, owner: CommandOwner, params: (commandId: string) => Record<string, unknown>): Promise<{ commandId: string }> {
     const commandId = `asgard-${randomUUID()}`;
-    await this.track(this.client.call('commands/transfer', { command_id: commandId, call_id: callId, method, to_number: toNumber, initiator }));
+    await recordCommand(this.db, commandId, action, owner);
+    try {
+      await this.track(this.client.call(`commands/${action}`, params(commandId)));
+    } catch (err) {
+      // Refused at once: the employee gets this error now, and no result will follow. (After a
+      // timeout Mango may still have taken it: its outcome may still come.)
+      if (err instanceof MangoError && err.code !== 'timeout' && err.code !== 'network') await forgetCommand(this.db, commandId).catch(() => undefined);
+      throw err;
+    }
     return { commandId };
   }
 

@@ -222,6 +222,12 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         popups.forgetDismissed();
       },
       apply: applyItem,
+      skip: (id, at) => {
+        log.info(`feed: item ${id} is of a kind this version does not know; skipped`);
+        store.transaction(() => {
+          if (id > settings.lastFeedId()) settings.setLastFeedId(id, at);
+        });
+      },
       onState: (s) => {
         if (feed === client) setConnection(s);
       },

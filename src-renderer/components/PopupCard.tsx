@@ -11,6 +11,7 @@ import { dialNumber } from '../actions';
 import { callNumber, callStatusLabel, formatDateTime, formatDuration, formatPhone } from '../format';
 import { navigate } from '../router';
 import { S } from '../strings';
+import { useCommandFailures } from '../stores/command-failures';
 import { usePopups } from '../stores/popups';
 import { useMe } from '../stores/session';
 import { CommentAction, CommentEditor, CommentText } from './CallComment';
@@ -25,6 +26,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const [commenting, setCommenting] = useState(false);
   const [transferring, setTransferring] = useState(false);
   const [transferredTo, setTransferredTo] = useState<string | null>(null);
+  const transferFailure = useCommandFailures((s) => s.transfers.get(call.id));
   const me = useMe();
   const dismiss = usePopups((s) => s.dismiss);
   const ended = call.phase === 'ended' || call.status !== 'active';
@@ -138,8 +140,12 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           </ul>
         </section>
       ) : null}
-      {transferredTo ? (
-        // Said in the card itself: a toast would cover the small popup window's cards.
+      {transferFailure ? (
+        // Said in the card itself, where «Перевести» was pressed: a toast would cover the cards.
+        <p className="transfer-error" role="alert" data-testid="transfer-failed">
+          {`${S.transfer.failedTo(transferFailure.target)}: ${transferFailure.reason}`}
+        </p>
+      ) : transferredTo ? (
         <p className="transfer-done" role="status" data-testid="transfer-done">
           {S.transfer.started(transferredTo)}
         </p>
@@ -170,6 +176,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           {canTransfer ? (
             <button type="button" className="btn" data-testid="popup-transfer" title={S.transfer.actionTitle} onClick={() => {
                 keepCard();
+                useCommandFailures.getState().clearTransfer(call.id);
                 setTransferring(true);
               }}>
               {S.transfer.action}

@@ -12,6 +12,7 @@ import { emptyCallList } from './callsModel';
 import { useConnection } from './connection';
 import { useContacts } from './contacts';
 import { useHistory } from './history';
+import { useCommandFailures } from './command-failures';
 import { useHome } from './home';
 import { usePopups } from './popups';
 import { useSession } from './session';
@@ -68,6 +69,9 @@ export function applyFeedItems(items: AppliedFeedItem[]): void {
   if (contacts.length) useContacts.getState().upsertMany(contacts);
   useHome.getState().applyFeed(items);
   useHistory.getState().applyFeed(items);
+  // Replayed history is not news: a failure told before this session was told then.
+  const failures = items.flatMap((it) => (it.payload.kind === 'command-failed' && it.news ? [it.payload.command] : []));
+  if (failures.length) useCommandFailures.getState().apply(failures);
   for (const item of items) {
     const p = item.payload;
     if (p.kind === 'call') notifyMissed(item);

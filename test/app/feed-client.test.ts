@@ -58,6 +58,7 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof FeedCli
   const applied: number[] = [];
   const states: ConnectionState[] = [];
   const authFailures: string[] = [];
+  const skipped: number[] = [];
   const c = new FeedClient({
     relayUrl: url,
     token: 'tok-abc',
@@ -67,13 +68,17 @@ function client(url: string, extra: Partial<ConstructorParameters<typeof FeedCli
       applied.push(i.id);
       lastId = i.id;
     },
+    skip: (id) => {
+      skipped.push(id);
+      lastId = id;
+    },
     onState: (s) => states.push(s),
     onAuthFailed: (code) => authFailures.push(code),
     backoff: { baseMs: 20, maxMs: 50 },
     ...extra,
   });
   cleanup.push(() => c.stop());
-  return { c, applied, states, authFailures, setLastId: (v: number) => (lastId = v) };
+  return { c, applied, skipped, states, authFailures, setLastId: (v: number) => (lastId = v) };
 }
 
 describe('FeedClient', () => {
@@ -144,6 +149,21 @@ describe('FeedClient', () => {
     await vi.waitFor(() => expect(t.applied).toEqual([1, 2]));
     expect(relay.connections()).toBe(2);
     expect(t.states.some((s) => s.state === 'reconnecting')).toBe(true);
+  });
+
+  it('passes over an item of a kind it does not know (a newer relay) without losing its place or the connection', async () => {
+    const relay = await fakeRelay((ws, hello) => {
+      welcome(ws);
+      const all = [item(1), { id: 2, at: new Date().toISOString(), payload: { kind: 'from-the-future', x: 1 } }, item(3)];
+      for (const it of all) if (it.id > hello.lastId) send(ws, { type: 'item', item: it });
+      send(ws, { type: 'synced', lastId: 3 });
+    });
+    const t = client(relay.url);
+    t.c.start();
+    await vi.waitFor(() => expect(t.applied).toEqual([1, 3]));
+    expect(t.skipped).toEqual([2]);
+    expect(relay.connections()).toBe(1);
+    expect(t.states.map((s) => s.state)).toEqual(['connecting', 'connected']);
   });
 
   it('reconnects after the hinted delay on shutdown, resuming from the last applied id', async () => {

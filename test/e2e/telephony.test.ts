@@ -283,12 +283,24 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
       await expect(form.locator(`option[value="${people.to1.id}"]`).count()).resolves.toBe(0);
       await form.getByTestId('transfer-to').selectOption(String(people.to2.id));
       await screenshot(to1.page, 'e2e-transfer-form');
+      // First Mango accepts the transfer and reports later that it failed: the card says why.
+      sim.setResult('commands/transfer', 4100, { async: true });
+      await form.getByTestId('transfer-blind').click();
+      await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/transfer').length, { timeout: 10_000 }).toBe(1);
+      sim.setResult('commands/transfer', null);
+      await sim.flush();
+      await mine.getByTestId('transfer-failed').filter({ hasText: 'Не удалось перевести звонок: Петров Пётр: этот звонок нельзя перевести' }).waitFor({ timeout: 10_000 });
+      // Again, and this time it goes through.
+      await mine.getByTestId('popup-transfer').click();
+      await expect(mine.getByTestId('transfer-failed').count()).resolves.toBe(0);
+      await form.locator(`option[value="${people.to2.id}"]`).waitFor({ state: 'attached' });
+      await form.getByTestId('transfer-to').selectOption(String(people.to2.id));
       await form.getByTestId('transfer-blind').click();
       // The card may say «Звонок переводится» or already be gone: the simulator's events of the
       // transfer can reach the app before the answer to the request does.
-      await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/transfer').length, { timeout: 10_000 }).toBe(1);
+      await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/transfer').length, { timeout: 10_000 }).toBe(2);
       const sent = sim.requests.filter((q) => q.path === 'commands/transfer');
-      expect(sent[0].json).toMatchObject({ method: 'blind', to_number: '102', initiator: '101' });
+      expect(sent[1].json).toMatchObject({ method: 'blind', to_number: '102', initiator: '101' });
       await sim.flush();
       await r.settle();
       // The colleague now talks with the client (and could hand it on); the first card closes.

@@ -198,6 +198,9 @@ export class AppFeed {
       apply: (item) => {
         this.items.push(item);
       },
+      skip: () => {
+        throw new Error('the relay sent an item of a kind the app does not know');
+      },
       onState: (s) => this.states.push(s.state),
       onWelcome: () => this.welcomed++,
       onSynced: () => this.synced++,

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
+import type { CommandFailure } from '../../src-shared/wire';
 import { callItem, makeCall } from './fixtures';
 
 const HOUR = 3_600_000;
@@ -68,4 +69,41 @@ describe('missed-call notifications in the browser', () => {
       expect(shown.map((n) => n.tag)).toEqual(['missed-3', 'missed-6']);
     });
   }
+});
+
+describe('a command Mango reported as failed after accepting it', () => {
+  const failed = (id: number, news: boolean, command: Partial<CommandFailure> = {}): AppliedFeedItem => ({
+    id,
+    at: new Date().toISOString(),
+    news,
+    payload: {
+      kind: 'command-failed',
+      command: { commandId: `c${id}`, action: 'callback', target: '+79167654321', callId: null, result: 2240, reason: 'нет денег (код 2240)', ...command },
+    },
+  });
+
+  it('a click-to-call’s failure is a toast with the number; a transfer’s waits in its call’s popup card; history says nothing', async () => {
+    vi.resetModules();
+    const live = await import('../../src-renderer/stores/live');
+    const { useToasts } = await import('../../src-renderer/stores/toasts');
+    const { useCommandFailures } = await import('../../src-renderer/stores/command-failures');
+    const { usePopups } = await import('../../src-renderer/stores/popups');
+    live.applyFeedItems([failed(1, false), failed(2, false, { action: 'transfer', callId: 7, target: 'Петров Пётр' })]);
+    expect(useToasts.getState().toasts).toEqual([]);
+    expect(useCommandFailures.getState().transfers.size).toBe(0);
+
+    live.applyFeedItems([failed(3, true)]);
+    expect(useToasts.getState().toasts.map((t) => [t.kind, t.title, t.text])).toEqual([['error', 'Не удалось позвонить на +7 (916) 765-43-21', 'нет денег (код 2240)']]);
+
+    // The call's card is open here: the failure is said in it, not in a toast over it.
+    usePopups.setState({ popups: [{ callId: 7 } as never] });
+    live.applyFeedItems([failed(4, true, { action: 'transfer', callId: 7, target: 'Петров Пётр', result: 4101, reason: 'звонок уже завершён' })]);
+    expect(useCommandFailures.getState().transfers.get(7)).toMatchObject({ commandId: 'c4', reason: 'звонок уже завершён' });
+    expect(useToasts.getState().toasts).toHaveLength(1);
+    // No card for the call (closed meanwhile): the main window says it.
+    live.applyFeedItems([failed(5, true, { action: 'transfer', callId: 8, target: 'Петров Пётр', result: 4101, reason: 'звонок уже завершён' })]);
+    expect(useToasts.getState().toasts.at(-1)).toMatchObject({ title: 'Не удалось перевести звонок: Петров Пётр', text: 'звонок уже завершён' });
+    useCommandFailures.getState().clearTransfer(7);
+    expect([...useCommandFailures.getState().transfers.keys()]).toEqual([8]);
+  });
 });

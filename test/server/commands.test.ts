@@ -3,7 +3,9 @@ import { startTestRelay, TEST_MANGO_KEY, TEST_MANGO_SALT, type TestRelay } from 
 import { startMangoApi, type MangoApi } from '../../tools/mango-sim/api-server';
 import { buildScenario } from '../../tools/mango-sim/scenarios';
 import { deliver } from '../../tools/mango-sim/deliver';
-import type { Call, Employee } from '../../src-shared/wire';
+import type { Call, CommandFailure, Employee } from '../../src-shared/wire';
+import { TestFeedClient } from '../support/feed-client';
+import { postSigned } from '../support/webhook';
 
 let r: TestRelay;
 let sim: MangoApi;
@@ -44,6 +46,54 @@ describe('click-to-call', () => {
     const res2 = await r.api<{ message: string }>('POST', '/api/calls/callback', noExt.token, { toNumber: '79167654321' });
     expect(res2.status).toBe(409);
     expect(res2.body.message).toMatch(/внутренний номер/);
+  });
+});
+
+describe('a command’s outcome (result/<command>)', () => {
+  const failures = (feed: TestFeedClient) => feed.items.flatMap((i) => (i.payload.kind === 'command-failed' ? [i.payload.command] : []));
+
+  it('tells the employee alone, once, when Mango reports their click-to-call failed after accepting it', async () => {
+    const other = await r.createEmployee({ login: 'sidorov', role: 'to' });
+    const mine = await TestFeedClient.connect(r.url, op.token, 0);
+    const theirs = await TestFeedClient.connect(r.url, other.token, 0);
+    await Promise.all([mine.synced(), theirs.synced()]);
+    try {
+      // Accepted (1000) at once, refused by the billing later.
+      sim.setResult('commands/callback', 2240, { async: true });
+      const res = await r.api<{ commandId: string }>('POST', '/api/calls/callback', op.token, { toNumber: '+7 916 765-43-21' });
+      sim.setResult('commands/callback', null);
+      expect(res.status).toBe(200);
+      await sim.flush();
+      await mine.waitFor(() => failures(mine).length > 0, 5000, 'the failure');
+      expect(failures(mine)).toEqual<CommandFailure[]>([
+        { commandId: res.body.commandId, action: 'callback', target: '+7 916 765-43-21', callId: null, result: 2240, reason: expect.stringContaining('2240') },
+      ]);
+      expect(failures(mine)[0].reason).toMatch(/тариф|баланс/);
+      // Mango resends the callback (it did not see our 200): stored as a duplicate, told once.
+      const again = await postSigned(r.webhookBase, 'result/callback', { command_id: res.body.commandId, result: '2240' });
+      expect(again.status).toBe(200);
+      // A result for a command we never gave, and a success: nothing to tell.
+      expect((await postSigned(r.webhookBase, 'result/callback', { command_id: 'not-ours', result: 3100 })).status).toBe(200);
+      const ok = await r.api<{ commandId: string }>('POST', '/api/calls/callback', op.token, { toNumber: '79167654322' });
+      await sim.flush();
+      await r.settle();
+      const outcome = await r.relay.ctx.db.query<{ result: number }>('SELECT result FROM mango_commands WHERE command_id = $1', [ok.body.commandId]);
+      expect(outcome.rows).toEqual([{ result: 1000 }]);
+      expect(failures(mine)).toHaveLength(1);
+      expect(failures(theirs)).toEqual([]);
+    } finally {
+      mine.close();
+      theirs.close();
+    }
+  });
+
+  it('forgets a command Mango refused at once (the employee got that error then)', async () => {
+    sim.setResult('commands/callback', 3330);
+    const res = await r.api('POST', '/api/calls/callback', op.token, { toNumber: '79167654323' });
+    sim.setResult('commands/callback', null);
+    expect(res.status).toBe(502);
+    const left = await r.relay.ctx.db.query("SELECT 1 FROM mango_commands WHERE target = '79167654323'");
+    expect(left.rows).toEqual([]);
   });
 });
 
@@ -118,6 +168,24 @@ describe('call transfer', () => {
     sim.setResult('commands/transfer', null);
     expect(refused.status).toBe(502);
     expect(refused.body.message).toMatch(/3330/);
+
+    // Accepted, then failed (the client hung up meanwhile): the popup's owner hears why.
+    const feed = await TestFeedClient.connect(r.url, op.token, 0);
+    try {
+      await feed.synced();
+      sim.setResult('commands/transfer', 4101, { async: true });
+      const late = await r.api<{ commandId: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
+      sim.setResult('commands/transfer', null);
+      expect(late.status).toBe(200);
+      await sim.flush();
+      const transfers = () => feed.items.flatMap((i) => (i.payload.kind === 'command-failed' && i.payload.command.action === 'transfer' ? [i.payload.command] : []));
+      await feed.waitFor(() => transfers().length > 0, 5000, 'the transfer failure');
+      expect(transfers()).toEqual([
+        { commandId: late.body.commandId, action: 'transfer', target: 'Петров Пётр', callId: call.id, result: 4101, reason: 'звонок уже завершён' },
+      ]);
+    } finally {
+      feed.close();
+    }
 
     const res = await r.api<{ ok: boolean; commandId: string }>('POST', `/api/calls/${call.id}/transfer`, op.token, { toEmployeeId: colleague.employee.id });
     expect(res.status).toBe(200);

@@ -128,7 +128,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     // Our own data, not Mango's answer: nothing to dial from until the admin sets an extension.
     if (!me.extension) throw new ApiFail(409, 'no-extension', 'У вас не указан внутренний номер в Манго: обратитесь к администратору');
     try {
-      const r = await ctx.mango.callback(me.extension, toNumber);
+      const r = await ctx.mango.callback(me.extension, toNumber, { employeeId: me.id, target: toNumber });
       return { ok: true, commandId: r.commandId };
     } catch (err) {
       mangoFail(err);
@@ -156,7 +156,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     if (!to || !to.active || to.id === me.id) throw notFound('Сотрудник');
     if (!to.extension) throw new ApiFail(409, 'no-extension', `У сотрудника «${to.name}» не указан внутренний номер в Манго`);
     try {
-      const r = await ctx.mango.transfer(leg.callId, to.extension, me.extension, method);
+      const r = await ctx.mango.transfer(leg.callId, to.extension, me.extension, method, { employeeId: me.id, target: to.name, callId: id });
       ctx.log.info({ reqId: req.id, callId: id, from: me.id, to: to.id, method }, 'call transfer requested');
       return { ok: true, commandId: r.commandId };
     } catch (err) {

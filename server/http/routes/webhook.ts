@@ -4,6 +4,7 @@ import { BadEvent, classify } from '../../mango/events';
 import { safeEqual, verifyMangoSign } from '../../mango/sign';
 import { unstorableReason } from '../../mango/storable';
 import { isDataError } from '../../ingest/batcher';
+import { applyCommandResult } from '../../mango/commands';
 import type { WebhookOutcome } from '../../../src-shared/wire';
 
 interface Signed {
@@ -77,10 +78,9 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       if (err instanceof BadEvent) return refuse(400, 'bad-event', 'bad-event', err.message);
       throw err;
     }
+    let duplicate: boolean;
     try {
-      const r = await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json });
-      ctx.journal.mark(req, r.duplicate ? 'duplicate' : 'stored');
-      ctx.metrics.webhook(path, r.duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
+      duplicate = (await ctx.batcher.append({ kind: path, idemKey: meta.idemKey, entryId: meta.entryId, rawJson: json })).duplicate;
     } catch (err) {
       // A data exception for this event alone (the batcher retries a failed batch row by row):
       // the event itself cannot be stored, and resending it will not change that.
@@ -92,6 +92,19 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
       ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
       return refuse(503, 'failed', 'unavailable', 'event not stored, retry later');
     }
+    if (path.startsWith('result/')) {
+      // Also for a resent duplicate: applying is idempotent, and Mango's resend after a 503 here
+      // is how the employee still hears of their command's outcome.
+      try {
+        ctx.hub.deliver(await applyCommandResult(ctx.db, path, payload as Record<string, unknown>, ctx.hub.instanceId));
+      } catch (err) {
+        ctx.log.error({ reqId: req.id, err, path }, 'command result stored but not applied');
+        ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
+        return refuse(503, 'failed', 'unavailable', 'result not applied, retry later');
+      }
+    }
+    ctx.journal.mark(req, duplicate ? 'duplicate' : 'stored');
+    ctx.metrics.webhook(path, duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
     return reply.code(200).send({ success: true });
   };
 

@@ -9,6 +9,7 @@
 import WebSocket from 'ws';
 import type { IncomingMessage } from 'node:http';
 import {
+  FEED_KINDS,
   ServerMessageSchema,
   WS_PROTOCOL,
   WS_TOKEN_PREFIX,
@@ -31,6 +32,11 @@ export interface FeedClientOptions {
   lastAt?: () => string | null;
   /** Applies one item and records its id, atomically. Throwing drops the connection (retried). */
   apply: (item: FeedItem, phase: 'replay' | 'live') => void;
+  /**
+   * An item of a kind this app does not know (a newer relay): nothing to apply, but its id is
+   * passed, or it would stop the feed for good. Records the id as applied.
+   */
+  skip: (id: number, at: string) => void;
   onState: (state: ConnectionState) => void;
   onWelcome?: (me: Employee) => void;
   /** The relay went back in time (database restored): store `lastId` (0) as the applied position. */
@@ -186,6 +192,11 @@ export class FeedClient {
         // (an item above all) must not be skipped, or the feed would silently lose it.
         const type = (raw as { type?: unknown } | null)?.type;
         if (!['welcome', 'item', 'synced', 'rewind', 'error'].includes(String(type))) return;
+        const unknown = unknownKindItem(raw);
+        if (unknown) {
+          if (unknown.id > this.o.lastId()) this.o.skip(unknown.id, unknown.at);
+          return;
+        }
         throw new Error(`malformed ${String(type)} message: ${parsed.error.message}`);
       }
       msg = parsed.data;
@@ -293,4 +304,12 @@ export class FeedClient {
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.reconnectTimer = this.heartbeatTimer = this.pingTimer = null;
   }
+}
+
+/** An `item` message well formed but for its payload's kind, which this app does not know. */
+function unknownKindItem(raw: unknown): { id: number; at: string } | null {
+  const item = (raw as { item?: { id?: unknown; at?: unknown; payload?: { kind?: unknown } } }).item;
+  const kind = item?.payload?.kind;
+  if (!item || !Number.isSafeInteger(item.id) || typeof item.at !== 'string' || typeof kind !== 'string' || FEED_KINDS.includes(kind)) return null;
+  return { id: item.id as number, at: item.at };
 }
