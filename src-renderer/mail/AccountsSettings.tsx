@@ -420,6 +420,7 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
         <aside className="mail-settings-side">
           <div className="card">
             <h3>{M.account.checklist}</h3>
+            <h4 className="small-head">{M.account.checklistMail}</h4>
             <ul className="checklist">
               {M.account.checklistItems.map((t, i) => {
                 const done =

@@ -220,8 +220,29 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
   );
 }
 
+/**
+ * Why Mango could not deliver to this address: it is this computer's or a private network's
+ * (the relay started without PUBLIC_URL), or plain HTTP, which Mango does not post to.
+ */
+export function webhookUrlProblem(url: string): 'private' | 'http' | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 'private';
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const privateHost =
+    host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host === '::1' || host === '0.0.0.0' ||
+    /^(127|10)\./.test(host) || /^192\.168\./.test(host) || /^172\.(1[6-9]|2\d|3[01])\./.test(host) || /^169\.254\./.test(host) ||
+    /^f[cd][0-9a-f]{2}:/.test(host) || /^fe80:/.test(host) || !host.includes('.') && !host.includes(':');
+  if (privateHost) return 'private';
+  return u.protocol === 'https:' ? null : 'http';
+}
+
 function Webhook({ mango }: { mango: MangoSettingsView }) {
   const [copied, setCopied] = useState(false);
+  const problem = webhookUrlProblem(mango.webhookUrl);
   return (
     <section className="card" data-testid="mango-webhook">
       <h2>{S.mango.webhook}</h2>
@@ -245,6 +266,11 @@ function Webhook({ mango }: { mango: MangoSettingsView }) {
           {copied ? S.mango.copied : S.mango.copy}
         </button>
       </div>
+      {problem ? (
+        <p className="warn-box small" data-testid="webhook-url-problem">
+          {problem === 'private' ? S.mango.webhookPrivate : S.mango.webhookHttp}
+        </p>
+      ) : null}
       <p className="small">
         {S.mango.lastWebhook}: {mango.lastWebhookAt ? formatDateTime(mango.lastWebhookAt) : <span className="muted">{S.mango.never}</span>}
       </p>
@@ -335,6 +361,8 @@ export function checklist(m: MangoSettingsView, employees: Employee[], lastTestO
     { key: 'key', label: S.mango.check.key, done: !!m.apiKey.trim() },
     { key: 'salt', label: S.mango.check.salt, done: m.saltConfigured },
     { key: 'host', label: S.mango.check.host, done: !!m.apiUrl.trim() },
+    // Not in the guide's list but its step 4: forgotten, popups work and «Позвонить» is refused.
+    { key: 'enabled', label: S.mango.check.enabled, done: m.enabled },
     { key: 'test', label: S.mango.check.test, done: lastTestOk ?? !!m.lastTest?.ok },
     { key: 'statuses', label: S.mango.check.statuses, done: employees.some((e) => e.active && e.acceptCalls && !!e.extension) },
     { key: 'webhook', label: S.mango.check.webhook, done: !!m.lastWebhookAt },

@@ -299,6 +299,17 @@ export function Settings() {
         </button>
       </section>
 
+      {me?.role === 'admin' ? (
+        // The guide sends admins to «Настройки → Телефония»: the section is its own page.
+        <section className="card" data-testid="settings-telephony">
+          <h2>{S.nav.mango}</h2>
+          <p className="muted small">{S.settings.telephonyHint}</p>
+          <a className="btn" href="#/mango" data-testid="settings-open-mango">
+            {S.settings.openTelephony}
+          </a>
+        </section>
+      ) : null}
+
       <section className="card">
         <h2>{S.settings.app}</h2>
         {hasShell ? (

@@ -389,6 +389,7 @@ describe('renderer smoke (fake core)', () => {
     expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toContain('9f3c');
     await expect(page.getByLabel('Включить телефонию').isChecked()).resolves.toBe(true);
     await expect(page.getByTestId('webhook-url').textContent()).resolves.toBe('https://crm.asgard-service.ru/api/mango-webhook');
+    await expect(page.getByTestId('webhook-url-problem').count()).resolves.toBe(0);
     await expect(page.getByTestId('check-test').getAttribute('data-done')).resolves.toBe('false');
     await page.getByTestId('mango-test').click();
     await page.getByTestId('mango-test-result').waitFor();
@@ -461,6 +462,8 @@ describe('renderer smoke (fake core)', () => {
     const { page, errors } = await openApp({ role: 'to', hash: '#/settings' });
     await page.getByTestId('settings-relay').waitFor();
     await expect(page.getByTestId('settings-relay').textContent()).resolves.toBe('https://crm.asgard-service.ru');
+    // Not an admin: no way into the telephony settings.
+    await expect(page.getByTestId('settings-telephony').count()).resolves.toBe(0);
     // The Electron shell's settings: start at login shown and on, "о программе" with Electron.
     await expect(page.getByTestId('start-at-login').getAttribute('aria-checked')).resolves.toBe('true');
     await page.getByTestId('about-version').waitFor();

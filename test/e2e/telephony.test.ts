@@ -464,8 +464,12 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
 
   it('admin saves the Mango settings (salt never shown back); the test shows success, and the right Russian message for a wrong salt', async () => {
     const page = admin.page;
-    await page.goto(admin.app.bridge.origin + '/#/mango');
+    // The guide's way in: «Настройки → Телефония».
+    await page.goto(admin.app.bridge.origin + '/#/settings');
+    await page.getByTestId('settings-open-mango').click();
     await page.getByTestId('mango-form').waitFor();
+    // This relay runs without PUBLIC_URL: its webhook address is this computer's, which Mango cannot reach.
+    await page.getByTestId('webhook-url-problem').filter({ hasText: 'PUBLIC_URL' }).waitFor();
     const secret = 'e2e-' + TEST_MANGO_SALT;
     // A wrong salt first.
     await page.getByLabel('API Key', { exact: true }).fill(TEST_MANGO_KEY);
@@ -500,7 +504,7 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="mango-test-result"]')?.getAttribute('data-ok') === 'true', null, { timeout: 15_000 });
     expect(await result.textContent()).toMatch(/Подключение установлено/);
     await page.waitForFunction(() => document.querySelector('[data-testid="check-test"]')?.getAttribute('data-done') === 'true');
-    for (const k of ['key', 'salt', 'host', 'statuses', 'webhook']) expect(await page.getByTestId(`check-${k}`).getAttribute('data-done'), k).toBe('true');
+    for (const k of ['key', 'salt', 'host', 'enabled', 'statuses', 'webhook']) expect(await page.getByTestId(`check-${k}`).getAttribute('data-done'), k).toBe('true');
     expect(await page.getByTestId('webhook-url').textContent()).toMatch(/^https?:\/\/.+/);
     expect(await page.content()).not.toContain(TEST_MANGO_SALT);
     await page.evaluate(() => window.scrollTo(0, 0));
