@@ -32,6 +32,11 @@ export async function deleteSession(q: Queryable, token: string): Promise<void> 
   await q.query('DELETE FROM sessions WHERE token_hash = $1', [hash(token)]);
 }
 
+/** Ends an employee's sessions, all of them or all but the one of `keepToken`. */
+export async function deleteSessions(q: Queryable, employeeId: number, keepToken: string | null): Promise<void> {
+  await q.query('DELETE FROM sessions WHERE employee_id = $1 AND token_hash IS DISTINCT FROM $2', [employeeId, keepToken ? hash(keepToken) : null]);
+}
+
 /** Of many tokens, those still valid (one query for every connected socket's heartbeat). */
 export async function validTokens(q: Queryable, tokens: string[]): Promise<Set<string>> {
   const byHash = new Map(tokens.map((t) => [hash(t), t]));

@@ -24,23 +24,31 @@ export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: bo
     );
     const row = r.rows[0];
     if (!row) throw new Error(`employee ${employeeId} not found`);
-    const log = await q.query<{ at: Date | string }>('INSERT INTO status_log (employee_id, accept_calls, changed_by) VALUES ($1, $2, $3) RETURNING at', [
-      employeeId,
-      acceptCalls,
-      changedBy?.id ?? null,
-    ]);
-    const change: StatusChange = {
-      employeeId,
-      acceptCalls,
-      changedBy: changedBy?.id ?? null,
-      changedByName: changedBy?.name ?? null,
-      at: new Date(log.rows[0].at).toISOString(),
-    };
     if (before) await redecideLiveCalls(q, live, before, row);
-    await appendToAdminsAnd(q, { kind: 'status', change }, [employeeId]);
+    await logStatusChange(q, employeeId, acceptCalls, changedBy);
     await appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee(row) }, [employeeId]);
     return { ...row, id: Number(row.id) };
   });
+}
+
+/**
+ * Audits a change of an employee's accept-calls flag (by the switch, or by a role change that
+ * sets the role's default) and tells every admin and the employee's own apps.
+ */
+export async function logStatusChange(q: Queryable, employeeId: number, acceptCalls: boolean, changedBy: EmployeeRow | null): Promise<void> {
+  const log = await q.query<{ at: Date | string }>('INSERT INTO status_log (employee_id, accept_calls, changed_by) VALUES ($1, $2, $3) RETURNING at', [
+    employeeId,
+    acceptCalls,
+    changedBy?.id ?? null,
+  ]);
+  const change: StatusChange = {
+    employeeId,
+    acceptCalls,
+    changedBy: changedBy?.id ?? null,
+    changedByName: changedBy?.name ?? null,
+    at: new Date(log.rows[0].at).toISOString(),
+  };
+  await appendToAdminsAnd(q, { kind: 'status', change }, [employeeId]);
 }
 
 export async function statusLog(db: Db, limit = 500): Promise<StatusChange[]> {

@@ -10,10 +10,11 @@ import { copyText } from '../actions';
 import { IconCheck, IconCopy } from '../components/icons';
 import { Switch } from '../components/Switch';
 import { Field } from '../components/Field';
+import { AddEmployeeDialog, EmployeeMenu } from '../components/EmployeeDialogs';
 import { formatDateTime } from '../format';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
-import { useIsAdmin } from '../stores/session';
+import { useIsAdmin, useMe } from '../stores/session';
 import { toast } from '../stores/toasts';
 
 const MODES: RoutingMode[] = ['popup', 'group', 'api'];
@@ -455,27 +456,35 @@ function Employees() {
   const importing = useAdmin((s) => s.importing);
   const importUsers = useAdmin((s) => s.importUsers);
   const update = useAdmin((s) => s.updateEmployee);
+  const me = useMe();
+  const [adding, setAdding] = useState(false);
   return (
     <section className="card" data-testid="mango-employees">
       <div className="card-head">
         <h2>{S.mango.employees}</h2>
-        <button
-          type="button"
-          className="btn btn-sm"
-          disabled={importing}
-          data-testid="import-users"
-          onClick={async () => {
-            try {
-              const r = await importUsers();
-              toast.ok(S.mango.imported(r.created, r.updated));
-            } catch (e) {
-              toast.error(toAppError(e).message);
-            }
-          }}
-        >
-          {importing ? S.mango.importing : S.mango.importUsers}
-        </button>
+        <div className="card-head-actions">
+          <button type="button" className="btn btn-sm btn-primary" data-testid="add-employee" onClick={() => setAdding(true)}>
+            {S.employees.add}
+          </button>
+          <button
+            type="button"
+            className="btn btn-sm"
+            disabled={importing}
+            data-testid="import-users"
+            onClick={async () => {
+              try {
+                const r = await importUsers();
+                toast.ok(S.mango.imported(r.created, r.updated));
+              } catch (e) {
+                toast.error(toAppError(e).message);
+              }
+            }}
+          >
+            {importing ? S.mango.importing : S.mango.importUsers}
+          </button>
+        </div>
       </div>
+      {adding ? <AddEmployeeDialog onClose={() => setAdding(false)} /> : null}
       <p className="muted small">{S.mango.employeesHint}</p>
       {error ? <div className="error-box">{error}</div> : null}
       {!loaded ? (
@@ -491,52 +500,62 @@ function Employees() {
               <th>{S.mango.colExtension}</th>
               <th>{S.mango.colOnline}</th>
               <th>{S.mango.colAccept}</th>
+              <th className="row-actions" aria-label={S.employees.actionsCol} />
             </tr>
           </thead>
           <tbody>
-            {employees.map((e) => (
-              <tr key={e.id} className={e.active ? '' : 'inactive'} data-testid="employee-row" data-employee-id={e.id} data-login={e.login}>
-                <td>
-                  <div className="emp-name">{e.name}</div>
-                  <div className="muted small">
-                    {e.login}
-                    {e.active ? '' : ` · ${S.mango.inactive}`}
-                  </div>
-                </td>
-                <td>
-                  <select
-                    className="input-sm"
-                    value={e.role}
-                    aria-label={`${S.mango.colRole}: ${e.name}`}
-                    data-testid="employee-role"
-                    onChange={(ev) => void update(e.id, { role: ev.target.value as Role }).catch((err) => toast.error(toAppError(err).message))}
-                  >
-                    {ROLES.map((r) => (
-                      <option key={r} value={r}>
-                        {ROLE_LABELS[r]}
-                      </option>
-                    ))}
-                  </select>
-                </td>
-                <td>
-                  <ExtensionInput employee={e} />
-                </td>
-                <td>
-                  <span className={`presence ${e.online ? 'on' : 'off'}`} data-testid="employee-online" data-online={String(!!e.online)}>
-                    <span className="conn-dot" />
-                    {e.online ? S.mango.online : S.mango.offline}
-                  </span>
-                </td>
-                <td>
-                  <Switch
-                    checked={e.acceptCalls}
-                    label={`${S.mango.colAccept}: ${e.name}`}
-                    testId="employee-accept"
-                    onChange={(v) => void update(e.id, { acceptCalls: v }).catch((err) => toast.error(toAppError(err).message))}
-                  />
-                </td>
-              </tr>
-            ))}
+            {employees.map((e) => {
+              const self = me?.id === e.id;
+              return (
+                <tr key={e.id} className={e.active ? '' : 'inactive'} data-testid="employee-row" data-employee-id={e.id} data-login={e.login}>
+                  <td>
+                    <div className="emp-name">{e.name}</div>
+                    <div className="muted small">
+                      {e.login}
+                      {self ? ` · ${S.employees.you}` : ''}
+                      {e.active ? '' : ` · ${S.mango.inactive}`}
+                    </div>
+                  </td>
+                  <td>
+                    <select
+                      className="input-sm"
+                      value={e.role}
+                      aria-label={`${S.mango.colRole}: ${e.name}`}
+                      title={self ? S.employees.selfRole : undefined}
+                      data-testid="employee-role"
+                      onChange={(ev) => void update(e.id, { role: ev.target.value as Role }).catch((err) => toast.error(toAppError(err).message))}
+                    >
+                      {ROLES.map((r) => (
+                        // One's own admin role cannot be taken away here (nor on the relay).
+                        <option key={r} value={r} disabled={self && e.role === 'admin' && r !== 'admin'}>
+                          {ROLE_LABELS[r]}
+                        </option>
+                      ))}
+                    </select>
+                  </td>
+                  <td>
+                    <ExtensionInput employee={e} />
+                  </td>
+                  <td>
+                    <span className={`presence ${e.online ? 'on' : 'off'}`} data-testid="employee-online" data-online={String(!!e.online)}>
+                      <span className="conn-dot" />
+                      {e.online ? S.mango.online : S.mango.offline}
+                    </span>
+                  </td>
+                  <td>
+                    <Switch
+                      checked={e.acceptCalls}
+                      label={`${S.mango.colAccept}: ${e.name}`}
+                      testId="employee-accept"
+                      onChange={(v) => void update(e.id, { acceptCalls: v }).catch((err) => toast.error(toAppError(err).message))}
+                    />
+                  </td>
+                  <td className="row-actions">
+                    <EmployeeMenu employee={e} self={self} />
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}

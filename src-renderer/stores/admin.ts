@@ -5,6 +5,8 @@ import type { ArgsOf } from '../../src-shared/ipc/contract';
 import { call, toAppError } from '../api';
 
 type MangoSave = NonNullable<ArgsOf<'admin:mangoSave'>>;
+export type NewEmployee = ArgsOf<'admin:createEmployee'>;
+export type EmployeePatch = ArgsOf<'admin:updateEmployee'>['patch'];
 
 interface AdminStore {
   employees: Employee[];
@@ -32,7 +34,10 @@ interface AdminStore {
   /** The saved settings, or with `draft` the values typed in the form (not saved). */
   testMango(draft?: MangoTestDraft): Promise<MangoTestResult>;
   importUsers(): Promise<{ created: number; updated: number }>;
-  updateEmployee(id: number, patch: { role?: Employee['role']; extension?: string | null; acceptCalls?: boolean }): Promise<void>;
+  /** Adds an employee on the relay; the row appears in the list at once. */
+  createEmployee(input: NewEmployee): Promise<Employee>;
+  /** Name, role, extension, «Приём звонков», active, password: shown at once, rolled back on a refusal. */
+  updateEmployee(id: number, patch: EmployeePatch): Promise<Employee>;
   applyFeed(item: FeedItem): void;
   reset(): void;
 }
@@ -57,6 +62,16 @@ const initial = {
 function isForbidden(e: unknown): boolean {
   const err = toAppError(e);
   return err.code === 'forbidden' || err.code === 'FORBIDDEN' || /403/.test(err.code);
+}
+
+/** Pure: puts the relay's view of an employee in the list (kept sorted by name); presence stays as known. */
+export function upsertEmployee(list: Employee[], e: Employee): Employee[] {
+  const i = list.findIndex((x) => x.id === e.id);
+  if (i < 0) return [...list, e].sort((a, b) => a.name.localeCompare(b.name, 'ru'));
+  const next = list.slice();
+  next[i] = { ...list[i], ...e, online: e.online ?? list[i].online };
+  // Sorted again even when the name looks unchanged: an optimistic rename put it in the row already.
+  return next.sort((a, b) => a.name.localeCompare(b.name, 'ru'));
 }
 
 /** Pure: applies a feed item to the employee list. */
@@ -172,13 +187,22 @@ export const useAdmin = create<AdminStore>((set, get) => ({
     }
   },
 
+  async createEmployee(input) {
+    const created = await call('admin:createEmployee', input);
+    set({ employees: upsertEmployee(get().employees, created) });
+    return created;
+  },
+
   async updateEmployee(id, patch) {
     const before = get().employees;
-    set({ employees: before.map((e) => (e.id === id ? { ...e, ...patch } : e)) });
+    // The password never goes into the list, not even for a moment.
+    const { password: _password, ...shown } = patch;
+    set({ employees: before.map((e) => (e.id === id ? { ...e, ...shown } : e)) });
     try {
       const updated = await call('admin:updateEmployee', { id, patch });
-      set({ employees: get().employees.map((e) => (e.id === id ? { ...e, ...updated, online: updated.online ?? e.online } : e)) });
+      set({ employees: upsertEmployee(get().employees, updated) });
       if (patch.acceptCalls !== undefined) void get().loadLog();
+      return updated;
     } catch (e) {
       set({ employees: before });
       throw toAppError(e);

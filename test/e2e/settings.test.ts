@@ -159,6 +159,87 @@ describe('settings page (browser bridge, real core and relay)', () => {
     expect(app.core.getSettings().relayUrl).toBe('https://new-relay.example.ru');
   }, 20_000);
 
+  it('#/mango: an admin adds an employee (inline errors), sets a password, switches them off — the relay follows', async () => {
+    // The admin's own app next to the employee's: a second core + bridge on its own data dir.
+    const adminDir = fs.mkdtempSync(path.join(os.tmpdir(), 'asgard-e2e-settings-admin-'));
+    const adminApp = await startBrowserApp({ userDataDir: adminDir, rendererDir: built.dir, relayUrl: r.url, log: silentLogger, mailFactory: null });
+    const ap = await browser.newPage({ viewport: { width: 1360, height: 900 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
+    const adminErrors = collectPageErrors(ap);
+    try {
+      await ap.goto(adminApp.bridge.url);
+      await ap.getByTestId('login-form').waitFor();
+      await ap.getByLabel('Логин').fill('admin');
+      await ap.getByLabel('Пароль').fill('admin-password');
+      await ap.getByTestId('login-submit').click();
+      await ap.getByTestId('login-form').waitFor({ state: 'detached', timeout: 15_000 });
+      await ap.evaluate(() => (location.hash = '#/mango'));
+      await ap.locator('[data-testid="employee-row"][data-login="admin"]').waitFor({ timeout: 15_000 });
+
+      // «Добавить сотрудника»: a short password and a taken login are refused inside the dialog.
+      await ap.getByTestId('add-employee').click();
+      const form = ap.getByTestId('add-employee-form');
+      await form.getByLabel('ФИО').fill('Смирнова Анна');
+      await form.getByLabel('Логин').fill('set-to1');
+      await form.getByTestId('new-employee-role').selectOption('pm');
+      await form.getByLabel('Внутренний номер').fill('131');
+      await form.getByTestId('new-employee-password').fill('123');
+      await form.getByTestId('new-employee-password').press('Enter');
+      await expect.poll(() => form.getByTestId('field-error').allTextContents()).toEqual(['Пароль не короче 6 символов']);
+      await form.getByTestId('new-employee-password-generate').click();
+      const password = await form.getByTestId('new-employee-password').inputValue();
+      expect(password).toMatch(/^[A-Za-z2-9]{10}$/);
+      expect(await form.getByTestId('new-employee-password').getAttribute('type')).toBe('text'); // shown once generated
+      await form.getByTestId('dialog-submit').click();
+      await expect.poll(() => form.getByTestId('field-error').allTextContents()).toEqual(['Сотрудник с таким логином уже есть']);
+      await screenshot(ap, 'e2e-mango-add-employee');
+      await form.getByLabel('Логин').fill('set-new1');
+      expect(await form.getByTestId('field-error').count()).toBe(0);
+      await form.getByLabel('Логин').press('Enter');
+      await form.waitFor({ state: 'detached' });
+      await ap.getByTestId('toast-ok').filter({ hasText: 'Сотрудник добавлен: Смирнова Анна. Передайте ему логин и пароль.' }).waitFor();
+      const row = ap.locator('[data-testid="employee-row"][data-login="set-new1"]');
+      await row.waitFor();
+      expect(await row.getByTestId('employee-role').inputValue()).toBe('pm');
+      expect(await row.getByTestId('employee-extension').inputValue()).toBe('131');
+      expect((await r.api('POST', '/api/auth/login', null, { login: 'set-new1', password })).status).toBe(200);
+
+      // «Задать пароль…»: the new one works, the old one no longer does.
+      await row.getByTestId('employee-menu').click();
+      await row.getByTestId('employee-set-password').click();
+      const pwForm = ap.getByTestId('password-form');
+      expect(await pwForm.getByTestId('password-sessions').textContent()).toContain('на всех компьютерах');
+      await pwForm.getByTestId('set-password').fill('novyi-parol-7');
+      await pwForm.getByTestId('set-password').press('Enter');
+      await pwForm.waitFor({ state: 'detached' });
+      await ap.getByTestId('toast-ok').filter({ hasText: 'Пароль изменён: Смирнова Анна' }).waitFor();
+      expect((await r.api('POST', '/api/auth/login', null, { login: 'set-new1', password: 'novyi-parol-7' })).status).toBe(200);
+      expect((await r.api('POST', '/api/auth/login', null, { login: 'set-new1', password })).status).toBe(401);
+
+      // The admin's own row offers no way to switch themselves off.
+      const mine = ap.locator('[data-testid="employee-row"][data-login="admin"]');
+      await mine.getByTestId('employee-menu').click();
+      expect(await mine.getByTestId('employee-deactivate').getAttribute('aria-disabled')).toBe('true');
+      await screenshot(ap, 'e2e-mango-employee-menu');
+      await ap.keyboard.press('Escape');
+
+      // «Отключить» after a confirmation: the row is dimmed, the relay refuses the login.
+      ap.once('dialog', (d) => void d.accept());
+      await row.getByTestId('employee-menu').click();
+      await row.getByTestId('employee-deactivate').click();
+      await ap.getByTestId('toast-ok').filter({ hasText: 'Сотрудник отключён: Смирнова Анна' }).waitFor();
+      expect(await row.getAttribute('class')).toContain('inactive');
+      const refused = await r.api<{ message: string }>('POST', '/api/auth/login', null, { login: 'set-new1', password: 'novyi-parol-7' });
+      expect(refused.status).toBe(401);
+      expect(refused.body.message).toBe('Неверный логин или пароль');
+      await screenshot(ap, 'e2e-mango-employees');
+      expect(adminErrors).toEqual([]);
+    } finally {
+      await ap.close().catch(() => {});
+      await adminApp.close();
+      fs.rmSync(adminDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+
   it('no page errors', () => {
     expect(errors).toEqual([]);
   });

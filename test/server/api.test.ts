@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRelay, TEST_MANGO_SALT, type TestRelay } from '../support/relay';
 import { postSigned } from '../support/webhook';
+import { TestFeedClient } from '../support/feed-client';
 import type { Call, Employee, MangoSettingsView, StatsCountedIn, StatusChange } from '../../src-shared/wire';
 import type { StatsResult } from '../../src-shared/ipc/telephony';
 
@@ -94,6 +95,24 @@ describe('employees and accept-calls statuses', () => {
     expect(again.body.acceptCalls).toBe(false);
   });
 
+  it('a role change that switches «Приём звонков» is in the status log and in the employee’s feed, by the admin', async () => {
+    const e = await r.createEmployee({ login: 'hr7', role: 'hr' });
+    const feed = await TestFeedClient.connect(r.url, e.token, 0);
+    try {
+      await feed.synced();
+      await r.api('PATCH', `/api/admin/employees/${e.employee.id}`, r.adminToken, { role: 'to' });
+      const log = await r.api<{ log: StatusChange[] }>('GET', '/api/admin/status-log', r.adminToken);
+      expect(log.body.log[0]).toMatchObject({ employeeId: e.employee.id, acceptCalls: true, changedByName: 'Администратор' });
+      await feed.waitFor(() => feed.items.some((i) => i.payload.kind === 'status'), 5000, 'the status item');
+      expect(feed.items.flatMap((i) => (i.payload.kind === 'status' ? [i.payload.change] : []))).toEqual([expect.objectContaining({ employeeId: e.employee.id, acceptCalls: true, changedByName: 'Администратор' })]);
+      // A role change that keeps the flag (ТО → ТО's default again) logs nothing.
+      await r.api('PATCH', `/api/admin/employees/${e.employee.id}`, r.adminToken, { name: 'Новое имя' });
+      expect((await r.api<{ log: StatusChange[] }>('GET', '/api/admin/status-log', r.adminToken)).body.log.filter((x) => x.employeeId === e.employee.id)).toHaveLength(1);
+    } finally {
+      feed.close();
+    }
+  });
+
   it('lets an employee switch only their own flag; an admin switches anyone’s; every change is logged', async () => {
     const mine = await r.api<Employee>('PUT', '/api/me/status', pm.token, { acceptCalls: true });
     expect(mine.body).toMatchObject({ id: pm.employee.id, acceptCalls: true });
@@ -106,6 +125,37 @@ describe('employees and accept-calls statuses', () => {
     expect(log.body.log.find((x) => x.employeeId === pm.employee.id)).toMatchObject({ acceptCalls: true, changedBy: pm.employee.id });
     await r.api('PATCH', `/api/admin/employees/${to.employee.id}`, r.adminToken, { acceptCalls: true });
     await r.api('PUT', '/api/me/status', pm.token, { acceptCalls: false });
+  });
+
+  it('an admin cannot switch themselves off or drop their own admin role; another admin can', async () => {
+    const me = (await r.api<Employee>('GET', '/api/me', r.adminToken)).body;
+    const off = await r.api<{ message: string }>('PATCH', `/api/admin/employees/${me.id}`, r.adminToken, { active: false });
+    expect(off.status).toBe(409);
+    expect(off.body.message).toBe('Нельзя отключить собственную учётную запись');
+    const demote = await r.api<{ message: string }>('PATCH', `/api/admin/employees/${me.id}`, r.adminToken, { role: 'pm' });
+    expect(demote.status).toBe(409);
+    expect(demote.body.message).toBe('Нельзя снять роль администратора с самого себя');
+    // Nothing changed, and the session still works; harmless self-edits still pass.
+    expect((await r.api<Employee>('PATCH', `/api/admin/employees/${me.id}`, r.adminToken, { role: 'admin', active: true })).body).toMatchObject({ role: 'admin', active: true });
+    // Another admin's account is fair game: demoted, then switched off (its sessions end).
+    const adm2 = await r.createEmployee({ login: 'adm2', role: 'admin' });
+    expect((await r.api<Employee>('PATCH', `/api/admin/employees/${adm2.employee.id}`, r.adminToken, { role: 'hr' })).body.role).toBe('hr');
+    expect((await r.api<Employee>('PATCH', `/api/admin/employees/${adm2.employee.id}`, r.adminToken, { active: false })).body.active).toBe(false);
+    expect((await r.api('GET', '/api/me', adm2.token)).status).toBe(401);
+  });
+
+  it('a new password signs the employee out everywhere; an admin changing their own stays signed in where they did it', async () => {
+    const e = await r.createEmployee({ login: 'pw1', role: 'pm', password: 'first-pass-1' });
+    const second = await r.login('pw1', 'first-pass-1');
+    expect((await r.api('PATCH', `/api/admin/employees/${e.employee.id}`, r.adminToken, { password: 'second-pass-2' })).status).toBe(200);
+    expect((await r.api('GET', '/api/me', e.token)).status).toBe(401);
+    expect((await r.api('GET', '/api/me', second.token)).status).toBe(401);
+    const adm = await r.createEmployee({ login: 'adm3', role: 'admin', password: 'admin-pass-1' });
+    const otherPc = await r.login('adm3', 'admin-pass-1');
+    expect((await r.api('PATCH', `/api/admin/employees/${adm.employee.id}`, adm.token, { password: 'admin-pass-2' })).status).toBe(200);
+    expect((await r.api('GET', '/api/me', adm.token)).status).toBe(200);
+    expect((await r.api('GET', '/api/me', otherPc.token)).status).toBe(401);
+    expect((await r.login('adm3', 'admin-pass-2')).token).toBeTruthy();
   });
 
   it('never returns password hashes', async () => {

@@ -6,8 +6,8 @@ import { ApiFail, notFound } from '../errors';
 import { parseBody, parseId } from '../validate';
 import { createEmployee, getEmployee, listEmployees, toEmployee, type EmployeeRow } from '../../people/employees';
 import { verifyPassword, hashPassword } from '../../people/passwords';
-import { createSession, deleteSession } from '../../people/sessions';
-import { lockEmployee, lockLiveCalls, redecideLiveCalls, setAcceptCalls, statusLog } from '../../people/status';
+import { createSession, deleteSession, deleteSessions } from '../../people/sessions';
+import { lockEmployee, lockLiveCalls, logStatusChange, redecideLiveCalls, setAcceptCalls, statusLog } from '../../people/status';
 import { defaultAcceptCalls, ROLES } from '../../../src-shared/roles';
 import { appendToAdminsAnd } from '../../hub/feed-store';
 
@@ -86,6 +86,11 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
     const p = parseBody(PatchEmployee, req.body);
     const cur = await getEmployee(ctx.db, id);
     if (!cur) throw notFound('Сотрудник');
+    // An admin cannot lock themselves out: the company could be left without one.
+    if (id === Number(admin.id)) {
+      if (p.active === false) throw new ApiFail(409, 'self-deactivate', 'Нельзя отключить собственную учётную запись');
+      if (p.role !== undefined && p.role !== 'admin') throw new ApiFail(409, 'self-demote', 'Нельзя снять роль администратора с самого себя');
+    }
     await ctx.db.tx(async (q) => {
       // Role, extension and active decide who is rung: the live calls follow the change at once.
       const live = await lockLiveCalls(q);
@@ -108,7 +113,10 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
         ],
       );
       if (before && updated.rows[0]) await redecideLiveCalls(q, live, before, updated.rows[0]);
-      if (p.active === false || p.password) await q.query('DELETE FROM sessions WHERE employee_id = $1', [id]);
+      // A new role's default switched «Приём звонков»: in the status log and the employee's app like any switch.
+      if (roleDefault !== cur.accept_calls && p.acceptCalls === undefined) await logStatusChange(q, id, roleDefault, admin);
+      // Signed out everywhere; an admin changing their own password stays signed in here.
+      if (p.active === false || p.password) await deleteSessions(q, id, id === Number(admin.id) ? bearer(req) : null);
     });
     let row: EmployeeRow;
     if (p.acceptCalls !== undefined) row = await setAcceptCalls(ctx.db, id, p.acceptCalls, admin);
