@@ -267,6 +267,10 @@ export type LoginResponse = z.infer<typeof LoginResponseSchema>;
 export const RoutingModeSchema = z.enum(['popup', 'group', 'api']);
 export type RoutingMode = z.infer<typeof RoutingModeSchema>;
 
+/** What any employee may know of the telephony's setup: what «Приём звонков» means depends on it. */
+export const TelephonyInfoSchema = z.object({ enabled: z.boolean(), routingMode: RoutingModeSchema });
+export type TelephonyInfo = z.infer<typeof TelephonyInfoSchema>;
+
 export const MangoSettingsViewSchema = z.object({
   apiKey: z.string(),
   apiSaltMasked: z.string(),

@@ -487,6 +487,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     },
     'calls:transfer': async (a) => relay().transfer(a.callId, a.toEmployeeId, a.method),
     'colleagues:list': async () => relay().colleagues(),
+    'telephony:info': async () => relay().telephony(),
     'calls:recordingUrl': async (a) => {
       relay();
       if (!recordingUrl) throw new CoreError('unavailable', 'Прослушивание записей недоступно');

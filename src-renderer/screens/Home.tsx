@@ -1,6 +1,7 @@
 /** `#/`: the "Приём звонков" switch, connection state, today's calls, missed-call reminders. */
 import { useEffect, useMemo, useState } from 'react';
-import { toAppError } from '../api';
+import type { TelephonyInfo } from '../../src-shared/wire';
+import { call, toAppError } from '../api';
 import { dialNumber } from '../actions';
 import { CallLine } from '../components/CallLine';
 import { ConnectionBadge } from '../components/ConnectionBadge';
@@ -14,8 +15,25 @@ import { useHome } from '../stores/home';
 import { useSession } from '../stores/session';
 import { toast } from '../stores/toasts';
 
+/** The relay's distribution mode, read when the page opens (an admin may change it any time). */
+function useTelephonyInfo(): TelephonyInfo | null {
+  const [info, setInfo] = useState<TelephonyInfo | null>(null);
+  useEffect(() => {
+    let alive = true;
+    call('telephony:info').then(
+      (i) => alive && setInfo(i),
+      () => undefined, // offline: the generic wording stays
+    );
+    return () => {
+      alive = false;
+    };
+  }, []);
+  return info;
+}
+
 function AcceptCallsCard() {
   const me = useSession((s) => s.session?.me ?? null);
+  const info = useTelephonyInfo();
   const busy = useSession((s) => s.togglingAccept);
   const changedBy = useSession((s) => s.acceptChangedBy);
   const setAccept = useSession((s) => s.setAcceptCalls);
@@ -42,8 +60,14 @@ function AcceptCallsCard() {
         />
       </div>
       <p className="accept-state" data-testid="accept-state">
-        {on ? S.home.acceptOn : S.home.acceptOff}
+        {info?.routingMode === 'popup' ? (on ? S.home.acceptOnPopup : S.home.acceptOffPopup) : on ? S.home.acceptOn : S.home.acceptOff}
       </p>
+      {info?.routingMode === 'popup' ? (
+        // Mango rings phones by its own scheme: the switch decides only who sees the caller's card.
+        <p className="muted small" data-testid="accept-mode-hint">
+          {S.home.acceptPopupHint}
+        </p>
+      ) : null}
       {changedBy != null ? (
         <p className="accept-note muted small">
           {S.home.acceptChangedByAdmin}

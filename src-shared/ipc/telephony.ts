@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { request, event } from './define';
-import type { Call, Colleague, Contact, ContactsImportResult, ContactsPage, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, WebhookJournal } from '../wire';
+import type { Call, Colleague, Contact, ContactsImportResult, ContactsPage, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, TelephonyInfo, WebhookJournal } from '../wire';
 import { CALL_COMMENT_MAX, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
 
 export type ConnectionState =
@@ -141,6 +141,8 @@ export const telephonyRequests = {
   ),
   /** Colleagues a call can be transferred to: active, with an extension, not oneself; by name. */
   'colleagues:list': request<Colleague[]>()(z.undefined()),
+  /** How the relay distributes calls: what «Приём звонков» does for this employee. */
+  'telephony:info': request<TelephonyInfo>()(z.undefined()),
   /**
    * «Комментарий к звонку»: sets the call's comment (empty text removes it) and answers the call
    * as the relay now has it. The relay counts the length in characters and trims; here only a bound.

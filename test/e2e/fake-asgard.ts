@@ -293,6 +293,7 @@ export function installFakeAsgard(o: FakeOptions): void {
           new Promise((_, reject) => setTimeout(() => reject({ code: 'not-on-call', message: 'Перевести можно только разговор, который идёт у вас сейчас.' }), 300))
         : { commandId: 'cmd-1' },
     'colleagues:list': () => colleagues,
+    'telephony:info': () => ({ enabled: true, routingMode: 'group' }),
     'popups:list': () => popups,
     'popups:layout': () => undefined,
     'popups:dismiss': (a) => {

@@ -172,7 +172,9 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
   it('after the ТО employee switches «Приём звонков» off, the next group call does not pop up for them', async () => {
     await accept(to1.page).click();
     await to1.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'false');
-    await expect(to1.page.getByTestId('accept-state').textContent()).resolves.toContain('Выключено');
+    // The relay only shows cards here (routing mode «Только уведомления»): the switch says just that.
+    await to1.page.getByTestId('accept-state').filter({ hasText: 'Выключено — карточки звонков на общий номер вам не показываются' }).waitFor();
+    await to1.page.getByTestId('accept-mode-hint').filter({ hasText: 'схема в кабинете Манго' }).waitFor();
     // The relay has it (the source of truth).
     await expect.poll(async () => (await r.api<Employee>('GET', '/api/me', (await r.login('e2e-to1', PASSWORD)).token)).body.acceptCalls).toBe(false);
 

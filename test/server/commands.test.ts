@@ -97,6 +97,19 @@ describe('a command’s outcome (result/<command>)', () => {
   });
 });
 
+describe('what the telephony does, for any employee', () => {
+  it('says whether it is on and how calls are distributed; only to someone signed in', async () => {
+    expect((await r.api('GET', '/api/telephony', op.token)).body).toEqual({ enabled: true, routingMode: 'popup' });
+    await r.api('PUT', '/api/admin/mango', r.adminToken, { routingMode: 'api' });
+    try {
+      expect((await r.api('GET', '/api/telephony', op.token)).body).toEqual({ enabled: true, routingMode: 'api' });
+    } finally {
+      await r.api('PUT', '/api/admin/mango', r.adminToken, { routingMode: 'popup' });
+    }
+    expect((await r.api('GET', '/api/telephony', null)).status).toBe(401);
+  });
+});
+
 describe('recordings', () => {
   it('streams a recording to an employee who may see the call, and to no one else', async () => {
     const events = buildScenario('incomingAnswered', { seed: 77, extension: '101', withRecording: true });

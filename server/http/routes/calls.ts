@@ -13,7 +13,7 @@ import { listColleagues, liveLegOf } from '../../calls/transfer';
 import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
-import { CALL_COMMENT_MAX, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn } from '../../../src-shared/wire';
+import { CALL_COMMENT_MAX, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -133,6 +133,12 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     } catch (err) {
       mangoFail(err);
     }
+  });
+
+  app.get('/api/telephony', async (req): Promise<TelephonyInfo> => {
+    await requireEmployee(ctx, req);
+    const s = await ctx.settings.get();
+    return { enabled: s.enabled, routingMode: s.routingMode };
   });
 
   app.get('/api/colleagues', async (req) => {

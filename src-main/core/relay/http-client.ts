@@ -29,6 +29,8 @@ import {
   type StatusChange,
   ColleagueSchema,
   type Colleague,
+  TelephonyInfoSchema,
+  type TelephonyInfo,
   type TransferMethod,
   type WebhookJournal,
 } from '../../../src-shared/wire';
@@ -153,6 +155,10 @@ export class RelayHttpClient {
   async transfer(callId: number, toEmployeeId: number, method: TransferMethod): Promise<{ commandId: string }> {
     return this.request('POST', `/api/calls/${callId}/transfer`, { body: { toEmployeeId, method }, schema: TransferAnswer });
   }
+  async telephony(): Promise<TelephonyInfo> {
+    return this.request('GET', '/api/telephony', { schema: TelephonyInfoSchema });
+  }
+
   async colleagues(): Promise<Colleague[]> {
     return (await this.request('GET', '/api/colleagues', { schema: ColleaguesList })).colleagues;
   }
