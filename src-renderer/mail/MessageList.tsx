@@ -4,6 +4,10 @@
  * «Непрочитанные», «★», «С вложениями») narrow both, in the core. ↑/↓ open the next or previous
  * message. Messages are checked for bulk actions by their box, Ctrl+click (one), Shift+click (a
  * range) or Ctrl+A (all that the filter shows).
+ *
+ * Under «Непрочитанные» or «★», what the user opens, reads or un-stars stays listed until the
+ * view changes (folder, filter, search, or the active filter pressed again): see StickyIds. The
+ * count, Ctrl+A and the selection take the same kept ids, so bulk actions act on what is shown.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
@@ -11,8 +15,9 @@ import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { toast } from '../stores/toasts';
 import { MAX_BULK, type MailFolderView, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
-import { BulkBar, useBulkActions } from './BulkBar';
+import { BulkBar, useBulkActions, type BulkActions } from './BulkBar';
 import { dragMail } from './drag';
+import { StickyIds } from './sticky';
 import { M } from './strings';
 import { useMail } from './store';
 
@@ -68,20 +73,34 @@ export function MessageList({
   // Read from the per-folder map during render, so a folder switch never loads with the old one.
   const filter = filterOf.get(folderId);
   const [, setFilterVersion] = useState(0);
+  /** Bumped by a press on the active filter: the same view afresh (kept rows go). */
+  const [epoch, setEpoch] = useState(0);
   const setFilter = (f: MailListFilter | null) => {
+    if ((filter ?? null) === f) {
+      setEpoch((e) => e + 1);
+      return;
+    }
     if (f) filterOf.set(folderId, f);
     else filterOf.delete(folderId);
     setFilterVersion((v) => v + 1);
   };
-  /** The row a Shift+click ranges from: the last one clicked or checked. */
+  /** Messages opened or changed in this view: they stay listed past the filter. */
+  const sticky = useRef(new StickyIds());
+  const keep = () => (filter ? sticky.current.keep() : undefined);
+  /** The row a Shift+click ranges from: the last one clicked or checked (and its message). */
   const anchor = useRef<number | null>(null);
+  const anchorId = useRef<number | null>(null);
+  const setAnchor = (index: number | null, id: number | null = null) => {
+    anchor.current = index;
+    anchorId.current = id;
+  };
 
   const loadPage = useCallback(
     async (page: number, gen: number) => {
       if (inflight.current.has(page)) return;
       inflight.current.add(page);
       try {
-        const r = await call('mail:messages:list', { folderId, offset: page * PAGE, limit: PAGE, filter });
+        const r = await call('mail:messages:list', { folderId, offset: page * PAGE, limit: PAGE, filter, keep: filter ? sticky.current.keep() : undefined });
         if (gen !== generation.current) return;
         pages.current.set(page, r.items);
         setTotal(r.total);
@@ -99,7 +118,7 @@ export function MessageList({
   const runSearch = useCallback(
     async (gen: number) => {
       try {
-        const r = await call('mail:messages:search', { query, accountId, limit: 300, filter });
+        const r = await call('mail:messages:search', { query, accountId, limit: 300, filter, keep: filter ? sticky.current.keep() : undefined });
         if (gen !== generation.current) return;
         pages.current = new Map([[0, r.items]]);
         setTotal(r.items.length);
@@ -122,9 +141,11 @@ export function MessageList({
   // Folder, query or content changed: reload what is shown.
   useEffect(() => {
     const gen = ++generation.current;
-    const key = `${folderId}|${query}|${filter ?? ''}`;
+    const key = `${folderId}|${query}|${filter ?? ''}|${epoch}`;
+    // Another view: what the old one kept shown goes.
+    sticky.current.forView(key);
     // Another folder, query or filter: rows of the old one must not show under the new count.
-    const keep = shown.current === key ? pages.current : new Map<number, MailSummary[]>();
+    const stale = shown.current === key ? pages.current : new Map<number, MailSummary[]>();
     shown.current = key;
     pages.current = new Map();
     inflight.current.clear();
@@ -137,20 +158,26 @@ export function MessageList({
     const last = items.length ? Math.floor(items[items.length - 1].index / PAGE) : 0;
     // Keep stale rows visible until the fresh page arrives (no flicker on new mail).
     for (let p = first; p <= last; p++) {
-      const old = keep.get(p);
+      const old = stale.get(p);
       if (old) pages.current.set(p, old);
     }
     for (let p = first; p <= last; p++) void loadPage(p, gen);
     return undefined;
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [folderId, query, tick, filter]);
+  }, [folderId, query, tick, filter, epoch]);
+
+  // The open message stays listed in this view once read (after the effect above, which starts a
+  // new view's set over).
+  useEffect(() => {
+    if (selectedId !== null) sticky.current.add([selectedId]);
+  }, [selectedId]);
 
   useEffect(() => {
     setTotal(null);
     setChecked(new Set());
-    anchor.current = null;
+    setAnchor(null);
     parentRef.current?.scrollTo({ top: 0 });
-  }, [folderId, query, filter]);
+  }, [folderId, query, filter, epoch]);
 
   // The folder changed (mail moved or deleted by another client, a rule, the sync): what was
   // checked and is gone (or no longer shown by the filter) leaves the selection, or «Выбрано: N»
@@ -159,7 +186,7 @@ export function MessageList({
     if (searching || checked.size === 0) return;
     const asked = [...checked];
     let live = true;
-    void call('mail:folders:presentIds', { folderId, ids: asked, filter })
+    void call('mail:folders:presentIds', { folderId, ids: asked, filter, keep: keep() })
       .then((present) => {
         if (!live || present.length === asked.length) return;
         const kept = new Set(present);
@@ -174,10 +201,18 @@ export function MessageList({
   }, [tick]);
 
   const ids = [...checked];
-  const actions = useBulkActions(ids, folder, searching, (gone) => {
+  const bulk = useBulkActions(ids, folder, searching, (gone) => {
     setChecked(new Set());
     onRemoved(gone);
   });
+  // Read / unread / ★ on the checked rows: they stay listed in this view whatever the filter.
+  const actions: BulkActions = {
+    ...bulk,
+    setFlags: (f) => {
+      sticky.current.add(ids);
+      bulk.setFlags(f);
+    },
+  };
   const allChecked = total !== null && total > 0 && checked.size >= Math.min(total, MAX_BULK);
 
   /** Ids of the rows from..to (either order), loading the pages between that are not here. */
@@ -196,8 +231,9 @@ export function MessageList({
   };
 
   const check = async (m: MailSummary, index: number, range: boolean) => {
-    if (range && anchor.current !== null) {
-      const add = await idsBetween(anchor.current, index);
+    const from = anchorIndex();
+    if (range && from !== null) {
+      const add = await idsBetween(from, index);
       setChecked((c) => new Set([...c, ...add].slice(0, MAX_BULK)));
     } else {
       setChecked((c) => {
@@ -205,7 +241,7 @@ export function MessageList({
         if (!next.delete(m.id) && next.size < MAX_BULK) next.add(m.id);
         return next;
       });
-      anchor.current = index;
+      setAnchor(index, m.id);
     }
   };
 
@@ -219,7 +255,7 @@ export function MessageList({
       return;
     }
     try {
-      const r = await call('mail:folders:messageIds', { folderId, filter });
+      const r = await call('mail:folders:messageIds', { folderId, filter, keep: keep() });
       setChecked(new Set(r.ids));
       if (r.total > r.ids.length) toast.info(M.bulk.capped(r.ids.length, r.total));
     } catch (e) {
@@ -233,7 +269,13 @@ export function MessageList({
       void check(m, index, e.shiftKey);
       return;
     }
-    anchor.current = index;
+    setAnchor(index, m.id);
+    open(m);
+  };
+
+  /** Opens a row's message, which then stays listed in this view once read. */
+  const open = (m: MailSummary) => {
+    sticky.current.add([m.id]);
     onOpen(m);
   };
 
@@ -246,6 +288,9 @@ export function MessageList({
     return null;
   };
 
+  /** The anchor row's index now: found by its message first (mail that came in above moved it down). */
+  const anchorIndex = (): number | null => (anchorId.current !== null ? indexOf(anchorId.current) : null) ?? anchor.current;
+
   const onKeyDown = (e: KeyboardEvent) => {
     if ((e.ctrlKey || e.metaKey) && e.code === 'KeyA') {
       e.preventDefault();
@@ -256,13 +301,13 @@ export function MessageList({
       // The next or previous message opens, as in other mail clients; focus follows it. From the
       // row last opened or checked (the route may not have caught up with a fast key yet), else
       // from the open message.
-      const at = anchor.current ?? (selectedId !== null ? indexOf(selectedId) : null);
+      const at = anchorIndex() ?? (selectedId !== null ? indexOf(selectedId) : null);
       const to = at === null ? 0 : at + (e.key === 'ArrowDown' ? 1 : -1);
       const m = to >= 0 ? pages.current.get(Math.floor(to / PAGE))?.[to % PAGE] : undefined;
       if (!m) return;
       e.preventDefault();
-      anchor.current = to;
-      onOpen(m);
+      setAnchor(to, m.id);
+      open(m);
       virtualizer.scrollToIndex(to);
       requestAnimationFrame(() => parentRef.current?.querySelector<HTMLElement>(`[data-testid="mail-row"][data-id="${m.id}"]`)?.focus());
     } else if (e.key === 'Delete' && (checked.size || selectedId !== null)) {

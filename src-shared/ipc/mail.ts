@@ -240,10 +240,20 @@ const Id = z.number().int().positive();
 export const MAX_BULK = 5000;
 /**
  * The list's quick filters («Непрочитанные», «Помеченные», «С вложениями»); absent = «Все».
- * Counts, «Выбрать все» and the selection follow the filter.
+ * Counts, «Выбрать все» and the selection follow the filter (and `keep`, below).
  */
 export const MailListFilterSchema = z.enum(['unread', 'flagged', 'attachments']);
 export type MailListFilter = z.infer<typeof MailListFilterSchema>;
+/** Most ids a filtered list may `keep` shown past its filter. */
+export const MAX_KEEP = 1000;
+/**
+ * `keep`, with a quick filter: messages of the folder the list shows although they no longer pass
+ * the filter — those the user opened, or read / un-starred, in this view (Gmail-style: they stay
+ * until the folder, filter or search changes). The list, its `total`, «Выбрать все» and the
+ * selection all take the same `filter` + `keep`, so bulk actions act on exactly what is shown.
+ * Ignored without a filter; ids of other folders never show.
+ */
+export const MailListKeepSchema = z.array(Id).max(MAX_KEEP);
 const Email = z.string().trim().min(3).max(320).regex(/^[^\s@<>]+@[^\s@<>]+$/, 'Неверный адрес почты');
 /** One recipient: `a@b.ru` or `Имя <a@b.ru>`. */
 const Recipient = z.string().trim().min(3).max(400);
@@ -467,16 +477,21 @@ export const mailRequests = {
   'mail:folders:markSeen': request<{ marked: number }>()(z.object({ folderId: Id })),
   /** «Очистить корзину» / «Очистить спам»: every message of Trash or Junk deleted for good. */
   'mail:folders:empty': request<{ deleted: number }>()(z.object({ folderId: Id })),
-  /** Ids of a folder's messages in list order (newest first), for «Выбрать все»; with `filter`, only those it shows. */
+  /** Ids of a folder's messages in list order (newest first), for «Выбрать все»; with `filter` (+ `keep`), only those it shows. */
   'mail:folders:messageIds': request<{ ids: number[]; total: number }>()(
-    z.object({ folderId: Id, limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK), filter: MailListFilterSchema.optional() }),
+    z.object({
+      folderId: Id,
+      limit: z.number().int().min(1).max(MAX_BULK).default(MAX_BULK),
+      filter: MailListFilterSchema.optional(),
+      keep: MailListKeepSchema.optional(),
+    }),
   ),
   /**
-   * Which of the checked `ids` are still in the folder (and pass `filter`): mail moved or deleted
-   * elsewhere, or no longer shown by the filter, leaves the selection.
+   * Which of the checked `ids` are still in the folder (and pass `filter`, or are in `keep`): mail
+   * moved or deleted elsewhere, or no longer shown by the filter, leaves the selection.
    */
   'mail:folders:presentIds': request<number[]>()(
-    z.object({ folderId: Id, ids: z.array(Id).max(MAX_BULK), filter: MailListFilterSchema.optional() }),
+    z.object({ folderId: Id, ids: z.array(Id).max(MAX_BULK), filter: MailListFilterSchema.optional(), keep: MailListKeepSchema.optional() }),
   ),
   /** «Новая папка…»: created on the server (inside `parentId`, or at the top), then listed here. Needs the server. */
   'mail:folders:create': request<MailFolderView>()(z.object({ accountId: Id, parentId: Id.optional(), name: MailFolderNameSchema })),
@@ -487,13 +502,14 @@ export const mailRequests = {
   /** «Удалить папку»: the folder and its subfolders with all their mail, on the server and here. `deleted`: folders. */
   'mail:folders:delete': request<{ deleted: number }>()(z.object({ folderId: Id })),
 
-  /** A page of a folder, newest first; with `filter`, only the messages it keeps, `total` counting those. */
+  /** A page of a folder, newest first; with `filter`, only the messages it passes (or `keep` names), `total` counting those. */
   'mail:messages:list': request<{ total: number; items: MailSummary[] }>()(
     z.object({
       folderId: Id,
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(100),
       filter: MailListFilterSchema.optional(),
+      keep: MailListKeepSchema.optional(),
     }),
   ),
   /**
@@ -508,6 +524,8 @@ export const mailRequests = {
       folderId: Id.optional(),
       limit: z.number().int().min(1).max(500).default(100),
       filter: MailListFilterSchema.optional(),
+      /** As for the list: results the user opened or changed stay past `filter` (not past the query's own operators). */
+      keep: MailListKeepSchema.optional(),
     }),
   ),
   /**

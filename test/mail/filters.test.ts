@@ -1,6 +1,7 @@
 /**
  * The list's quick filters («Непрочитанные», «Помеченные», «С вложениями») and the search box's
- * operators, at core level against the store: totals, paging, «Выбрать все» ids, the version 9
+ * operators, at core level against the store: totals, paging, «Выбрать все» ids, rows kept past
+ * the filter (`keep`: read or un-starred in the view), the version 9
  * migration over old rows, and the query plans that keep a 100 000-message folder fast.
  */
 import Database from 'better-sqlite3';
@@ -9,7 +10,7 @@ import { MAIL_MIGRATIONS, migrateMail } from '../../src-main/core/mail/schema';
 import { MailStore } from '../../src-main/core/mail/store';
 import { parseMailQuery } from '../../src-main/core/mail/search';
 import type { ParsedAttachment, ParsedMessage } from '../../src-main/core/mail/parse';
-import type { MailListFilter, MailSummary } from '../../src-shared/ipc/mail';
+import { MAX_KEEP, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
 import { makeService, type Harness } from './helpers';
 
 const ACCOUNT = 1;
@@ -115,6 +116,108 @@ describe('quick filters of the message list', () => {
     expect(await h.mail.handle('mail:folders:markSeen', { folderId: inbox })).toEqual({ marked: expected.unread.length });
     expect((await list({ filter: 'unread' })).total).toBe(0);
     expect((await list({ filter: 'flagged' })).total).toBe(expected.flagged.length);
+  });
+});
+
+describe('kept rows: what the user read or un-starred in a filtered view stays until the view changes', () => {
+  let folder: number;
+  /** Newest first: six mails, the even ones unread, the first three flagged. */
+  const made: number[] = [];
+  beforeAll(() => {
+    folder = inboxOf(store, 'Сохранённые');
+    for (let i = 0; i < 6; i++) {
+      made.unshift(
+        store.insertMessage(ACCOUNT, folder, {
+          uid: i + 1,
+          flags: [...(i % 2 ? ['\\Seen'] : []), ...(i < 3 ? ['\\Flagged'] : [])],
+          internalDate: null,
+          size: 100,
+          parsed: parsed({ date: base + i * 60_000, subject: `Письмо ${i}` }),
+        })!,
+      );
+    }
+  });
+  const at = (args: object) => list({ folderId: folder, limit: 500, ...args });
+  const idsOf = (r: { items: MailSummary[] }) => r.items.map((m) => m.id);
+  const handle = <T>(name: string, args: object) => h.mail.handle(name, args) as Promise<T>;
+
+  it('a read message stays under «Непрочитанные» when kept, shown as read, and goes when not', async () => {
+    const unread = made.filter((_, i) => i % 2 === 1); // newest first: made[1] is i = 4
+    expect(idsOf(await at({ filter: 'unread' }))).toEqual(unread);
+    const opened = unread[1];
+    // Opening it (as the reader does) marks it read.
+    await h.mail.handle('mail:messages:get', { id: opened, markSeen: true });
+    const gone = await at({ filter: 'unread' });
+    expect(idsOf(gone)).toEqual(unread.filter((id) => id !== opened));
+    expect(gone.total).toBe(unread.length - 1);
+    const kept = await at({ filter: 'unread', keep: [opened] });
+    expect(idsOf(kept)).toEqual(unread);
+    expect(kept.total).toBe(unread.length);
+    expect(kept.items.find((m) => m.id === opened)?.seen).toBe(true);
+    // Pages join up newest first with the kept row in its place.
+    const p1 = await at({ filter: 'unread', keep: [opened], limit: 1, offset: 0 });
+    const p2 = await at({ filter: 'unread', keep: [opened], limit: 5, offset: 1 });
+    expect([...idsOf(p1), ...idsOf(p2)]).toEqual(unread);
+    // Kept twice, or kept while still unread: listed once.
+    expect(idsOf(await at({ filter: 'unread', keep: [opened, opened, unread[0]] }))).toEqual(unread);
+    // New unread mail still comes in above.
+    const fresh = store.insertMessage(ACCOUNT, folder, { uid: 50, flags: [], internalDate: null, size: 1, parsed: parsed({ date: base + 3_600_000, subject: 'Новое' }) })!;
+    expect(idsOf(await at({ filter: 'unread', keep: [opened] }))).toEqual([fresh, ...unread]);
+    // Without a filter `keep` changes nothing.
+    expect((await at({ keep: [opened] })).total).toBe(7);
+    await h.mail.handle('mail:messages:setFlags', { ids: [fresh], seen: true });
+  });
+
+  it('un-starred under «★»: stays while kept', async () => {
+    const starred = made.slice(3);
+    expect(idsOf(await at({ filter: 'flagged' }))).toEqual(starred);
+    await h.mail.handle('mail:messages:setFlags', { ids: [starred[0]], flagged: false });
+    expect(idsOf(await at({ filter: 'flagged' }))).toEqual(starred.slice(1));
+    const kept = await at({ filter: 'flagged', keep: [starred[0]] });
+    expect(idsOf(kept)).toEqual(starred);
+    expect(kept.items[0].flagged).toBe(false);
+  });
+
+  it('only the folder\'s own mail is kept; count, «Выбрать все» and the selection show the same rows', async () => {
+    const unread = (await at({ filter: 'unread' })).items.map((m) => m.id);
+    const readHere = made.find((id) => !unread.includes(id))!;
+    const elsewhere = all[1]; // a mail of another folder
+    const keep = [readHere, elsewhere];
+    const shown = await at({ filter: 'unread', keep });
+    expect(idsOf(shown)).toEqual(made.filter((id) => unread.includes(id) || id === readHere));
+    expect(shown.total).toBe(unread.length + 1);
+    // «Выбрать все» (Ctrl+A) checks exactly what is listed, and counts it the same.
+    const sel = await handle<{ ids: number[]; total: number }>('mail:folders:messageIds', { folderId: folder, filter: 'unread', keep });
+    expect(sel).toEqual({ ids: idsOf(shown), total: shown.total });
+    const capped = await handle<{ ids: number[]; total: number }>('mail:folders:messageIds', { folderId: folder, filter: 'unread', keep, limit: 1 });
+    expect(capped).toEqual({ ids: idsOf(shown).slice(0, 1), total: shown.total });
+    // A checked kept row stays checked; dropped from `keep` (another view), it leaves the selection.
+    const asked = [readHere, unread[0]];
+    const present = (k?: number[]) => handle<number[]>('mail:folders:presentIds', { folderId: folder, ids: asked, filter: 'unread', keep: k });
+    expect((await present(keep)).sort()).toEqual([...asked].sort());
+    expect(await present()).toEqual([unread[0]]);
+    expect(await present([])).toEqual([unread[0]]);
+  });
+
+  it('search results keep them too, but not past the query\'s own «непрочитанные»', async () => {
+    const s = async (query: string, keep?: number[]) =>
+      ((await h.mail.handle('mail:messages:search', { query, folderId: folder, limit: 50, filter: 'unread', keep })) as { items: MailSummary[] }).items.map((m) => m.id);
+    const read = made.filter((_, i) => i % 2 === 0);
+    const unread = made.filter((id) => !read.includes(id) && (store.message(id)?.seen ?? 1) === 0);
+    expect(await s('письмо')).toEqual(unread);
+    expect(await s('письмо', [read[0]])).toEqual(made.filter((id) => unread.includes(id) || id === read[0]));
+    expect(await s('письмо непрочитанные', [read[0]])).toEqual(unread);
+  });
+
+  it('`keep` is bounded and checked like the rest of the request', async () => {
+    const many = Array.from({ length: MAX_KEEP }, (_, i) => i + 1);
+    await expect(at({ filter: 'unread', keep: many })).resolves.toMatchObject({ total: expect.any(Number) });
+    await expect(at({ filter: 'unread', keep: [...many, MAX_KEEP + 1] })).rejects.toThrow(/keep/);
+    await expect(at({ filter: 'unread', keep: [0] })).rejects.toThrow(/keep/);
+    await expect(at({ filter: 'unread', keep: ['1'] })).rejects.toThrow(/keep/);
+    await expect(handle('mail:folders:messageIds', { folderId: folder, filter: 'unread', keep: [...many, 0] })).rejects.toThrow(/keep/);
+    await expect(handle('mail:folders:presentIds', { folderId: folder, ids: [1], filter: 'unread', keep: [1.5] })).rejects.toThrow(/keep/);
+    await expect(handle('mail:messages:search', { query: 'x', keep: [-1] })).rejects.toThrow(/keep/);
   });
 });
 
@@ -242,6 +345,17 @@ describe('schema version 9 and query plans', () => {
       expect(last.total).toBe({ unread: 10_000, flagged: 2_000, attachments: 5_000 }[filter]);
       expect(last.items[0].id).toBeGreaterThan(deep.items[0].id);
       expect(ms).toBeLessThan(200);
+      // With a full `keep` of rows the filter does not pass (here: mail that passes no filter,
+      // odd i) the pages still walk indexes, not the folder.
+      const keep = Array.from({ length: MAX_KEEP }, (_, k) => (k * 2 + 1) * 1048576);
+      const t1 = performance.now();
+      const kept = big.list(f, 0, 100, filter, keep);
+      const keptDeep = big.list(f, Math.max(0, kept.total - 100), 100, filter, keep);
+      const ids = big.listIds(f, MAX_KEEP, filter, keep);
+      expect(performance.now() - t1).toBeLessThan(300);
+      expect(kept.total).toBe(last.total + keep.length);
+      expect(ids.total).toBe(kept.total);
+      expect(keptDeep.items.at(-1)!.id).toBe(Math.min(...keep));
     }
     db.close();
   });

@@ -836,6 +836,22 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.keyboard.press('Escape');
       await page.getByText('есть:вложения', { exact: true }).waitFor({ state: 'hidden' });
 
+      // Opened (so read), a row stays listed, shown read, and counted, until the view changes; ↓
+      // steps on from it. Pressing the filter again drops what was read.
+      const [firstId, secondId] = await Promise.all([rows.nth(0).getAttribute('data-id'), rows.nth(1).getAttribute('data-id')]);
+      const readRow = (id: string | null) => page.locator(`[data-testid="mail-row"][data-id="${id}"]:not(.unread)`);
+      await rows.nth(0).click();
+      await page.getByTestId('mail-reader').waitFor();
+      await waitFor(async () => (await readRow(firstId).count()) === 1, 'the opened row stays, shown read');
+      await counted(unread);
+      await readRow(firstId).focus();
+      await page.keyboard.press('ArrowDown');
+      await waitFor(async () => page.url().includes(`/m/${secondId}`) && (await readRow(secondId).count()) === 1, '↓ opened the next row, which stays too');
+      await readRow(firstId).waitFor();
+      await filter('unread').click();
+      await counted(unread - 2);
+      await waitFor(async () => (await readRow(firstId).count()) + (await readRow(secondId).count()) === 0, 'read rows gone on a fresh view');
+
       await filter('all').click();
       await counted(await total());
       // Read mail is back (when the folder has any).

@@ -135,6 +135,8 @@ export interface SearchArgs {
   limit: number;
   /** The list's quick filter, applied to the results too. */
   filter?: MailListFilter;
+  /** Results shown past `filter` (opened or changed in this view, see MailListKeepSchema); not past the query's operators. */
+  keep?: readonly number[];
 }
 
 /** Distinct statement shapes kept (operators make the SQL vary); beyond, the cache starts over. */
@@ -199,8 +201,15 @@ export class MailSearch {
     if (mq.attachments) conditions.add('attachments');
     // Nothing asked for but the list's filter: no search (the list shows that).
     if (!groups.length && !conditions.size) return [];
-    if (a.filter) conditions.add(a.filter);
     for (const c of conditions) where.push(FILTER_SQL[c]);
+    if (a.filter && !conditions.has(a.filter)) {
+      if (a.keep?.length) {
+        where.push(`(${FILTER_SQL[a.filter]} OR m.id IN (SELECT value FROM json_each(?)))`);
+        params.push(JSON.stringify(a.keep));
+      } else {
+        where.push(FILTER_SQL[a.filter]);
+      }
+    }
     if (a.accountId !== undefined) {
       where.push('m.account_id = ?');
       params.push(a.accountId);

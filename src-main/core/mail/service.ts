@@ -636,13 +636,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
       if (ids.length) deleteMessages(ids, true);
       return { deleted: ids.length };
     },
-    'mail:folders:messageIds': ({ folderId, limit, filter }) => {
+    'mail:folders:messageIds': ({ folderId, limit, filter, keep }) => {
       folderRow(folderId);
-      return store.listIds(folderId, limit, filter);
+      return store.listIds(folderId, limit, filter, keep);
     },
-    'mail:folders:presentIds': ({ folderId, ids, filter }) => {
+    'mail:folders:presentIds': ({ folderId, ids, filter, keep }) => {
       folderRow(folderId);
-      return store.presentIn(folderId, ids, filter);
+      return store.presentIn(folderId, ids, filter, keep);
     },
     'mail:folders:create': (args) => folderManager.create(args),
     'mail:folders:rename': (args) => folderManager.rename(args),
@@ -656,7 +656,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       // Returns once synced, or after a while (the folder keeps syncing in the background).
       await Promise.race([s.syncNow(folderId), new Promise((r) => setTimeout(r, 60_000).unref())]);
     },
-    'mail:messages:list': ({ folderId, offset, limit, filter }) => store.list(folderId, offset, limit, filter),
+    'mail:messages:list': ({ folderId, offset, limit, filter, keep }) => store.list(folderId, offset, limit, filter, keep),
     'mail:messages:search': (a) => ({ items: search.search(a) }),
     'mail:recipients:suggest': ({ query, limit, accountId }) => suggestRecipients(db, query, limit, accountId),
     'mail:messages:get': async ({ id, markSeen }) => {

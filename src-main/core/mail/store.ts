@@ -544,11 +544,18 @@ export class MailStore {
     return out;
   }
 
-  private filteredStmt(kind: 'list' | 'count' | 'ids' | 'present', filter: MailListFilter): Database.Statement {
-    const key = `${kind}:${filter}`;
+  /**
+   * With `keep` (ids the list goes on showing past the filter, see MailListKeepSchema) the rows are
+   * those of the filter's index plus the kept ids, deduplicated by `IN`: the query still walks an
+   * index, never the folder. Parameters: folder, then (with keep) folder again and the ids as JSON.
+   */
+  private filteredStmt(kind: 'list' | 'count' | 'ids' | 'present', filter: MailListFilter, keep: boolean): Database.Statement {
+    const key = `${kind}:${filter}:${keep ? 'keep' : ''}`;
     let st = this.filtered.get(key);
     if (!st) {
-      const where = `m.folder_id = ? AND ${FILTER_SQL[filter]}`;
+      const where = keep
+        ? `m.folder_id = ? AND m.id IN (SELECT m.id FROM mail_messages m WHERE m.folder_id = ? AND ${FILTER_SQL[filter]} UNION ALL SELECT value FROM json_each(?))`
+        : `m.folder_id = ? AND ${FILTER_SQL[filter]}`;
       const sql = {
         list: `SELECT ${SUMMARY_COLS} FROM mail_messages m WHERE ${where} ORDER BY m.id DESC LIMIT ? OFFSET ?`,
         count: `SELECT COUNT(*) AS n FROM mail_messages m WHERE ${where}`,
@@ -561,41 +568,59 @@ export class MailStore {
     return st;
   }
 
-  /** How many messages the folder holds, or how many of them pass `filter`. */
-  countFiltered(folderId: number, filter?: MailListFilter): number {
+  /** The filtered statement for `filter` (+ `keep`) and its leading parameters. */
+  private filteredQuery(kind: 'list' | 'count' | 'ids' | 'present', folderId: number, filter: MailListFilter, keep?: readonly number[]) {
+    const k = keep?.length ? keep : null;
+    return { st: this.filteredStmt(kind, filter, k !== null), args: k ? [folderId, folderId, JSON.stringify(k)] : [folderId] };
+  }
+
+  /** How many messages the folder holds, or how many of them pass `filter` (or are in `keep`). */
+  countFiltered(folderId: number, filter?: MailListFilter, keep?: readonly number[]): number {
     if (!filter) return this.count(folderId);
-    return (this.filteredStmt('count', filter).get(folderId) as { n: number } | undefined)?.n ?? 0;
+    const q = this.filteredQuery('count', folderId, filter, keep);
+    return (q.st.get(...q.args) as { n: number } | undefined)?.n ?? 0;
   }
 
-  /** A page of the folder newest first (only what `filter` keeps), and how many there are in all. */
-  list(folderId: number, offset: number, limit: number, filter?: MailListFilter): { total: number; items: MailSummary[] } {
-    const rows = filter
-      ? (this.filteredStmt('list', filter).all(folderId, limit, offset) as SummaryRow[])
-      : this.s.list.all(folderId, limit, offset);
-    return { total: this.countFiltered(folderId, filter), items: rows.map(toSummary) };
+  /**
+   * A page of the folder newest first (only what `filter` passes, plus what `keep` names), and
+   * how many there are in all.
+   */
+  list(folderId: number, offset: number, limit: number, filter?: MailListFilter, keep?: readonly number[]): { total: number; items: MailSummary[] } {
+    let rows: SummaryRow[];
+    if (filter) {
+      const q = this.filteredQuery('list', folderId, filter, keep);
+      rows = q.st.all(...q.args, limit, offset) as SummaryRow[];
+    } else {
+      rows = this.s.list.all(folderId, limit, offset);
+    }
+    return { total: this.countFiltered(folderId, filter, keep), items: rows.map(toSummary) };
   }
 
-  /** The first `limit` message ids of a folder (passing `filter`) in list order, and how many there are. */
-  listIds(folderId: number, limit: number, filter?: MailListFilter): { ids: number[]; total: number } {
-    const rows = (
-      filter
-        ? this.filteredStmt('ids', filter).all(folderId, limit)
-        : this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT ?').all(folderId, limit)
-    ) as { id: number }[];
-    return { ids: rows.map((r) => r.id), total: this.countFiltered(folderId, filter) };
+  /** The first `limit` message ids of a folder (as `list` shows them) in list order, and how many there are. */
+  listIds(folderId: number, limit: number, filter?: MailListFilter, keep?: readonly number[]): { ids: number[]; total: number } {
+    let rows: { id: number }[];
+    if (filter) {
+      const q = this.filteredQuery('ids', folderId, filter, keep);
+      rows = q.st.all(...q.args, limit) as { id: number }[];
+    } else {
+      rows = this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? ORDER BY id DESC LIMIT ?').all(folderId, limit) as { id: number }[];
+    }
+    return { ids: rows.map((r) => r.id), total: this.countFiltered(folderId, filter, keep) };
   }
 
   /**
    * Which of `ids` are still messages of the folder (the rest were moved or deleted meanwhile),
-   * and with `filter`, still shown by it.
+   * and with `filter`, still shown by it (passing it, or in `keep`).
    */
-  presentIn(folderId: number, ids: number[], filter?: MailListFilter): number[] {
+  presentIn(folderId: number, ids: number[], filter?: MailListFilter, keep?: readonly number[]): number[] {
     if (!ids.length) return [];
-    const rows = (
-      filter
-        ? this.filteredStmt('present', filter).all(folderId, JSON.stringify(ids))
-        : this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND id IN (SELECT value FROM json_each(?))').all(folderId, JSON.stringify(ids))
-    ) as { id: number }[];
+    let rows: { id: number }[];
+    if (filter) {
+      const q = this.filteredQuery('present', folderId, filter, keep);
+      rows = q.st.all(...q.args, JSON.stringify(ids)) as { id: number }[];
+    } else {
+      rows = this.db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND id IN (SELECT value FROM json_each(?))').all(folderId, JSON.stringify(ids)) as { id: number }[];
+    }
     return rows.map((r) => r.id);
   }
 
