@@ -1,13 +1,15 @@
 /**
  * «Загрузить из CSV»: a client list exported from an old CRM, a phone or Excel, brought into
  * the directory. The file is read and planned in memory (what is new, which existing contacts a
- * row's phone already belongs to, which rows cannot be taken and why); a dry run answers the
- * plan, the real import plans again inside its transaction and writes it in a few set-based
- * statements, so 20,000 rows take one round trip per table, not one per row.
+ * row's phone — or, for a row without one, its email or its name and company — already belongs
+ * to, which rows cannot be taken and why); a dry run answers the plan, the real import plans
+ * again inside its transaction and writes it in a few set-based statements, so 20,000 rows take
+ * one round trip per table, not one per row.
  */
 import type { Db, Queryable } from '../db/db';
 import { CONTACTS_IMPORT_MAX_ROWS, type ContactsImportResult } from '../../src-shared/wire';
 import { normalizePhone } from '../../src-shared/phone';
+import { foldRu } from '../../src-shared/fold';
 import { parseCsv } from '../ops/csv';
 import { toContact, type ContactRow } from './contacts';
 
@@ -83,6 +85,8 @@ interface Target {
   addPhones: string[];
   addEmails: string[];
   filled: boolean;
+  /** Its name-and-company key as last indexed (see plan), '' while it has no name. */
+  key?: string;
 }
 
 const split = (cells: string[]) =>
@@ -140,36 +144,123 @@ export function readContactsCsv(csv: string): { rows: Parsed[]; errors: { row: n
 }
 
 /**
+ * A name or company as the import compares them: edge spaces, case and «ё» aside (foldRu). The
+ * database side (NAME_KEY, indexed by migration 010) is the same fold in SQL; it only picks
+ * candidates, which are compared here again with this one.
+ */
+const fold = (s: string) => foldRu(s.trim());
+const nameKey = (name: string, company: string) => (name.trim() ? fold(name) + '\u0000' + fold(company) : '');
+const FOLD_SQL = (col: string) => `lower(translate(btrim(${col}), 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё', 'абвгдеежзийклмнопрстуфхцчшщъыьэюяе'))`;
+/** Name and company folded, as one text (so `= ANY` of the file's keys probes the index or hashes). */
+const NAME_KEY = `(${FOLD_SQL('k.name')} || chr(1) || ${FOLD_SQL('k.company')})`;
+const emailKey = (e: string) => e.toLowerCase();
+
+const quoted = (s: string) => `«${s.length > 60 ? s.slice(0, 60) + '…' : s}»`;
+
+/**
  * What importing `rows` does: each row joins the contact one of its phones already belongs to
  * (an existing one, or one an earlier row of the file creates), adding the phones and emails it
  * lacks and filling its empty name, company or note — never replacing what is written there.
- * A phone another contact already has is not added a second time. Rows without a known phone
- * become new contacts.
+ * A phone another contact already has is not added a second time. Rows with phones, none of them
+ * known, become new contacts.
+ *
+ * A row without a phone joins the one live contact (existing, or created or completed by an
+ * earlier row) with one of its emails, any case; failing that, the one with its name and its
+ * company (edge spaces, case and «ё» aside). When several contacts fit, which one is meant is
+ * unclear: the row is skipped with the reason. Only a row nothing fits becomes a new contact, so
+ * the same file imported twice, or a row repeated in it, adds no one twice.
+ *
+ * The contacts the file's phones, emails and names may refer to are read in one statement each.
  */
-async function plan(q: Queryable, rows: Parsed[]): Promise<Target[]> {
-  const phones = [...new Set(rows.flatMap((r) => r.phones))];
-  const owner = new Map<string, Target>();
+async function plan(q: Queryable, rows: Parsed[]): Promise<{ targets: Target[]; skipped: { row: number; reason: string }[] }> {
   const existing = new Map<number, Target>();
+  const owner = new Map<string, Target>();
+  const byEmail = new Map<string, Set<Target>>();
+  const byName = new Map<string, Set<Target>>();
+
+  /** Keeps byEmail and byName up to date with what `t` now holds (emails are only ever added). */
+  const reindex = (t: Target) => {
+    for (const e of t.emails) {
+      const k = emailKey(e);
+      let set = byEmail.get(k);
+      if (!set) byEmail.set(k, (set = new Set()));
+      set.add(t);
+    }
+    const key = nameKey(t.name, t.company);
+    if (key === (t.key ?? '')) return;
+    if (t.key) byName.get(t.key)?.delete(t);
+    t.key = key;
+    if (!key) return;
+    let set = byName.get(key);
+    if (!set) byName.set(key, (set = new Set()));
+    set.add(t);
+  };
+  const known = (x: ContactRow): Target => {
+    const id = Number(x.id);
+    let t = existing.get(id);
+    if (!t) {
+      const c = toContact(x);
+      t = { row: 0, id, isNew: false, name: c.name, company: c.company, phones: [...c.phones], emails: [...c.emails], note: c.note, addPhones: [], addEmails: [], filled: false };
+      existing.set(id, t);
+      reindex(t);
+    }
+    return t;
+  };
+
+  const phones = [...new Set(rows.flatMap((r) => r.phones))];
   if (phones.length) {
     const r = await q.query<ContactRow & { phone: string }>(
       `SELECT DISTINCT ON (p.phone) p.phone, k.* FROM contact_phones p JOIN contacts k ON k.id = p.contact_id
        WHERE p.phone = ANY($1::text[]) AND k.merged_into IS NULL ORDER BY p.phone, k.id`,
       [phones],
     );
-    for (const x of r.rows) {
-      const id = Number(x.id);
-      let t = existing.get(id);
-      if (!t) {
-        const c = toContact(x);
-        t = { row: 0, id, isNew: false, name: c.name, company: c.company, phones: [...c.phones], emails: [...c.emails], note: c.note, addPhones: [], addEmails: [], filled: false };
-        existing.set(id, t);
-      }
-      owner.set(x.phone, t);
-    }
+    for (const x of r.rows) owner.set(x.phone, known(x));
   }
+  const phoneless = rows.filter((r) => !r.phones.length);
+  const emails = [...new Set(phoneless.flatMap((r) => r.emails.map(emailKey)))];
+  if (emails.length) {
+    // Emails live in a JSON array no index can reach by lower case; a contact holding any of the
+    // file's addresses is found in one pass over the live contacts with an email (`= ANY` of a
+    // long list is a hash lookup), however many addresses the file has.
+    const r = await q.query<ContactRow>(
+      `SELECT k.* FROM contacts k WHERE k.merged_into IS NULL AND k.emails <> '[]'::jsonb
+         AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(k.emails) AS e(email) WHERE lower(e.email) = ANY($1::text[]))`,
+      [emails],
+    );
+    for (const x of r.rows) known(x);
+  }
+  const names = [...new Set(phoneless.map((r) => fold(r.name) + '\u0001' + fold(r.company)))];
+  if (names.length) {
+    const r = await q.query<ContactRow>(`SELECT k.* FROM contacts k WHERE ${NAME_KEY} = ANY($1::text[]) AND k.merged_into IS NULL`, [names]);
+    for (const x of r.rows) known(x);
+  }
+  /** The one contact a phoneless row refers to; a reason when several do; undefined when none. */
+  const match = (p: Parsed): Target | string | undefined => {
+    const byMail = new Set(p.emails.flatMap((e) => [...(byEmail.get(emailKey(e)) ?? [])]));
+    if (byMail.size === 1) return [...byMail][0];
+    if (byMail.size > 1) {
+      const shared = p.emails.filter((e) => byEmail.get(emailKey(e))?.size);
+      return `${shared.length > 1 ? 'адреса' : 'адрес'} ${shared.map(quoted).join(', ')} есть у нескольких контактов — неясно, какой дополнить; укажите телефон`;
+    }
+    const byKey = byName.get(nameKey(p.name, p.company));
+    if (!byKey?.size) return undefined;
+    if (byKey.size === 1) return [...byKey][0];
+    return `несколько контактов с именем ${quoted(p.name)} ${p.company ? `и компанией ${quoted(p.company)}` : 'без компании'} — неясно, какой дополнить; укажите телефон или email`;
+  };
+
   const targets: Target[] = [];
+  const skipped: { row: number; reason: string }[] = [];
   for (const p of rows) {
-    let t = p.phones.map((ph) => owner.get(ph)).find(Boolean);
+    let t: Target | undefined;
+    if (p.phones.length) t = p.phones.map((ph) => owner.get(ph)).find(Boolean);
+    else {
+      const m = match(p);
+      if (typeof m === 'string') {
+        skipped.push({ row: p.row, reason: m });
+        continue;
+      }
+      t = m;
+    }
     if (!t) {
       t = { row: p.row, isNew: true, name: p.name, company: p.company, phones: [], emails: [], note: p.note, addPhones: [], addEmails: [], filled: false };
       targets.push(t);
@@ -198,8 +289,9 @@ async function plan(q: Queryable, rows: Parsed[]): Promise<Target[]> {
       t.emails.push(e);
       if (!t.isNew) t.addEmails.push(e);
     }
+    reindex(t);
   }
-  return targets;
+  return { targets, skipped };
 }
 
 const changed = (t: Target) => t.filled || t.addPhones.length > 0 || t.addEmails.length > 0;
@@ -249,15 +341,18 @@ export async function importContacts(
   csv: string,
   dryRun: boolean,
 ): Promise<ContactsImportResult> {
-  const { rows, errors, total } = readContactsCsv(csv);
-  const targets = dryRun
+  const read = readContactsCsv(csv);
+  const { rows, total } = read;
+  const { targets, skipped } = dryRun
     ? await plan(db, rows)
     : await db.tx(async (q) => {
         await q.query(`SELECT pg_advisory_xact_lock(hashtext('asgard:contacts-import'))`);
-        const t = await plan(q, rows);
-        await write(q, t);
-        return t;
+        const p = await plan(q, rows);
+        await write(q, p.targets);
+        return p;
       });
+  // Rows the file cannot give and rows whose contact is unclear, in the file's order.
+  const errors = [...read.errors, ...skipped].sort((a, b) => a.row - b.row);
   const created = targets.filter((t) => t.isNew);
   const existing = targets.filter((t) => !t.isNew);
   const updated = existing.filter(changed);
