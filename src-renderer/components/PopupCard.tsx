@@ -49,7 +49,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
       <header className="popup-head">
         <span className="popup-kind">
           <DirectionIcon call={call} size={16} />
-          {isIn ? S.popup.incoming : S.popup.outgoing}
+          <span className="popup-kind-text">{isIn ? S.popup.incoming : S.popup.outgoing}</span>
         </span>
         <span className={`badge badge-${call.phase}`}>{callStatusLabel(call)}</span>
         <button type="button" className="icon-btn" onClick={() => dismiss(call.id)} aria-label={S.popup.dismiss} title={S.popup.dismiss}>
