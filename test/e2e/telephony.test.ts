@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-app';
 import { silentLogger } from '../../src-main/core/log';
@@ -351,28 +351,49 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     expect(contact.status).toBeLessThan(300);
 
     const page = admin.page;
+    // The history's requests as the bridge hands them to the core: a filter or search has applied
+    // once the core has answered the first page's `calls:list` for it. Waiting for that (not a
+    // fixed time past the search box's debounce) is what tells an old list from the new one.
+    const listed: Record<string, unknown>[] = [];
+    const core = admin.app.core;
+    const handle = core.handle;
+    core.handle = async (name, args) => {
+      try {
+        return await handle.call(core, name, args);
+      } finally {
+        if (name === 'calls:list') listed.push({ ...(args as Record<string, unknown>) });
+      }
+    };
+    onTestFinished(() => {
+      core.handle = handle;
+    });
+    /** Does `act`, then waits until the core has answered the first page of the list `want` describes. */
+    const listedAfter = async (what: string, act: () => Promise<unknown>, want: (q: Record<string, unknown>) => boolean): Promise<void> => {
+      const from = listed.length;
+      await act();
+      await expect
+        .poll(() => listed.slice(from).some((q) => q.before === undefined && want(q)), { timeout: 30_000, interval: 50, message: `${what}: the core answered the list request (${JSON.stringify(listed.slice(from))})` })
+        .toBe(true);
+    };
+    const noFilter = (q: Record<string, unknown>) => q.status === undefined && q.direction === undefined && q.employeeId === undefined && q.search === undefined;
+    /** Until the list has its answer: no page loading. */
+    const settled = () => page.waitForFunction(() => !document.querySelector('.loading-more'), null, { timeout: 20_000 });
     await page.goto(admin.app.bridge.origin + '/#/calls');
     await page.getByTestId('history-row').first().waitFor();
     const rows = () =>
       page.$$eval('[data-testid="history-row"]', (els) => els.map((e) => ({ status: e.getAttribute('data-status'), direction: e.getAttribute('data-direction'), text: e.textContent ?? '' })));
-    // Past the search box's debounce, then until the list has its answer.
-    const settled = async () => {
-      await page.waitForTimeout(450);
-      await page.waitForFunction(() => !document.querySelector('.loading-more'), null, { timeout: 20_000 });
-      await page.waitForTimeout(100);
-    };
     type Row = Awaited<ReturnType<typeof rows>>[number];
     /**
-     * The list once it shows what `ok` expects. A filter applies after the search box's debounce
-     * and a round trip to the relay; on a loaded machine either can take longer than settled()
-     * waits, so the rows are polled (bounded) instead of read once.
+     * The list once it shows what `ok` expects (called after its request was answered). Rendering
+     * the answer takes a moment more on a loaded machine, so the rows are polled (bounded)
+     * instead of read once.
      */
     const rowsWhen = async (what: string, ok: (shown: Row[]) => boolean): Promise<void> => {
       const deadline = Date.now() + 30_000;
       await settled();
       let shown = await rows();
       while (!ok(shown) && Date.now() < deadline) {
-        await page.waitForTimeout(250);
+        await page.waitForTimeout(100);
         shown = await rows();
       }
       const state = await page.getByTestId('history-count').textContent();
@@ -381,7 +402,7 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
       await settled();
     };
 
-    await page.getByTestId('filter-result').selectOption('missed');
+    await listedAfter('missed calls', () => page.getByTestId('filter-result').selectOption('missed'), (q) => q.status === 'missed' && q.direction === undefined && q.employeeId === undefined && q.search === undefined);
     await rowsWhen('missed calls', (shown) => shown.length > 5 && shown.every((x) => x.status === 'missed'));
     // The count is the relay's total for the filter, before the rest of the pages are loaded.
     const missedAll = Number((await r.relay.ctx.db.query<{ n: number }>("SELECT count(*)::int AS n FROM calls WHERE status = 'missed'")).rows[0].n);
@@ -389,22 +410,28 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     expect((await page.getByTestId('history-count').getAttribute('data-more'))).toBe('yes');
     expect((await page.getByTestId('history-count').textContent())!.replace(/\s/g, ' ')).toBe(countCalls(missedAll).replace(/\s/g, ' '));
 
-    await page.getByTestId('filter-direction').selectOption('in');
-    await page.getByTestId('filter-employee').selectOption(String(people.to2.id));
+    await listedAfter(
+      'missed incoming calls of to2',
+      async () => {
+        await page.getByTestId('filter-direction').selectOption('in');
+        await page.getByTestId('filter-employee').selectOption(String(people.to2.id));
+      },
+      (q) => q.status === 'missed' && q.direction === 'in' && q.employeeId === people.to2.id && q.search === undefined,
+    );
     await rowsWhen('missed incoming calls of to2', (shown) => shown.length > 5 && shown.every((x) => x.status === 'missed' && x.direction === 'in'));
-    await page.getByRole('button', { name: 'Сбросить' }).click();
+    await listedAfter('reset', () => page.getByRole('button', { name: 'Сбросить' }).click(), noFilter);
 
     // Search by number (as typed with 8…) and by the contact's name.
     const digits = numbers[3].slice(1); // "985…"
-    await page.getByTestId('history-search').fill('8' + digits);
+    await listedAfter('search by number', () => page.getByTestId('history-search').fill('8' + digits), (q) => typeof q.search === 'string' && q.search.replace(/\D/g, '').endsWith(digits) && q.status === undefined);
     const formatted = `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6, 8)}-${digits.slice(8)}`;
     await rowsWhen('search by number', (shown) => shown.length > 5 && shown.every((x) => x.text.includes(formatted)));
 
-    await page.getByTestId('history-search').fill('Космодемьянская');
+    await listedAfter('search by contact name', () => page.getByTestId('history-search').fill('Космодемьянская'), (q) => q.search === 'Космодемьянская');
     await rowsWhen('search by contact name', (shown) => shown.length > 5 && shown.every((x) => x.text.includes('Зоя Космодемьянская')));
 
     // The whole history scrolls: page after page up to the 10,000th call.
-    await page.getByRole('button', { name: 'Сбросить' }).click();
+    await listedAfter('reset', () => page.getByRole('button', { name: 'Сбросить' }).click(), noFilter);
     await settled();
     // Before scrolling, the relay's total for the whole history: past its counting limit.
     expect((await page.getByTestId('history-count').textContent())!.replace(/\s/g, ' ')).toBe('более 10 000 звонков');
