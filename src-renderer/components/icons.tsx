@@ -119,8 +119,19 @@ export const IconCopy = (p: P) => (
     <path d="M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1" />
   </Svg>
 );
+export const IconPaperclip = (p: P) => (
+  <Svg {...p}>
+    <path d="m21.4 11.1-9.2 9.2a6 6 0 0 1-8.5-8.5l8.6-8.6a4 4 0 0 1 5.7 5.7l-8.6 8.6a2 2 0 0 1-2.8-2.8l8-8" />
+  </Svg>
+);
 
 /** Direction icon of a call, colored by outcome; carries a Russian title for screen readers. */
+export const IconPencil = (p: P) => (
+  <Svg {...p}>
+    <path d="M17 3a2.8 2.8 0 0 1 4 4L7.5 20.5 2 22l1.5-5.5z" />
+    <path d="m15 5 4 4" />
+  </Svg>
+);
 export function DirectionIcon({ call, size = 18 }: { call: Call; size?: number }) {
   const missed = call.status === 'missed' || call.status === 'unanswered';
   const title = `${S.direction[call.direction]}, ${call.status === 'active' ? S.phase[call.phase] : S.status[call.status]}`.toLowerCase();

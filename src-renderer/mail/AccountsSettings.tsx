@@ -265,7 +265,7 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
     <div className="page" data-testid="mail-settings">
       <div className="page-head">
         <h1>{M.settings}</h1>
-        <a className="btn" href={href('/mail')}>{M.title}</a>
+        <a className="btn" href={href('/mail')} data-testid="mail-settings-back">{M.backToMail}</a>
       </div>
       <p className="muted">{M.account.variants}</p>
       <div className="mail-settings-grid">

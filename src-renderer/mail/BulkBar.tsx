@@ -117,10 +117,11 @@ export function BulkBar({
         <>
           <span className="mail-bulk-count" data-testid="mail-selected-count">{M.bulk.selected(count)}</span>
           <button type="button" className="link-btn mail-bulk-clear" onClick={onClear} title={M.bulk.clear} aria-label={M.bulk.clear} data-testid="mail-bulk-clear">✕</button>
+          {/* The stars first: with the count they fill the first line; read / unread take the next. */}
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flagTitle}>{M.bulk.flag}</button>
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflagTitle} data-testid="mail-bulk-unflag">{M.bulk.unflag}</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: true })} data-testid="mail-bulk-read">{M.bulk.markRead}</button>
           <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: false })} data-testid="mail-bulk-unread">{M.bulk.markUnread}</button>
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flag} aria-label={M.bulk.flag}>★</button>
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflag} aria-label={M.bulk.unflag}>☆</button>
           {spamTo ? (
             <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(spamTo)} data-testid={inJunk ? 'mail-bulk-not-spam' : 'mail-bulk-spam'}>
               {inJunk ? M.bulk.notSpam : M.bulk.spam}

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { call, toAppError } from '../api';
 import { Field } from '../components/Field';
+import { Modal } from '../components/Modal';
 import { navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailAttachmentView, MailComposeMode } from '../../src-shared/ipc/mail';
@@ -55,6 +56,13 @@ export function Compose({ query }: { query: URLSearchParams }) {
   // Where the user last left the caret in the text (null until they place it): a template goes there.
   const caret = useRef<number | null>(null);
   const [templateSaveOpen, setTemplateSaveOpen] = useState(false);
+  /** Bumped when the form is filled (prefill or draft): the effect below then takes it as «unchanged». */
+  const [filled, setFilled] = useState(0);
+  /** For a reply or forward: the caret goes to the start of the text once it is in the field. */
+  const caretToStart = useRef<'focus' | 'place' | null>(null);
+  /** The form as last filled or saved: «Отмена» asks only when it differs. */
+  const saved = useRef<string | null>(null);
+  const [leaveOpen, setLeaveOpen] = useState(false);
 
   useEffect(() => {
     let live = true;
@@ -98,8 +106,13 @@ export function Compose({ query }: { query: URLSearchParams }) {
           setText(p.text);
           setSrcAtt(p.sourceAttachments);
           setKeepSrc(new Set(p.sourceAttachments.map((a) => a.index)));
+          // A reply is written above the quote: the text takes the focus, the caret at its start. A
+          // forward still needs «Кому» (focused), but its text is ready at the start too.
+          if (mode === 'reply' || mode === 'replyAll') caretToStart.current = 'focus';
+          else if (mode === 'forward') caretToStart.current = 'place';
         }
         setReady(true);
+        setFilled((n) => n + 1);
       } catch (e) {
         if (live) setError(toAppError(e).message);
       }
@@ -109,6 +122,21 @@ export function Compose({ query }: { query: URLSearchParams }) {
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [queryMode, querySource, draftParam]);
+
+  // After the filled form has rendered: what it holds now is the unchanged letter, and the caret
+  // goes where a reply is written (the textarea has its text only now, so not on mount).
+  useEffect(() => {
+    if (!filled) return;
+    saved.current = snapshot();
+    const how = caretToStart.current;
+    caretToStart.current = null;
+    const ta = textArea.current;
+    if (!how || !ta) return;
+    if (how === 'focus') ta.focus();
+    ta.setSelectionRange(0, 0);
+    ta.scrollTop = 0;
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [filled]);
 
   /** «От кого» changed: the new account's signature replaces the old one where it stands unchanged. */
   const switchAccount = (id: number) => {
@@ -132,6 +160,19 @@ export function Compose({ query }: { query: URLSearchParams }) {
     includeSourceAttachments: mode === 'forward' ? [...keepSrc] : false,
   });
 
+  /** What the user can change, to tell whether «Отмена» would lose anything. */
+  const snapshot = () =>
+    JSON.stringify([accountId, to, cc, bcc, subject, text, files.map((f) => [f.filename, f.size, f.dataBase64.length]), [...keepSrc].sort()]);
+  const changed = () => ready && saved.current !== null && snapshot() !== saved.current;
+
+  const leave = () => (window.history.length > 1 ? window.history.back() : navigate('/mail'));
+  /** «Отмена»: a changed letter is not dropped without asking. */
+  const cancel = () => (changed() ? setLeaveOpen(true) : leave());
+  const keepEditing = () => {
+    setLeaveOpen(false);
+    requestAnimationFrame(() => textArea.current?.focus());
+  };
+
   /** `sendAt`: «Отправить позже»; without it the core applies the «Отмена отправки» delay. */
   const send = async (sendAt?: number) => {
     const p = payload();
@@ -152,14 +193,19 @@ export function Compose({ query }: { query: URLSearchParams }) {
     }
   };
 
-  const saveDraft = async () => {
+  /** Saves to «Черновики на этом компьютере»; false when that failed (the error is shown). */
+  const saveDraft = async (): Promise<boolean> => {
     setBusy(true);
     try {
+      const state = snapshot();
       const d = await call('mail:drafts:save', { ...payload(), id: draftId ?? undefined });
       setDraftId(d.id);
+      saved.current = state;
       toast.ok(M.composeForm.draftSaved);
+      return true;
     } catch (e) {
       setError(toAppError(e).message);
+      return false;
     } finally {
       setBusy(false);
     }
@@ -284,7 +330,6 @@ export function Compose({ query }: { query: URLSearchParams }) {
               e.preventDefault();
               void addFiles(e.clipboardData.files);
             }}
-            autoFocus={mode === 'reply' || mode === 'replyAll'}
             data-testid="compose-text"
           />
         </Field>
@@ -335,11 +380,37 @@ export function Compose({ query }: { query: URLSearchParams }) {
           <button type="button" className="btn" disabled={busy || !ready} onClick={() => setTemplateSaveOpen((v) => !v)} aria-expanded={templateSaveOpen} data-testid="compose-save-template">
             {M.templates.saveAs}
           </button>
-          <button type="button" className="btn btn-ghost" onClick={() => (window.history.length > 1 ? window.history.back() : navigate('/mail'))}>
+          <button type="button" className="btn btn-ghost" onClick={cancel} data-testid="compose-cancel">
             {M.composeForm.cancel}
           </button>
         </div>
       </form>
+      {leaveOpen ? (
+        <Modal title={M.composeForm.leaveTitle} onClose={keepEditing}>
+          <div className="form" data-testid="compose-leave-dialog">
+            <p>{M.composeForm.leaveText}</p>
+            {error ? <div className="error-box" role="alert">{error}</div> : null}
+            <div className="form-actions">
+              <button
+                type="button"
+                className="btn btn-primary"
+                autoFocus
+                disabled={busy}
+                onClick={() => void saveDraft().then((ok) => ok && (setLeaveOpen(false), leave()))}
+                data-testid="compose-leave-save"
+              >
+                {M.composeForm.leaveSave}
+              </button>
+              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => (setLeaveOpen(false), leave())} data-testid="compose-leave-discard">
+                {M.composeForm.leaveDiscard}
+              </button>
+              <button type="button" className="btn" onClick={keepEditing} data-testid="compose-leave-stay">
+                {M.composeForm.leaveStay}
+              </button>
+            </div>
+          </div>
+        </Modal>
+      ) : null}
     </div>
   );
 }

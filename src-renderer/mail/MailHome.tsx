@@ -57,7 +57,7 @@ function FolderLink({ folder: f, active }: { folder: MailFolderView; active: boo
         moveMail(ids, f).catch((err) => toast.error(toAppError(err).message));
       }}
     >
-      <span className="grow">{folderTitle(f)}</span>
+      <span className="grow" title={folderTitle(f)}>{folderTitle(f)}</span>
       {f.unread ? <span className="count-badge">{f.unread}</span> : null}
     </a>
   );
@@ -138,7 +138,7 @@ function FolderPane({ current }: { current: number | null }) {
           <span className="grow">{M.outbox}</span>
           {outbox ? <span className="count-badge count-danger">{outbox}</span> : null}
         </a>
-        <a href={href('/mail/drafts')} className="mail-folder"><span className="grow">{M.drafts}</span></a>
+        <a href={href('/mail/drafts')} className="mail-folder" data-testid="mail-drafts-link"><span className="grow" title={M.drafts}>{M.drafts}</span></a>
         <a href={href('/mail/settings')} className="mail-folder" data-testid="mail-settings-link"><span className="grow">{M.settings}</span></a>
       </div>
       {dialog ? <FolderNameDialog state={dialog} onClose={() => setDialog(null)} /> : null}

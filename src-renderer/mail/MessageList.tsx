@@ -13,6 +13,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
+import { IconPaperclip } from '../components/icons';
 import { toast } from '../stores/toasts';
 import { MAX_BULK, type MailFolderView, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
 import { BulkBar, useBulkActions, type BulkActions } from './BulkBar';
@@ -22,7 +23,12 @@ import { M } from './strings';
 import { useMail } from './store';
 
 const PAGE = 100;
-const ROW = 68;
+/**
+ * A row's height in px, for the virtualizer and each row's box. It must hold what mail.css puts in
+ * `.mail-row` (fixed line heights, so it does not depend on the font): padding 8 + 9, three lines
+ * 20 + 20 + 18, two 1px gaps and the 1px bottom border = 78. Change both together.
+ */
+const ROW = 78;
 
 /** Each folder's quick filter while the app runs (not saved: a restart shows «Все»). */
 const filterOf = new Map<number, MailListFilter>();
@@ -405,7 +411,11 @@ export function MessageList({
                   <span className="mail-row-top">
                     <span className="mail-row-who">{who(m, sentFolder) || '—'}</span>
                     {m.flagged ? <span className="mail-flag" title={M.reader.flag}>★</span> : null}
-                    {m.hasAttachments ? <span className="mail-clip" title={M.reader.attachments}>📎</span> : null}
+                    {m.hasAttachments ? (
+                      <span className="mail-clip" title={M.reader.attachments} role="img" aria-label={M.reader.attachments} data-testid="mail-row-clip">
+                        <IconPaperclip size={13} />
+                      </span>
+                    ) : null}
                     <span className="mail-row-date">{formatDateTime(m.date)}</span>
                   </span>
                   <span className="mail-row-subject">{m.subject || '(без темы)'}</span>

@@ -37,7 +37,7 @@ export function OutboxPage() {
           <input type="checkbox" checked={showSent} onChange={(e) => setShowSent(e.target.checked)} />
           {M.outboxPage.showSent}
         </label>
-        <a className="btn" href={href('/mail')}>{M.title}</a>
+        <a className="btn" href={href('/mail')}>{M.backToMail}</a>
       </div>
       <div className="card">
         {items === null ? <p className="muted">{M.loading}</p> : null}
@@ -97,24 +97,32 @@ export function DraftsPage() {
       .catch((e) => toast.error(toAppError(e).message));
   }, []);
   useEffect(load, [load]);
+  const remove = (d: MailDraftView) => {
+    if (!window.confirm(M.draftsPage.confirmRemove(d.subject || M.draftsPage.noSubject))) return;
+    call('mail:drafts:delete', { id: d.id })
+      .then(() => toast.info(M.draftsPage.removed))
+      .catch((e) => toast.error(toAppError(e).message))
+      .finally(load);
+  };
   return (
     <div className="page" data-testid="mail-drafts">
       <div className="page-head">
         <h1>{M.draftsPage.title}</h1>
-        <a className="btn" href={href('/mail')}>{M.title}</a>
+        <a className="btn" href={href('/mail')}>{M.backToMail}</a>
       </div>
+      <p className="muted">{M.draftsPage.intro}</p>
       <div className="card">
         {items === null ? <p className="muted">{M.loading}</p> : null}
         {items?.length === 0 ? <p className="muted empty">{M.draftsPage.empty}</p> : null}
         {items?.map((d) => (
-          <div className="mail-outbox-item" key={d.id}>
+          <div className="mail-outbox-item" key={d.id} data-testid="draft-item">
             <div className="mail-outbox-main">
               <a href={href(`/mail/compose?draft=${d.id}`)} className="mail-outbox-subject">{d.subject || M.draftsPage.noSubject}</a>
               <div className="muted small">
                 {d.to.join(', ')} · {formatDateTime(d.updatedAt)}
               </div>
             </div>
-            <button type="button" className="btn btn-sm btn-ghost" onClick={() => void call('mail:drafts:delete', { id: d.id }).then(load)}>
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => remove(d)} data-testid="draft-remove">
               {M.draftsPage.remove}
             </button>
           </div>

@@ -1,13 +1,21 @@
 /** Russian strings of the mail UI (hints follow the integration guide's mail section). */
 import { pluralize } from '../format';
+import { PLURALS } from '../strings';
 
 const LETTERS = ['письмо', 'письма', 'писем'] as const;
+/** After «из» (genitive): «из 1 письма», «из 21 письма», «из 3 писем», «из 5 писем». */
+const OF_LETTERS = ['письма', 'писем', 'писем'] as const;
+/** «его» for one letter, «их» for more: «Восстановить его/их будет нельзя». */
+const them = (n: number) => (n === 1 ? 'его' : 'их');
 export const M = {
   title: 'Почта',
   settings: 'Настройки почты',
   compose: 'Написать',
   outbox: 'Исходящие',
-  drafts: 'Мои черновики',
+  /** The drafts kept in this app (not the server's «Черновики» folder). */
+  drafts: 'Черновики на этом компьютере',
+  /** The link back to the mail from its settings, outbox and local drafts. */
+  backToMail: '← К письмам',
   searchPlaceholder: 'Поиск по письмам: тема, адрес, текст',
   noAccounts: 'Почтовый ящик ещё не подключён.',
   connectAccount: 'Подключить почту',
@@ -103,8 +111,8 @@ export const M = {
     delete: 'Удалить',
     move: 'Переместить в папку…',
     moved: (folder: string) => `Письмо перемещено в папку «${folder}».`,
-    markUnread: 'Непрочитанное',
-    markRead: 'Прочитанное',
+    markUnread: 'Отметить непрочитанным',
+    markRead: 'Отметить прочитанным',
     flag: 'Пометить',
     unflag: 'Снять пометку',
     from: 'От',
@@ -145,15 +153,17 @@ export const M = {
     selectAll: 'Выбрать все письма',
     selectRow: (subject: string) => `Выбрать письмо «${subject}»`,
     selected: (n: number) => `Выбрано: ${n.toLocaleString('ru-RU')}`,
-    capped: (n: number, total: number) => `Выбраны первые ${n.toLocaleString('ru-RU')} из ${pluralize(total, LETTERS)}: действия применяются не более чем к ${n.toLocaleString('ru-RU')} за раз.`,
+    capped: (n: number, total: number) => `Выбраны первые ${n.toLocaleString('ru-RU')} из ${pluralize(total, OF_LETTERS)}: действия применяются не более чем к ${n.toLocaleString('ru-RU')} за раз.`,
     clear: 'Снять выделение',
-    markRead: 'Прочитано',
-    markUnread: 'Непрочитано',
-    flag: 'Пометить',
-    unflag: 'Снять пометку',
+    markRead: 'Отметить прочитанным',
+    markUnread: 'Отметить непрочитанным',
+    flag: '★ Пометить',
+    flagTitle: 'Пометить звёздочкой',
+    unflag: '☆ Снять пометку',
+    unflagTitle: 'Снять пометку (звёздочку)',
     delete: 'Удалить',
     deleteForever: 'Удалить навсегда',
-    confirmDeleteForever: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)}? Восстановить их будет нельзя.`,
+    confirmDeleteForever: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)}? Восстановить ${them(n)} будет нельзя.`,
     deleted: (n: number) => `Удалено: ${pluralize(n, LETTERS)}.`,
     moved: (n: number, folder: string) => `Перемещено в папку «${folder}»: ${pluralize(n, LETTERS)}.`,
     markAllRead: 'Отметить все как прочитанные',
@@ -162,7 +172,7 @@ export const M = {
     notSpam: 'Не спам',
     emptyTrash: 'Очистить корзину',
     emptyJunk: 'Очистить спам',
-    confirmEmpty: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)} из этой папки? Восстановить их будет нельзя.`,
+    confirmEmpty: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)} из этой папки? Восстановить ${them(n)} будет нельзя.`,
     markedAll: (n: number) => (n ? `Отмечено прочитанными: ${pluralize(n, LETTERS)}.` : 'Непрочитанных писем в папке нет.'),
     hint: 'Ctrl+щелчок — выбрать письмо, Shift+щелчок — несколько подряд, Ctrl+A — все, Delete — удалить, Esc — снять выделение.',
   },
@@ -188,6 +198,12 @@ export const M = {
     saveDraft: 'Сохранить черновик',
     draftSaved: 'Черновик сохранён',
     cancel: 'Отмена',
+    /** «Отмена» with changes made: what becomes of the letter. */
+    leaveTitle: 'Сохранить письмо в черновики?',
+    leaveText: 'Письмо изменено. Его можно сохранить в черновики на этом компьютере, удалить или продолжить писать.',
+    leaveSave: 'Сохранить в черновики',
+    leaveDiscard: 'Не сохранять',
+    leaveStay: 'Продолжить писать',
     sent: 'Письмо отправлено',
     queued: 'Письмо в исходящих: отправка не удалась, повторим автоматически.',
     noRecipients: 'Укажите получателя.',
@@ -214,7 +230,7 @@ export const M = {
     label: 'Отмена отправки',
     hint: 'Сколько секунд после «Отправить» можно нажать «Отменить» и вернуть письмо для правки.',
     off: 'Выключена',
-    seconds: (n: number) => `${n} секунд`,
+    seconds: (n: number) => pluralize(n, PLURALS.second),
   },
   outboxPage: {
     title: 'Исходящие',
@@ -232,10 +248,13 @@ export const M = {
     showSent: 'Показывать отправленные',
   },
   draftsPage: {
-    title: 'Мои черновики',
+    title: 'Черновики на этом компьютере',
+    intro: 'Черновики, сохранённые в программе. Папка «Черновики» почтового ящика — в списке папок.',
     empty: 'Черновиков нет.',
     open: 'Открыть',
     remove: 'Удалить',
+    confirmRemove: (subject: string) => `Удалить черновик «${subject}»? Восстановить его будет нельзя.`,
+    removed: 'Черновик удалён.',
     noSubject: '(без темы)',
   },
   account: {
@@ -351,7 +370,7 @@ export const M = {
     apply: 'Применить сейчас',
     applyHint: 'Применить правило к последним 5 000 писем во «Входящих»',
     applied: (matched: number, scanned: number) =>
-      matched ? `Правило применено: подошло ${pluralize(matched, LETTERS)} из ${scanned.toLocaleString('ru-RU')}.` : `Ни одно из ${pluralize(scanned, LETTERS)} во «Входящих» не подошло.`,
+      matched ? `Правило применено: подошло ${pluralize(matched, LETTERS)} из ${scanned.toLocaleString('ru-RU')}.` : `Ни одно из ${pluralize(scanned, OF_LETTERS)} во «Входящих» не подошло.`,
     off: 'выключено',
     attention: (folder: string) => `Папка «${folder}» не найдена — письма не перемещаются. Выберите папку заново.`,
     formTitleNew: 'Новое правило',

@@ -119,6 +119,7 @@ describe('mail UI (chromium, real mail service)', () => {
     const { page, errors } = await openApp('/mail');
     await page.getByTestId('mail-connect').click();
     await page.getByTestId('mail-account-form').waitFor();
+    await expect(page.getByTestId('mail-settings-back').textContent()).resolves.toBe('← К письмам');
     // Presets fill the servers; the password field says to use an app password.
     await page.getByTestId('mail-preset').selectOption('yandex');
     await expect(page.getByLabel('IMAP сервер').inputValue()).resolves.toBe('imap.yandex.ru');
@@ -134,6 +135,17 @@ describe('mail UI (chromium, real mail service)', () => {
     await page.getByLabel('SMTP сервер').fill('127.0.0.1');
     await page.getByLabel('SMTP порт').fill(String(smtp.port));
     await page.getByLabel('Шифрование').nth(1).selectOption('none');
+    // «Без шифрования» is shown whole, not cut to «Без шифрован».
+    const fits = await page.getByLabel('Шифрование').first().evaluate((el: HTMLSelectElement) => {
+      const probe = document.createElement('span');
+      probe.style.cssText = `position:absolute;visibility:hidden;white-space:nowrap;font:${getComputedStyle(el).font}`;
+      probe.textContent = el.selectedOptions[0].textContent;
+      document.body.append(probe);
+      const need = probe.getBoundingClientRect().width;
+      probe.remove();
+      return need + 24 <= el.clientWidth;
+    });
+    expect(fits).toBe(true);
     await page.getByTestId('mail-password').fill('wrong-password');
     await page.getByTestId('mail-check').click();
     const result = page.getByTestId('mail-check-result');
@@ -165,6 +177,16 @@ describe('mail UI (chromium, real mail service)', () => {
     await expect(page.getByTestId('mail-subject').count()).resolves.toBe(0);
     // 1500+ messages, only the visible rows are in the DOM.
     expect(await rows.count()).toBeLessThan(60);
+    // A row holds its three lines whole (the virtualizer's row height and the CSS agree).
+    const fit = await rows.first().evaluate((row) => {
+      const box = row.getBoundingClientRect();
+      const wrap = row.parentElement!.getBoundingClientRect();
+      const lines = ['.mail-row-top', '.mail-row-subject', '.mail-row-snippet'].map((c) => row.querySelector(c)!.getBoundingClientRect());
+      return { row: box.height, wrap: wrap.height, overflow: row.scrollHeight - row.clientHeight, lastBottom: lines[2].bottom, rowBottom: box.bottom - 1 };
+    });
+    expect(fit.row).toBe(fit.wrap);
+    expect(fit.overflow).toBeLessThanOrEqual(0);
+    expect(fit.lastBottom).toBeLessThanOrEqual(fit.rowBottom);
     const first = rows.filter({ hasText: 'Счёт на оплату по договору 17' });
     await expect(first.count()).resolves.toBe(1);
     await expect(first.getAttribute('class')).resolves.toContain('unread');
@@ -202,7 +224,11 @@ describe('mail UI (chromium, real mail service)', () => {
     // The signature saved with the account stands above the quote.
     const prefilled = await page.getByTestId('compose-text').inputValue();
     expect(prefilled.startsWith('\n\n-- \nС уважением,\nХана Ли\nАСГАРД-Сервис\n\n')).toBe(true);
-    await page.getByTestId('compose-text').press('Home');
+    // The text has the focus with the caret at its start, above the signature and the quote.
+    await waitFor(
+      () => page.getByTestId('compose-text').evaluate((ta: HTMLTextAreaElement) => document.activeElement === ta && ta.selectionStart === 0 && ta.selectionEnd === 0 && ta.scrollTop === 0),
+      'the caret at the start of the reply',
+    );
     await page.getByTestId('compose-text').type('Спасибо, оплатим сегодня.');
     await screenshot(page, 'mail-compose-reply');
     await page.getByTestId('compose-send').click();
@@ -359,6 +385,12 @@ describe('mail UI (chromium, real mail service)', () => {
       // Ctrl+click checks without opening the message.
       await expect(page.getByTestId('mail-reader').count()).resolves.toBe(0);
       await screenshot(page, 'mail-list-checked');
+      // Every button keeps its label on one line; the stars say what they do.
+      const heights = async (sel: string) => page.locator(sel).evaluateAll((els) => els.map((el) => (el as HTMLElement).offsetHeight));
+      expect(new Set(await heights('[data-testid="mail-filter"]')).size).toBe(1);
+      expect(new Set(await heights('[data-testid="mail-bulk"] button.btn')).size).toBe(1);
+      await expect(page.getByTestId('mail-bulk-unflag').textContent()).resolves.toBe('☆ Снять пометку');
+      await expect(page.getByTestId('mail-bulk-read').textContent()).resolves.toBe('Отметить прочитанным');
 
       await page.getByTestId('mail-bulk-read').click();
       await waitFor(() => unseen(ids) === 0, 'checked mail marked read');
@@ -575,6 +607,39 @@ describe('mail UI (chromium, real mail service)', () => {
       await screenshot(page, 'mail-undo-send');
       expect((await h.mail.handle('mail:outbox:list', {})) as unknown[]).toHaveLength(0);
       expect(smtp.received.length).toBe(before);
+
+      // «Отмена» on a changed letter asks; «Продолжить писать» keeps it, «Сохранить в черновики» keeps it locally.
+      await page.getByTestId('compose-text').press('End');
+      await page.getByTestId('compose-text').type(' Дополню завтра.');
+      await page.getByTestId('compose-cancel').click();
+      const leave = page.getByTestId('compose-leave-dialog');
+      await leave.waitFor();
+      await expect(page.getByRole('dialog').getAttribute('aria-label')).resolves.toBe('Сохранить письмо в черновики?');
+      await page.getByTestId('compose-leave-stay').click();
+      await leave.waitFor({ state: 'detached' });
+      await expect(page.getByTestId('compose-text').inputValue()).resolves.toContain('Дополню завтра.');
+      await page.getByTestId('compose-cancel').click();
+      await page.getByTestId('compose-leave-save').click();
+      await page.getByTestId('mail-compose-page').waitFor({ state: 'detached' });
+      const drafts = (await h.mail.handle('mail:drafts:list', {})) as { subject: string; text: string }[];
+      expect(drafts.filter((d) => d.subject === 'Передумал отправлять').map((d) => d.text.includes('Дополню завтра.'))).toEqual([true]);
+
+      // The local drafts, named apart from the server's «Черновики»; «Удалить» asks first.
+      await page.evaluate(() => (location.hash = '#/mail/drafts'));
+      await page.getByTestId('mail-drafts').locator('h1', { hasText: 'Черновики на этом компьютере' }).waitFor();
+      const item = page.getByTestId('draft-item').filter({ hasText: 'Передумал отправлять' });
+      let asked = '';
+      page.once('dialog', (d) => {
+        asked = d.message();
+        void d.dismiss();
+      });
+      await item.getByTestId('draft-remove').click();
+      expect(asked).toBe('Удалить черновик «Передумал отправлять»? Восстановить его будет нельзя.');
+      await expect(item.count()).resolves.toBe(1);
+      page.once('dialog', (d) => void d.accept());
+      await item.getByTestId('draft-remove').click();
+      await page.getByText('Черновик удалён.').waitFor();
+      await item.waitFor({ state: 'detached' });
       expect(errors).toEqual([]);
     } finally {
       undoSendMs = 0;
@@ -822,6 +887,10 @@ describe('mail UI (chromium, real mail service)', () => {
       await waitFor(async () => (await page.locator('[data-testid="mail-row"]:not(.unread)').count()) === 0 && (await rows.count()) > 0, 'only unread rows');
       if (unread <= 8) expect(await rows.count()).toBe(unread);
       await screenshot(page, 'mail-filter-unread');
+      // A long folder name stays on one line («…» if it does not fit), the whole of it in the title.
+      const archiveName = page.locator('[data-testid="mail-folder"][data-path="Архив рассылок"] .grow');
+      await expect(archiveName.getAttribute('title')).resolves.toBe('Архив рассылок');
+      await expect(archiveName.evaluate((el) => el.getClientRects().length === 1 && (el as HTMLElement).offsetHeight < 25)).resolves.toBe(true);
 
       await rows.first().focus();
       await page.keyboard.press('Control+A');
