@@ -59,6 +59,9 @@ export function toAppError(e: unknown): AppError {
   if (isRecord(e)) {
     const inner = isRecord(e.error) ? e.error : e;
     const code = typeof inner.code === 'string' ? inner.code : 'error';
+    // An older core or relay that does not know the request yet: never the raw
+    // «Неизвестный запрос: admin:webhookJournal», but what it means and what to do.
+    if (code === 'unknown-request') return new AppError(code, S.needsUpdate);
     const message = typeof inner.message === 'string' && inner.message ? cleanMessage(inner.message) : S.unknownError;
     return new AppError(code, message);
   }

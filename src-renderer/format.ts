@@ -178,3 +178,8 @@ export function formatClock(totalSec: number): string {
   const s = sec % 60;
   return h > 0 ? `${h}:${pad2(m)}:${pad2(s)}` : `${m}:${pad2(s)}`;
 }
+
+/** An amount in rubles as Russians write it: «15 230,50 ₽». */
+export function formatRubles(amount: number): string {
+  return amount.toLocaleString('ru-RU', { style: 'currency', currency: 'RUB' });
+}

@@ -34,7 +34,15 @@ export const S = {
   yes: 'Да',
   no: 'Нет',
   dash: '—',
+  /** A dialog with typed-in data asked to close by Esc, the backdrop or ✕. */
+  modal: {
+    discardQuestion: 'Закрыть без сохранения?',
+    discard: 'Закрыть',
+    keepEditing: 'Продолжить',
+  },
   unknownError: 'Что-то пошло не так. Попробуйте ещё раз.',
+  /** A request this core/relay does not know yet (an older version): what to do about it. */
+  needsUpdate: 'Эта функция появится после обновления сервера телефонии. Обратитесь к администратору, чтобы обновить сервер и приложение.',
   noBridge:
     'Нет связи с приложением: окно открыто не из АСГАРД Телефонии. Запустите приложение (npm start) и откройте адрес, который оно напечатало.',
 
@@ -95,7 +103,15 @@ export const S = {
     summaryTotal: 'Всего',
     summaryAnswered: 'Принято',
     summaryMissed: 'Пропущено',
-    summaryOutgoing: 'Исходящих',
+    summaryOutgoing: 'Исходящие',
+    /** Not ended yet: in the voice menu, ringing or talking (so that the cards add up to «Всего»). */
+    summaryActive: 'Идут сейчас',
+    summaryActiveTitle: 'Ещё не завершились: в голосовом меню, звонят или идёт разговор',
+    /** A summary card's link to the history with its filter. */
+    summaryOpen: (label: string) => `${label}: открыть в истории звонков`,
+    /** «×» on a reminder: the toast with «Отменить». */
+    missedDismissed: (num: string) => `Напоминание убрано: ${num}`,
+    undo: 'Отменить',
   },
 
   direction: {
@@ -207,7 +223,12 @@ export const S = {
   comment: {
     label: 'Комментарий к звонку',
     action: 'Комментарий',
+    /** The action on a call without a comment yet. */
+    actionAdd: '+ Комментарий',
+    /** The action on a call with a comment (a pencil beside it). */
+    actionEdit: 'Изменить',
     actionTitle: 'Написать или изменить комментарий к звонку',
+    actionAddTitle: 'Написать комментарий к звонку',
     add: 'Добавить комментарий',
     change: 'Изменить комментарий',
     placeholder: 'Например: договорились выслать КП до пятницы',
@@ -236,6 +257,8 @@ export const S = {
   },
 
   contact: {
+    /** The title of a contact's e-mail address (a link to the app's compose). */
+    writeMail: (addr: string) => `Написать письмо на ${addr}`,
     title: 'Карточка контакта',
     newTitle: 'Новый контакт',
     name: 'Имя',
@@ -397,6 +420,12 @@ export const S = {
       },
     ],
     help: 'Документация Манго: https://www.mango-office.ru/support/api/ · Техподдержка Манго: 8-800-555-55-22',
+    /** The same line as links: the docs open in the browser, the phone in the softphone. */
+    helpDocsLabel: 'Документация Манго',
+    helpDocsUrl: 'https://www.mango-office.ru/support/api/',
+    helpPhoneLabel: 'Техподдержка Манго',
+    helpPhone: '8-800-555-55-22',
+    helpPhoneTel: 'tel:+78005555522',
     employees: 'Статусы сотрудников',
     employeesHint:
       'По умолчанию звонки принимает ТО (Тендерный отдел), остальные роли — нет. Каждый сотрудник может сам включить или выключить приём звонков на главной странице.',
@@ -494,7 +523,7 @@ export const S = {
     hide: 'Скрыть',
     create: 'Добавить',
     creating: 'Добавляем…',
-    created: (name: string) => `Сотрудник добавлен: ${name}. Передайте ему логин и пароль.`,
+    created: (name: string) => `Сотрудник добавлен: ${name}. Передайте сотруднику логин и пароль.`,
     required: 'Заполните это поле',
     loginSpaces: 'Логин без пробелов',
     extensionDigits: 'Только цифры',
@@ -514,7 +543,7 @@ export const S = {
     deactivate: 'Отключить',
     activate: 'Включить',
     confirmDeactivate: (name: string) =>
-      `Отключить сотрудника «${name}»?\n\nОн не сможет войти в приложение, его открытые сеансы завершатся, звонки на него направляться не будут. Включить снова можно в этом же меню.`,
+      `Отключить сотрудника «${name}»?\n\nСотрудник не сможет войти в приложение, открытые сеансы завершатся, звонки направляться не будут. Включить снова можно в этом же меню.`,
     deactivated: (name: string) => `Сотрудник отключён: ${name}`,
     activated: (name: string) => `Сотрудник включён: ${name}`,
     you: 'это вы',

@@ -9,6 +9,7 @@ import { saveCallComment } from '../actions';
 import { toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { S } from '../strings';
+import { IconPencil } from './icons';
 
 export function CommentText({ comment, className = '' }: { comment: CallComment; className?: string }) {
   return (
@@ -28,10 +29,24 @@ export function mayComment(call: Call, isAdmin: boolean): boolean {
   return isAdmin || call.canComment !== false;
 }
 
-export function CommentAction({ onClick, label = S.comment.action, className = '' }: { onClick: () => void; label?: string; className?: string }) {
+/**
+ * The small action that opens the editor: «+ Комментарий» on a call without one, «✎ Изменить»
+ * on a call with one (so the two look different at a glance). `label` overrides the text (the
+ * popup's «Добавить комментарий»).
+ */
+export function CommentAction({ onClick, has = false, label, className = '' }: { onClick: () => void; has?: boolean; label?: string; className?: string }) {
   return (
-    <button type="button" className={`link-btn comment-action ${className}`} title={S.comment.actionTitle} data-testid="comment-edit" onClick={onClick}>
-      {label}
+    <button
+      type="button"
+      className={`link-btn comment-action${has ? ' comment-action-edit' : ''} ${className}`}
+      title={has ? S.comment.change : S.comment.actionAddTitle}
+      aria-label={label ? undefined : has ? S.comment.change : S.comment.actionAddTitle}
+      data-testid="comment-edit"
+      data-has-comment={has ? 'true' : undefined}
+      onClick={onClick}
+    >
+      {has && !label ? <IconPencil size={12} /> : null}
+      {label ?? (has ? S.comment.actionEdit : S.comment.actionAdd)}
     </button>
   );
 }

@@ -42,7 +42,7 @@ export function CallLine({
       {showEmployee ? <span className="cl-emp muted">{call.employee?.name ?? ''}</span> : null}
       <span className="cl-dur">{call.status === 'answered' ? formatDuration(call.talkSeconds) : ''}</span>
       <span className={`cl-status status-${call.status}`}>{callStatusLabel(call)}</span>
-      <span className="cl-act">{editing ? null : <CommentAction onClick={() => setEditing(true)} />}</span>
+      <span className="cl-act">{editing ? null : <CommentAction has={!!call.comment} onClick={() => setEditing(true)} />}</span>
       {/* Below the row, across it: the comment, or its editor. */}
       {editing ? (
         <CommentEditor

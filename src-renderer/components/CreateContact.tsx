@@ -42,7 +42,7 @@ export function CreateContactDialog({ phone, onClose, onCreated }: { phone: stri
     }
   };
   return (
-    <Modal title={S.contact.newTitle} onClose={onClose}>
+    <Modal title={S.contact.newTitle} onClose={onClose} dirty={!!(name.trim() || company.trim())}>
       <form
         className="form"
         data-testid="create-contact-form"

@@ -209,7 +209,7 @@ export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
   );
 
   return (
-    <Modal title={E.addTitle} onClose={onClose}>
+    <Modal title={E.addTitle} onClose={onClose} dirty={!!(d.name || d.login || d.extension || d.email || d.password) || d.role !== 'to'}>
       <form
         className="form"
         noValidate
@@ -269,7 +269,7 @@ export function PasswordDialog({ employee, self, onClose }: { employee: Employee
     }
   };
   return (
-    <Modal title={E.passwordTitle(employee.name)} onClose={onClose}>
+    <Modal title={E.passwordTitle(employee.name)} onClose={onClose} dirty={pw !== ''}>
       <form
         className="form"
         noValidate
@@ -320,7 +320,7 @@ export function RenameDialog({ employee, onClose }: { employee: Employee; onClos
     }
   };
   return (
-    <Modal title={E.renameTitle} onClose={onClose}>
+    <Modal title={E.renameTitle} onClose={onClose} dirty={name.trim() !== employee.name}>
       <form
         className="form"
         noValidate

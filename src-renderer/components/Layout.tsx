@@ -5,6 +5,7 @@ import { hasShell } from '../api';
 import { href, type Route } from '../router';
 import { S } from '../strings';
 import { useAttention } from '../stores/attention';
+import { useHome } from '../stores/home';
 import { useIsAdmin, useMe, useSession } from '../stores/session';
 import { ConnectionBadge } from './ConnectionBadge';
 import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings, IconUser } from './icons';
@@ -40,7 +41,8 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
   const me = useMe();
   const isAdmin = useIsAdmin();
   const logout = useSession((s) => s.logout);
-  const missed = useAttention((s) => s.missedCalls);
+  // Reminders just taken off with «×» (the «Отменить» toast is up) count as gone already.
+  const missed = Math.max(0, useAttention((s) => s.missedCalls) - useHome((s) => s.pendingDismiss.size));
   const unread = useAttention((s) => s.unreadMail);
   useTitleCount(missed + unread);
   return (
@@ -71,7 +73,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
               <div className="me-name" data-testid="me-name">{me.name}</div>
               <div className="me-role">
                 {ROLE_LABELS[me.role]}
-                {me.extension ? ` · доб. ${me.extension}` : ''}
+                {me.extension ? ` · доб.\u00a0${me.extension}` : ''}
               </div>
             </div>
           ) : null}

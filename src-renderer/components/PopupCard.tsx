@@ -1,8 +1,9 @@
 /**
  * One incoming/outgoing call card: who calls, on which line, history (with the comments on the
- * last calls), and the three actions. Once the call has ended (the card stays a while after the
- * employee's own conversation), «Добавить комментарий» writes its outcome right there. While I am
- * talking on the call, «Перевести» hands it to a colleague.
+ * last calls), and the actions. While the call is being talked and once it has ended (the card
+ * stays a while after the employee's own conversation), «Добавить комментарий» writes notes or
+ * its outcome right there. While I am talking on the call, «Перевести» hands it to a colleague;
+ * «Перезвонить» only once it has ended (no calling back someone still on the line).
  */
 import { useState } from 'react';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
@@ -13,8 +14,8 @@ import { navigate } from '../router';
 import { S } from '../strings';
 import { useCommandFailures } from '../stores/command-failures';
 import { usePopups } from '../stores/popups';
-import { useMe } from '../stores/session';
-import { CommentAction, CommentEditor, CommentText } from './CallComment';
+import { useIsAdmin, useMe } from '../stores/session';
+import { CommentAction, CommentEditor, CommentText, mayComment } from './CallComment';
 import { CreateContactDialog } from './CreateContact';
 import { DirectionIcon, IconX } from './icons';
 import { TransferForm } from './TransferForm';
@@ -29,7 +30,10 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const transferFailure = useCommandFailures((s) => s.transfers.get(call.id));
   const me = useMe();
   const dismiss = usePopups((s) => s.dismiss);
+  const isAdmin = useIsAdmin();
   const ended = call.phase === 'ended' || call.status !== 'active';
+  // Notes are taken while talking too (the relay saves a live call's comment the same way).
+  const canComment = (ended || call.phase === 'talking') && mayComment(call, isAdmin);
   const number = callNumber(call);
   const contactId = contact?.id ?? createdId;
   const recent = popup.recentCalls.filter((c) => c.id !== call.id).slice(0, compact ? 3 : 5);
@@ -51,13 +55,16 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           <DirectionIcon call={call} size={16} />
           <span className="popup-kind-text">{isIn ? S.popup.incoming : S.popup.outgoing}</span>
         </span>
-        <span className={`badge badge-${call.phase}`}>{callStatusLabel(call)}</span>
         <button type="button" className="icon-btn" onClick={() => dismiss(call.id)} aria-label={S.popup.dismiss} title={S.popup.dismiss}>
           <IconX size={16} />
         </button>
       </header>
-      <div className="popup-number" data-testid="popup-number">
-        {number ? formatPhone(number) : S.popup.hiddenNumber}
+      {/* The status goes beside the number, or under it when it does not fit («В голосовом меню»). */}
+      <div className="popup-numline">
+        <div className="popup-number" data-testid="popup-number">
+          {number ? formatPhone(number) : S.popup.hiddenNumber}
+        </div>
+        <span className={`badge badge-${call.phase}`} data-testid="popup-status">{callStatusLabel(call)}</span>
       </div>
       {contact ? (
         <div className="popup-who">
@@ -109,13 +116,13 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
       </section>
       {commenting ? (
         <section className="popup-section">
-          {/* Written: the card has done its job. */}
-          <CommentEditor call={call} onCancel={() => setCommenting(false)} onDone={() => void dismiss(call.id)} />
+          {/* Written after the call: the card has done its job. During it, the card stays (transfer, more notes). */}
+          <CommentEditor call={call} onCancel={() => setCommenting(false)} onDone={() => (ended ? void dismiss(call.id) : setCommenting(false))} />
         </section>
-      ) : call.comment || ended ? (
+      ) : call.comment || canComment ? (
         <section className="popup-section popup-comment">
           {call.comment ? <CommentText comment={call.comment} /> : null}
-          {ended ? (
+          {canComment ? (
             <CommentAction
               className="popup-comment-action"
               label={call.comment ? S.comment.change : S.comment.add}
@@ -170,9 +177,11 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
               {S.popup.createContact}
             </button>
           )}
-          <button type="button" className="btn" data-testid="popup-call-back" disabled={!number} onClick={() => number && void dialNumber(number)}>
-            {S.popup.callBack}
-          </button>
+          {ended ? (
+            <button type="button" className="btn" data-testid="popup-call-back" disabled={!number} onClick={() => number && void dialNumber(number)}>
+              {S.popup.callBack}
+            </button>
+          ) : null}
           {canTransfer ? (
             <button type="button" className="btn" data-testid="popup-transfer" title={S.transfer.actionTitle} onClick={() => {
                 keepCard();

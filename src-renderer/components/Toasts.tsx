@@ -3,11 +3,20 @@ import { S } from '../strings';
 import { IconX } from './icons';
 
 export function Toasts() {
-  const { toasts, dismiss } = useToasts();
+  const { toasts, dismiss, pause, resume } = useToasts();
   return (
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => (
-        <div key={t.id} className={`toast toast-${t.kind}`} data-testid={`toast-${t.kind}`}>
+        <div
+          key={t.id}
+          className={`toast toast-${t.kind}`}
+          data-testid={`toast-${t.kind}`}
+          // The pointer on a toast (to read it or reach «Отменить») keeps it from going away.
+          onMouseEnter={() => pause(t.id)}
+          onMouseLeave={() => resume(t.id)}
+          onFocus={() => pause(t.id)}
+          onBlur={() => resume(t.id)}
+        >
           <div className="toast-body">
             {t.title ? <strong>{t.title}</strong> : null}
             <span>{t.text}</span>
@@ -18,7 +27,7 @@ export function Toasts() {
               className="btn btn-sm"
               data-testid={t.action.testId}
               onClick={() => {
-                dismiss(t.id);
+                dismiss(t.id, true);
                 t.action?.run();
               }}
             >

@@ -128,6 +128,8 @@ export function afterSend(r: { outboxId: number; status: MailOutboxStatus; error
     {
       kind: 'info',
       text: M.composeForm.undoing,
+      // The mail leaves when the window closes, whatever the pointer does.
+      deadline: true,
       action: {
         label: M.composeForm.undo,
         testId: 'undo-send',

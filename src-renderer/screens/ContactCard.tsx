@@ -13,7 +13,7 @@ import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
 import { IconPlay, IconUser } from '../components/icons';
 import { countCalls, formatDateTime, formatPhone, normalizePhone } from '../format';
-import { navigate } from '../router';
+import { href, navigate } from '../router';
 import { slotComponents } from '../slots';
 import { S } from '../strings';
 import { useContacts } from '../stores/contacts';
@@ -331,7 +331,10 @@ export function ContactCard({ id }: { id: number }) {
                 {contact.emails.length ? (
                   contact.emails.map((m) => (
                     <div key={m}>
-                      <a href={`mailto:${m}`}>{m}</a>
+                      {/* The app's own mail compose, as «Написать письмо» (ContactMails), not an outside client. */}
+                      <a href={href(`/mail/compose?to=${encodeURIComponent(m)}`)} title={S.contact.writeMail(m)} data-testid="contact-email">
+                        {m}
+                      </a>
                     </div>
                   ))
                 ) : (

@@ -8,6 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
 import { toAppError } from '../api';
+import { historyFilterFromQuery } from '../call-summary';
 import { CommentAction, CommentEditor, CommentText, mayComment } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
@@ -15,7 +16,7 @@ import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
 import { saveTextFile } from '../download';
 import { callNumber, callStatusLabel, countLabel, formatDate, formatDuration, formatTime, fromDateInput, toDateInput } from '../format';
-import { href, navigate } from '../router';
+import { href, navigate, parseHash } from '../router';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import type { CallFilter } from '../stores/callsModel';
@@ -141,7 +142,7 @@ const Row = memo(function Row({
         </span>
         <span className="h-comment">
           {call.comment ? <CommentText comment={call.comment} /> : null}
-          {editing || !mayComment(call, isAdmin) ? null : <CommentAction onClick={() => onEdit(call.id)} />}
+          {editing || !mayComment(call, isAdmin) ? null : <CommentAction has={!!call.comment} onClick={() => onEdit(call.id)} />}
         </span>
         <span className="h-rec">
           {rec ? (
@@ -165,10 +166,12 @@ export function History() {
   const employeesLoaded = useAdmin((s) => s.employeesLoaded);
 
   const [search, setSearch] = useState('');
-  const [direction, setDirection] = useState<'' | 'in' | 'out'>('');
-  const [result, setResult] = useState<'' | 'answered' | 'missed' | 'unanswered'>('');
+  // The main page's summary cards open the history with their filter (`#/calls?period=today&…`).
+  const initial = useMemo(() => historyFilterFromQuery(parseHash(window.location.hash).query), []);
+  const [direction, setDirection] = useState<'' | 'in' | 'out'>(initial.direction);
+  const [result, setResult] = useState<'' | 'answered' | 'missed' | 'unanswered'>(initial.result);
   const [employeeId, setEmployeeId] = useState<string>('');
-  const [period, setPeriod] = useState<Period>('all');
+  const [period, setPeriod] = useState<Period>(initial.period);
   const [from, setFrom] = useState(() => toDateInput(new Date(Date.now() - 7 * 86400_000)));
   const [to, setTo] = useState(() => toDateInput(new Date()));
   const [debounced, setDebounced] = useState('');

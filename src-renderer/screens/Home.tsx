@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { TelephonyInfo } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
+import { summarizeCalls, summaryLink, type CallSummary } from '../call-summary';
 import { dialNumber } from '../actions';
 import { CallLine } from '../components/CallLine';
 import { ConnectionBadge } from '../components/ConnectionBadge';
@@ -13,7 +14,7 @@ import { S } from '../strings';
 import { contactForNumber, useContacts } from '../stores/contacts';
 import { useHome } from '../stores/home';
 import { useSession } from '../stores/session';
-import { toast } from '../stores/toasts';
+import { toast, useToasts } from '../stores/toasts';
 
 /** The relay's distribution mode, read when the page opens (an admin may change it any time). */
 function useTelephonyInfo(): TelephonyInfo | null {
@@ -81,7 +82,25 @@ function AcceptCallsCard() {
 function MissedList() {
   const missed = useHome((s) => s.missed);
   const loaded = useHome((s) => s.missedLoaded);
-  const dismiss = useHome((s) => s.dismissMissed);
+  const hide = useHome((s) => s.hideMissed);
+  const restore = useHome((s) => s.restoreMissed);
+  const commit = useHome((s) => s.dismissMissed);
+  // «×» right next to «Перезвонить» is easy to hit by mistake: the reminder goes at once, but
+  // the dismissal becomes final only when the «Отменить» toast goes.
+  const dismiss = (callId: number, num: string | null) => {
+    const c = hide(callId);
+    if (!c) return;
+    const final = () => void commit(callId).catch((e) => toast.error(toAppError(e).message));
+    useToasts.getState().push(
+      {
+        kind: 'info',
+        text: S.home.missedDismissed(num ? formatPhone(num) : S.popup.hiddenNumber),
+        action: { label: S.home.undo, testId: 'missed-undo', run: () => restore(c) },
+        onDismiss: final,
+      },
+      6000,
+    );
+  };
   const byPhone = useContacts((s) => s.byPhone);
   const [busy, setBusy] = useState<number | null>(null);
   return (
@@ -136,7 +155,7 @@ function MissedList() {
                   title={S.home.dismissTitle}
                   aria-label={S.home.dismiss}
                   data-testid="missed-dismiss"
-                  onClick={() => void dismiss(c.id).catch((e) => toast.error(toAppError(e).message))}
+                  onClick={() => dismiss(c.id, num)}
                 >
                   <IconX size={16} />
                 </button>
@@ -149,21 +168,32 @@ function MissedList() {
   );
 }
 
+/** One number of «Звонки за сегодня»: a link to the history with its filter where there is one. */
+function SummaryCard({ kind, n, label, tone, title }: { kind: keyof CallSummary; n: number; label: string; tone?: 'ok' | 'danger'; title?: string }) {
+  const to = summaryLink(kind);
+  const body = (
+    <>
+      <span className="summary-num">{n}</span>
+      <span className="summary-label">{label}</span>
+    </>
+  );
+  const cls = `summary-item${tone ? ` ${tone}` : ''}`;
+  return to ? (
+    <a className={`${cls} summary-link`} href={href(to)} title={S.home.summaryOpen(label)} data-testid={`summary-${kind}`}>
+      {body}
+    </a>
+  ) : (
+    <div className={cls} title={title} data-testid={`summary-${kind}`}>
+      {body}
+    </div>
+  );
+}
+
 function TodayList() {
   const today = useHome((s) => s.today.calls);
   const loaded = useHome((s) => s.todayLoaded);
   const error = useHome((s) => s.todayError);
-  const summary = useMemo(() => {
-    let answered = 0;
-    let missed = 0;
-    let outgoing = 0;
-    for (const c of today) {
-      if (c.direction === 'out') outgoing++;
-      if (c.status === 'answered') answered++;
-      else if (c.status === 'missed') missed++;
-    }
-    return { total: today.length, answered, missed, outgoing };
-  }, [today]);
+  const summary = useMemo(() => summarizeCalls(today), [today]);
   return (
     <section className="card today-card" data-testid="today-list">
       <div className="card-head">
@@ -173,23 +203,12 @@ function TodayList() {
           {S.home.allCalls}
         </a>
       </div>
-      <div className="summary">
-        <div className="summary-item">
-          <span className="summary-num">{summary.total}</span>
-          <span className="summary-label">{S.home.summaryTotal}</span>
-        </div>
-        <div className="summary-item ok">
-          <span className="summary-num">{summary.answered}</span>
-          <span className="summary-label">{S.home.summaryAnswered}</span>
-        </div>
-        <div className="summary-item danger">
-          <span className="summary-num">{summary.missed}</span>
-          <span className="summary-label">{S.home.summaryMissed}</span>
-        </div>
-        <div className="summary-item">
-          <span className="summary-num">{summary.outgoing}</span>
-          <span className="summary-label">{S.home.summaryOutgoing}</span>
-        </div>
+      <div className="summary" data-testid="today-summary">
+        <SummaryCard kind="total" n={summary.total} label={S.home.summaryTotal} />
+        <SummaryCard kind="answered" n={summary.answered} label={S.home.summaryAnswered} tone="ok" />
+        <SummaryCard kind="missed" n={summary.missed} label={S.home.summaryMissed} tone="danger" />
+        <SummaryCard kind="outgoing" n={summary.outgoing} label={S.home.summaryOutgoing} />
+        <SummaryCard kind="active" n={summary.active} label={S.home.summaryActive} title={S.home.summaryActiveTitle} />
       </div>
       {error ? <div className="error-box">{error}</div> : null}
       {!loaded ? (

@@ -11,7 +11,7 @@ import { IconCheck, IconCopy } from '../components/icons';
 import { Switch } from '../components/Switch';
 import { Field } from '../components/Field';
 import { AddEmployeeDialog, EmployeeMenu } from '../components/EmployeeDialogs';
-import { formatDateTime } from '../format';
+import { formatDateTime, formatRubles } from '../format';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import { useIsAdmin, useMe } from '../stores/session';
@@ -211,7 +211,7 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
             {lastTest?.employeesFound != null && !shownTest.message.includes(String(lastTest.employeesFound)) ? (
               <span className="small">{S.mango.employeesFound(lastTest.employeesFound)}</span>
             ) : null}
-            {lastTest?.balance != null ? <span className="small">{S.mango.balance(lastTest.balance.toLocaleString('ru-RU'))}</span> : null}
+            {lastTest?.balance != null ? <span className="small">{S.mango.balance(formatRubles(lastTest.balance))}</span> : null}
             {lastTest?.draft ? <span className="small muted">{shownTest.ok ? S.mango.testedDraftOk : S.mango.testedDraft}</span> : null}
             {!lastTest && mango.lastTest ? <span className="small muted">{S.mango.lastTest}: {formatDateTime(mango.lastTest.at)}</span> : null}
           </div>
@@ -411,7 +411,17 @@ function Troubleshooting() {
           </ol>
         </div>
       ))}
-      <p className="muted small">{S.mango.help}</p>
+      <p className="muted small" data-testid="mango-help">
+        {S.mango.helpDocsLabel}:{' '}
+        {/* target=_blank: the shell opens it in the browser (security.ts, external-url.ts). */}
+        <a href={S.mango.helpDocsUrl} target="_blank" rel="noopener noreferrer">
+          {S.mango.helpDocsUrl.replace(/^https:\/\//, '')}
+        </a>{' '}
+        · {S.mango.helpPhoneLabel}:{' '}
+        <a href={S.mango.helpPhoneTel} className="nowrap">
+          {S.mango.helpPhone}
+        </a>
+      </p>
     </section>
   );
 }

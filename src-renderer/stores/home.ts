@@ -3,7 +3,8 @@ import { create } from 'zustand';
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call } from '../api';
 import { startOfDay } from '../format';
-import { applyFeedBatch, applyFeedToMissed, emptyCallList, removeCall, replaceCall, type CallList } from './callsModel';
+import { useAttention } from './attention';
+import { applyFeedBatch, applyFeedToMissed, emptyCallList, removeCall, replaceCall, upsertCall, type CallList } from './callsModel';
 
 interface HomeStore {
   today: CallList;
@@ -13,8 +14,18 @@ interface HomeStore {
   missed: Call[];
   missedLoaded: boolean;
   dismissed: Set<number>;
+  /**
+   * Reminders taken off the list with «×» whose dismissal is not final yet (the «Отменить» toast
+   * is up, or the request runs): the sidebar count leaves them out already.
+   */
+  pendingDismiss: Map<number, Call>;
   loadToday(): Promise<void>;
   loadMissed(): Promise<void>;
+  /** «×»: off the list at once; final only with dismissMissed (undone by restoreMissed). */
+  hideMissed(callId: number): Call | null;
+  /** «Отменить»: the hidden reminder comes back, nothing is sent. */
+  restoreMissed(call: Call): void;
+  /** Makes the dismissal final at the core/relay; a refusal brings the reminder back. */
   dismissMissed(callId: number): Promise<void>;
   /** Feed items in the order they came (a batch: one update of the lists). */
   applyFeed(items: FeedItem[]): void;
@@ -32,6 +43,7 @@ export const useHome = create<HomeStore>((set, get) => ({
   missed: [],
   missedLoaded: false,
   dismissed: new Set(),
+  pendingDismiss: new Map(),
 
   async loadToday() {
     const dayStart = startOfDay(new Date()).toISOString();
@@ -58,18 +70,47 @@ export const useHome = create<HomeStore>((set, get) => ({
     }
   },
 
+  hideMissed(callId) {
+    const st = get();
+    const found = st.missed.find((c) => c.id === callId) ?? st.pendingDismiss.get(callId) ?? null;
+    const dismissed = new Set(st.dismissed).add(callId);
+    const pendingDismiss = new Map(st.pendingDismiss);
+    if (found) pendingDismiss.set(callId, found);
+    set({ missed: removeCall(st.missed, callId), dismissed, pendingDismiss });
+    return found;
+  },
+
+  restoreMissed(c) {
+    const st = get();
+    const dismissed = new Set(st.dismissed);
+    dismissed.delete(c.id);
+    const pendingDismiss = new Map(st.pendingDismiss);
+    pendingDismiss.delete(c.id);
+    set({ missed: upsertCall(st.missed, c), dismissed, pendingDismiss });
+  },
+
   async dismissMissed(callId) {
-    const before = get().missed;
-    const dismissed = new Set(get().dismissed);
-    dismissed.add(callId);
-    set({ missed: removeCall(before, callId), dismissed });
+    const hidden = get().hideMissed(callId);
     try {
       await call('missed:dismiss', { callId });
     } catch (e) {
-      dismissed.delete(callId);
-      set({ missed: before, dismissed: new Set(dismissed) });
+      if (hidden) get().restoreMissed(hidden);
+      else {
+        const dismissed = new Set(get().dismissed);
+        dismissed.delete(callId);
+        set({ dismissed });
+      }
       throw e;
     }
+    // The core's new count follows the dismissal: until it comes, this one stays subtracted.
+    const settle = () => {
+      unsub();
+      clearTimeout(timer);
+      const pendingDismiss = new Map(get().pendingDismiss);
+      if (pendingDismiss.delete(callId)) set({ pendingDismiss });
+    };
+    const unsub = useAttention.subscribe(settle);
+    const timer = setTimeout(settle, 3000);
   },
 
   applyFeed(items) {

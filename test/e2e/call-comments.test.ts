@@ -100,9 +100,12 @@ describe('call comments end to end (relay + bridge + renderer)', () => {
     // The card stays after the conversation, the call ended (the relay has its summary: «Принят»).
     const popup = popupFor(to1.page);
     const add = popup.getByTestId('comment-edit');
+    // Offered while talking too (notes during the call); here the call has ended.
+    await popup.locator('.badge', { hasText: 'Принят' }).waitFor({ timeout: 5000 });
     await add.waitFor({ timeout: 5000 });
     expect(await add.textContent()).toBe('Добавить комментарий');
-    expect(await popup.locator('.badge').textContent()).toBe('Принят');
+    // Ended: «Перезвонить» is offered now.
+    await popup.getByTestId('popup-call-back').waitFor();
     await add.click();
     await popup.getByTestId('comment-text').fill('Перезвонить после обеда');
     await screenshot(to1.page, 'e2e-comment-popup');
@@ -119,6 +122,9 @@ describe('call comments end to end (relay + bridge + renderer)', () => {
     // The colleague's list got the call and then its comment, live.
     await historyRow(to2.page, callId).getByTestId('call-comment').filter({ hasText: 'Перезвонить после обеда' }).waitFor({ timeout: 5000 });
 
+    // A comment is there: «✎ Изменить», not «+ Комментарий».
+    expect(await row.getByTestId('comment-edit').textContent()).toBe('Изменить');
+    expect(await row.getByTestId('comment-edit').getAttribute('data-has-comment')).toBe('true');
     await row.getByTestId('comment-edit').click();
     const editor = page.getByTestId('comment-editor');
     expect(await editor.getByTestId('comment-text').inputValue()).toBe('Перезвонить после обеда');
@@ -180,6 +186,7 @@ describe('call comments end to end (relay + bridge + renderer)', () => {
     await r.settle();
     const ownId = (await r.api<{ calls: Call[] }>('GET', '/api/calls', r.adminToken)).body.calls.find((c) => c.entryId === 'E2E-CM3')!.id;
     await historyRow(pm.page, ownId).getByTestId('comment-edit').waitFor({ timeout: 10_000 });
+    expect(await historyRow(pm.page, ownId).getByTestId('comment-edit').textContent()).toBe('+ Комментарий');
     expect(await row.getByTestId('comment-edit').count()).toBe(0);
     await screenshot(pm.page, 'e2e-comment-history-not-involved');
   }, 60_000);

@@ -91,7 +91,31 @@ describe('renderer smoke (fake core)', () => {
     await expect(page.getByTestId('nav-mail-count').getAttribute('aria-label')).resolves.toBe('7 непрочитанных писем во входящих');
     await page.waitForFunction((t) => document.title === t, `(${missedBefore + 7}) АСГАРД Телефония`);
 
+    // «Звонки за сегодня»: the cards add up to «Всего»; each but «Идут сейчас» opens the history filtered.
+    const summary = page.getByTestId('today-summary');
+    const num = async (kind: string) => Number(await summary.getByTestId(`summary-${kind}`).locator('.summary-num').textContent());
+    expect((await num('answered')) + (await num('missed')) + (await num('outgoing')) + (await num('active'))).toBe(await num('total'));
+    await expect(summary.getByTestId('summary-outgoing').textContent()).resolves.toContain('Исходящие');
+    await expect(summary.getByTestId('summary-active').textContent()).resolves.toContain('Идут сейчас');
+    await expect(summary.getByTestId('summary-missed').getAttribute('href')).resolves.toBe('#/calls?period=today&direction=in&result=missed');
+    await expect(summary.getByTestId('summary-active').getAttribute('href')).resolves.toBeNull();
+
+    // «×» takes the reminder off at once, with «Отменить» in a toast; nothing is final until it goes.
+    const firstMissed = await page.getByTestId('missed-item').first().textContent();
     await page.getByTestId('missed-dismiss').first().click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n - 1, missedBefore);
+    await page.waitForFunction((n) => document.querySelector('[data-testid="nav-home-count"]')?.textContent === String(n - 1), missedBefore);
+    await page.getByTestId('missed-undo').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n, missedBefore);
+    await expect(page.getByTestId('missed-item').first().textContent()).resolves.toBe(firstMissed);
+    await expect(page.getByTestId('nav-home-count').textContent()).resolves.toBe(String(missedBefore));
+    expect(await requestLog(page)).not.toContain('missed:dismiss');
+    // Dismissed again and the toast closed: now it is sent.
+    await page.getByTestId('missed-dismiss').first().click();
+    await page.getByTestId('missed-undo').waitFor();
+    await screenshot(page, 'renderer-main-undo');
+    await page.getByTestId('toast-info').getByRole('button', { name: 'Закрыть' }).click();
+    await page.waitForFunction(() => (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.some((x) => x.name === 'missed:dismiss'));
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n - 1, missedBefore);
     await page.waitForFunction((n) => document.querySelector('[data-testid="nav-home-count"]')?.textContent === String(n - 1), missedBefore);
     await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('attention', { missedCalls: 0, unreadMail: 0 }));
@@ -122,7 +146,18 @@ describe('renderer smoke (fake core)', () => {
     expect(knownText).toContain('Последние звонки');
     expect(knownText).toContain('Коммерческое предложение по складу');
     expect(knownText).toContain('Открыть карточку');
-    expect(knownText).toContain('Перезвонить');
+    // Still ringing: no «Перезвонить» (nor a comment) yet.
+    expect(knownText).not.toContain('Перезвонить');
+    await expect(known.getByTestId('comment-edit').count()).resolves.toBe(0);
+    // The status is readable next to (or under) the number, the ✕ stays inside the card.
+    await expect(known.getByTestId('popup-status').textContent()).resolves.toBe('Звонит');
+    const fits = await known.evaluate((card) => {
+      const box = card.getBoundingClientRect();
+      const x = card.querySelector('.popup-head .icon-btn')!.getBoundingClientRect();
+      const kind = card.querySelector('.popup-kind-text') as HTMLElement;
+      return x.right <= box.right && kind.scrollWidth <= kind.clientWidth;
+    });
+    expect(fits).toBe(true);
     const unknown = page.locator('[data-testid="call-popup"][data-call-id="900002"]');
     // Newest on top.
     await expect(cards.first().getAttribute('data-call-id')).resolves.toBe('900002');
@@ -131,9 +166,38 @@ describe('renderer smoke (fake core)', () => {
 
     // Create a contact from an unknown number in two clicks.
     await unknown.getByTestId('popup-create-contact').click();
-    await page.getByTestId('create-contact-form').getByRole('button', { name: 'Сохранить' }).click();
+    const createForm = page.getByTestId('create-contact-form');
+    // The dialog's first field has the focus; something typed is not lost to a stray Esc.
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('placeholder'))).resolves.toBe('+7 (985) 444-33-22');
+    await page.keyboard.type('Ольга');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('modal-discard').waitFor();
+    await expect(page.getByTestId('modal-discard').textContent()).resolves.toContain('Закрыть без сохранения?');
+    await page.getByTestId('modal-discard-no').click();
+    await expect(page.getByTestId('modal-discard').count()).resolves.toBe(0);
+    // Tab stays inside the dialog.
+    for (let i = 0; i < 8; i++) await page.keyboard.press('Tab');
+    await expect(page.evaluate(() => !!document.activeElement?.closest('[role="dialog"]'))).resolves.toBe(true);
+    await createForm.locator('input').nth(1).fill('');
+    await createForm.getByRole('button', { name: 'Сохранить' }).click();
     await unknown.getByTestId('popup-open-card').waitFor();
     expect(await requestLog(page)).toContain('contacts:create');
+
+    // Talking: notes can be taken, still no «Перезвонить»; ended: «Перезвонить» and the comment.
+    const redress = (phase: string) =>
+      page.evaluate(async (phase) => {
+        const w = window as unknown as { asgard: { invoke(n: string): Promise<Record<string, unknown>[]> }; __fake: { emit(n: string, p: unknown): void } };
+        const p = (await w.asgard.invoke('popups:list')).find((x) => x.callId === 900001)!;
+        const call = { ...(p.call as object), phase, status: phase === 'ended' ? 'answered' : 'active', employee: { id: 2, name: 'Иванов Сергей', extension: '101' } };
+        w.__fake.emit('popup', { ...p, call });
+      }, phase);
+    await redress('talking');
+    await known.getByTestId('comment-edit').waitFor();
+    await expect(known.getByTestId('comment-edit').textContent()).resolves.toBe('Добавить комментарий');
+    await expect(known.getByTestId('popup-call-back').count()).resolves.toBe(0);
+    await redress('ended');
+    await known.getByTestId('popup-call-back').waitFor();
+    await expect(known.getByTestId('comment-edit').count()).resolves.toBe(1);
 
     // A popup closes when the core says so.
     await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('popup', { callId: 900001, open: false, call: {}, contact: null, recentCalls: [], recentMails: [] }));
@@ -245,7 +309,9 @@ describe('renderer smoke (fake core)', () => {
     await expect(page.evaluate(() => document.documentElement.scrollWidth)).resolves.toBeLessThanOrEqual(380);
 
     await otherForm.getByTestId('transfer-cancel').click();
-    await other.getByTestId('popup-call-back').waitFor();
+    await other.getByTestId('popup-transfer').waitFor();
+    // Talking: no «Перезвонить» to someone still on the line.
+    await expect(other.getByTestId('popup-call-back').count()).resolves.toBe(0);
 
     // Nobody with an extension: said so, and only «Отмена» is left.
     await page.evaluate(() => (window as unknown as { __fake: { setColleagues(l: unknown[]): void } }).__fake.setColleagues([]));
@@ -254,7 +320,9 @@ describe('renderer smoke (fake core)', () => {
     await expect(other.getByTestId('transfer-nobody').textContent()).resolves.toBe('Некому перевести: нет сотрудников с внутренним номером');
     await expect(otherForm.getByTestId('transfer-blind').count()).resolves.toBe(0);
     await otherForm.getByTestId('transfer-cancel').click();
-    await other.getByTestId('popup-call-back').waitFor();
+    await other.getByTestId('popup-transfer').waitFor();
+    // Talking: no «Перезвонить» to someone still on the line.
+    await expect(other.getByTestId('popup-call-back').count()).resolves.toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -196,7 +196,7 @@ describe('settings page (browser bridge, real core and relay)', () => {
       expect(await form.getByTestId('field-error').count()).toBe(0);
       await form.getByLabel('Логин').press('Enter');
       await form.waitFor({ state: 'detached' });
-      await ap.getByTestId('toast-ok').filter({ hasText: 'Сотрудник добавлен: Смирнова Анна. Передайте ему логин и пароль.' }).waitFor();
+      await ap.getByTestId('toast-ok').filter({ hasText: 'Сотрудник добавлен: Смирнова Анна. Передайте сотруднику логин и пароль.' }).waitFor();
       const row = ap.locator('[data-testid="employee-row"][data-login="set-new1"]');
       await row.waitFor();
       expect(await row.getByTestId('employee-role').inputValue()).toBe('pm');

@@ -53,6 +53,14 @@ describe('call()', () => {
     await expect(mod.call('calls:callback', { toNumber: '+79161234567' })).resolves.toEqual({ ok: true });
   });
 
+  it('an older core/relay that does not know the request: a Russian way forward, never the raw name', async () => {
+    respond = async () => ({ ok: false, error: { code: 'unknown-request', message: 'Неизвестный запрос: admin:webhookJournal' } });
+    const err = await mod.call('admin:webhookJournal', { hours: 24 }).catch((e) => e);
+    expect(err.code).toBe('unknown-request');
+    expect(err.message).toBe('Эта функция появится после обновления сервера телефонии. Обратитесь к администратору, чтобы обновить сервер и приложение.');
+    expect(err.message).not.toContain('admin:');
+  });
+
   it('never shows an empty or English-free error', async () => {
     respond = async () => Promise.reject(undefined);
     const err = await mod.call('session:state').catch((e) => e);

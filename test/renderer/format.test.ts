@@ -9,6 +9,7 @@ import {
   formatDuration,
   formatPercent,
   formatPhone,
+  formatRubles,
   fromDateInput,
   plural,
   pluralize,
@@ -132,5 +133,12 @@ describe('dates', () => {
     expect(t(countLabel(1000, true, null))).toBe('1 000 звонков+');
     expect(t(countLabel(0, true, null))).toBe('0 звонков');
     expect(t(countLabel(1, false, null))).toBe('1 звонок');
+  });
+});
+
+describe('formatRubles', () => {
+  it('writes the Mango balance in rubles, as Russians do', () => {
+    expect(formatRubles(15230.5).replace(/\s/g, ' ')).toBe('15 230,50 ₽');
+    expect(formatRubles(0).replace(/\s/g, ' ')).toBe('0,00 ₽');
   });
 });

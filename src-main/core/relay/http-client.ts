@@ -326,6 +326,10 @@ export class RelayHttpClient {
       return new RelayError('session-expired', MSG.sessionExpired, 401);
     }
     if (res.status === 403) return new RelayError(body?.error ?? 'forbidden', body?.message ?? MSG.forbidden, 403);
+    // An older relay without this route (Fastify's own 404: "Route GET:/api/… not found"): the
+    // feature needs the relay updated, which the app says in Russian instead of the English.
+    if (res.status === 404 && body?.error === 'Not Found' && /^Route [A-Z]+:\S+ not found$/.test(body.message))
+      return new RelayError('unknown-request', MSG.relayTooOld, 404);
     if (body) return new RelayError(body.error, body.message, res.status);
     if (res.status === 404) return new RelayError('not-found', `${MSG.badResponse} (HTTP 404)`, 404);
     if (res.status >= 500) return new RelayError('relay-error', `Ошибка сервера телефонии (HTTP ${res.status})`, res.status);
