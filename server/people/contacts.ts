@@ -92,6 +92,23 @@ export async function updateContact(q: Queryable, id: number, patch: ContactInpu
   return toContact(r.rows[0]);
 }
 
+/**
+ * Deletes a live contact together with the contacts merged into it (their phones go with them).
+ * Calls keep their numbers; the caller's card is simply no longer known. False: no such live contact.
+ */
+export async function deleteContact(q: Queryable, id: number): Promise<boolean> {
+  // One statement: the merge tree's foreign keys are checked at its end, when all of it is gone.
+  const r = await q.query<{ id: number }>(
+    `WITH RECURSIVE tree AS (
+       SELECT id FROM contacts WHERE id = $1 AND merged_into IS NULL
+       UNION ALL SELECT c.id FROM contacts c JOIN tree t ON c.merged_into = t.id
+     )
+     DELETE FROM contacts WHERE id IN (SELECT id FROM tree) RETURNING id`,
+    [id],
+  );
+  return r.rows.some((x) => Number(x.id) === id);
+}
+
 /** Moves the second contact's phones, emails and note into the first and retires the second. */
 export async function mergeContacts(q: Queryable, keepId: number, mergeId: number): Promise<Contact | null> {
   if (keepId === mergeId) return getContact(q, keepId);

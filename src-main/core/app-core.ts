@@ -544,6 +544,10 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       store.contacts.upsert(c);
       return c;
     },
+    'contacts:delete': async (a) => {
+      await relay().deleteContact(a.id);
+      store.contacts.remove(a.id);
+    },
     'contacts:merge': async (a) => {
       const c = await relay().mergeContacts(a.keepId, a.mergeId);
       store.transaction(() => {

@@ -236,6 +236,7 @@ export function ContactCard({ id }: { id: number }) {
   const [loadError, setLoadError] = useState<string | null>(null);
   const [editing, setEditing] = useState(false);
   const [merging, setMerging] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -255,6 +256,23 @@ export function ContactCard({ id }: { id: number }) {
     setEditing(false);
     void load();
   }, [load]);
+
+  /** «Удалить контакт»: for every employee, after a confirmation; then back to the directory. */
+  const remove = async () => {
+    if (!data) return;
+    const name = data.contact.name || S.contact.unnamed;
+    if (!window.confirm(S.contact.deleteConfirm(name))) return;
+    setDeleting(true);
+    try {
+      await invoke('contacts:delete', { id: data.contact.id });
+      useContacts.getState().remove(data.contact.id);
+      toast.ok(S.contact.deleted(name));
+      navigate('/contacts');
+    } catch (e) {
+      toast.error(toAppError(e).message);
+      setDeleting(false);
+    }
+  };
 
   if (loadError && !data) {
     return (
@@ -356,6 +374,9 @@ export function ContactCard({ id }: { id: number }) {
             </button>
             <button type="button" className="btn" onClick={() => setMerging(true)} data-testid="contact-merge">
               {S.contact.merge}
+            </button>
+            <button type="button" className="btn btn-danger-ghost" disabled={deleting} onClick={() => void remove()} data-testid="contact-delete">
+              {S.contact.delete}
             </button>
           </div>
         ) : null}

@@ -164,6 +164,8 @@ export const telephonyRequests = {
   'contacts:update': request<Contact>()(
     z.object({ id: z.number().int(), patch: ContactInput.partial() }),
   ),
+  /** «Удалить контакт»: gone for everyone (with the contacts merged into it); calls keep their numbers. */
+  'contacts:delete': request<void>()(z.object({ id: z.number().int() })),
   'contacts:merge': request<Contact>()(
     z.object({ keepId: z.number().int(), mergeId: z.number().int() }),
   ),

@@ -325,6 +325,11 @@ export function installFakeAsgard(o: FakeOptions): void {
       Object.assign(c, a.patch, { updatedAt: iso(Date.now()) });
       return c;
     },
+    'contacts:delete': (a) => {
+      const i = contacts.findIndex((x) => x.id === a.id);
+      if (i < 0) throw { code: 'not-found', message: 'Контакт не найден' };
+      contacts.splice(i, 1);
+    },
     'contacts:merge': (a) => {
       const keep = contacts.find((x) => x.id === a.keepId);
       const drop = contacts.find((x) => x.id === a.mergeId);

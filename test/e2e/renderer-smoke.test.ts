@@ -430,7 +430,7 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   }, 300_000);
 
-  it('contact card: details, timeline, edit', async () => {
+  it('contact card: details, timeline, edit, delete', async () => {
     const { page, errors } = await openApp({ role: 'to', hash: '#/contacts/1' });
     await page.getByTestId('contact-card').waitFor();
     await expect(page.getByTestId('contact-name').textContent()).resolves.toBe('Алексей Морозов');
@@ -445,6 +445,17 @@ describe('renderer smoke (fake core)', () => {
     await page.locator('input[name=company]').fill('ООО «СтройИнвест Групп»');
     await page.getByTestId('contact-save').click();
     await page.waitForFunction(() => (document.querySelector('[data-testid="contact-card"]')?.textContent ?? '').includes('СтройИнвест Групп'));
+    // «Удалить контакт»: declined, nothing happens; confirmed, gone, back to the directory.
+    page.once('dialog', (d) => void d.dismiss());
+    await page.getByTestId('contact-delete').click();
+    await expect(page.getByTestId('contact-card').count()).resolves.toBe(1);
+    page.once('dialog', (d) => {
+      expect(d.message()).toContain('Удалить контакт «Алексей Морозов»');
+      void d.accept();
+    });
+    await page.getByTestId('contact-delete').click();
+    await page.waitForFunction(() => location.hash === '#/contacts');
+    await page.locator('.toast').filter({ hasText: 'Контакт удалён: Алексей Морозов' }).waitFor();
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -278,6 +278,20 @@ describe('contacts', () => {
     expect((await r.api('POST', '/api/contacts', to.token, { name: 'x', emails: ['not-an-email'] })).status).toBe(400);
   });
 
+  it('deletes a contact with the ones merged into it', async () => {
+    const a = await r.api<{ id: number }>('POST', '/api/contacts', to.token, { name: 'ИП Удаляемый', phones: ['+7 999 123 00 01'] });
+    const b = await r.api<{ id: number }>('POST', '/api/contacts', to.token, { name: 'Удаляемый (дубль)', phones: ['+7 916 000 11 22'] });
+    await r.api('POST', '/api/contacts/merge', to.token, { keepId: a.body.id, mergeId: b.body.id });
+    expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, null)).status).toBe(401);
+    expect((await r.api('DELETE', `/api/contacts/${b.body.id}`, pm.token)).status).toBe(404); // merged away: not a live contact
+    expect((await r.api<{ ok: boolean }>('DELETE', `/api/contacts/${a.body.id}`, pm.token)).body).toEqual({ ok: true });
+    expect((await r.api('GET', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(404);
+    expect((await r.api<{ contact: unknown }>('GET', '/api/contacts/lookup?phone=79991230001', pm.token)).body.contact).toBeNull();
+    const left = await r.relay.ctx.db.query('SELECT id FROM contacts WHERE id = ANY($1::bigint[])', [[a.body.id, b.body.id]]);
+    expect(left.rows).toEqual([]);
+    expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(404);
+  });
+
   it('finds a contact whose number was written with an extension or the 810 prefix by the number calls come from', async () => {
     const office = await r.api<{ id: number; phones: string[] }>('POST', '/api/contacts', to.token, { name: 'ЗАО Стройинвест', phones: ['8 (495) 765-43-21 доб. 123', '810 49 30 1234567'] });
     expect(office.body.phones).toEqual(['+74957654321', '+49301234567']);

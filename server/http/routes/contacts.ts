@@ -5,7 +5,7 @@ import { requireAdmin, requireEmployee } from '../context';
 import { sendCsv } from '../csv-reply';
 import { ApiFail, notFound } from '../errors';
 import { parseBody, parseId, timeZoneName } from '../validate';
-import { createContact, findContactByPhone, getContact, listContacts, mergeContacts, updateContact } from '../../people/contacts';
+import { createContact, deleteContact, findContactByPhone, getContact, listContacts, mergeContacts, updateContact } from '../../people/contacts';
 import { exportContacts, pageContacts, CONTACTS_PAGE_MAX } from '../../people/contacts-directory';
 import { ContactsImportRefused, importContacts } from '../../people/contacts-import';
 import { CONTACTS_IMPORT_MAX_CHARS } from '../../../src-shared/wire';
@@ -109,6 +109,13 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
       .flatMap((page) => page.calls)
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
     return { contact, calls };
+  });
+  app.delete('/api/contacts/:id', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const id = parseId(req.params);
+    if (!(await ctx.db.tx((q) => deleteContact(q, id)))) throw notFound('Контакт');
+    ctx.log.info({ reqId: req.id, contactId: id, by: me.id }, 'contact deleted');
+    return { ok: true };
   });
   app.patch('/api/contacts/:id', async (req) => {
     await requireEmployee(ctx, req);

@@ -203,6 +203,9 @@ export class RelayHttpClient {
   updateContact(id: number, patch: Partial<Contact>): Promise<Contact> {
     return this.request('PATCH', `/api/contacts/${id}`, { body: patch, schema: ContactSchema });
   }
+  async deleteContact(id: number): Promise<void> {
+    await this.request('DELETE', `/api/contacts/${id}`, { schema: Ok });
+  }
   mergeContacts(keepId: number, mergeId: number): Promise<Contact> {
     return this.request('POST', '/api/contacts/merge', { body: { keepId, mergeId }, schema: ContactSchema });
   }
