@@ -4,12 +4,12 @@
  * to the field; the relay's refusal (a login already taken) stays in the dialog, never lost.
  * An admin cannot switch themselves off (the relay refuses it too).
  */
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useId, useRef, useState, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 import { ROLE_LABELS, ROLES, type Role } from '../../src-shared/roles';
 import type { Employee } from '../../src-shared/wire';
-import { toAppError } from '../api';
-import { useMenu } from '../mail/MoreMenu';
+import { toAppError, type AppError } from '../api';
+import { MenuButton, type MenuItem } from './Menu';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import { toast } from '../stores/toasts';
@@ -120,17 +120,56 @@ function PasswordInput({ label, value, onChange, error, hint, testId, autoFocus 
   );
 }
 
-function Actions({ busy, submit, busyText, onClose }: { busy: boolean; submit: string; busyText: string; onClose: () => void }) {
+/**
+ * A dialog's form: Enter submits, once at a time; the relay's refusal (other than one shown by a
+ * field) stays above the buttons.
+ */
+function DialogForm(p: { testId: string; busy: boolean; serverError: string | null; onSubmit: () => Promise<void>; submit: string; busyText: string; onClose: () => void; children: ReactNode }) {
   return (
-    <div className="form-actions">
-      <button type="submit" className="btn btn-primary" disabled={busy} data-testid="dialog-submit">
-        {busy ? busyText : submit}
-      </button>
-      <button type="button" className="btn" onClick={onClose}>
-        {S.cancel}
-      </button>
-    </div>
+    <form
+      className="form"
+      noValidate
+      data-testid={p.testId}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!p.busy) void p.onSubmit();
+      }}
+    >
+      {p.children}
+      {p.serverError ? (
+        <div className="error-box" role="alert" data-testid="dialog-error">
+          {p.serverError}
+        </div>
+      ) : null}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={p.busy} data-testid="dialog-submit">
+          {p.busy ? p.busyText : p.submit}
+        </button>
+        <button type="button" className="btn" onClick={p.onClose}>
+          {S.cancel}
+        </button>
+      </div>
+    </form>
   );
+}
+
+/** A dialog's request: busy while it runs; its refusal kept for the form unless `onRefused` takes it. */
+function useDialogRequest() {
+  const [busy, setBusy] = useState(false);
+  const [serverError, setServerError] = useState<string | null>(null);
+  const run = async (request: () => Promise<void>, onRefused?: (e: AppError) => boolean) => {
+    setServerError(null);
+    setBusy(true);
+    try {
+      await request();
+    } catch (e) {
+      const err = toAppError(e);
+      if (!onRefused?.(err)) setServerError(err.message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, serverError, setServerError, run };
 }
 
 export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
@@ -139,10 +178,9 @@ export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
   const [errors, setErrors] = useState<DraftErrors>({});
   /** Whether «Добавить» was pressed once: from then on the errors follow the typing. */
   const [tried, setTried] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
   /** The relay's refusal of the login (taken), shown under the field until it is changed. */
   const [conflict, setConflict] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, serverError, setServerError, run } = useDialogRequest();
   const ids = { name: useId(), login: useId(), role: useId(), extension: useId(), email: useId() };
 
   const set = <K extends keyof NewEmployeeDraft>(k: K, v: NewEmployeeDraft[K]) => {
@@ -164,27 +202,26 @@ export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
       document.querySelector<HTMLInputElement>(first === 'password' ? '[data-testid="new-employee-password"]' : `[id="${CSS.escape(ids[first as keyof typeof ids])}"]`)?.focus();
       return;
     }
-    setBusy(true);
-    try {
-      const e = await create({
-        name: d.name.trim(),
-        login: d.login.trim(),
-        role: d.role,
-        password: d.password,
-        extension: d.extension.trim() || null,
-        email: d.email.trim() || null,
-      });
-      toast.ok(E.created(e.name));
-      onClose();
-    } catch (e) {
-      const err = toAppError(e);
-      if (err.code === 'conflict') {
+    await run(
+      async () => {
+        const e = await create({
+          name: d.name.trim(),
+          login: d.login.trim(),
+          role: d.role,
+          password: d.password,
+          extension: d.extension.trim() || null,
+          email: d.email.trim() || null,
+        });
+        toast.ok(E.created(e.name));
+        onClose();
+      },
+      (err) => {
+        if (err.code !== 'conflict') return false;
         setConflict(err.message);
         document.getElementById(ids.login)?.focus();
-      } else setServerError(err.message);
-    } finally {
-      setBusy(false);
-    }
+        return true;
+      },
+    );
   };
 
   const shown: DraftErrors = { ...errors, login: errors.login ?? conflict ?? undefined };
@@ -210,15 +247,7 @@ export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
 
   return (
     <Modal title={E.addTitle} onClose={onClose} dirty={!!(d.name || d.login || d.extension || d.email || d.password) || d.role !== 'to'}>
-      <form
-        className="form"
-        noValidate
-        data-testid="add-employee-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!busy) void submit();
-        }}
-      >
+      <DialogForm testId="add-employee-form" busy={busy} serverError={serverError} onSubmit={submit} submit={E.create} busyText={E.creating} onClose={onClose}>
         {text('name', E.name, { placeholder: E.namePlaceholder, autoFocus: true, maxLength: 200 })}
         {text('login', E.login, { hint: E.loginHint, maxLength: 100 })}
         <FormField label={E.role} id={ids.role}>
@@ -235,13 +264,7 @@ export function AddEmployeeDialog({ onClose }: { onClose: () => void }) {
           {text('email', E.email, { hint: E.emailHint, maxLength: 200, inputMode: 'email', type: 'email' })}
         </div>
         <PasswordInput label={E.password} value={d.password} onChange={(v) => set('password', v)} error={errors.password} hint={E.passwordHint} testId="new-employee-password" />
-        {serverError ? (
-          <div className="error-box" role="alert" data-testid="dialog-error">
-            {serverError}
-          </div>
-        ) : null}
-        <Actions busy={busy} submit={E.create} busyText={E.creating} onClose={onClose} />
-      </form>
+      </DialogForm>
     </Modal>
   );
 }
@@ -250,46 +273,25 @@ export function PasswordDialog({ employee, self, onClose }: { employee: Employee
   const update = useAdmin((s) => s.updateEmployee);
   const [pw, setPw] = useState('');
   const [tried, setTried] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, serverError, run } = useDialogRequest();
   const error = tried ? passwordError(pw) : undefined;
   const submit = async () => {
     setTried(true);
-    setServerError(null);
     if (passwordError(pw)) return;
-    setBusy(true);
-    try {
+    await run(async () => {
       await update(employee.id, { password: pw });
       toast.ok(self ? E.passwordSetSelf : E.passwordSet(employee.name));
       onClose();
-    } catch (e) {
-      setServerError(toAppError(e).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={E.passwordTitle(employee.name)} onClose={onClose} dirty={pw !== ''}>
-      <form
-        className="form"
-        noValidate
-        data-testid="password-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!busy) void submit();
-        }}
-      >
+      <DialogForm testId="password-form" busy={busy} serverError={serverError} onSubmit={submit} submit={S.save} busyText={S.saving} onClose={onClose}>
         <PasswordInput label={E.newPassword} value={pw} onChange={setPw} error={error} hint={E.passwordHint} testId="set-password" autoFocus />
         <p className="warn-box small" data-testid="password-sessions">
           {self ? E.passwordSessionsSelf : E.passwordSessions}
         </p>
-        {serverError ? (
-          <div className="error-box" role="alert" data-testid="dialog-error">
-            {serverError}
-          </div>
-        ) : null}
-        <Actions busy={busy} submit={S.save} busyText={S.saving} onClose={onClose} />
-      </form>
+      </DialogForm>
     </Modal>
   );
 }
@@ -299,37 +301,22 @@ export function RenameDialog({ employee, onClose }: { employee: Employee; onClos
   const id = useId();
   const [name, setName] = useState(employee.name);
   const [tried, setTried] = useState(false);
-  const [serverError, setServerError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, serverError, run } = useDialogRequest();
   const error = tried && !name.trim() ? E.required : undefined;
   const submit = async () => {
     setTried(true);
-    setServerError(null);
     const next = name.trim();
     if (!next) return;
     if (next === employee.name) return onClose();
-    setBusy(true);
-    try {
+    await run(async () => {
       await update(employee.id, { name: next });
       toast.ok(E.renamed);
       onClose();
-    } catch (e) {
-      setServerError(toAppError(e).message);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Modal title={E.renameTitle} onClose={onClose} dirty={name.trim() !== employee.name}>
-      <form
-        className="form"
-        noValidate
-        data-testid="rename-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!busy) void submit();
-        }}
-      >
+      <DialogForm testId="rename-form" busy={busy} serverError={serverError} onSubmit={submit} submit={S.save} busyText={S.saving} onClose={onClose}>
         <FormField label={E.name} id={id} error={error}>
           <input
             id={id}
@@ -343,13 +330,7 @@ export function RenameDialog({ employee, onClose }: { employee: Employee; onClos
             data-testid="rename-name"
           />
         </FormField>
-        {serverError ? (
-          <div className="error-box" role="alert" data-testid="dialog-error">
-            {serverError}
-          </div>
-        ) : null}
-        <Actions busy={busy} submit={S.save} busyText={S.saving} onClose={onClose} />
-      </form>
+      </DialogForm>
     </Modal>
   );
 }
@@ -357,11 +338,8 @@ export function RenameDialog({ employee, onClose }: { employee: Employee; onClos
 /** The row's «⋯» menu (WAI-ARIA menu button, the same keys as the mail's «Ещё ▾»). */
 export function EmployeeMenu({ employee, self }: { employee: Employee; self: boolean }) {
   const update = useAdmin((s) => s.updateEmployee);
-  const { open, setOpen, box, button, onKey } = useMenu();
+  const box = useRef<HTMLSpanElement>(null);
   const [dialog, setDialog] = useState<'rename' | 'password' | null>(null);
-  useEffect(() => {
-    if (open) box.current?.querySelector<HTMLButtonElement>('[role="menuitem"]')?.focus();
-  }, [open, box]);
 
   const toggleActive = async () => {
     const active = !employee.active;
@@ -374,58 +352,25 @@ export function EmployeeMenu({ employee, self }: { employee: Employee; self: boo
     }
   };
 
-  const items: { label: string; testId: string; onPick: () => void; disabled?: string }[] = [
+  const items: MenuItem[] = [
     { label: E.rename, testId: 'employee-rename', onPick: () => setDialog('rename') },
     { label: E.setPassword, testId: 'employee-set-password', onPick: () => setDialog('password') },
     employee.active
       ? { label: E.deactivate, testId: 'employee-deactivate', onPick: () => void toggleActive(), disabled: self ? E.selfDeactivate : undefined }
       : { label: E.activate, testId: 'employee-activate', onPick: () => void toggleActive() },
   ];
+  // The picked item is gone with the menu: the focus goes back to the «⋯» button.
   const close = () => {
     setDialog(null);
-    button.current?.focus();
+    box.current?.querySelector<HTMLButtonElement>('[aria-haspopup="menu"]')?.focus();
   };
 
   return (
-    <div className="row-menu" ref={box} onKeyDown={onKey}>
-      <button
-        type="button"
-        ref={button}
-        className="btn btn-sm btn-ghost row-menu-btn"
-        aria-haspopup="menu"
-        aria-expanded={open}
-        aria-label={E.actions(employee.name)}
-        title={E.actions(employee.name)}
-        data-testid="employee-menu"
-        onClick={() => setOpen(!open)}
-      >
-        ⋯
-      </button>
-      {open ? (
-        <div className="row-menu-list" role="menu" aria-label={E.actions(employee.name)}>
-          {items.map((it) => (
-            <button
-              type="button"
-              role="menuitem"
-              key={it.testId}
-              data-testid={it.testId}
-              aria-disabled={it.disabled ? true : undefined}
-              title={it.disabled}
-              onClick={() => {
-                if (it.disabled) return;
-                setOpen(false);
-                it.onPick();
-              }}
-            >
-              {it.label}
-              {it.disabled ? <span className="muted small"> — {it.disabled.toLowerCase()}</span> : null}
-            </button>
-          ))}
-        </div>
-      ) : null}
+    <span ref={box}>
+      <MenuButton label="⋯" title={E.actions(employee.name)} ariaLabel={E.actions(employee.name)} buttonClass="btn btn-sm btn-ghost row-menu-btn" testId="employee-menu" items={items} />
       {/* Out of the table: a dimmed (inactive) row must not dim or clip the dialog. */}
       {dialog === 'rename' ? createPortal(<RenameDialog employee={employee} onClose={close} />, document.body) : null}
       {dialog === 'password' ? createPortal(<PasswordDialog employee={employee} self={self} onClose={close} />, document.body) : null}
-    </div>
+    </span>
   );
 }

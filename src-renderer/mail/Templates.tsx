@@ -10,7 +10,7 @@ import { Field } from '../components/Field';
 import { href } from '../router';
 import { toast } from '../stores/toasts';
 import { MAIL_TEMPLATE_MAX_FILE_BYTES, type MailTemplateView } from '../../src-shared/ipc/mail';
-import { useMenu } from './MoreMenu';
+import { useMenu } from '../components/Menu';
 import { M, formatSize } from './strings';
 import { fileToBase64 } from './store';
 import { useBusyAction } from './useBusyAction';
@@ -90,7 +90,7 @@ export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick:
   };
 
   return (
-    <div className="mail-more mail-template-pick" ref={box} onKeyDown={onKey}>
+    <div className="menu mail-template-pick" ref={box} onKeyDown={onKey}>
       <button
         type="button"
         ref={button}
@@ -105,7 +105,7 @@ export function TemplateMenu({ disabled, onPick }: { disabled?: boolean; onPick:
         {T.menu} ▾
       </button>
       {open && list ? (
-        <div className="mail-more-menu mail-template-menu" role="menu" aria-label={T.menuTitle} data-testid="compose-template-menu">
+        <div className="menu-list mail-template-menu" role="menu" aria-label={T.menuTitle} data-testid="compose-template-menu">
           {searchable ? (
             <input type="search" className="mail-template-search" aria-label={T.search} placeholder={T.search} value={query} onChange={(e) => setQuery(e.target.value)} data-testid="compose-template-search" />
           ) : null}
