@@ -103,6 +103,11 @@ if (!app.requestSingleInstanceLock()) {
       notifications.onPopup(p);
     });
     c.onShell('missed-reminder', ({ calls }) => notifications.onMissedReminder(calls));
+    // Told in the window too; natively when the main window is not in front (the popup's
+    // «Перезвонить» was pressed with it in the tray, say).
+    c.on('feed', (item) => {
+      if (item.news && item.payload.kind === 'command-failed' && !main.window?.isFocused()) notifications.onCommandFailed(item.payload.command, () => main.show('#/'));
+    });
     c.onShell('popup-layout', ({ height }) => popup.setContentHeight(height));
     const mailNotifications = new MailNotifications({ enabled: () => c.getSettings().mailNotifications, open: (route) => main.show(route) });
     c.on('mail:new', ({ accountId, messages }) => mailNotifications.onNewMail(accountId, messages));

@@ -3,7 +3,7 @@ import { Notification } from 'electron';
 import { mailNotice } from '../../src-shared/mail-notice';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
-import type { Call } from '../../src-shared/wire';
+import type { Call, CommandFailure } from '../../src-shared/wire';
 import { formatPhone } from '../../src-shared/phone';
 
 function caller(call: Call, contactName?: string | null, company?: string | null): string {
@@ -36,6 +36,16 @@ export class CallNotifications {
     if (!Notification.isSupported() || !this.o.enabled() || !calls.length) return;
     const list = calls.slice(0, 3).map((c) => formatPhone(c.clientNumber ?? c.from.number)).join(', ');
     this.show(`Пропущенные звонки: ${calls.length}`, `Перезвоните: ${list}${calls.length > 3 ? '…' : ''}`, this.o.onClickMissed);
+  }
+
+  /**
+   * Mango reported a command failed after accepting it (a click-to-call the billing forbids, a
+   * transfer of a call that ended): the app's window says it too, but it may be hidden in the tray.
+   */
+  onCommandFailed(f: CommandFailure, onClick: () => void): void {
+    if (!Notification.isSupported()) return;
+    const title = f.action === 'callback' ? `Не удалось позвонить на ${formatPhone(f.target)}` : `Не удалось перевести звонок: ${f.target}`;
+    this.show(title, f.reason, onClick);
   }
 
   private show(title: string, body: string, onClick: () => void): void {

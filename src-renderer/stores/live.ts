@@ -5,6 +5,7 @@ import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
 import { mailNotice } from '../../src-shared/mail-notice';
 import type { MailSummary } from '../../src-shared/ipc/mail';
+import type { CommandFailure } from '../../src-shared/wire';
 import { formatPhone } from '../format';
 import { useAdmin } from './admin';
 import { useAttention } from './attention';
@@ -12,7 +13,7 @@ import { emptyCallList } from './callsModel';
 import { useConnection } from './connection';
 import { useContacts } from './contacts';
 import { useHistory } from './history';
-import { useCommandFailures } from './command-failures';
+import { failureTitle, useCommandFailures } from './command-failures';
 import { useHome } from './home';
 import { usePopups } from './popups';
 import { useSession } from './session';
@@ -36,6 +37,17 @@ function notifyMissed(item: AppliedFeedItem): void {
   try {
     const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
     new Notification(S.status.missed + ': ' + who, { body: S.home.callBack, tag: 'missed-' + c.id });
+  } catch {
+    // Notifications unsupported here.
+  }
+}
+
+/** Browser mode, the page in the background: a failed command is also a browser notification. */
+function notifyCommandFailed(f: CommandFailure): void {
+  if (hasShell || typeof document === 'undefined' || !document.hidden) return;
+  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  try {
+    new Notification(failureTitle(f), { body: f.reason, tag: 'command-' + f.commandId });
   } catch {
     // Notifications unsupported here.
   }
@@ -71,7 +83,10 @@ export function applyFeedItems(items: AppliedFeedItem[]): void {
   useHistory.getState().applyFeed(items);
   // Replayed history is not news: a failure told before this session was told then.
   const failures = items.flatMap((it) => (it.payload.kind === 'command-failed' && it.news ? [it.payload.command] : []));
-  if (failures.length) useCommandFailures.getState().apply(failures);
+  if (failures.length) {
+    useCommandFailures.getState().apply(failures);
+    if (!isPopupWindow()) failures.forEach(notifyCommandFailed);
+  }
   for (const item of items) {
     const p = item.payload;
     if (p.kind === 'call') notifyMissed(item);

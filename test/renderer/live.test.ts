@@ -106,4 +106,16 @@ describe('a command Mango reported as failed after accepting it', () => {
     useCommandFailures.getState().clearTransfer(7);
     expect([...useCommandFailures.getState().transfers.keys()]).toEqual([8]);
   });
+
+  it('in a browser tab in the background, also a browser notification', async () => {
+    const shown = fakeNotifications();
+    vi.resetModules();
+    const live = await import('../../src-renderer/stores/live');
+    vi.stubGlobal('document', { hidden: false });
+    live.applyFeedItems([failed(10, true)]);
+    expect(shown).toEqual([]);
+    vi.stubGlobal('document', { hidden: true });
+    live.applyFeedItems([failed(11, true)]);
+    expect(shown).toEqual([{ title: 'Не удалось позвонить на +7 (916) 765-43-21', tag: 'command-c11' }]);
+  });
 });
