@@ -1,19 +1,22 @@
 /**
  * `#/mail/compose?mode=new|reply|replyAll|forward&source=<id>&to=<addr>&draft=<id>`: a new
  * message, answer or forward (pre-filled by the core with threading), attachments, drafts.
+ * Autosave: a changed letter is kept in «Черновики на этом компьютере» (one draft, updated) a
+ * moment after typing pauses and whenever the form is left or the window hidden or closed.
  */
 import { useEffect, useRef, useState } from 'react';
 import { call, toAppError } from '../api';
+import { formatTime } from '../format';
 import { Field } from '../components/Field';
 import { Modal } from '../components/Modal';
 import { navigate } from '../router';
 import { toast } from '../stores/toasts';
-import type { MailAttachmentView, MailComposeMode } from '../../src-shared/ipc/mail';
+import type { MailAttachmentView, MailComposeMode, MailDraftInput, MailDraftView } from '../../src-shared/ipc/mail';
 import { RecipientInput } from './RecipientInput';
 import { splitAddresses } from './addresses';
 import { swapSignature } from '../../src-shared/mail-signature';
 import { M, formatSize } from './strings';
-import { fileToBase64, useMail } from './store';
+import { fileToBase64, trackDraftSave, useMail } from './store';
 import { SendLaterPanel, afterSend } from './send-later';
 import { SaveTemplatePanel, TemplateMenu, type TemplateWithData } from './Templates';
 import { applyTemplate, withoutSignature } from './template-text';
@@ -26,6 +29,10 @@ interface NewFile {
 }
 
 const MAX_FILE = 25 * 1024 * 1024;
+/** Autosave: this long after the last change (typing paused), the letter is saved as a draft. */
+export const AUTOSAVE_MS = 2000;
+
+type AutoStatus = { kind: 'saving' } | { kind: 'saved'; at: Date } | { kind: 'failed'; reason: string };
 
 export function Compose({ query }: { query: URLSearchParams }) {
   const accounts = useMail((s) => s.accounts);
@@ -47,7 +54,21 @@ export function Compose({ query }: { query: URLSearchParams }) {
   const [files, setFiles] = useState<NewFile[]>([]);
   const [srcAtt, setSrcAtt] = useState<MailAttachmentView[]>([]);
   const [keepSrc, setKeepSrc] = useState<Set<number>>(new Set());
-  const [draftId, setDraftId] = useState<number | null>(draftParam);
+  /**
+   * The local draft this letter is kept in (opened, or made by the first save): every save, by
+   * hand or autosave, updates this one row.
+   */
+  const draftId = useRef<number | null>(draftParam);
+  /** Saves run one after another, so a save made while the first is under way reuses its new id. */
+  const saving = useRef<Promise<unknown>>(Promise.resolve());
+  /** Sent or discarded: nothing is saved any more. */
+  const done = useRef(false);
+  /** The draft as opened or last saved by hand: «Не сохранять» puts it back (none: the autosaved draft goes). */
+  const base = useRef<MailDraftInput | null>(null);
+  /** Autosave has written the draft since `base`. */
+  const autoWrote = useRef(false);
+  const mounted = useRef(true);
+  const [autoStatus, setAutoStatus] = useState<AutoStatus | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [ready, setReady] = useState(false);
@@ -71,6 +92,18 @@ export function Compose({ query }: { query: URLSearchParams }) {
         if (draftParam) {
           const d = await call('mail:drafts:get', { id: draftParam });
           if (!live) return;
+          base.current = {
+            accountId: d.accountId,
+            mode: d.mode,
+            sourceMessageId: d.sourceMessageId,
+            to: d.to,
+            cc: d.cc,
+            bcc: d.bcc,
+            subject: d.subject,
+            text: d.text,
+            attachments: d.attachmentsData,
+            includeSourceAttachments: d.includeSourceAttachments ? (d.sourceAttachmentIndexes ?? true) : false,
+          };
           setAccountId(d.accountId);
           setTo(d.to.join(', '));
           setCc(d.cc.join(', '));
@@ -165,9 +198,106 @@ export function Compose({ query }: { query: URLSearchParams }) {
     JSON.stringify([accountId, to, cc, bcc, subject, text, files.map((f) => [f.filename, f.size, f.dataBase64.length]), [...keepSrc].sort()]);
   const changed = () => ready && saved.current !== null && snapshot() !== saved.current;
 
+  // What the saves below read: the form as last rendered (they also run after it has closed).
+  const live = useRef({ ready, payload, snapshot });
+  live.current = { ready, payload, snapshot };
+
+  /**
+   * Saves the form to «Черновики на этом компьютере», after any save under way; the footer shows
+   * how it went. `onlyChanged` (autosave): nothing is done (null) when the letter is as last saved,
+   * or sent or discarded meanwhile.
+   */
+  const persist = (onlyChanged: boolean): Promise<{ view: MailDraftView; data: MailDraftInput } | null> => {
+    const run = saving.current
+      .catch(() => undefined)
+      .then(async () => {
+        const { ready: isReady, payload: form, snapshot: snap } = live.current;
+        const state = snap();
+        if (onlyChanged && (done.current || !isReady || saved.current === null || state === saved.current)) return null;
+        const data: MailDraftInput = form();
+        const save = (id: number | null) => call('mail:drafts:save', { ...data, id: id ?? undefined });
+        if (mounted.current) setAutoStatus({ kind: 'saving' });
+        try {
+          let view: MailDraftView;
+          try {
+            view = await save(draftId.current);
+          } catch (e) {
+            // Deleted meanwhile (on the drafts page): the letter is kept in a new one.
+            if (draftId.current === null || toAppError(e).code !== 'mail-no-draft') throw e;
+            view = await save(null);
+          }
+          draftId.current = view.id;
+          saved.current = state;
+          if (onlyChanged) autoWrote.current = true;
+          if (mounted.current) setAutoStatus({ kind: 'saved', at: new Date() });
+          return { view, data };
+        } catch (e) {
+          if (mounted.current) setAutoStatus({ kind: 'failed', reason: toAppError(e).message });
+          throw e;
+        }
+      });
+    saving.current = run;
+    return trackDraftSave(run);
+  };
+
+  /** Autosave: best effort and quiet (the footer says how it went); never blocks leaving. */
+  const autosave = (): void => {
+    const { ready: isReady, snapshot: snap } = live.current;
+    if (done.current || !isReady || saved.current === null || snap() === saved.current) return;
+    persist(true).catch(() => undefined);
+  };
+
+  // Typing paused (or any other change): saved a moment later; an untouched form never is.
+  const current = snapshot();
+  useEffect(() => {
+    if (!ready || leaveOpen || done.current || saved.current === null || current === saved.current) return;
+    const t = setTimeout(autosave, AUTOSAVE_MS);
+    return () => clearTimeout(t);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [current, ready, leaveOpen]);
+
+  // Leaving the form any way (the sidebar, back, another route) or the window going away or hidden:
+  // the letter is saved as it is. `autosave` reads only refs, so the first render's one will do.
+  useEffect(() => {
+    mounted.current = true;
+    const onHidden = () => {
+      if (document.visibilityState === 'hidden') autosave();
+    };
+    document.addEventListener('visibilitychange', onHidden);
+    window.addEventListener('pagehide', autosave);
+    window.addEventListener('beforeunload', autosave);
+    return () => {
+      document.removeEventListener('visibilitychange', onHidden);
+      window.removeEventListener('pagehide', autosave);
+      window.removeEventListener('beforeunload', autosave);
+      mounted.current = false;
+      autosave();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
   const leave = () => (window.history.length > 1 ? window.history.back() : navigate('/mail'));
   /** «Отмена»: a changed letter is not dropped without asking. */
   const cancel = () => (changed() ? setLeaveOpen(true) : leave());
+  /**
+   * «Не сохранять»: what autosave wrote in this visit does not stay — an opened (or saved by hand)
+   * draft is put back as it was, a draft made only by autosave is deleted.
+   */
+  const discard = () => {
+    done.current = true;
+    setLeaveOpen(false);
+    void trackDraftSave(
+      saving.current
+        .catch(() => undefined)
+        .then(async () => {
+          const id = draftId.current;
+          if (id === null || !autoWrote.current) return;
+          if (base.current) await call('mail:drafts:save', { ...base.current, id });
+          else await call('mail:drafts:delete', { id });
+        }),
+    ).catch(() => undefined);
+    leave();
+  };
   const keepEditing = () => {
     setLeaveOpen(false);
     requestAnimationFrame(() => textArea.current?.focus());
@@ -182,11 +312,16 @@ export function Compose({ query }: { query: URLSearchParams }) {
     }
     setBusy(true);
     setError(null);
+    // No autosave from here: the draft goes with the letter (the core deletes it once queued).
+    done.current = true;
     try {
-      const r = await call('mail:send', { ...p, draftId: draftId ?? undefined, sendAt });
+      // A save under way may be making the draft: its id is the one to delete.
+      await saving.current.catch(() => undefined);
+      const r = await call('mail:send', { ...p, draftId: draftId.current ?? undefined, sendAt });
       afterSend(r, sendAt !== undefined);
       window.history.length > 1 ? window.history.back() : navigate('/mail');
     } catch (e) {
+      done.current = false;
       setError(toAppError(e).message);
     } finally {
       setBusy(false);
@@ -197,10 +332,11 @@ export function Compose({ query }: { query: URLSearchParams }) {
   const saveDraft = async (): Promise<boolean> => {
     setBusy(true);
     try {
-      const state = snapshot();
-      const d = await call('mail:drafts:save', { ...payload(), id: draftId ?? undefined });
-      setDraftId(d.id);
-      saved.current = state;
+      const r = await persist(false);
+      if (r) {
+        base.current = r.data;
+        autoWrote.current = false;
+      }
       toast.ok(M.composeForm.draftSaved);
       return true;
     } catch (e) {
@@ -383,6 +519,15 @@ export function Compose({ query }: { query: URLSearchParams }) {
           <button type="button" className="btn btn-ghost" onClick={cancel} data-testid="compose-cancel">
             {M.composeForm.cancel}
           </button>
+          <span className={`mail-compose-status small${autoStatus?.kind === 'failed' ? ' failed' : ''}`} role="status" data-testid="compose-autosave">
+            {autoStatus?.kind === 'saving'
+              ? M.composeForm.autosaving
+              : autoStatus?.kind === 'saved'
+                ? M.composeForm.autosaved(formatTime(autoStatus.at))
+                : autoStatus?.kind === 'failed'
+                  ? M.composeForm.autosaveFailed(autoStatus.reason)
+                  : null}
+          </span>
         </div>
       </form>
       {leaveOpen ? (
@@ -401,7 +546,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
               >
                 {M.composeForm.leaveSave}
               </button>
-              <button type="button" className="btn btn-danger" disabled={busy} onClick={() => (setLeaveOpen(false), leave())} data-testid="compose-leave-discard">
+              <button type="button" className="btn btn-danger" disabled={busy} onClick={discard} data-testid="compose-leave-discard">
                 {M.composeForm.leaveDiscard}
               </button>
               <button type="button" className="btn" onClick={keepEditing} data-testid="compose-leave-stay">

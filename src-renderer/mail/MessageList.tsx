@@ -19,7 +19,7 @@ import { MAX_BULK, type MailFolderView, type MailListFilter, type MailSummary } 
 import { BulkBar, useBulkActions, type BulkActions } from './BulkBar';
 import { dragMail } from './drag';
 import { StickyIds } from './sticky';
-import { M } from './strings';
+import { M, folderTitle } from './strings';
 import { useMail } from './store';
 
 const PAGE = 100;
@@ -72,6 +72,13 @@ export function MessageList({
   const [error, setError] = useState<string | null>(null);
   const searching = query.trim().length > 0;
   const tick = useMail((s) => (searching ? s.tick : (s.changedTick[folderId] ?? 0)));
+  const folders = useMail((s) => s.folders);
+  /** A search spans the account's folders: each row names its folder (as the sidebar does). */
+  const rowFolder = (m: MailSummary): string | null => {
+    if (!searching) return null;
+    const f = folders.find((x) => x.id === m.folderId);
+    return f ? folderTitle(f) : null;
+  };
   const generation = useRef(0);
   /** What the loaded pages are of: stale rows are kept only while that stays the same. */
   const shown = useRef('');
@@ -414,6 +421,11 @@ export function MessageList({
                     {m.hasAttachments ? (
                       <span className="mail-clip" title={M.reader.attachments} role="img" aria-label={M.reader.attachments} data-testid="mail-row-clip">
                         <IconPaperclip size={13} />
+                      </span>
+                    ) : null}
+                    {searching && rowFolder(m) ? (
+                      <span className="mail-row-folder" title={M.rowFolder(rowFolder(m)!)} data-testid="mail-row-folder">
+                        {rowFolder(m)}
                       </span>
                     ) : null}
                     <span className="mail-row-date">{formatDateTime(m.date)}</span>

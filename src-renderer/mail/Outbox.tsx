@@ -7,6 +7,7 @@ import { toast } from '../stores/toasts';
 import type { MailDraftView, MailOutboxItem } from '../../src-shared/ipc/mail';
 import { M } from './strings';
 import { formatSendAt } from './send-later';
+import { draftSavesSettled } from './store';
 
 /** The badge: a scheduled item says when it goes out (or that it is going, in the undo window). */
 function statusText(it: MailOutboxItem): string {
@@ -92,7 +93,9 @@ export function OutboxPage() {
 export function DraftsPage() {
   const [items, setItems] = useState<MailDraftView[] | null>(null);
   const load = useCallback(() => {
-    call('mail:drafts:list', {})
+    // A letter just left in the compose form may still be saving.
+    draftSavesSettled()
+      .then(() => call('mail:drafts:list', {}))
       .then(setItems)
       .catch((e) => toast.error(toAppError(e).message));
   }, []);

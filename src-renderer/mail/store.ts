@@ -106,6 +106,19 @@ export function useFolder(id: number | null): MailFolderView | undefined {
   return useMail((s) => (id === null ? undefined : s.folders.find((f) => f.id === id)));
 }
 
+/**
+ * Draft saves under way (the compose form's autosave, also the one made as it closes): the drafts
+ * page waits for them, so a letter left a moment ago is already listed.
+ */
+let draftSaves: Promise<unknown> = Promise.resolve();
+export function trackDraftSave<T>(p: Promise<T>): Promise<T> {
+  draftSaves = Promise.all([draftSaves, p.catch(() => undefined)]);
+  return p;
+}
+export function draftSavesSettled(): Promise<void> {
+  return draftSaves.then(() => undefined);
+}
+
 /** Reads a File as base64 (without the data: prefix). */
 export function fileToBase64(file: Blob): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -61,6 +61,8 @@ export const M = {
     '\\Flagged': 'Помеченные',
   } as Record<string, string>,
   syncFolder: 'Загрузить папку',
+  /** A search result's folder, on its row (a search spans the account's folders). */
+  rowFolder: (folder: string) => `Папка: ${folder}`,
   folderManage: {
     newFolder: 'Новая папка…',
     newInside: 'Новая папка…',
@@ -197,6 +199,10 @@ export const M = {
     sending: 'Отправка…',
     saveDraft: 'Сохранить черновик',
     draftSaved: 'Черновик сохранён',
+    /** The footer's quiet autosave status (the letter is saved to the local drafts as it is written). */
+    autosaving: 'Сохранение…',
+    autosaved: (time: string) => `Черновик сохранён в ${time}`,
+    autosaveFailed: (reason: string) => `Черновик не сохранён: ${reason}`,
     cancel: 'Отмена',
     /** «Отмена» with changes made: what becomes of the letter. */
     leaveTitle: 'Сохранить письмо в черновики?',

@@ -197,9 +197,18 @@ describe('mail sending', () => {
       const again = (await h.mail.handle('mail:drafts:save', { id: d.id, accountId: acc.id, to: ['bob@example.test'], subject: 'Черновик 2', text: 'Дописано' })) as { id: number; subject: string };
       expect(again).toMatchObject({ id: d.id, subject: 'Черновик 2' });
       expect((await h.mail.handle('mail:drafts:list', {})) as unknown[]).toHaveLength(1);
+      // Autosave saves the whole form (files too) into the same row again and again: one draft, one copy of each file.
+      const file = { filename: 'b.txt', contentType: 'text/plain', dataBase64: Buffer.from('world').toString('base64') };
+      for (const text of ['Дописано', 'Дописано']) {
+        await h.mail.handle('mail:drafts:save', { id: d.id, accountId: acc.id, to: ['bob@example.test'], subject: 'Черновик 2', text, attachments: [file] });
+      }
+      expect((await h.mail.handle('mail:drafts:list', {})) as unknown[]).toHaveLength(1);
+      expect(((await h.mail.handle('mail:drafts:get', { id: d.id })) as { attachmentsData: unknown[] }).attachmentsData).toEqual([file]);
       const res = (await h.mail.handle('mail:send', { accountId: acc.id, to: ['bob@example.test'], subject: 'Черновик 2', text: 'Дописано', draftId: d.id })) as { status: string };
       expect(res.status).toBe('sent');
       expect((await h.mail.handle('mail:drafts:list', {})) as unknown[]).toHaveLength(0);
+      // Saving into a draft that is gone says so by its code (autosave then keeps the letter in a new one).
+      await expect(h.mail.handle('mail:drafts:save', { id: d.id, accountId: acc.id, subject: 'x' })).rejects.toMatchObject({ code: 'mail-no-draft' });
       await expect(h.mail.handle('mail:send', { accountId: acc.id, to: ['не адрес'], subject: 'x', text: 'y' })).rejects.toMatchObject({ code: 'mail-bad-address' });
     } finally {
       await h.close();

@@ -213,8 +213,12 @@ describe('mail UI (chromium, real mail service)', () => {
     expect(trackerHits).not.toContain('/script');
     await screenshot(page, 'mail-reader-images-allowed');
 
+    // A folder's own list names no folder; a search (across the account's folders) does, per row.
+    await expect(page.getByTestId('mail-row-folder').count()).resolves.toBe(0);
     await page.getByTestId('mail-search').fill('выпуск 1499');
     await waitFor(async () => (await rows.count()) === 1 && (await rows.first().textContent())?.includes('Новости склада №1499'), 'search result');
+    await expect(rows.first().getByTestId('mail-row-folder').textContent()).resolves.toBe('Входящие');
+    await screenshot(page, 'mail-search-folder-chip');
     await page.getByTestId('mail-search').fill('');
 
     await page.getByTestId('mail-reply').click();
@@ -640,12 +644,62 @@ describe('mail UI (chromium, real mail service)', () => {
       await item.getByTestId('draft-remove').click();
       await page.getByText('Черновик удалён.').waitFor();
       await item.waitFor({ state: 'detached' });
+
+      // Autosave. A form opened and left untouched makes no draft.
+      const listDrafts = async () => ((await h.mail.handle('mail:drafts:list', {})) as { id: number; subject: string; text: string }[]);
+      const draftsBefore = (await listDrafts()).length;
+      const compose = async () => {
+        await page.evaluate(() => (location.hash = '#/mail/compose?mode=new'));
+        await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+      };
+      await compose();
+      await page.getByTestId('nav-calls').click();
+      await page.getByTestId('mail-compose-page').waitFor({ state: 'detached' });
+      // Typing paused: saved a moment later, said quietly in the footer.
+      await compose();
+      await page.getByTestId('compose-to').fill('ivlev@example.org');
+      await page.getByTestId('compose-subject').fill('Пишу не спеша');
+      await page.getByTestId('compose-text').fill('Первая строка.');
+      await waitFor(async () => /^Черновик сохранён в \d\d:\d\d$/.test((await page.getByTestId('compose-autosave').textContent()) ?? ''), 'autosaved');
+      await screenshot(page, 'mail-compose-autosaved');
+      // More typed, then the sidebar at once: the letter is saved as the form closes, in the same draft.
+      await page.getByTestId('compose-text').press('End');
+      await page.getByTestId('compose-text').type(' Вторая строка.');
+      await page.getByTestId('nav-calls').click();
+      await page.getByTestId('mail-compose-page').waitFor({ state: 'detached' });
+      await page.evaluate(() => (location.hash = '#/mail/drafts'));
+      const kept = page.getByTestId('draft-item').filter({ hasText: 'Пишу не спеша' });
+      await kept.waitFor();
+      await expect(kept.count()).resolves.toBe(1);
+      expect((await listDrafts()).length).toBe(draftsBefore + 1);
+      await kept.locator('a').click();
+      await waitFor(async () => (await page.getByTestId('compose-text').inputValue()) === 'Первая строка. Вторая строка.', 'the draft reopened');
+      await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'draft ready');
+      // Autosaved, then changed again: «Отмена» asks, and «Не сохранять» puts the draft back as it was opened.
+      await page.getByTestId('compose-text').press('End');
+      await page.getByTestId('compose-text').type(' Лишнее.');
+      await waitFor(async () => (await listDrafts()).some((d) => d.text.endsWith('Лишнее.')), 'autosaved in place');
+      await page.getByTestId('compose-text').type(' Ещё.');
+      await page.getByTestId('compose-cancel').click();
+      await page.getByTestId('compose-leave-discard').click();
+      await page.getByTestId('mail-compose-page').waitFor({ state: 'detached' });
+      await waitFor(async () => (await listDrafts()).filter((d) => d.subject === 'Пишу не спеша').map((d) => d.text).join() === 'Первая строка. Вторая строка.', 'the draft as it was');
+      expect((await listDrafts()).length).toBe(draftsBefore + 1);
+      // Sent from the draft: no draft is left.
+      const id = (await listDrafts()).find((d) => d.subject === 'Пишу не спеша')!.id;
+      await page.evaluate((n) => (location.hash = `#/mail/compose?draft=${n}`), id);
+      await waitFor(async () => (await page.getByTestId('compose-text').inputValue()) === 'Первая строка. Вторая строка.', 'the draft reopened to send');
+      await page.getByTestId('compose-text').type('!');
+      undoSendMs = 0;
+      await page.getByTestId('compose-send').click();
+      await page.getByTestId('mail-compose-page').waitFor({ state: 'detached' });
+      await waitFor(async () => (await listDrafts()).length === draftsBefore, 'the draft gone with the letter');
       expect(errors).toEqual([]);
     } finally {
       undoSendMs = 0;
       await page.close();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('creates a folder from the pane and opens it, renames it from its «⋯» menu, deletes it after asking', async () => {
     const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];

@@ -25,6 +25,12 @@ describe('mail strings', () => {
     expect(M.bulk.confirmEmpty(5)).toBe('Удалить навсегда 5 писем из этой папки? Восстановить их будет нельзя.');
   });
 
+  it('the compose footer says quietly how autosave went; a search row names its folder', () => {
+    expect(M.composeForm.autosaved('14:05')).toBe('Черновик сохранён в 14:05');
+    expect(M.composeForm.autosaveFailed('Черновик не найден.')).toBe('Черновик не сохранён: Черновик не найден.');
+    expect(M.rowFolder('Входящие')).toBe('Папка: Входящие');
+  });
+
   it('«Отмена отправки» counts seconds in Russian', () => {
     expect(M.undoSetting.seconds(1)).toBe('1 секунда');
     expect(M.undoSetting.seconds(3)).toBe('3 секунды');
