@@ -3,18 +3,38 @@
  * unread, flag, move, delete; with nothing checked, «Отметить все как прочитанные».
  */
 import { useEffect, useRef } from 'react';
-import { call } from '../api';
-import { toast } from '../stores/toasts';
+import { call, toAppError } from '../api';
+import { toast, useToasts } from '../stores/toasts';
 import type { MailFolderView } from '../../src-shared/ipc/mail';
 import { FolderSelect, spamTarget } from './FolderSelect';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
 import { useBusyAction } from './useBusyAction';
 
+/** How long the toast of a delete or move offers «Отменить» (the core keeps the token for a minute). */
+export const UNDO_TOAST_MS = 8000;
+
+/**
+ * The toast after a delete or move: with «Отменить» when the core gave an undo token (never
+ * for a deletion for good). Undone, it says how many came back, or why they did not.
+ */
+export function removedToast(text: string, undoToken: string | null): void {
+  if (!undoToken) {
+    toast.info(text);
+    return;
+  }
+  const run = () => {
+    call('mail:undo', { token: undoToken })
+      .then((r) => toast.ok(M.bulk.restored(r.restored)))
+      .catch((e) => toast.error(toAppError(e).message, M.bulk.undoFailed));
+  };
+  useToasts.getState().push({ kind: 'info', text, action: { label: M.bulk.undo, run, testId: 'mail-undo' } }, UNDO_TOAST_MS);
+}
+
 /** Files messages into `target` and says how many went (the bar, and rows dropped on a folder). */
 export async function moveMail(ids: number[], target: MailFolderView): Promise<void> {
   const r = await call('mail:messages:move', { ids, folderId: target.id });
-  toast.info(M.bulk.moved(r.moved, folderTitle(target)));
+  removedToast(M.bulk.moved(r.moved, folderTitle(target)), r.undoToken);
 }
 
 export interface BulkActions {
@@ -46,8 +66,8 @@ export function useBulkActions(ids: number[], folder: MailFolderView, searching:
       if (!only.length || busy) return;
       if (inTrash(folder, searching) && !window.confirm(M.bulk.confirmDeleteForever(only.length))) return;
       void act(async () => {
-        await call('mail:messages:delete', { ids: only });
-        toast.info(M.bulk.deleted(only.length));
+        const r = await call('mail:messages:delete', { ids: only });
+        removedToast(M.bulk.deleted(r.deleted), r.undoToken);
         onRemoved(only);
       });
     },

@@ -11,6 +11,7 @@ import { href, navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailAddress, MailAttachmentView, MailFolderView, MailMessageView, MailSummary } from '../../src-shared/ipc/mail';
 import { ImageDialog, TextDialog, Thumbnails, useImagePreviews } from './AttachmentPreview';
+import { removedToast } from './BulkBar';
 import { FolderSelect, spamTarget } from './FolderSelect';
 import { MailFrame } from './MailFrame';
 import { PrintBody, usePrint } from './MessagePrint';
@@ -102,8 +103,8 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
 
   const moveTo = (f: MailFolderView) =>
     act(async () => {
-      await call('mail:messages:move', { ids: [msg.id], folderId: f.id });
-      toast.info(M.reader.moved(folderTitle(f)));
+      const r = await call('mail:messages:move', { ids: [msg.id], folderId: f.id });
+      removedToast(M.reader.moved(folderTitle(f)), r.undoToken);
       onDeleted();
     });
 
@@ -133,7 +134,8 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         ) : null}
         <FolderSelect folders={targets} disabled={busy} testId="mail-move" onPick={(f) => void moveTo(f)} />
         <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
-          await call('mail:messages:delete', { ids: [msg.id] });
+          const r = await call('mail:messages:delete', { ids: [msg.id] });
+          removedToast(M.reader.deleted, r.undoToken);
           onDeleted();
         })}>
           {M.reader.delete}

@@ -238,6 +238,13 @@ export interface MailTemplateView {
 const Id = z.number().int().positive();
 /** Messages one bulk action (a selection in the list) may name. */
 export const MAX_BULK = 5000;
+
+/** The opaque handle `mail:messages:delete` / `mail:messages:move` give for «Отменить». */
+export const MailUndoTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+/** What a delete or move answers besides its count: the «Отменить» token, or null when not undoable. */
+export interface MailRemoveResult {
+  undoToken: string | null;
+}
 /**
  * The list's quick filters («Непрочитанные», «Помеченные», «С вложениями»); absent = «Все».
  * Counts, «Выбрать все» and the selection follow the filter (and `keep`, below).
@@ -542,14 +549,23 @@ export const mailRequests = {
   'mail:messages:setFlags': request<void>()(
     z.object({ ids: z.array(Id).min(1).max(MAX_BULK), seen: z.boolean().optional(), flagged: z.boolean().optional() }),
   ),
-  /** Moves to Trash (or deletes for good when already in Trash). */
-  'mail:messages:delete': request<void>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK) })),
+  /**
+   * Moves to Trash (or deletes for good when already in Trash, or when the account has none).
+   * `undoToken` (for `mail:undo`) when some went to Trash; deletions for good are never undoable.
+   */
+  'mail:messages:delete': request<MailRemoveResult & { deleted: number }>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK) })),
   /**
    * Files messages into another folder of the same account: they leave the source folder's list
    * at once and reach the target after the server's MOVE (queued like a delete, pushed once,
    * kept across offline spells and restarts) and the target's next sync.
    */
-  'mail:messages:move': request<{ moved: number }>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK), folderId: Id })),
+  'mail:messages:move': request<MailRemoveResult & { moved: number }>()(z.object({ ids: z.array(Id).min(1).max(MAX_BULK), folderId: Id })),
+  /**
+   * «Отменить» after a delete into Trash or a move: puts the messages back in the folders they
+   * came from, whether or not the server already did the move. The token is good once, for a
+   * minute; `restored`: how many came back.
+   */
+  'mail:undo': request<{ restored: number }>()(z.object({ token: MailUndoTokenSchema })),
   /** Mails from or to an address, newest first: contact timelines, the call popup. */
   'mail:messages:byAddress': request<MailSummary[]>()(
     z.object({ emails: z.array(z.string().trim().min(3).max(320)).min(1).max(50), limit: z.number().int().min(1).max(500).default(20) }),

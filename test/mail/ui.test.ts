@@ -472,6 +472,12 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.getByTestId('mail-reader').waitFor({ state: 'detached' });
       expect(h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE id = ?').get(open)).toEqual({ n: 0 });
 
+      // «Отменить» in that toast: the message is back in the list, once.
+      await page.locator('.toast', { hasText: 'Удалено: 1 письмо.' }).getByTestId('mail-undo').click();
+      await page.getByText('Возвращено: 1 письмо.').waitFor();
+      await page.locator(`[data-testid="mail-row"][data-id="${open}"]`).waitFor();
+      expect(h.db.prepare('SELECT folder_id FROM mail_messages WHERE id = ?').all(open)).toEqual([{ folder_id: inbox }]);
+
       // «Отметить все как прочитанные»: the folder's badge goes, nothing unread is left.
       await page.getByTestId('mail-mark-all-read').click();
       await page.getByText(/^Отмечено прочитанными: /).waitFor();

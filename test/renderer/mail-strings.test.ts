@@ -17,6 +17,14 @@ describe('mail strings', () => {
     expect(M.rules.applied(3, 40)).toBe('Правило применено: подошло 3 письма из 40.');
   });
 
+  it('«Возвращено» after «Отменить» counts letters the Russian way', () => {
+    expect(M.bulk.restored(1)).toBe('Возвращено: 1 письмо.');
+    expect(M.bulk.restored(3)).toBe('Возвращено: 3 письма.');
+    expect(M.bulk.restored(5)).toBe('Возвращено: 5 писем.');
+    expect(M.bulk.restored(21)).toBe('Возвращено: 21 письмо.');
+    expect(M.bulk.undo).toBe('Отменить');
+  });
+
   it('deleting for good says «его» for one letter and «их» for more', () => {
     expect(M.bulk.confirmDeleteForever(1)).toBe('Удалить навсегда 1 письмо? Восстановить его будет нельзя.');
     expect(M.bulk.confirmDeleteForever(2)).toBe('Удалить навсегда 2 письма? Восстановить их будет нельзя.');

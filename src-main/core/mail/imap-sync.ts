@@ -23,6 +23,7 @@ import {
   type ParsedMessage,
 } from './parse';
 import type { FolderInfo, FolderRename, FolderRow, MailStore, NewMessage } from './store';
+import type { MoveOutcome } from './undo';
 
 export interface SyncOptions {
   /** First reconnect delay; doubles up to `maxBackoffMs`. */
@@ -60,6 +61,12 @@ export interface SyncHooks {
    * is announced, so mail they moved away or marked read is not news.
    */
   arrived?(accountId: number, folderId: number, ids: number[]): void;
+  /**
+   * Queued MOVEs just pushed (their mail_ops ids and source UIDs, already off the queue), with
+   * the server's answer (destination UIDs when it has UIDPLUS), or false when it refused them:
+   * what «Отменить» needs to move them back.
+   */
+  moved?(ops: { id: number; uid: number }[], outcome: MoveOutcome | false): void;
 }
 
 interface OpRow {
@@ -132,6 +139,8 @@ export class AccountSync {
   /** Folders messages were just moved into on the server: synced in this cycle so they show up there. */
   private movedInto = new Set<number>();
   private readonly accountId: number;
+  /** Serializes pushing the queue with `withOps` (an undo looking at what was pushed). */
+  private opsLock: Promise<unknown> = Promise.resolve();
 
   constructor(
     private acc: AccountRecord,
@@ -198,6 +207,17 @@ export class AccountSync {
     this.folderEpoch++;
     this.lastFolderList = 0;
     this.wake();
+  }
+
+  /**
+   * Runs `fn` while no queued change is being pushed, and keeps the next push waiting until it
+   * is done: a queued change it finds in mail_ops has not reached the server, and one that is
+   * gone from there was pushed (and reported through `hooks.moved`).
+   */
+  withOps<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.opsLock.then(fn, fn);
+    this.opsLock = run.catch(() => undefined);
+    return run;
   }
 
   /** Local changes (flags, moves) are queued in mail_ops: push them now. */
@@ -499,7 +519,11 @@ export class AccountSync {
    * one command per PUSH_CHUNK UIDs, not one per message: a round trip each would take minutes
    * against a distant server. Only adjacent changes are joined, so their order per message holds.
    */
-  private async pushOps(client: ImapFlow): Promise<void> {
+  private pushOps(client: ImapFlow): Promise<void> {
+    return this.withOps(() => this.pushQueued(client));
+  }
+
+  private async pushQueued(client: ImapFlow): Promise<void> {
     const db = this.store.db;
     const ops = db.prepare('SELECT id, folder_id, uid, op, data FROM mail_ops WHERE account_id = ? ORDER BY id').all(this.accountId) as OpRow[];
     if (!ops.length) return;
@@ -528,12 +552,14 @@ export class AccountSync {
         const data = JSON.parse(run[0].data) as { add?: string[]; remove?: string[]; to?: string };
         const op = run[0].op;
         const uids = toRange(run.map((o) => o.uid));
+        let moved: Awaited<ReturnType<ImapFlow['messageMove']>> | null = null;
         if (op === 'flags') {
           if (data.add?.length) await client.messageFlagsAdd(uids, data.add, { uid: true });
           if (data.remove?.length) await client.messageFlagsRemove(uids, data.remove, { uid: true });
         } else if (op === 'move' && data.to) {
           // Refused: most likely the target is gone (deleted elsewhere), so the folder list is read again soon.
-          if ((await client.messageMove(uids, data.to, { uid: true })) === false) this.lastFolderList = 0;
+          moved = await client.messageMove(uids, data.to, { uid: true });
+          if (moved === false) this.lastFolderList = 0;
         } else if (op === 'expunge') {
           await client.messageDelete(uids, { uid: true });
         }
@@ -545,6 +571,14 @@ export class AccountSync {
         if (op === 'move' && data.to) {
           const target = this.store.folderByPath(this.accountId, data.to);
           if (target) this.movedInto.add(target.id);
+          try {
+            this.hooks.moved?.(
+              run.map((o) => ({ id: o.id, uid: o.uid })),
+              moved ? { destination: moved.destination || data.to, uidValidity: moved.uidValidity, uidMap: moved.uidMap } : false,
+            );
+          } catch {
+            // Only «Отменить» depends on it: never stops the push.
+          }
         }
       }
     }
@@ -574,7 +608,9 @@ export class AccountSync {
       const serverUids = mb.exists ? ((await client.search({ all: true }, { uid: true })) || []) : [];
       const serverSet = new Set(serverUids);
       const local = this.store.localUids(folder.id);
-      const gone = local.filter((u) => !serverSet.has(u));
+      // A UID from UIDNEXT on was not there when the folder was selected: stored meanwhile (mail
+      // moved back by «Отменить»), not gone.
+      const gone = local.filter((u) => !serverSet.has(u) && (mb.uidNext == null || u < mb.uidNext));
       if (gone.length) {
         this.store.deleteUids(folder.id, gone);
         this.hooks.changed(this.accountId, [folder.id]);

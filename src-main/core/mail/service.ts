@@ -38,6 +38,8 @@ import { MailSearch } from './search';
 import { invalidateRecipients, suggestRecipients } from './recipients';
 import { SOURCE_GONE, emlFilename, fetchMessageSource } from './source';
 import { MailStore, type FolderRow, type MessageRow } from './store';
+import { toRange } from './imap-sync';
+import { UNDO_TTL_MS, UndoRegistry, type UndoItem } from './undo';
 
 export type MailRequestName = keyof typeof mailRequests;
 export type MailEventName = keyof typeof mailEvents;
@@ -74,6 +76,8 @@ export interface MailServiceOptions {
   openPath?: (path: string) => void | Promise<void>;
   /** Addresses allowed images may be fetched from (default: anything but this machine). */
   imageAddresses?: AddressPolicy;
+  /** How long «Отменить» after a delete or move stays possible (default UNDO_TTL_MS). */
+  undoTtlMs?: number;
 }
 
 export interface MailService {
@@ -106,6 +110,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
   const drafts = new Drafts(db);
   const rules = new MailRules(db, store);
   const templates = new Templates(db);
+  const undos = new UndoRegistry(opts.undoTtlMs ?? UNDO_TTL_MS);
   const events = new EventEmitter();
   events.setMaxListeners(100);
   const anyListeners = new Set<(name: MailEventName, payload: unknown) => void>();
@@ -236,6 +241,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
           // A rule that cannot run leaves the mail in INBOX; it must never stop the sync.
         }
       },
+      moved: (ops, outcome) => undos.pushed(ops, outcome),
     }, syncOptions);
     syncs.set(acc.id, s);
     s.start();
@@ -311,8 +317,8 @@ export function createMailService(opts: MailServiceOptions): MailService {
 
   // -- local changes pushed by the sync loop --------------------------------------------------
 
-  function queueOp(row: MessageRow, op: string, data: object): void {
-    db.prepare('INSERT INTO mail_ops (account_id, folder_id, uid, op, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+  function queueOp(row: MessageRow, op: string, data: object): number {
+    const r = db.prepare('INSERT INTO mail_ops (account_id, folder_id, uid, op, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
       row.account_id,
       row.folder_id,
       row.uid,
@@ -320,6 +326,12 @@ export function createMailService(opts: MailServiceOptions): MailService {
       JSON.stringify(data),
       new Date().toISOString(),
     );
+    return Number(r.lastInsertRowid);
+  }
+
+  /** A queued MOVE «Отменить» can take back: the message as it was, snapshotted before it leaves. */
+  function undoItem(m: MessageRow, opId: number): UndoItem {
+    return { opId, accountId: m.account_id, sourceFolderId: m.folder_id, uid: m.uid, snapshot: store.snapshot(m.id)! };
   }
 
   function setFlags(ids: number[], f: { seen?: boolean; flagged?: boolean; answered?: boolean }): void {
@@ -356,8 +368,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
     }
   }
 
-  /** To Trash; from Trash (or with `forever`), deleted on the server for good. */
-  function deleteMessages(ids: number[], forever = false): void {
+  /**
+   * To Trash; from Trash (or with `forever`, or without a Trash), deleted on the server for good.
+   * With `undoable`, the moves into Trash get an «Отменить» token (deletions for good never do).
+   */
+  function deleteMessages(ids: number[], forever = false, undoable = false): { deleted: number; undoToken: string | null } {
+    const items: UndoItem[] = [];
+    let deleted = 0;
     const touched = new Map<number, Set<number>>();
     // Each account's Trash read once, not once per message of a bulk delete.
     const trashes = new Map<number, FolderRow | undefined>();
@@ -371,9 +388,14 @@ export function createMailService(opts: MailServiceOptions): MailService {
         if (!m) continue;
         const folder = store.folder(m.folder_id);
         const trash = trashOf(m.account_id);
-        if (!forever && folder && trash && folder.id !== trash.id) queueOp(m, 'move', { to: trash.path });
-        else queueOp(m, 'expunge', {});
+        if (!forever && folder && trash && folder.id !== trash.id) {
+          const opId = queueOp(m, 'move', { to: trash.path });
+          if (undoable) items.push(undoItem(m, opId));
+        } else {
+          queueOp(m, 'expunge', {});
+        }
         store.deleteIds([id]);
+        deleted++;
         const s = touched.get(m.account_id) ?? new Set<number>();
         s.add(m.folder_id);
         if (trash) s.add(trash.id);
@@ -385,6 +407,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       syncs.get(accountId)?.kick();
       emit('mail:changed', { accountId, folderIds: [...folders] });
     }
+    return { deleted, undoToken: undos.add(items) };
   }
 
   /**
@@ -393,7 +416,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
    * account's sync runs once it has pushed the queued MOVE); until then the source does not
    * fetch them back.
    */
-  function moveMessages(ids: number[], folderId: number): { moved: number } {
+  function moveMessages(ids: number[], folderId: number, undoable = false): { moved: number; undoToken: string | null } {
     const target = store.folder(folderId);
     if (!target) throw new MailError('mail-no-folder', 'Папка не найдена: возможно, её удалили.', 'Обновите список папок и выберите папку ещё раз.');
     const found = ids.map((id) => store.message(id)).filter((m): m is MessageRow => Boolean(m));
@@ -407,9 +430,11 @@ export function createMailService(opts: MailServiceOptions): MailService {
       throw new MailError('mail-move-same', `Письмо уже лежит в папке «${target.name}».`, 'Выберите другую папку.');
     }
     const sources = new Set<number>();
+    const items: UndoItem[] = [];
     db.transaction(() => {
       for (const m of rows) {
-        queueOp(m, 'move', { to: target.path });
+        const opId = queueOp(m, 'move', { to: target.path });
+        if (undoable) items.push(undoItem(m, opId));
         sources.add(m.folder_id);
       }
       store.deleteIds(rows.map((m) => m.id));
@@ -418,13 +443,152 @@ export function createMailService(opts: MailServiceOptions): MailService {
     })();
     syncs.get(target.account_id)?.kick();
     emit('mail:changed', { accountId: target.account_id, folderIds: [...sources, target.id] });
-    return { moved: rows.length };
+    return { moved: rows.length, undoToken: undos.add(items) };
+  }
+
+  /**
+   * «Отменить»: puts the token's messages back where they were. Still queued: the MOVE is taken
+   * off the queue and the rows come back at once. Already pushed: moved back on the server from
+   * where they went, and their rows come back under their new UIDs there.
+   */
+  async function undo(token: string): Promise<{ restored: number }> {
+    const items = undos.take(token);
+    if (!items) {
+      throw new MailError('mail-undo-gone', 'Отменить уже нельзя: время вышло или действие уже отменено.');
+    }
+    const byAccount = new Map<number, UndoItem[]>();
+    for (const it of items) byAccount.set(it.accountId, [...(byAccount.get(it.accountId) ?? []), it]);
+    let restored = 0;
+    let failure: unknown = null;
+    for (const [accountId, list] of byAccount) {
+      const touched = new Set<number>();
+      // Looked at while the sync is not pushing: a MOVE is either still queued or reported pushed.
+      const local = () => restoreQueued(list, touched);
+      const s = syncs.get(accountId);
+      const { left, restored: back } = s ? await s.withOps(local) : local();
+      restored += back;
+      if (left.length) {
+        try {
+          restored += await moveBack(accountId, left, touched);
+        } catch (e) {
+          failure = e;
+        }
+      }
+      if (touched.size) emit('mail:changed', { accountId, folderIds: [...touched] });
+    }
+    if (failure) {
+      const acc = accounts.find(items[0].accountId);
+      const d = describeMailError(failure, { proto: 'imap', host: acc?.imap.host, port: acc?.imap.port });
+      const done = restored ? ` Возвращено писем: ${restored}.` : '';
+      throw new MailError('mail-undo-failed', `Не удалось вернуть письма: ${d.message}${done}`, d.hint);
+    }
+    return { restored };
+  }
+
+  /**
+   * Undoes the MOVEs still queued (and those the server refused): how many came back, and the
+   * items the server moved meanwhile (`left`).
+   */
+  function restoreQueued(items: UndoItem[], touched: Set<number>): { left: UndoItem[]; restored: number } {
+    const left: UndoItem[] = [];
+    let restored = 0;
+    const opStmt = db.prepare('SELECT data FROM mail_ops WHERE id = ?');
+    const delOp = db.prepare('DELETE FROM mail_ops WHERE id = ?');
+    db.transaction(() => {
+      for (const it of items) {
+        const queued = opStmt.get(it.opId) as { data: string } | undefined;
+        if (!queued && it.pushed && !('refused' in it.pushed)) {
+          left.push(it);
+          continue;
+        }
+        // Still queued, refused by the server or dropped (its folder renumbered): the message is
+        // where it was on the server, or the source's next sync finds it gone.
+        if (queued) {
+          delOp.run(it.opId);
+          const to = (JSON.parse(queued.data) as { to?: string }).to;
+          const target = to ? store.folderByPath(it.accountId, to) : undefined;
+          if (target) touched.add(target.id);
+        }
+        if (!store.folder(it.sourceFolderId)) continue;
+        store.restoreMessage(it.snapshot, it.sourceFolderId, it.uid);
+        touched.add(it.sourceFolderId);
+        restored++;
+      }
+    })();
+    return { left, restored };
+  }
+
+  /**
+   * Moves pushed messages back from where they went (by the UIDs the server reported, or found
+   * there by Message-ID) and stores their rows under the UIDs the source gives them: the
+   * source's sync sees them as known and fetches nothing. Returns how many came back.
+   */
+  async function moveBack(accountId: number, items: UndoItem[], touched: Set<number>): Promise<number> {
+    const acc = accounts.get(accountId);
+    const groups = new Map<string, UndoItem[]>();
+    for (const it of items) {
+      const p = it.pushed as { destination: string };
+      const key = JSON.stringify([p.destination, it.sourceFolderId]);
+      groups.set(key, [...(groups.get(key) ?? []), it]);
+    }
+    let restored = 0;
+    const client = await imapFor(acc);
+    try {
+      for (const [key, list] of groups) {
+        const [destination, sourceFolderId] = JSON.parse(key) as [string, number];
+        const source = store.folder(sourceFolderId);
+        if (!source) continue;
+        const mb = await client.mailboxOpen(destination);
+        const dest = store.folderByPath(accountId, destination);
+        // Deleted for good or moved on from there in the app meanwhile: not brought back.
+        const leaving = dest ? store.pendingRemovals(dest.id) : new Set<number>();
+        const at = new Map<number, UndoItem>();
+        for (const it of list) {
+          const p = it.pushed as { uidValidity: number | null; destUid: number | null };
+          let uid = p.uidValidity === null || p.uidValidity === Number(mb.uidValidity) ? p.destUid : null;
+          const mid = it.snapshot.row.message_id;
+          if (uid === null && mid) {
+            // The server did not report the UID (no UIDPLUS, or the MOVE was sent again).
+            const found = await client.search({ header: { 'message-id': mid } }, { uid: true });
+            uid = found && found.length ? Math.max(...found) : null;
+          }
+          if (uid !== null && !leaving.has(uid) && !at.has(uid)) at.set(uid, it);
+        }
+        if (!at.size) continue;
+        const res = await client.messageMove(toRange([...at.keys()]), source.path, { uid: true });
+        if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
+        if (!res) throw new MailError('mail-undo-refused', `Сервер не вернул письма в папку «${source.name}».`);
+        const sameFolder = source.uidvalidity === null || res.uidValidity === undefined || Number(res.uidValidity) === source.uidvalidity;
+        const uidMap = sameFolder ? res.uidMap : undefined;
+        db.transaction(() => {
+          for (const [destUid, it] of at) {
+            const uid = uidMap ? uidMap.get(destUid) : null;
+            // Not moved (gone from there meanwhile).
+            if (uid === undefined) continue;
+            if (uid !== null) store.restoreMessage(it.snapshot, source.id, uid);
+            restored++;
+          }
+          if (dest) {
+            store.deleteUids(dest.id, [...at.keys()]);
+            touched.add(dest.id);
+          }
+        })();
+        // A fetch of the target under way may still store what just left it: its sync sets that right.
+        if (dest?.sync_enabled === 1) void syncs.get(accountId)?.syncNow(dest.id);
+        touched.add(source.id);
+        // Moved back without known UIDs: the source's sync fetches them.
+        if (!uidMap) void syncs.get(accountId)?.syncNow(source.id);
+      }
+    } finally {
+      await client.logout().catch(() => client.close());
+    }
+    return restored;
   }
 
   /** «Правила» act through the user's own actions: filed here at once, pushed by the sync. */
   const ruleEffects: RuleEffects = {
     setFlags: (ids, f) => setFlags(ids, f),
-    trash: (ids) => deleteMessages(ids),
+    trash: (ids) => void deleteMessages(ids),
     move: (ids, folderId) => void moveMessages(ids, folderId),
   };
 
@@ -667,8 +831,9 @@ export function createMailService(opts: MailServiceOptions): MailService {
     },
     'mail:messages:thread': ({ threadId }) => store.thread(threadId),
     'mail:messages:setFlags': ({ ids, seen, flagged }) => setFlags(ids, { seen, flagged }),
-    'mail:messages:delete': ({ ids }) => deleteMessages(ids),
-    'mail:messages:move': ({ ids, folderId }) => moveMessages(ids, folderId),
+    'mail:messages:delete': ({ ids }) => deleteMessages(ids, false, true),
+    'mail:messages:move': ({ ids, folderId }) => moveMessages(ids, folderId, true),
+    'mail:undo': ({ token }) => undo(token),
     'mail:messages:byAddress': ({ emails, limit }) => store.byAddress(emails, limit),
     'mail:messages:source': async ({ id }) => {
       const m = messageRow(id);
@@ -856,6 +1021,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       outbox.stop();
       for (const { flow } of flows.values()) flow.cancel();
       flows.clear();
+      undos.clear();
       await Promise.all([...syncs.keys()].map((id) => stopSync(id)));
       await outbox.drain();
     },

@@ -66,6 +66,12 @@ export interface AttachmentRow {
   content: Buffer | null;
 }
 
+/** What `MailStore.snapshot` keeps of a message: its row and its attachments (with any downloaded content). */
+export interface MessageSnapshot {
+  row: MessageRow;
+  attachments: AttachmentRow[];
+}
+
 export interface FolderInfo {
   path: string;
   name: string;
@@ -434,19 +440,60 @@ export class MailStore {
     for (const a of p.cc) addrs.push([a, 'cc']);
     for (const a of p.bcc) addrs.push([a, 'bcc']);
     for (const a of p.replyTo) addrs.push([a, 'reply-to']);
-    for (const [a, role] of addrs) if (a.email) this.s.insertAddress.run(normalizeEmail(a.email), id, role);
     p.attachments.forEach((a, idx) => {
       this.s.insertAttachment.run(id, idx, a.filename, a.contentType, a.size, a.contentId, a.inline ? 1 : 0, a.part, a.content);
     });
+    this.indexMessage(id, p.subject, addrs, text);
+    return id;
+  }
+
+  /** Address rows and the search index of a stored message. */
+  private indexMessage(id: number, subjectText: string, addrs: [MailAddress, string][], text: string): void {
+    for (const [a, role] of addrs) if (a.email) this.s.insertAddress.run(normalizeEmail(a.email), id, role);
     const addrText = addrs.map(([a]) => `${a.name} ${a.email}`).join(' ');
-    const subject = foldForSearch(p.subject);
+    const subject = foldForSearch(subjectText);
     const addresses = foldForSearch(addrText);
     const body = foldForSearch(text.length > FTS_BODY_MAX ? text.slice(0, FTS_BODY_MAX) : text);
     this.s.insertFts.run(id, subject, addresses, body);
     this.addTerms(subject);
     this.addTerms(addresses);
     this.addTerms(body);
-    return id;
+  }
+
+  /** A message with its attachments as stored, to put it back as it was (an undone delete or move). */
+  snapshot(id: number): MessageSnapshot | undefined {
+    const row = this.s.message.get(id);
+    if (!row) return undefined;
+    const attachments = this.db.prepare<unknown[], AttachmentRow>('SELECT * FROM mail_attachments WHERE message_id = ? ORDER BY idx').all(id);
+    return { row, attachments };
+  }
+
+  /**
+   * Puts a snapshot back into `folderId` at `uid`, under its old id (lists and an open reader
+   * find it again), with its flags, attachments, addresses and search index. False when the
+   * folder already holds that UID (the sync fetched it meanwhile): the message is there once.
+   */
+  restoreMessage(snap: MessageSnapshot, folderId: number, uid: number): boolean {
+    return this.db.transaction(() => {
+      const r = { ...snap.row, folder_id: folderId, uid } as MessageRow & Record<string, unknown>;
+      if (this.idByUid(folderId, uid) !== undefined || this.s.message.get(r.id)) return false;
+      // Threads merged meanwhile: the message's references lead to the thread that took it over.
+      if (r.thread_id !== null && r.message_id && !this.db.prepare('SELECT 1 FROM mail_threads WHERE id = ?').get(r.thread_id)) {
+        const t = this.db.prepare<unknown[], { thread_id: number }>('SELECT thread_id FROM mail_thread_refs WHERE account_id = ? AND ref = ?').get(r.account_id, r.message_id);
+        if (t) r.thread_id = t.thread_id;
+      }
+      const cols = Object.keys(r);
+      this.db.prepare(`INSERT INTO mail_messages (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => r[c]));
+      for (const a of snap.attachments) {
+        this.s.insertAttachment.run(r.id, a.idx, a.filename, a.content_type, a.size, a.content_id, a.inline, a.part, a.content);
+      }
+      const addrs: [MailAddress, string][] = [];
+      if (r.from_email || r.from_name) addrs.push([{ name: r.from_name, email: r.from_email }, 'from']);
+      const lists: [string, string][] = [[r.to_json, 'to'], [r.cc_json, 'cc'], [r.bcc_json, 'bcc'], [r.reply_to_json, 'reply-to']];
+      for (const [json, role] of lists) for (const a of JSON.parse(json) as MailAddress[]) addrs.push([a, role]);
+      this.indexMessage(r.id, r.subject, addrs, r.text);
+      return true;
+    })();
   }
 
   /** Records the message's words in the term dictionary that prefix search expands against. */
