@@ -58,7 +58,8 @@ export async function applyCommandResult(db: Db, path: string, payload: Record<s
       [commandId, action, result],
     );
     const row = r.rows[0];
-    if (!row || result === 1000) return [];
+    // 1xxx is success or a normal end (1000 accepted, 1100…, 1183 a new operator took it, §7).
+    if (!row || (result >= 1000 && result < 2000)) return [];
     const payloadOut: FeedPayload = {
       kind: 'command-failed',
       command: { commandId, action, target: row.target, callId: row.call_id == null ? null : Number(row.call_id), result, reason: failureReason(action, result) },
@@ -76,5 +77,6 @@ export function failureReason(action: CommandAction, code: number): string {
   if (code >= 3000 && code < 4000) return `Манго отклонил команду (код ${code})`;
   if (code === 4001) return 'команда не поддерживается АТС (код 4001)';
   if (code >= 4000 && code < 5000) return `АТС не может выполнить команду (код ${code})`;
-  return `ошибка сервера Манго (код ${code})`;
+  if (code >= 5000 && code < 6000) return `ошибка сервера Манго (код ${code})`;
+  return `Манго не выполнил команду (код ${code})`;
 }

@@ -229,9 +229,16 @@ async function plan(q: Queryable, rows: Parsed[]): Promise<{ targets: Target[]; 
     );
     for (const x of r.rows) known(x);
   }
-  const names = [...new Set(phoneless.map((r) => fold(r.name) + '\u0001' + fold(r.company)))];
-  if (names.length) {
-    const r = await q.query<ContactRow>(`SELECT k.* FROM contacts k WHERE ${NAME_KEY} = ANY($1::text[]) AND k.merged_into IS NULL`, [names]);
+  // The file's keys are folded by the same SQL as the index (not by JS's fold, whose idea of
+  // case and spaces is wider than lower()/btrim's): a candidate is never missed for that.
+  const named = phoneless.filter((r) => r.name.trim());
+  if (named.length) {
+    const r = await q.query<ContactRow>(
+      `SELECT k.* FROM contacts k
+       WHERE ${NAME_KEY} = ANY(SELECT ${FOLD_SQL('u.n')} || chr(1) || ${FOLD_SQL('u.c')} FROM unnest($1::text[], $2::text[]) AS u(n, c))
+         AND k.merged_into IS NULL`,
+      [named.map((r) => r.name), named.map((r) => r.company)],
+    );
     for (const x of r.rows) known(x);
   }
   /** The one contact a phoneless row refers to; a reason when several do; undefined when none. */

@@ -17,6 +17,7 @@ import { href, navigate } from '../router';
 import { slotComponents } from '../slots';
 import { S } from '../strings';
 import { useContacts } from '../stores/contacts';
+import { useMe } from '../stores/session';
 import { toast } from '../stores/toasts';
 
 interface Draft {
@@ -237,6 +238,7 @@ export function ContactCard({ id }: { id: number }) {
   const [editing, setEditing] = useState(false);
   const [merging, setMerging] = useState(false);
   const [deleting, setDeleting] = useState(false);
+  const me = useMe();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -375,9 +377,11 @@ export function ContactCard({ id }: { id: number }) {
             <button type="button" className="btn" onClick={() => setMerging(true)} data-testid="contact-merge">
               {S.contact.merge}
             </button>
-            <button type="button" className="btn btn-danger-ghost" disabled={deleting} onClick={() => void remove()} data-testid="contact-delete">
-              {S.contact.delete}
-            </button>
+            {me?.role === 'admin' ? (
+              <button type="button" className="btn btn-danger-ghost" disabled={deleting} onClick={() => void remove()} data-testid="contact-delete">
+                {S.contact.delete}
+              </button>
+            ) : null}
           </div>
         ) : null}
       </section>

@@ -430,7 +430,7 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   }, 300_000);
 
-  it('contact card: details, timeline, edit, delete', async () => {
+  it('contact card: details, timeline, edit; an admin deletes it', async () => {
     const { page, errors } = await openApp({ role: 'to', hash: '#/contacts/1' });
     await page.getByTestId('contact-card').waitFor();
     await expect(page.getByTestId('contact-name').textContent()).resolves.toBe('Алексей Морозов');
@@ -445,7 +445,15 @@ describe('renderer smoke (fake core)', () => {
     await page.locator('input[name=company]').fill('ООО «СтройИнвест Групп»');
     await page.getByTestId('contact-save').click();
     await page.waitForFunction(() => (document.querySelector('[data-testid="contact-card"]')?.textContent ?? '').includes('СтройИнвест Групп'));
-    // «Удалить контакт»: declined, nothing happens; confirmed, gone, back to the directory.
+    // «Удалить контакт» is an admin's: not offered here.
+    await expect(page.getByTestId('contact-delete').count()).resolves.toBe(0);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('an admin deletes a contact: declined, nothing happens; confirmed, gone, back to the directory', async () => {
+    const { page, errors } = await openApp({ role: 'admin', hash: '#/contacts/1' });
+    await page.getByTestId('contact-card').waitFor();
     page.once('dialog', (d) => void d.dismiss());
     await page.getByTestId('contact-delete').click();
     await expect(page.getByTestId('contact-card').count()).resolves.toBe(1);

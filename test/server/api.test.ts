@@ -144,6 +144,27 @@ describe('employees and accept-calls statuses', () => {
     expect((await r.api('GET', '/api/me', adm2.token)).status).toBe(401);
   });
 
+  it('two admins demoting each other at once leave one admin, not none', async () => {
+    const a = await r.createEmployee({ login: 'adm-a', role: 'admin' });
+    const b = await r.createEmployee({ login: 'adm-b', role: 'admin' });
+    const me = (await r.api<Employee>('GET', '/api/me', r.adminToken)).body;
+    // The seeded admin steps aside for a moment (its sessions kept), so a and b are the last two.
+    await r.relay.ctx.db.query('UPDATE employees SET active = false WHERE id = $1', [me.id]);
+    try {
+      const [x, y] = await Promise.all([
+        r.api<{ error?: string }>('PATCH', `/api/admin/employees/${b.employee.id}`, a.token, { role: 'pm' }),
+        r.api<{ error?: string }>('PATCH', `/api/admin/employees/${a.employee.id}`, b.token, { role: 'pm' }),
+      ]);
+      expect([x.status, y.status].sort()).toEqual([200, 409]);
+      expect([x.body.error, y.body.error]).toContain('last-admin');
+      const admins = (await r.relay.ctx.db.query("SELECT id FROM employees WHERE role = 'admin' AND active")).rows;
+      expect(admins).toHaveLength(1);
+    } finally {
+      // Put the seeded admin back for the tests after this one.
+      await r.relay.ctx.db.query('UPDATE employees SET active = true WHERE id = $1', [me.id]);
+    }
+  });
+
   it('a new password signs the employee out everywhere; an admin changing their own stays signed in where they did it', async () => {
     const e = await r.createEmployee({ login: 'pw1', role: 'pm', password: 'first-pass-1' });
     const second = await r.login('pw1', 'first-pass-1');
@@ -283,13 +304,15 @@ describe('contacts', () => {
     const b = await r.api<{ id: number }>('POST', '/api/contacts', to.token, { name: 'Удаляемый (дубль)', phones: ['+7 916 000 11 22'] });
     await r.api('POST', '/api/contacts/merge', to.token, { keepId: a.body.id, mergeId: b.body.id });
     expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, null)).status).toBe(401);
-    expect((await r.api('DELETE', `/api/contacts/${b.body.id}`, pm.token)).status).toBe(404); // merged away: not a live contact
-    expect((await r.api<{ ok: boolean }>('DELETE', `/api/contacts/${a.body.id}`, pm.token)).body).toEqual({ ok: true });
+    // For everyone and for good: admins only.
+    expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(403);
+    expect((await r.api('DELETE', `/api/contacts/${b.body.id}`, r.adminToken)).status).toBe(404); // merged away: not a live contact
+    expect((await r.api<{ ok: boolean }>('DELETE', `/api/contacts/${a.body.id}`, r.adminToken)).body).toEqual({ ok: true });
     expect((await r.api('GET', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(404);
     expect((await r.api<{ contact: unknown }>('GET', '/api/contacts/lookup?phone=79991230001', pm.token)).body.contact).toBeNull();
     const left = await r.relay.ctx.db.query('SELECT id FROM contacts WHERE id = ANY($1::bigint[])', [[a.body.id, b.body.id]]);
     expect(left.rows).toEqual([]);
-    expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(404);
+    expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, r.adminToken)).status).toBe(404);
   });
 
   it('finds a contact whose number was written with an extension or the 810 prefix by the number calls come from', async () => {

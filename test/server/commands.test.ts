@@ -72,8 +72,14 @@ describe('a command’s outcome (result/<command>)', () => {
       // Mango resends the callback (it did not see our 200): stored as a duplicate, told once.
       const again = await postSigned(r.webhookBase, 'result/callback', { command_id: res.body.commandId, result: '2240' });
       expect(again.status).toBe(200);
-      // A result for a command we never gave, and a success: nothing to tell.
+      // A result for a command we never gave, and successes (1000; any 1xxx is a normal end): nothing to tell.
       expect((await postSigned(r.webhookBase, 'result/callback', { command_id: 'not-ours', result: 3100 })).status).toBe(200);
+      const other = await r.api<{ commandId: string }>('POST', '/api/calls/callback', op.token, { toNumber: '79167654324' });
+      await sim.flush();
+      await r.relay.ctx.db.query('UPDATE mango_commands SET result = NULL WHERE command_id = $1', [other.body.commandId]);
+      expect((await postSigned(r.webhookBase, 'result/callback', { command_id: other.body.commandId, result: 1100 })).status).toBe(200);
+      const told = await r.relay.ctx.db.query("SELECT 1 FROM feed WHERE payload->>'kind' = 'command-failed' AND payload->'command'->>'commandId' = $1", [other.body.commandId]);
+      expect(told.rows).toEqual([]);
       const ok = await r.api<{ commandId: string }>('POST', '/api/calls/callback', op.token, { toNumber: '79167654322' });
       await sim.flush();
       await r.settle();

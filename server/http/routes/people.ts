@@ -33,6 +33,9 @@ const PatchEmployee = z.object({
   password: z.string().min(6).max(200).optional(),
 });
 
+/** pg_advisory_xact_lock key (with 0) serializing changes to admin accounts. */
+const ADMIN_CHANGE_LOCK = 74203;
+
 export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.post('/api/auth/login', async (req) => {
     const { login, password } = parseBody(Login, req.body);
@@ -92,9 +95,16 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
       if (p.role !== undefined && p.role !== 'admin') throw new ApiFail(409, 'self-demote', 'Нельзя снять роль администратора с самого себя');
     }
     await ctx.db.tx(async (q) => {
+      // Changes to admins one at a time, before any row lock: two admins demoting each other at
+      // once, the second sees the first and the company keeps its last active admin.
+      if (cur.role === 'admin') await q.query('SELECT pg_advisory_xact_lock($1, 0)', [ADMIN_CHANGE_LOCK]);
       // Role, extension and active decide who is rung: the live calls follow the change at once.
       const live = await lockLiveCalls(q);
       const before = await lockEmployee(q, id);
+      if (before?.role === 'admin' && before.active && (p.active === false || (p.role !== undefined && p.role !== 'admin'))) {
+        const others = await q.query("SELECT 1 FROM employees WHERE role = 'admin' AND active AND id <> $1", [id]);
+        if (others.rows.length === 0) throw new ApiFail(409, 'last-admin', 'Нельзя отключить или лишить прав последнего администратора');
+      }
       const role = p.role ?? cur.role;
       // A role change re-applies the role's default unless the flag was set by hand.
       const roleDefault = p.role && p.role !== cur.role && !cur.accept_calls_manual ? defaultAcceptCalls(p.role) : cur.accept_calls;

@@ -66,7 +66,10 @@ export interface AttachmentRow {
   content: Buffer | null;
 }
 
-/** What `MailStore.snapshot` keeps of a message: its row and its attachments (with any downloaded content). */
+/** Downloaded attachment bytes up to this size stay in an undo snapshot; bigger ones are fetched again. */
+const SNAPSHOT_CONTENT_MAX = 256 * 1024;
+
+/** What `MailStore.snapshot` keeps of a message: its row and its attachments (small downloaded content too). */
 export interface MessageSnapshot {
   row: MessageRow;
   attachments: AttachmentRow[];
@@ -464,7 +467,15 @@ export class MailStore {
   snapshot(id: number): MessageSnapshot | undefined {
     const row = this.s.message.get(id);
     if (!row) return undefined;
-    const attachments = this.db.prepare<unknown[], AttachmentRow>('SELECT * FROM mail_attachments WHERE message_id = ? ORDER BY idx').all(id);
+    // Big downloaded files are not kept for an undo that may never come (a bulk delete holds
+    // thousands of snapshots for the token's life): with their part, they download again when opened.
+    const attachments = this.db
+      .prepare<unknown[], AttachmentRow>(
+        `SELECT message_id, idx, filename, content_type, size, content_id, inline, part,
+                CASE WHEN part IS NOT NULL AND length(content) > ${SNAPSHOT_CONTENT_MAX} THEN NULL ELSE content END AS content
+         FROM mail_attachments WHERE message_id = ? ORDER BY idx`,
+      )
+      .all(id);
     return { row, attachments };
   }
 
