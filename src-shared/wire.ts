@@ -207,6 +207,8 @@ export const FeedPayloadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('presence'), employeeId: z.number().int(), online: z.boolean() }),
   z.object({ kind: z.literal('employee'), employee: EmployeeSchema }),
   z.object({ kind: z.literal('command-failed'), command: CommandFailureSchema }),
+  /** An admin deleted contacts (one with those merged into it): the apps forget their cached copies. */
+  z.object({ kind: z.literal('contact-deleted'), contactIds: z.array(z.number().int()) }),
 ]);
 export const FEED_KINDS: readonly string[] = FeedPayloadSchema.options.map((o) => o.shape.kind.value);
 export type FeedPayload = z.infer<typeof FeedPayloadSchema>;

@@ -96,7 +96,7 @@ export async function updateContact(q: Queryable, id: number, patch: ContactInpu
  * Deletes a live contact together with the contacts merged into it (their phones go with them).
  * Calls keep their numbers; the caller's card is simply no longer known. False: no such live contact.
  */
-export async function deleteContact(q: Queryable, id: number): Promise<boolean> {
+export async function deleteContact(q: Queryable, id: number): Promise<number[] | null> {
   // One statement: the merge tree's foreign keys are checked at its end, when all of it is gone.
   const r = await q.query<{ id: number }>(
     `WITH RECURSIVE tree AS (
@@ -106,7 +106,8 @@ export async function deleteContact(q: Queryable, id: number): Promise<boolean> 
      DELETE FROM contacts WHERE id IN (SELECT id FROM tree) RETURNING id`,
     [id],
   );
-  return r.rows.some((x) => Number(x.id) === id);
+  const ids = r.rows.map((x) => Number(x.id));
+  return ids.includes(id) ? ids : null;
 }
 
 /** Moves the second contact's phones, emails and note into the first and retires the second. */

@@ -332,6 +332,8 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
         nextMe = { ...me, acceptCalls: p.change.acceptCalls };
       } else if (p.kind === 'employee' && me && p.employee.id === me.id) {
         nextMe = p.employee;
+      } else if (p.kind === 'contact-deleted') {
+        for (const id of p.contactIds) store.contacts.remove(id);
       }
       if (nextMe) settings.saveMe(nextMe);
       settings.setLastFeedId(item.id, item.at);

@@ -92,6 +92,7 @@ export function applyFeedItems(items: AppliedFeedItem[]): void {
     if (p.kind === 'call') notifyMissed(item);
     else if (p.kind === 'employee') useSession.getState().applyEmployee(p.employee);
     else if (p.kind === 'status') useSession.getState().applyStatus(p.change);
+    else if (p.kind === 'contact-deleted') p.contactIds.forEach((id) => useContacts.getState().remove(id));
     useAdmin.getState().applyFeed(item);
   }
 }

@@ -119,3 +119,16 @@ describe('a command Mango reported as failed after accepting it', () => {
     expect(shown).toEqual([{ title: 'Не удалось позвонить на +7 (916) 765-43-21', tag: 'command-c11' }]);
   });
 });
+
+describe('a contact an admin deleted', () => {
+  it('is forgotten by the window’s contacts, replayed or live', async () => {
+    vi.resetModules();
+    const live = await import('../../src-renderer/stores/live');
+    const { useContacts } = await import('../../src-renderer/stores/contacts');
+    const contact = (id: number) => ({ id, name: `К${id}`, company: '', phones: [`+7916000000${id}`], emails: [], note: '', createdAt: '', updatedAt: '' });
+    useContacts.getState().upsertMany([contact(1), contact(2), contact(3)]);
+    live.applyFeedItems([{ id: 1, at: new Date().toISOString(), news: false, payload: { kind: 'contact-deleted', contactIds: [1, 3] } }]);
+    expect([...useContacts.getState().byId.keys()]).toEqual([2]);
+    expect(useContacts.getState().byPhone.has('+79160000001')).toBe(false);
+  });
+});

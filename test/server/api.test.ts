@@ -307,7 +307,14 @@ describe('contacts', () => {
     // For everyone and for good: admins only.
     expect((await r.api('DELETE', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(403);
     expect((await r.api('DELETE', `/api/contacts/${b.body.id}`, r.adminToken)).status).toBe(404); // merged away: not a live contact
+    const feed = await TestFeedClient.connect(r.url, pm.token, 0);
+    await feed.synced();
     expect((await r.api<{ ok: boolean }>('DELETE', `/api/contacts/${a.body.id}`, r.adminToken)).body).toEqual({ ok: true });
+    // Every app forgets its copies of the contact and of the one merged into it.
+    await feed.waitFor(() => feed.items.some((i) => i.payload.kind === 'contact-deleted'), 5000, 'contact-deleted');
+    const told = feed.items.flatMap((i) => (i.payload.kind === 'contact-deleted' ? [i.payload.contactIds] : []));
+    expect(told.map((ids) => [...ids].sort((x, y) => x - y))).toEqual([[a.body.id, b.body.id].sort((x, y) => x - y)]);
+    feed.close();
     expect((await r.api('GET', `/api/contacts/${a.body.id}`, pm.token)).status).toBe(404);
     expect((await r.api<{ contact: unknown }>('GET', '/api/contacts/lookup?phone=79991230001', pm.token)).body.contact).toBeNull();
     const left = await r.relay.ctx.db.query('SELECT id FROM contacts WHERE id = ANY($1::bigint[])', [[a.body.id, b.body.id]]);

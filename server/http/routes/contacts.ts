@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireAdmin, requireEmployee } from '../context';
+import { appendFeed } from '../../hub/feed-store';
 import { sendCsv } from '../csv-reply';
 import { ApiFail, notFound } from '../errors';
 import { parseBody, parseId, timeZoneName } from '../validate';
@@ -114,7 +115,15 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.delete('/api/contacts/:id', async (req) => {
     const me = await requireAdmin(ctx, req);
     const id = parseId(req.params);
-    if (!(await ctx.db.tx((q) => deleteContact(q, id)))) throw notFound('Контакт');
+    const feed = await ctx.db.tx(async (q) => {
+      const ids = await deleteContact(q, id);
+      if (!ids) return null;
+      // Every app holding a copy forgets it (the history shows the number again, not the name).
+      const everyone = (await q.query<{ id: number }>('SELECT id FROM employees WHERE active')).rows;
+      return appendFeed(q, everyone.map((e) => ({ employeeId: Number(e.id), payload: { kind: 'contact-deleted', contactIds: ids } })), ctx.hub.instanceId);
+    });
+    if (!feed) throw notFound('Контакт');
+    ctx.hub.deliver(feed);
     ctx.log.info({ reqId: req.id, contactId: id, by: me.id }, 'contact deleted');
     return { ok: true };
   });
