@@ -233,10 +233,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
         emit('mail:state', { accountId: id, state: st });
       },
       changed: (id, folderIds) => emit('mail:changed', { accountId: id, folderIds }),
-      newMail: (id, messages) => emit('mail:new', { accountId: id, messages }),
+      newMail: (id, messages) => {
+        const news = messages.filter((m) => !isReturning(id, m.id));
+        if (news.length) emit('mail:new', { accountId: id, messages: news });
+      },
       arrived: (id, _folderId, ids) => {
         try {
-          rules.arrived(id, ids, ruleEffects);
+          rules.arrived(id, ids.filter((m) => !isReturning(id, m)), ruleEffects);
         } catch {
           // A rule that cannot run leaves the mail in INBOX; it must never stop the sync.
         }
@@ -523,7 +526,32 @@ export function createMailService(opts: MailServiceOptions): MailService {
    * there by Message-ID) and stores their rows under the UIDs the source gives them: the
    * source's sync sees them as known and fetches nothing. Returns how many came back.
    */
+  /**
+   * Message-IDs «Отменить» is moving back, per account: a sync that fetches one of them before
+   * its row is restored stores it, but it is neither news nor for the rules (which could file it
+   * away again).
+   */
+  const returning = new Map<number, Set<string>>();
+  function isReturning(accountId: number, messageId: number): boolean {
+    const set = returning.get(accountId);
+    const mid = set?.size ? store.message(messageId)?.message_id : null;
+    return !!mid && set!.has(mid);
+  }
+
   async function moveBack(accountId: number, items: UndoItem[], touched: Set<number>): Promise<number> {
+    const mids = items.map((it) => it.snapshot.row.message_id).filter((m): m is string => !!m);
+    const set = returning.get(accountId) ?? new Set<string>();
+    returning.set(accountId, set);
+    mids.forEach((m) => set.add(m));
+    try {
+      return await moveBackNow(accountId, items, touched);
+    } finally {
+      // Past the source's sync that the move back triggers.
+      setTimeout(() => mids.forEach((m) => set.delete(m)), 10_000).unref?.();
+    }
+  }
+
+  async function moveBackNow(accountId: number, items: UndoItem[], touched: Set<number>): Promise<number> {
     const acc = accounts.get(accountId);
     const groups = new Map<string, UndoItem[]>();
     for (const it of items) {
