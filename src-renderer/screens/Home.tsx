@@ -63,6 +63,12 @@ function AcceptCallsCard() {
       <p className="accept-state" data-testid="accept-state">
         {info?.routingMode === 'popup' ? (on ? S.home.acceptOnPopup : S.home.acceptOffPopup) : on ? S.home.acceptOn : S.home.acceptOff}
       </p>
+      {info && !info.enabled ? (
+        // Said here, or «Перезвонить» is refused with no warning before.
+        <p className="warn-box small" data-testid="telephony-off">
+          {S.home.telephonyOff}
+        </p>
+      ) : null}
       {info?.routingMode === 'popup' ? (
         // Mango rings phones by its own scheme: the switch decides only who sees the caller's card.
         <p className="muted small" data-testid="accept-mode-hint">

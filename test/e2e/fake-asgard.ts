@@ -12,6 +12,8 @@ export interface FakeOptions {
   now: number;
   /** What `stats:get` says it counted in (absent: an older relay, which does not say). */
   statsCountedIn?: { tz: string } | { tzOffset: number };
+  /** What `telephony:info` says (absent: on, routing mode «group»). */
+  telephony?: { enabled: boolean; routingMode: 'popup' | 'group' | 'api' };
 }
 
 export function installFakeAsgard(o: FakeOptions): void {
@@ -293,7 +295,7 @@ export function installFakeAsgard(o: FakeOptions): void {
           new Promise((_, reject) => setTimeout(() => reject({ code: 'not-on-call', message: 'Перевести можно только разговор, который идёт у вас сейчас.' }), 300))
         : { commandId: 'cmd-1' },
     'colleagues:list': () => colleagues,
-    'telephony:info': () => ({ enabled: true, routingMode: 'group' }),
+    'telephony:info': () => o.telephony ?? { enabled: true, routingMode: 'group' },
     'popups:list': () => popups,
     'popups:layout': () => undefined,
     'popups:dismiss': (a) => {

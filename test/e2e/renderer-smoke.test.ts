@@ -29,7 +29,7 @@ afterAll(async () => {
 async function openApp(opts: Partial<FakeOptions> & { hash?: string; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1360, height: opts.height ?? 860 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   const errors = collectPageErrors(page);
-  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn };
+  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn, telephony: opts.telephony };
   await page.addInitScript({ content: fakeScript(fake) });
   await page.goto(`${site.url}/${opts.hash ?? '#/'}`);
   return { page, errors };
@@ -64,11 +64,19 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   });
 
+  it('main page says when the admin has switched the telephony off', async () => {
+    const { page, errors } = await openApp({ role: 'to', telephony: { enabled: false, routingMode: 'popup' } });
+    await page.getByTestId('telephony-off').filter({ hasText: 'Телефония выключена администратором' }).waitFor();
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('main page: switch, live status change by an admin, connection states, missed reminders', async () => {
     const { page, errors } = await openApp({ role: 'to' });
     const sw = page.getByTestId('accept-calls');
     await sw.waitFor();
     await expect(sw.getAttribute('aria-checked')).resolves.toBe('true');
+    await expect(page.getByTestId('telephony-off').count()).resolves.toBe(0);
     await expect(page.getByTestId('connection-state').first().textContent()).resolves.toContain('Подключено');
     // The admin switches me off: the switch follows within a second.
     await page.evaluate(() => (window as unknown as { __fake: { statusChangeForMe(v: boolean): void } }).__fake.statusChangeForMe(false));
