@@ -6,11 +6,11 @@
  */
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
-import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { buildRenderer, launchBrowser, screenshot, serveDir } from '../support/browser';
 import { startDovecot, type Dovecot } from '../support/dovecot';
-import { installFakeAsgard } from '../e2e/fake-asgard';
+import { openMailPage } from './browser-page';
 import { addAccount, folderId, makeService, waitSynced, type Harness } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 
@@ -114,38 +114,7 @@ afterAll(async () => {
 });
 
 /** The app with telephony from the renderer's fake and mail from the real service (as in ui.test.ts). */
-async function openApp(hash: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
-  const errors = collectPageErrors(page);
-  page.setDefaultTimeout(20_000);
-  await page.exposeBinding('__mailInvoke', async (_src, name: string, args: unknown) => {
-    try {
-      return { ok: true, value: JSON.parse(JSON.stringify((await h.mail.handle(name, args ?? undefined)) ?? null)) };
-    } catch (e) {
-      const err = e as { code?: string; message?: string };
-      return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? String(e) } };
-    }
-  });
-  const fake = { loggedIn: true, role: 'to' as const, totalCalls: 5, now: Date.now() };
-  await page.addInitScript({
-    content:
-      `globalThis.__name = globalThis.__name || ((f) => f);\n(${installFakeAsgard.toString()})(${JSON.stringify(fake)});\n` +
-      `(() => {
-        const base = window.asgard;
-        window.asgard = {
-          invoke(name, args) {
-            if (!String(name).startsWith('mail:')) return base.invoke(name, args);
-            return window.__mailInvoke(name, args === undefined ? null : args).then((r) => { if (r.ok) return r.value === null ? undefined : r.value; throw r.error; });
-          },
-          on(name, l) {
-            return String(name).startsWith('mail:') ? () => undefined : base.on(name, l);
-          },
-        };
-      })();`,
-  });
-  await page.goto(`${site.url}/#${hash}`);
-  return { page, errors };
-}
+const openApp = (hash: string) => openMailPage(browser, site.url, h.mail, hash, { width: 1280, height: 800, timeoutMs: 20_000, totalCalls: 5 });
 
 describe('attachment preview (chromium, real mail service)', () => {
   it('thumbnails real pictures only; the dialog shows them full size, ←/→ and Esc; text shows as text', async () => {

@@ -7,13 +7,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { simpleParser } from 'mailparser';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
-import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { buildRenderer, launchBrowser, screenshot, serveDir } from '../support/browser';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
-import { installFakeAsgard } from '../e2e/fake-asgard';
+import { openMailPage } from './browser-page';
 import { folderId, imapClient, makeService, waitFor, type Harness } from './helpers';
 
 const hana = { user: 'hana@example.test', pass: 'hana-app-password' };
@@ -73,46 +73,8 @@ afterAll(async () => {
 });
 
 /** Opens the app: telephony answered by the renderer's fake, mail by the real service. */
-async function openApp(hash: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 880 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
-  const errors = collectPageErrors(page);
-  // Two shared cores and other suites running: give the real servers time.
-  page.setDefaultTimeout(60_000);
-  await page.exposeBinding('__mailInvoke', async (_src, name: string, args: unknown) => {
-    try {
-      return { ok: true, value: JSON.parse(JSON.stringify((await h.mail.handle(name, args ?? undefined)) ?? null)) };
-    } catch (e) {
-      const err = e as { code?: string; message?: string };
-      return { ok: false, error: { code: err.code ?? 'internal', message: err.message ?? String(e) } };
-    }
-  });
-  const off = h.mail.onAny((name, payload) => {
-    void page.evaluate(([n, p]) => (window as unknown as { __mailEmit?: (n: string, p: unknown) => void }).__mailEmit?.(n, p), [name, payload] as const).catch(() => undefined);
-  });
-  page.on('close', off);
-  const fake = { loggedIn: true, role: 'to' as const, totalCalls: 50, now: Date.now() };
-  await page.addInitScript({
-    content:
-      `globalThis.__name = globalThis.__name || ((f) => f);\n(${installFakeAsgard.toString()})(${JSON.stringify(fake)});\n` +
-      `(() => {
-        const base = window.asgard; const ls = new Map();
-        window.__mailEmit = (n, p) => (ls.get(n) || []).forEach((l) => l(p));
-        window.asgard = {
-          invoke(name, args) {
-            if (!String(name).startsWith('mail:')) return base.invoke(name, args);
-            return window.__mailInvoke(name, args === undefined ? null : args).then((r) => { if (r.ok) return r.value === null ? undefined : r.value; throw r.error; });
-          },
-          on(name, l) {
-            if (!String(name).startsWith('mail:')) return base.on(name, l);
-            const s = ls.get(name) || []; s.push(l); ls.set(name, s);
-            return () => ls.set(name, (ls.get(name) || []).filter((x) => x !== l));
-          },
-        };
-      })();`,
-  });
-  await page.goto(`${site.url}/#${hash}`);
-  return { page, errors };
-}
+// Two shared cores and other suites running: give the real servers time.
+const openApp = (hash: string) => openMailPage(browser, site.url, h.mail, hash, { width: 1400, height: 880, timeoutMs: 60_000, totalCalls: 50 });
 
 describe('mail UI (chromium, real mail service)', () => {
   it('adds an account: preset, app-password hint, check before saving with Russian errors, save', async () => {
