@@ -169,8 +169,6 @@ export const S = {
     holdTitle: 'Клиент ждёт на удержании, пока вы говорите с коллегой; когда вы положите трубку, их соединят',
     nobody: 'Некому перевести: нет сотрудников с внутренним номером',
     started: (name: string) => `Звонок переводится: ${name}`,
-    /** Mango accepted the transfer, then reported it failed; the reason follows. */
-    failedTo: (name: string) => `Не удалось перевести звонок: ${name}`,
   },
 
   calls: {
@@ -243,8 +241,6 @@ export const S = {
   callback: {
     calling: (num: string) => `Соединяем с ${num}: сначала зазвонит ваш телефон.`,
     failed: 'Не удалось позвонить',
-    /** Mango accepted the call, then reported it failed. */
-    failedTo: (num: string) => `Не удалось позвонить на ${num}`,
     title: (num: string) => `Позвонить на ${num}`,
   },
 

@@ -5,6 +5,7 @@ import type { MailSummary } from '../../src-shared/ipc/mail';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, CommandFailure } from '../../src-shared/wire';
 import { formatPhone } from '../../src-shared/phone';
+import { commandFailureTitle } from '../../src-shared/command-notice';
 
 function caller(call: Call, contactName?: string | null, company?: string | null): string {
   const number = formatPhone(call.clientNumber ?? call.from.number) || 'Неизвестный номер';
@@ -44,8 +45,7 @@ export class CallNotifications {
    */
   onCommandFailed(f: CommandFailure, onClick: () => void): void {
     if (!Notification.isSupported()) return;
-    const title = f.action === 'callback' ? `Не удалось позвонить на ${formatPhone(f.target)}` : `Не удалось перевести звонок: ${f.target}`;
-    this.show(title, f.reason, onClick);
+    this.show(commandFailureTitle(f), f.reason, onClick);
   }
 
   private show(title: string, body: string, onClick: () => void): void {

@@ -12,6 +12,7 @@ import { dialNumber } from '../actions';
 import { callNumber, callStatusLabel, formatDateTime, formatDuration, formatPhone } from '../format';
 import { navigate } from '../router';
 import { S } from '../strings';
+import { commandFailureTitle } from '../../src-shared/command-notice';
 import { useCommandFailures } from '../stores/command-failures';
 import { usePopups } from '../stores/popups';
 import { useIsAdmin, useMe } from '../stores/session';
@@ -150,7 +151,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
       {transferFailure ? (
         // Said in the card itself, where «Перевести» was pressed: a toast would cover the cards.
         <p className="transfer-error" role="alert" data-testid="transfer-failed">
-          {`${S.transfer.failedTo(transferFailure.target)}: ${transferFailure.reason}`}
+          {`${commandFailureTitle(transferFailure)}: ${transferFailure.reason}`}
         </p>
       ) : transferredTo ? (
         <p className="transfer-done" role="status" data-testid="transfer-done">

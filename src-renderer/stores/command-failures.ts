@@ -5,9 +5,8 @@
  */
 import { create } from 'zustand';
 import type { CommandFailure } from '../../src-shared/wire';
-import { formatPhone } from '../format';
+import { commandFailureTitle } from '../../src-shared/command-notice';
 import { isPopupWindow } from '../router';
-import { S } from '../strings';
 import { usePopups } from './popups';
 import { toast } from './toasts';
 
@@ -28,7 +27,7 @@ export const useCommandFailures = create<CommandFailuresStore>((set, get) => ({
         transfers.set(f.callId, f);
         if (usePopups.getState().popups.some((p) => p.callId === f.callId)) continue;
       }
-      if (!isPopupWindow()) toast.error(f.reason, failureTitle(f));
+      if (!isPopupWindow()) toast.error(f.reason, commandFailureTitle(f));
     }
     set({ transfers });
   },
@@ -40,6 +39,3 @@ export const useCommandFailures = create<CommandFailuresStore>((set, get) => ({
   },
 }));
 
-export function failureTitle(f: CommandFailure): string {
-  return f.action === 'callback' ? S.callback.failedTo(formatPhone(f.target)) : S.transfer.failedTo(f.target);
-}

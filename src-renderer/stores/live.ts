@@ -13,7 +13,8 @@ import { emptyCallList } from './callsModel';
 import { useConnection } from './connection';
 import { useContacts } from './contacts';
 import { useHistory } from './history';
-import { failureTitle, useCommandFailures } from './command-failures';
+import { useCommandFailures } from './command-failures';
+import { commandFailureTitle } from '../../src-shared/command-notice';
 import { useHome } from './home';
 import { usePopups } from './popups';
 import { useSession } from './session';
@@ -47,7 +48,7 @@ function notifyCommandFailed(f: CommandFailure): void {
   if (hasShell || typeof document === 'undefined' || !document.hidden) return;
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   try {
-    new Notification(failureTitle(f), { body: f.reason, tag: 'command-' + f.commandId });
+    new Notification(commandFailureTitle(f), { body: f.reason, tag: 'command-' + f.commandId });
   } catch {
     // Notifications unsupported here.
   }
