@@ -16,7 +16,7 @@ import { FolderSelect, spamTarget } from './FolderSelect';
 import { MailFrame } from './MailFrame';
 import { PrintBody, usePrint } from './MessagePrint';
 import { SourceDialog, downloadEml } from './MessageSource';
-import { MoreMenu } from './MoreMenu';
+import { MenuButton } from '../components/Menu';
 import { labelKind } from './preview';
 import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
@@ -140,9 +140,11 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         })}>
           {M.reader.delete}
         </button>
-        <MoreMenu
-          label={M.reader.more}
+        {/* «Ещё ▾»: actions used now and then, kept out of the action bar. */}
+        <MenuButton
+          label={`${M.reader.more} ▾`}
           title={M.reader.moreTitle}
+          buttonClass="btn btn-sm btn-ghost"
           disabled={busy}
           testId="mail-more"
           items={[
