@@ -31,6 +31,8 @@ function readSigned(req: FastifyRequest): Signed | { error: string } {
 export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
   const handle = async (req: FastifyRequest, reply: FastifyReply, path: string) => {
     const started = process.hrtime.bigint();
+    /** Counts the callback's outcome with its time so far (ms). */
+    const count = (outcome: 'stored' | 'duplicate' | 'failed') => ctx.metrics.webhook(path, outcome, Number(process.hrtime.bigint() - started) / 1e6);
     /** Answers with an error body; the journal notes the outcome, finer than the status. */
     const refuse = (status: number, outcome: WebhookOutcome, error: string, message: string) => {
       ctx.journal.mark(req, outcome);
@@ -89,7 +91,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
         return refuse(400, 'bad-json', 'bad-json', `json cannot be stored: ${(err as Error).message}`);
       }
       ctx.log.error({ reqId: req.id, err, path }, 'webhook not stored: database write failed');
-      ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
+      count('failed');
       return refuse(503, 'failed', 'unavailable', 'event not stored, retry later');
     }
     if (path.startsWith('result/')) {
@@ -99,12 +101,12 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: RelayContext) {
         ctx.hub.deliver(await applyCommandResult(ctx.db, path, payload as Record<string, unknown>, ctx.hub.instanceId));
       } catch (err) {
         ctx.log.error({ reqId: req.id, err, path }, 'command result stored but not applied');
-        ctx.metrics.webhook(path, 'failed', Number(process.hrtime.bigint() - started) / 1e6);
+        count('failed');
         return refuse(503, 'failed', 'unavailable', 'result not applied, retry later');
       }
     }
     ctx.journal.mark(req, duplicate ? 'duplicate' : 'stored');
-    ctx.metrics.webhook(path, duplicate ? 'duplicate' : 'stored', Number(process.hrtime.bigint() - started) / 1e6);
+    count(duplicate ? 'duplicate' : 'stored');
     return reply.code(200).send({ success: true });
   };
 
