@@ -63,6 +63,7 @@ export async function startRelay(config: RelayConfig, opts: { logger?: Logger; d
   batcher.inTransaction = (q, batch, insertedCount) => reducer.reduceInline(q, batch, insertedCount);
   batcher.onDeferred = () => reducer.schedule();
   reducer.ingestBurst = () => batcher.inBurst;
+  reducer.telephonyOn = async () => (await settings.get()).enabled;
   batcher.onInTransactionError = (err) => log.warn({ err }, 'inline call reduction failed; the batch is stored for the background reducer');
   const hub = new Hub(db, log, metrics);
   reducer.localFeed = hub;

@@ -24,7 +24,7 @@ export type CommentResult =
  * appends carry `deliveredBy` (the caller's hub): the caller hands `feed` to that hub after this
  * resolves (the transaction has committed by then).
  */
-export async function setCallComment(db: Db, me: EmployeeRow, callId: number, text: string, deliveredBy?: string): Promise<CommentResult> {
+export async function setCallComment(db: Db, me: EmployeeRow, callId: number, text: string, opts: { telephonyOn: boolean; deliveredBy?: string }): Promise<CommentResult> {
   return db.tx(async (q) => {
     const seen = await getCall(q, me, callId);
     if (!seen) return { ok: false, reason: 'not-found' };
@@ -66,19 +66,19 @@ export async function setCallComment(db: Db, me: EmployeeRow, callId: number, te
     if (!changed || audience.length === 0) return { ok: true, call: mine, feed: [] };
 
     // The same call item the reducer would send now: a ringing popup stays open, the caller's
-    // card and last calls stay filled in.
+    // card and last calls stay filled in (none rings with telephony switched off).
     const staff = new Staff(await loadListeners(q));
     const plan = {
       callId,
       call: row.reduced,
       view,
-      popups: popupAudience(row.reduced, staff),
+      popups: opts.telephonyOn ? popupAudience(row.reduced, staff) : new Set<number>(),
       offered: new Set((row.offered ?? []).map(Number)),
       involved: involved(row.reduced, staff),
       audience: new Set(audience),
     };
     const cards = await callerCards(q, row.reduced.clientNumber ? [row.reduced.clientNumber] : []);
-    const feed = await appendFeed(q, feedItems([plan], cards), deliveredBy);
+    const feed = await appendFeed(q, feedItems([plan], cards), opts.deliveredBy);
     return { ok: true, call: mine, feed };
   });
 }

@@ -48,6 +48,11 @@ export class CallReducer {
    * the wait is bounded, so reduction never stops under sustained load.
    */
   ingestBurst: (() => boolean) | null = null;
+  /**
+   * «Включить телефонию» (#/mango). Off: calls are still recorded in their participants'
+   * history, but nobody is rung in the app (no popups, no missed call offered).
+   */
+  telephonyOn: () => Promise<boolean> = async () => true;
 
   constructor(
     private db: Db,
@@ -178,7 +183,7 @@ export class CallReducer {
     }
     if (changed.length === 0) return null;
 
-    const staff = await this.staff(q, rev);
+    const [staff, ringing] = await Promise.all([this.staff(q, rev), this.telephonyOn()]);
     const nameOfExtension = (ext: string) => {
       const e = staff.byExtension(ext)[0];
       return e ? { id: e.id, name: e.name } : null;
@@ -195,11 +200,11 @@ export class CallReducer {
     }
     const plans = changed
       .map((c) => {
-        const popups = popupAudience(c.next, staff);
+        const popups = ringing ? popupAudience(c.next, staff) : new Set<number>();
         const had = before.get(c.id) ?? new Set<number>();
         // Offered before, not merely in the audience: a hang-up reduced before its ringing (events
         // out of order) already lists the rung employee as involved, without any popup.
-        const unseen = missedUnseen(c.next, staff, new Set(offeredBefore.get(c.id) ?? []));
+        const unseen = ringing ? missedUnseen(c.next, staff, new Set(offeredBefore.get(c.id) ?? [])) : [];
         const took = involved(c.next, staff);
         const audience = new Set<number>([...popups, ...had, ...took, ...unseen]);
         // Offered the call, now or before: had its popup, or would have had it had it lasted (its missed call).

@@ -3,7 +3,7 @@ import type { Call, StatusChange } from '../../src-shared/wire';
 import { toEmployee, type EmployeeRow } from './employees';
 import { appendFeed, appendToAdminsAnd } from '../hub/feed-store';
 import { popupAudience, Staff } from '../calls/audience';
-import { callerCards, lockEntriesSql, upsertAudience } from '../calls/call-store';
+import { callerCards, loadListeners, lockEntriesSql, upsertAudience } from '../calls/call-store';
 import { feedItems, type CallPlan } from '../calls/feed-items';
 import type { ReducedCall } from '../calls/reduce';
 import { callViewSql } from '../calls/view';
@@ -12,7 +12,7 @@ import { callViewSql } from '../calls/view';
  * Switches an employee's accept-calls flag, audits it, and pushes the change live to every
  * admin and to the employee's own apps. The caller has already checked the right to do it.
  */
-export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: boolean, changedBy: EmployeeRow | null): Promise<EmployeeRow> {
+export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: boolean, changedBy: EmployeeRow | null, telephonyOn: boolean): Promise<EmployeeRow> {
   return db.tx(async (q) => {
     // The calls live right now, locked as the reducer locks them (and before the employee row,
     // which the reducer also updates under these locks): their popups follow the new flag.
@@ -24,7 +24,7 @@ export async function setAcceptCalls(db: Db, employeeId: number, acceptCalls: bo
     );
     const row = r.rows[0];
     if (!row) throw new Error(`employee ${employeeId} not found`);
-    if (before) await redecideLiveCalls(q, live, before, row);
+    if (before) await redecideLiveCalls(q, live, before, row, telephonyOn);
     await logStatusChange(q, employeeId, acceptCalls, changedBy);
     await appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee(row) }, [employeeId]);
     return { ...row, id: Number(row.id) };
@@ -94,10 +94,11 @@ export async function lockEmployee(q: Queryable, id: number): Promise<EmployeeRo
  * A live call that rings (or waits in the queue) now pops up for an employee who became one to
  * ring (switched «Приём звонков» on, a role whose default is on, reactivated) and closes for one
  * who stopped being one (switched off, disabled, extension changed), without waiting for the
- * call's next event (DESIGN.md "Who hears of a call").
+ * call's next event (DESIGN.md "Who hears of a call"). With telephony switched off nobody is
+ * rung, before or after.
  */
-export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: EmployeeRow, after: EmployeeRow): Promise<void> {
-  if (live.entries.length === 0) return;
+export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: EmployeeRow, after: EmployeeRow, telephonyOn: boolean): Promise<void> {
+  if (live.entries.length === 0 || !telephonyOn) return;
   const id = Number(after.id);
   const calls = (
     await q.query<{ id: number; reduced: ReducedCall; view: Call; popup: boolean | null }>(
@@ -120,6 +121,39 @@ export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: E
   }
   if (!plans.length) return;
   await upsertAudience(q, { callIds: plans.map((p) => p.callId), employeeIds: plans.map(() => id), popups: plans.map((p) => p.offered.has(id)) });
+  const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
+  await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));
+}
+
+/**
+ * «Включить телефонию» switched: the live calls' popups open for everyone they ring (on) or
+ * close for everyone who has one (off) at once, not at each call's next event.
+ */
+export async function redecideOnTelephonySwitch(q: Queryable, telephonyOn: boolean): Promise<void> {
+  const live = await lockLiveCalls(q);
+  if (live.entries.length === 0) return;
+  const calls = (
+    await q.query<{ id: number; reduced: ReducedCall; view: Call; offered: number[] }>(
+      `SELECT c.id, c.reduced, ${callViewSql('c')} AS view,
+         ARRAY(SELECT a.employee_id FROM call_audience a WHERE a.call_id = c.id AND a.popup) AS offered
+       FROM calls c WHERE c.entry_id = ANY($1::text[]) AND c.status = 'active'`,
+      [live.entries],
+    )
+  ).rows;
+  const staff = new Staff(await loadListeners(q));
+  const plans: CallPlan[] = [];
+  for (const c of calls) {
+    const rung = popupAudience(c.reduced, staff);
+    const offered = new Set(c.offered.map(Number));
+    // Off: closed only for those who had it; on: opened for everyone the call rings now.
+    const audience = telephonyOn ? rung : new Set([...rung].filter((id) => offered.has(id)));
+    if (audience.size === 0) continue;
+    const popups = telephonyOn ? rung : new Set<number>();
+    plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups, offered: new Set([...offered, ...popups]), audience });
+  }
+  if (!plans.length) return;
+  const a = plans.flatMap((p) => [...p.audience].map((employeeId) => ({ callId: p.callId, employeeId, popup: p.offered.has(employeeId) })));
+  await upsertAudience(q, { callIds: a.map((x) => x.callId), employeeIds: a.map((x) => x.employeeId), popups: a.map((x) => x.popup) });
   const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
   await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));
 }

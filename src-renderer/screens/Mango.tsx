@@ -158,6 +158,7 @@ function SettingsForm({ mango }: { mango: MangoSettingsView }) {
           <input type="checkbox" checked={d.enabled} onChange={(e) => set('enabled', e.target.checked)} data-testid="mango-enabled" />
           <span>{S.mango.enabled}</span>
         </label>
+        {!d.enabled && <p className="muted small" data-testid="mango-enabled-off">{S.mango.enabledOffHint}</p>}
         <fieldset className="field routing">
           <legend>{S.mango.routing}</legend>
           {MODES.map((m) => (

@@ -483,6 +483,11 @@ describe('renderer smoke (fake core)', () => {
     await expect(page.getByLabel('API Salt', { exact: true }).inputValue()).resolves.toBe('');
     expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toContain('9f3c');
     await expect(page.getByLabel('Включить телефонию').isChecked()).resolves.toBe(true);
+    await expect(page.getByTestId('mango-enabled-off').count()).resolves.toBe(0);
+    // Unticked (not saved): the form says what switching telephony off means for employees.
+    await page.getByLabel('Включить телефонию').uncheck();
+    await expect(page.getByTestId('mango-enabled-off').textContent()).resolves.toContain('не показываются карточки входящих звонков');
+    await page.getByLabel('Включить телефонию').check();
     await expect(page.getByTestId('webhook-url').textContent()).resolves.toBe('https://crm.asgard-service.ru/api/mango-webhook');
     await expect(page.getByTestId('webhook-url-problem').count()).resolves.toBe(0);
     await expect(page.getByTestId('check-test').getAttribute('data-done')).resolves.toBe('false');

@@ -107,6 +107,56 @@ describe('who hears of a call', () => {
   });
 });
 
+describe('«Включить телефонию» off', () => {
+  const setTelephony = (enabled: boolean) => r.api('PUT', '/api/admin/mango', r.adminToken, { enabled });
+  const lastPopup = (c: TestFeedClient, entry: string) => (popupFor(c, entry) as { popup?: boolean } | undefined)?.popup;
+
+  // Live calls are those started within a day: these events carry the current time.
+  const now = <T extends { timestamp: number }>(e: T): T => ({ ...e, timestamp: Math.floor(Date.now() / 1000) });
+
+  it('rings nobody in the app, keeps the calls in history, and opens or closes live popups when switched', async () => {
+    const a = await TestFeedClient.connect(r.url, to.token);
+    await a.synced();
+    try {
+      await switchedOffAndOn(a);
+    } finally {
+      await setTelephony(true);
+      a.close();
+    }
+  });
+
+  async function switchedOffAndOn(a: TestFeedClient) {
+    // A queue call ringing now, with telephony on: to1 has its popup.
+    await post('events/call', now(ivrCall('T1')));
+    await a.waitFor(() => lastPopup(a, 'T1') === true, 5000, 'T1 popup');
+    // Switched off: the popup closes at once, without the call's next event.
+    await setTelephony(false);
+    await a.waitFor(() => lastPopup(a, 'T1') === false, 5000, 'T1 popup closed by the switch');
+
+    // While off: neither a queue call nor a direct call pops up, and switching «Приём звонков»
+    // on again does not bring them back.
+    await post('events/call', now(ivrCall('T2')));
+    await post('events/call', now(legTo('T3', '101', 'Appeared', 1, false)));
+    await r.api('PUT', '/api/me/status', to.token, { acceptCalls: false });
+    await r.api('PUT', '/api/me/status', to.token, { acceptCalls: true });
+    await r.settle();
+    expect(a.callItems('T2')).toHaveLength(0);
+    expect(a.callItems('T3').every((i) => i.payload.kind === 'call' && !i.payload.popup)).toBe(true);
+    // A direct call that ended unanswered is still the employee's call in the history.
+    await post('events/call', now(legTo('T3', '101', 'Disconnected', 2, false)));
+    await r.settle();
+    const mine = await r.api<{ calls: { entryId: string }[] }>('GET', '/api/calls', to.token);
+    expect(mine.body.calls.map((c) => c.entryId)).toContain('T3');
+
+    // Switched on: the queue call still waiting (T2) pops up at once for those accepting calls.
+    await setTelephony(true);
+    await a.waitFor(() => lastPopup(a, 'T2') === true, 5000, 'T2 popup after switching on');
+    expect(lastPopup(a, 'T1')).toBe(true);
+    for (const e of ['T1', 'T2']) await post('events/call', now(ivrCall(e, 'Disconnected', 2)));
+    await r.settle();
+  }
+});
+
 describe('a company-line call that appears and ends within one reduction batch', () => {
   it('still reaches the accepting employees as a missed call (no popup), and not others', async () => {
     const [a, p] = await Promise.all([to, pm].map((e) => TestFeedClient.connect(r.url, e.token)));

@@ -6,6 +6,7 @@ import { ApiFail } from '../errors';
 import { parseBody } from '../validate';
 import { MangoTestDraftSchema, RoutingModeSchema } from '../../../src-shared/wire';
 import { MangoError } from '../../mango/client';
+import { redecideOnTelephonySwitch } from '../../people/status';
 
 const MangoPatch = z.object({
   apiKey: z.string().trim().max(200).optional(),
@@ -32,7 +33,10 @@ export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext
     if (p.routingMode === 'group' && !(p.groupId ?? (await ctx.settings.get()).groupId)) {
       throw new ApiFail(400, 'bad-request', 'Для режима «группа» выберите группу операторов Манго');
     }
+    const on = p.enabled;
+    const switched = on !== undefined && on !== (await ctx.settings.get()).enabled;
     await ctx.settings.update({ ...p, groupId: p.groupId === undefined ? undefined : p.groupId || null });
+    if (switched) await ctx.db.tx((q) => redecideOnTelephonySwitch(q, on));
     ctx.log.info({ reqId: req.id, by: admin.id, fields: Object.keys(p).filter((k) => k !== 'apiSalt') }, 'Mango settings updated');
     ctx.mango.statusChanged();
     return ctx.settings.view(ctx.webhookUrl());

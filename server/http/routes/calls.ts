@@ -110,7 +110,7 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     const me = await requireEmployee(ctx, req);
     const id = parseId(req.params);
     const { text } = parseBody(CommentBody, req.body);
-    const r = await setCallComment(ctx.db, me, id, text, ctx.hub.instanceId);
+    const r = await setCallComment(ctx.db, me, id, text, { telephonyOn: (await ctx.settings.get()).enabled, deliveredBy: ctx.hub.instanceId });
     if (!r.ok) {
       if (r.reason === 'not-found') throw notFound('Звонок');
       throw new ApiFail(403, 'forbidden', 'Комментарий к звонку может оставить сотрудник, который принял или совершил звонок либо которому он поступал, и администратор');

@@ -58,7 +58,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
   app.put('/api/me/status', async (req) => {
     const me = await requireEmployee(ctx, req);
     const { acceptCalls } = parseBody(z.object({ acceptCalls: z.boolean() }), req.body);
-    const row = await setAcceptCalls(ctx.db, me.id, acceptCalls, me);
+    const row = await setAcceptCalls(ctx.db, me.id, acceptCalls, me, (await ctx.settings.get()).enabled);
     ctx.mango.statusChanged();
     return toEmployee(row);
   });
@@ -94,6 +94,7 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
       if (p.active === false) throw new ApiFail(409, 'self-deactivate', 'Нельзя отключить собственную учётную запись');
       if (p.role !== undefined && p.role !== 'admin') throw new ApiFail(409, 'self-demote', 'Нельзя снять роль администратора с самого себя');
     }
+    const telephonyOn = (await ctx.settings.get()).enabled;
     await ctx.db.tx(async (q) => {
       // Changes to admins one at a time, before any row lock: two admins demoting each other at
       // once, the second sees the first and the company keeps its last active admin.
@@ -122,14 +123,14 @@ export function registerPeopleRoutes(app: FastifyInstance, ctx: RelayContext) {
           p.password ? await hashPassword(p.password) : null,
         ],
       );
-      if (before && updated.rows[0]) await redecideLiveCalls(q, live, before, updated.rows[0]);
+      if (before && updated.rows[0]) await redecideLiveCalls(q, live, before, updated.rows[0], telephonyOn);
       // A new role's default switched «Приём звонков»: in the status log and the employee's app like any switch.
       if (roleDefault !== cur.accept_calls && p.acceptCalls === undefined) await logStatusChange(q, id, roleDefault, admin);
       // Signed out everywhere; an admin changing their own password stays signed in here.
       if (p.active === false || p.password) await deleteSessions(q, id, id === Number(admin.id) ? bearer(req) : null);
     });
     let row: EmployeeRow;
-    if (p.acceptCalls !== undefined) row = await setAcceptCalls(ctx.db, id, p.acceptCalls, admin);
+    if (p.acceptCalls !== undefined) row = await setAcceptCalls(ctx.db, id, p.acceptCalls, admin, telephonyOn);
     else {
       row = (await getEmployee(ctx.db, id))!;
       await ctx.db.tx((q) => appendToAdminsAnd(q, { kind: 'employee', employee: toEmployee({ ...row, id }) }, [id]));
