@@ -1,35 +1,38 @@
 /**
  * «Звонки за сегодня»: the summary cards on the main page. The categories do not overlap, so
- * Всего = Принято + Пропущено + Исходящие + Идут сейчас (a call still in the voice menu, ringing
+ * Всего = Принято + Пропущено + Исходящие + Внутренние + Идут сейчас (a call still in the voice menu, ringing
  * or talking is counted as going on, not as missed). Each card but «Идут сейчас» opens the history
  * with the matching filter (`#/calls?…`, read by the history page with {@link historyFilterFromQuery}).
  */
-import type { Call } from '../src-shared/wire';
+import { CallDirectionSchema, type Call, type CallDirection } from '../src-shared/wire';
 
 export interface CallSummary {
   total: number;
-  /** Incoming (and internal) calls that were answered. */
+  /** Incoming calls that were answered. */
   answered: number;
-  /** Incoming (and internal) calls nobody answered. */
+  /** Incoming calls nobody answered. */
   missed: number;
   /** Calls made by the company, whatever their outcome. */
   outgoing: number;
+  /** Calls between employees that ended, whatever their outcome. */
+  internal: number;
   /** Not ended yet: in the voice menu, ringing or talking. */
   active: number;
 }
 
 export function summarizeCalls(calls: readonly Call[]): CallSummary {
-  const s: CallSummary = { total: calls.length, answered: 0, missed: 0, outgoing: 0, active: 0 };
+  const s: CallSummary = { total: calls.length, answered: 0, missed: 0, outgoing: 0, internal: 0, active: 0 };
   for (const c of calls) {
     if (c.direction === 'out') s.outgoing++;
     else if (c.status === 'active') s.active++;
+    else if (c.direction === 'internal') s.internal++;
     else if (c.status === 'answered') s.answered++;
-    else s.missed++; // 'missed', or an internal call nobody took ('unanswered')
+    else s.missed++;
   }
   return s;
 }
 
-export type HistoryDirection = '' | 'in' | 'out';
+export type HistoryDirection = '' | CallDirection;
 export type HistoryResult = '' | 'answered' | 'missed' | 'unanswered';
 export type HistoryPeriod = 'all' | 'today' | '7d' | '30d' | 'custom';
 
@@ -50,12 +53,14 @@ export function summaryLink(kind: keyof CallSummary): string | null {
       return '/calls?period=today&direction=in&result=missed';
     case 'outgoing':
       return '/calls?period=today&direction=out';
+    case 'internal':
+      return '/calls?period=today&direction=internal';
     default:
       return null;
   }
 }
 
-const DIRECTIONS: readonly HistoryDirection[] = ['in', 'out'];
+const DIRECTIONS: readonly HistoryDirection[] = CallDirectionSchema.options;
 const RESULTS: readonly HistoryResult[] = ['answered', 'missed', 'unanswered'];
 const PERIODS: readonly HistoryPeriod[] = ['all', 'today', '7d', '30d'];
 

@@ -105,6 +105,7 @@ export const S = {
     summaryAnswered: 'Принято',
     summaryMissed: 'Пропущено',
     summaryOutgoing: 'Исходящие',
+    summaryInternal: 'Внутренние',
     /** Not ended yet: in the voice menu, ringing or talking (so that the cards add up to «Всего»). */
     summaryActive: 'Идут сейчас',
     summaryActiveTitle: 'Ещё не завершились: в голосовом меню, звонят или идёт разговор',
@@ -180,6 +181,7 @@ export const S = {
     directionAll: 'Все направления',
     directionIn: 'Входящие',
     directionOut: 'Исходящие',
+    directionInternal: 'Внутренние',
     result: 'Результат',
     resultAll: 'Все звонки',
     resultAnswered: 'Принятые',

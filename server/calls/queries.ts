@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/db';
-import type { Call, StatsCountedIn } from '../../src-shared/wire';
+import type { Call, CallDirection, StatsCountedIn } from '../../src-shared/wire';
 import { CALLS_TOTAL_CAP, type CallsPage, type StatsResult } from '../../src-shared/ipc/telephony';
 import { normalizePhone } from '../../src-shared/phone';
 import type { EmployeeRow } from '../people/employees';
@@ -8,7 +8,7 @@ import { viewerCallViewSql } from './view';
 export interface CallFilter {
   limit: number;
   before?: number;
-  direction?: 'in' | 'out';
+  direction?: CallDirection;
   status?: string;
   phone?: string;
   employeeId?: number;

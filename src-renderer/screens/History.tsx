@@ -8,7 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
 import { toAppError } from '../api';
-import { historyFilterFromQuery } from '../call-summary';
+import { historyFilterFromQuery, type HistoryDirection } from '../call-summary';
 import { CommentAction, CommentEditor, CommentText, mayComment } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
@@ -168,7 +168,7 @@ export function History() {
   const [search, setSearch] = useState('');
   // The main page's summary cards open the history with their filter (`#/calls?period=today&…`).
   const initial = useMemo(() => historyFilterFromQuery(parseHash(window.location.hash).query), []);
-  const [direction, setDirection] = useState<'' | 'in' | 'out'>(initial.direction);
+  const [direction, setDirection] = useState<HistoryDirection>(initial.direction);
   const [result, setResult] = useState<'' | 'answered' | 'missed' | 'unanswered'>(initial.result);
   const [employeeId, setEmployeeId] = useState<string>('');
   const [period, setPeriod] = useState<Period>(initial.period);
@@ -279,6 +279,7 @@ export function History() {
           <option value="">{S.calls.directionAll}</option>
           <option value="in">{S.calls.directionIn}</option>
           <option value="out">{S.calls.directionOut}</option>
+          <option value="internal">{S.calls.directionInternal}</option>
         </select>
         <select value={result} onChange={(e) => setResult(e.target.value as typeof result)} aria-label={S.calls.result} data-testid="filter-result">
           <option value="">{S.calls.resultAll}</option>

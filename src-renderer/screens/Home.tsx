@@ -214,6 +214,7 @@ function TodayList() {
         <SummaryCard kind="answered" n={summary.answered} label={S.home.summaryAnswered} tone="ok" />
         <SummaryCard kind="missed" n={summary.missed} label={S.home.summaryMissed} tone="danger" />
         <SummaryCard kind="outgoing" n={summary.outgoing} label={S.home.summaryOutgoing} />
+        {summary.internal > 0 && <SummaryCard kind="internal" n={summary.internal} label={S.home.summaryInternal} />}
         <SummaryCard kind="active" n={summary.active} label={S.home.summaryActive} title={S.home.summaryActiveTitle} />
       </div>
       {error ? <div className="error-box">{error}</div> : null}

@@ -3,11 +3,11 @@
  * dedupe by call id, stale-update protection by feed item id, and client-side filter
  * matching so live calls land only in lists they belong to. No api, no DOM: unit-tested.
  */
-import type { Call, Contact, FeedItem } from '../../src-shared/wire';
+import type { Call, CallDirection, Contact, FeedItem } from '../../src-shared/wire';
 import { normalizePhone } from '../../src-shared/phone';
 
 export interface CallFilter {
-  direction?: 'in' | 'out';
+  direction?: CallDirection;
   /** Call status: answered, missed (incoming nobody took), unanswered (outgoing nobody picked up). */
   result?: 'answered' | 'missed' | 'unanswered';
   employeeId?: number;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
 import type { Call, Colleague, Contact, ContactsImportResult, ContactsPage, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, TelephonyInfo, WebhookJournal } from '../wire';
-import { CALL_COMMENT_MAX, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
+import { CALL_COMMENT_MAX, CallDirectionSchema, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -37,7 +37,7 @@ export interface CallPopup {
 export const CallsQuerySchema = z.object({
   limit: z.number().int().min(1).max(1000).default(200),
   before: z.number().int().optional(),
-  direction: z.enum(['in', 'out']).optional(),
+  direction: CallDirectionSchema.optional(),
   status: z.enum(['active', 'answered', 'missed', 'unanswered']).optional(),
   phone: z.string().max(64).optional(),
   employeeId: z.number().int().optional(),

@@ -7,7 +7,7 @@ import { makeCall } from './fixtures';
 describe('today summary', () => {
   it('counts every call once: a call in the voice menu is «Идут сейчас», not lost', () => {
     const ivr = makeCall({ id: 1, direction: 'in', status: 'active', phase: 'ivr' });
-    expect(summarizeCalls([ivr])).toEqual({ total: 1, answered: 0, missed: 0, outgoing: 0, active: 1 });
+    expect(summarizeCalls([ivr])).toEqual({ total: 1, answered: 0, missed: 0, outgoing: 0, internal: 0, active: 1 });
     const calls = [
       ivr,
       makeCall({ id: 2, direction: 'in', status: 'answered' }),
@@ -16,10 +16,13 @@ describe('today summary', () => {
       makeCall({ id: 5, direction: 'out', status: 'unanswered' }),
       makeCall({ id: 6, direction: 'out', status: 'active', phase: 'ringing' }),
       makeCall({ id: 7, direction: 'internal', status: 'unanswered' }),
+      makeCall({ id: 8, direction: 'internal', status: 'answered' }),
+      makeCall({ id: 9, direction: 'internal', status: 'active', phase: 'talking' }),
     ];
     const s = summarizeCalls(calls);
-    expect(s).toEqual({ total: 7, answered: 1, missed: 2, outgoing: 3, active: 1 });
-    expect(s.answered + s.missed + s.outgoing + s.active).toBe(s.total);
+    // Internal calls have their own card: «Принято»/«Пропущено» are the incoming calls their links show.
+    expect(s).toEqual({ total: 9, answered: 1, missed: 1, outgoing: 3, internal: 2, active: 2 });
+    expect(s.answered + s.missed + s.outgoing + s.internal + s.active).toBe(s.total);
   });
 
   it('links each card to the history with its filter, which the history reads back', () => {
@@ -29,6 +32,7 @@ describe('today summary', () => {
     expect(back('answered')).toEqual({ direction: 'in', result: 'answered', period: 'today' });
     expect(back('missed')).toEqual({ direction: 'in', result: 'missed', period: 'today' });
     expect(back('outgoing')).toEqual({ direction: 'out', result: '', period: 'today' });
+    expect(back('internal')).toEqual({ direction: 'internal', result: '', period: 'today' });
     // Nothing or nonsense: all calls.
     expect(historyFilterFromQuery(parseHash('#/calls').query)).toEqual({ direction: '', result: '', period: 'all' });
     expect(historyFilterFromQuery(parseHash('#/calls?direction=up&result=1&period=custom').query)).toEqual({ direction: '', result: '', period: 'all' });

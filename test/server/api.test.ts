@@ -253,6 +253,9 @@ describe('calls API', () => {
       ['events/summary', { ...sum('OUT1', 2, '201', 0), create_time: 1700000200, end_time: 1700000230 }],
       ['events/call', { ...leg('OUT2', 'c', null, 1, 'Appeared', 1700000300), location: 'abonent', from: { extension: '301', number: 'sip:other@x' }, to: { number: '79990001122' } }],
       ['events/summary', { ...sum('OUT2', 2, '301', 1700000305), create_time: 1700000300, end_time: 1700000400, to: { number: '79990001122' } }],
+      // An internal call between two extensions no employee has, before the others.
+      ['events/call', { ...leg('INT1', 'd', null, 1, 'Appeared', 1699990000), location: 'abonent', from: { extension: '401' }, to: { extension: '402' } }],
+      ['events/summary', { ...sum('INT1', 0, '402', 1699990005), from: { extension: '401' }, to: { extension: '402' }, create_time: 1699990000, end_time: 1699990060 }],
     ];
     for (const [p, b] of posts) expect((await postSigned(r.webhookBase, p, b)).status).toBe(200);
     await r.settle();
@@ -269,6 +272,8 @@ describe('calls API', () => {
   it('filters by direction, status, phone and employee', async () => {
     const q = async (qs: string) => (await r.api<{ calls: Call[] }>('GET', `/api/calls?${qs}`, r.adminToken)).body.calls.map((c) => c.entryId);
     expect(await q('direction=out')).toEqual(['OUT2', 'OUT1']);
+    expect(await q('direction=internal')).toEqual(['INT1']);
+    expect(await q('direction=in')).toEqual(['IN1']);
     expect(await q('status=unanswered')).toEqual(['OUT1']);
     expect(await q(`phone=${encodeURIComponent('8 (999) 777-66-55')}`)).toEqual(['OUT1']);
     expect(await q(`employeeId=${to.employee.id}`)).toEqual(['IN1']);

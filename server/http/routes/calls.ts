@@ -13,13 +13,13 @@ import { listColleagues, liveLegOf } from '../../calls/transfer';
 import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
-import { CALL_COMMENT_MAX, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
+import { CALL_COMMENT_MAX, CallDirectionSchema, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
   limit: intish.min(1).max(1000).default(200),
   before: intish.optional(),
-  direction: z.enum(['in', 'out']).optional(),
+  direction: CallDirectionSchema.optional(),
   status: z.enum(['active', 'answered', 'missed', 'unanswered']).optional(),
   phone: z.string().max(64).optional(),
   employeeId: intish.optional(),
