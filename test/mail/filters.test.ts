@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIL_MIGRATIONS, migrateMail } from '../../src-main/core/mail/schema';
 import { MailStore } from '../../src-main/core/mail/store';
-import { parseMailQuery } from '../../src-main/core/mail/search';
+import { MailSearch, parseMailQuery } from '../../src-main/core/mail/search';
 import type { ParsedAttachment, ParsedMessage } from '../../src-main/core/mail/parse';
 import { MAX_KEEP, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
 import { makeService, type Harness } from './helpers';
@@ -298,7 +298,7 @@ describe('search operators', () => {
   });
 });
 
-describe('schema version 9 and query plans', () => {
+describe('schema versions 9 and 10 and query plans', () => {
   const plan = (db: Database.Database, sql: string) =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(inbox) as { detail: string }[]).map((r) => r.detail).join(' | ');
 
@@ -356,6 +356,32 @@ describe('schema version 9 and query plans', () => {
       expect(kept.total).toBe(last.total + keep.length);
       expect(ids.total).toBe(kept.total);
       expect(keptDeep.items.at(-1)!.id).toBe(Math.min(...keep));
+    }
+    db.close();
+  });
+
+  it('conditions alone (`непрочитанные`, `есть:вложения`) search every folder through an index, not the whole table', () => {
+    const db = new Database(':memory:');
+    migrateMail(db);
+    const big = new MailStore(db);
+    const f = inboxOf(big);
+    // 100 000 read messages without files; a handful unread or with files, the newest first.
+    db.prepare(
+      `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+       INSERT INTO mail_messages (id, account_id, folder_id, uid, date, seen, flagged, has_attachments)
+       SELECT i, ?, ?, i, i * 1000, i % 25000 <> 7, 0, i % 40000 = 3 FROM c`,
+    ).run(ACCOUNT, f);
+    const search = new MailSearch(db);
+    expect(search.search({ query: 'непрочитанные', limit: 100 }).map((m) => m.id)).toEqual([75007, 50007, 25007, 7]);
+    expect(search.search({ query: 'есть:вложения', limit: 100 }).map((m) => m.id)).toEqual([80003, 40003, 3]);
+    expect(search.search({ query: 'непрочитанные есть:вложения', limit: 100 })).toEqual([]);
+    // The statement the search runs for conditions alone.
+    for (const where of ['m.seen = 0', 'm.has_attachments = 1', 'm.seen = 0 AND m.has_attachments = 1']) {
+      const rows = (db.prepare(`EXPLAIN QUERY PLAN SELECT m.id FROM mail_messages m WHERE ${where} ORDER BY m.id DESC LIMIT 100`).all() as { detail: string }[])
+        .map((r) => r.detail)
+        .join(' | ');
+      expect(rows).toMatch(/INDEX mail_messages_(unseen|attached)_all/);
+      expect(rows).not.toMatch(/TEMP B-TREE/);
     }
     db.close();
   });

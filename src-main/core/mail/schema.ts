@@ -271,6 +271,16 @@ CREATE INDEX mail_messages_flagged ON mail_messages (folder_id) WHERE flagged = 
 CREATE INDEX mail_messages_attached ON mail_messages (folder_id) WHERE has_attachments = 1;
 `,
   },
+  {
+    version: 10,
+    name: 'search by conditions alone: partial indexes over all folders',
+    // `непрочитанные` or `есть:вложения` typed alone searches every folder newest first; without
+    // these it scanned the whole table when few messages match (50 ms over 100 000, 0.1 ms with).
+    sql: `
+CREATE INDEX mail_messages_unseen_all ON mail_messages (id) WHERE seen = 0;
+CREATE INDEX mail_messages_attached_all ON mail_messages (id) WHERE has_attachments = 1;
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */
