@@ -301,6 +301,19 @@ describe('search operators', () => {
 describe('schema versions 9 and 10 and query plans', () => {
   const plan = (db: Database.Database, sql: string) =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(inbox) as { detail: string }[]).map((r) => r.detail).join(' | ');
+  /** An INBOX of 100 000 rows i = 1…100 000; `select` gives id, account, folder, uid, date, seen, flagged, has_attachments. */
+  const bigInbox = (select: string) => {
+    const db = new Database(':memory:');
+    migrateMail(db);
+    const big = new MailStore(db);
+    const f = inboxOf(big);
+    db.prepare(
+      `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
+       INSERT INTO mail_messages (id, account_id, folder_id, uid, date, seen, flagged, has_attachments)
+       SELECT ${select} FROM c`,
+    ).run(ACCOUNT, f);
+    return { db, big, f };
+  };
 
   it('upgrades a version 8 database: old rows with files (inline pictures not counted) found through the new index', () => {
     const db = new Database(':memory:');
@@ -323,15 +336,7 @@ describe('schema versions 9 and 10 and query plans', () => {
   });
 
   it('filtered pages and counts of a 100 000-message folder walk an index, in list order', () => {
-    const db = new Database(':memory:');
-    migrateMail(db);
-    const big = new MailStore(db);
-    const f = inboxOf(big);
-    db.prepare(
-      `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
-       INSERT INTO mail_messages (id, account_id, folder_id, uid, date, seen, flagged, has_attachments)
-       SELECT i * 1048576, ?, ?, i, i * 1000, i % 10 <> 0, i % 50 = 0, i % 20 = 0 FROM c`,
-    ).run(ACCOUNT, f);
+    const { db, big, f } = bigInbox('i * 1048576, ?, ?, i, i * 1000, i % 10 <> 0, i % 50 = 0, i % 20 = 0');
     for (const filter of ['unread', 'flagged', 'attachments'] as const) {
       const where = `m.folder_id = ? AND ${{ unread: 'm.seen = 0', flagged: 'm.flagged = 1', attachments: 'm.has_attachments = 1' }[filter]}`;
       const rows = plan(db, `SELECT m.id FROM mail_messages m WHERE ${where} ORDER BY m.id DESC LIMIT 100`);
@@ -361,16 +366,8 @@ describe('schema versions 9 and 10 and query plans', () => {
   });
 
   it('conditions alone (`непрочитанные`, `есть:вложения`) search every folder through an index, not the whole table', () => {
-    const db = new Database(':memory:');
-    migrateMail(db);
-    const big = new MailStore(db);
-    const f = inboxOf(big);
-    // 100 000 read messages without files; a handful unread or with files, the newest first.
-    db.prepare(
-      `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 100000)
-       INSERT INTO mail_messages (id, account_id, folder_id, uid, date, seen, flagged, has_attachments)
-       SELECT i, ?, ?, i, i * 1000, i % 25000 <> 7, 0, i % 40000 = 3 FROM c`,
-    ).run(ACCOUNT, f);
+    // 100 000 read messages without files; a handful unread or with files.
+    const { db } = bigInbox('i, ?, ?, i, i * 1000, i % 25000 <> 7, 0, i % 40000 = 3');
     const search = new MailSearch(db);
     expect(search.search({ query: 'непрочитанные', limit: 100 }).map((m) => m.id)).toEqual([75007, 50007, 25007, 7]);
     expect(search.search({ query: 'есть:вложения', limit: 100 }).map((m) => m.id)).toEqual([80003, 40003, 3]);
