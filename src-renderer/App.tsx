@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { Layout } from './components/Layout';
 import { PopupStack } from './components/PopupStack';
 import { Toasts } from './components/Toasts';
+import { ConfirmHost } from './components/ConfirmDialog';
 import { MailRoutes } from './mail/MailRoutes';
 import { useRoute, type Route } from './router';
 import { ContactCard, NewContact } from './screens/ContactCard';
@@ -83,6 +84,7 @@ export function App() {
       <>
         <PopupStack mode="window" />
         <Toasts />
+        <ConfirmHost />
       </>
     ) : null;
   }

@@ -14,6 +14,7 @@ import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import { toast } from '../stores/toasts';
 import { Modal } from './Modal';
+import { askConfirm } from '../stores/confirm';
 
 const E = S.employees;
 export const PASSWORD_MIN = 6;
@@ -343,7 +344,7 @@ export function EmployeeMenu({ employee, self }: { employee: Employee; self: boo
 
   const toggleActive = async () => {
     const active = !employee.active;
-    if (!active && !window.confirm(E.confirmDeactivate(employee.name))) return;
+    if (!active && !(await askConfirm(E.confirmDeactivate(employee.name), E.deactivate))) return;
     try {
       await update(employee.id, { active });
       toast.ok(active ? E.activated(employee.name) : E.deactivated(employee.name));

@@ -11,6 +11,7 @@ import { ConnectionBadge } from './ConnectionBadge';
 import { IconChart, IconHome, IconList, IconMail, IconPlug, IconSettings, IconUser } from './icons';
 import { PopupStack } from './PopupStack';
 import { Toasts } from './Toasts';
+import { ConfirmHost } from './ConfirmDialog';
 
 /** A count as a badge or the title shows it: past 999, «999+». */
 const shortCount = (n: number) => (n > 999 ? '999+' : String(n));
@@ -85,6 +86,7 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
       <main className="content">{children}</main>
       {!hasShell ? <PopupStack mode="overlay" /> : null}
       <Toasts />
+      <ConfirmHost />
     </div>
   );
 }

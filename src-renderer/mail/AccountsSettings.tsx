@@ -9,6 +9,7 @@ import { Field } from '../components/Field';
 import { formatDateTime } from '../format';
 import { href } from '../router';
 import { toast } from '../stores/toasts';
+import { useFormAction } from '../use-form-action';
 import type {
   MailAccountInput,
   MailAccountView,
@@ -23,6 +24,7 @@ import { MailRules } from './MailRules';
 import { M } from './strings';
 import { useMail } from './store';
 import { TemplatesSettings } from './Templates';
+import { askConfirm } from '../stores/confirm';
 
 interface Draft {
   id?: number;
@@ -163,8 +165,7 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
   const [presets, setPresets] = useState<MailPreset[]>([]);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [check, setCheck] = useState<MailCheckResult | null>(null);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, running, error, setError, run } = useFormAction<'save' | 'check' | 'test' | 'oauth' | 'remove'>();
   const [oauthUrl, setOauthUrl] = useState<string | null>(null);
   // «Создать правило…» from the reader: `?account=<id>&rule-from=<address>` opens that account's rules with a new rule.
   const ruleAccount = Number(query?.get('account')) || null;
@@ -188,18 +189,6 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
   const preset = presets.find((p) => p.id === draft?.preset);
   const saved = draft?.id ? accounts.find((a) => a.id === draft.id) : undefined;
   const set = (patch: Partial<Draft>) => setDraft((d) => (d ? { ...d, ...patch } : d));
-
-  const run = async (what: string, fn: () => Promise<void>) => {
-    setBusy(what);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(toAppError(e).message);
-    } finally {
-      setBusy(null);
-    }
-  };
 
   const choosePreset = (id: MailPresetId) => {
     const p = presets.find((x) => x.id === id);
@@ -254,7 +243,7 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
 
   const remove = () =>
     run('remove', async () => {
-      if (!draft?.id || !window.confirm(M.account.confirmRemove)) return;
+      if (!draft?.id || !(await askConfirm(M.account.confirmRemove, M.account.remove))) return;
       await call('mail:accounts:delete', { id: draft.id });
       setDraft(null);
       setCheck(null);
@@ -383,8 +372,8 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
                     <span className={saved?.oauth?.connected ? 'ok-text' : 'muted'}>
                       {saved?.oauth?.connected ? M.account.oauthConnected : M.account.oauthNotConnected}
                     </span>
-                    <button type="button" className="btn" disabled={busy !== null} onClick={() => void oauth()}>
-                      {busy === 'oauth' ? M.account.oauthWaiting : M.account.oauthSignIn}
+                    <button type="button" className="btn" disabled={busy} onClick={() => void oauth()}>
+                      {running === 'oauth' ? M.account.oauthWaiting : M.account.oauthSignIn}
                     </button>
                     {oauthUrl ? (
                       <a href={oauthUrl} target="_blank" rel="noopener noreferrer">{M.account.oauthOpen}</a>
@@ -397,17 +386,17 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
               {error ? <div className="error-box" role="alert">{error}</div> : null}
               {check ? <CheckResult r={check} /> : null}
               <div className="form-actions">
-                <button type="button" className="btn" disabled={busy !== null} onClick={() => void doCheck()} data-testid="mail-check">
-                  {busy === 'check' ? M.account.checking : M.account.check}
+                <button type="button" className="btn" disabled={busy} onClick={() => void doCheck()} data-testid="mail-check">
+                  {running === 'check' ? M.account.checking : M.account.check}
                 </button>
-                <button type="submit" className="btn btn-primary" disabled={busy !== null} data-testid="mail-save">
+                <button type="submit" className="btn btn-primary" disabled={busy} data-testid="mail-save">
                   {M.account.save}
                 </button>
-                <button type="button" className="btn" disabled={busy !== null || !draft.id} onClick={() => void sendTest()} data-testid="mail-send-test">
-                  {busy === 'test' ? M.account.sendingTest : M.account.sendTest}
+                <button type="button" className="btn" disabled={busy || !draft.id} onClick={() => void sendTest()} data-testid="mail-send-test">
+                  {running === 'test' ? M.account.sendingTest : M.account.sendTest}
                 </button>
                 {draft.id ? (
-                  <button type="button" className="btn btn-ghost" disabled={busy !== null} onClick={() => void remove()}>
+                  <button type="button" className="btn btn-ghost" disabled={busy} onClick={() => void remove()}>
                     {M.account.remove}
                   </button>
                 ) : null}

@@ -10,6 +10,7 @@ import { FolderSelect, spamTarget } from './FolderSelect';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
 import { useBusyAction } from './useBusyAction';
+import { askConfirm } from '../stores/confirm';
 
 /** How long the toast of a delete or move offers «Отменить» (the core keeps the token for a minute). */
 export const UNDO_TOAST_MS = 8000;
@@ -64,8 +65,8 @@ export function useBulkActions(ids: number[], folder: MailFolderView, searching:
       }),
     remove: (only = ids) => {
       if (!only.length || busy) return;
-      if (inTrash(folder, searching) && !window.confirm(M.bulk.confirmDeleteForever(only.length))) return;
       void act(async () => {
+        if (inTrash(folder, searching) && !(await askConfirm(M.bulk.confirmDeleteForever(only.length), M.bulk.deleteForever))) return;
         const r = await call('mail:messages:delete', { ids: only });
         removedToast(M.bulk.deleted(r.deleted), r.undoToken);
         onRemoved(only);
@@ -80,7 +81,7 @@ export function useBulkActions(ids: number[], folder: MailFolderView, searching:
       void act(async () => {
         // The count asked about is the folder's now, not the pane's last refresh.
         const { total } = await call('mail:folders:messageIds', { folderId: folder.id, limit: 1 });
-        if (!total || !window.confirm(M.bulk.confirmEmpty(total))) return;
+        if (!total || !(await askConfirm(M.bulk.confirmEmpty(total), M.bulk.deleteForever))) return;
         const r = await call('mail:folders:empty', { folderId: folder.id });
         toast.info(M.bulk.deleted(r.deleted));
         onRemoved([]);

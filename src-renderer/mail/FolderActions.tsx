@@ -12,6 +12,7 @@ import { toast } from '../stores/toasts';
 import { MailFolderNameSchema, type MailFolderView } from '../../src-shared/ipc/mail';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
+import { askConfirm } from '../stores/confirm';
 
 export type FolderDialogState = { kind: 'create'; accountId: number; parent: MailFolderView | null } | { kind: 'rename'; folder: MailFolderView };
 
@@ -90,7 +91,7 @@ export function FolderNameDialog({ state, onClose }: { state: FolderDialogState;
 export async function deleteFolder(folder: MailFolderView, openId: number | null): Promise<void> {
   const F = M.folderManage;
   const p = await call('mail:folders:deletePreview', { folderId: folder.id });
-  if (!window.confirm(F.confirmDelete(p))) return;
+  if (!(await askConfirm(F.confirmDelete(p), F.remove))) return;
   const r = await call('mail:folders:delete', { folderId: folder.id });
   toast.info(F.deleted(p.name, r.deleted - 1));
   await useMail.getState().reloadFolders();

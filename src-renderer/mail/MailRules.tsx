@@ -8,9 +8,11 @@ import { call, toAppError } from '../api';
 import { Field } from '../components/Field';
 import { Switch } from '../components/Switch';
 import { toast } from '../stores/toasts';
+import { useFormAction } from '../use-form-action';
 import type { MailFolderView, MailRuleCondition, MailRuleInput, MailRuleView } from '../../src-shared/ipc/mail';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
+import { askConfirm } from '../stores/confirm';
 
 const R = M.rules;
 type CondField = MailRuleCondition['field'];
@@ -90,8 +92,7 @@ export function MailRules({ accountId, prefillFrom }: { accountId: number; prefi
   const folders = useMemo(() => allFolders.filter((f) => f.accountId === accountId && f.path.toUpperCase() !== 'INBOX'), [allFolders, accountId]);
   const [rules, setRules] = useState<MailRuleView[]>([]);
   const [draft, setDraft] = useState<Draft | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useFormAction<'save' | 'toggle' | 'move' | 'remove' | 'apply'>();
   const formRef = useRef<HTMLFormElement>(null);
 
   const reload = useCallback(async () => {
@@ -100,7 +101,7 @@ export function MailRules({ accountId, prefillFrom }: { accountId: number; prefi
     } catch (e) {
       setError(toAppError(e).message);
     }
-  }, [accountId]);
+  }, [accountId, setError]);
   // Folder changes (deleted, renamed) change which rules need attention.
   useEffect(() => {
     void reload();
@@ -113,24 +114,12 @@ export function MailRules({ accountId, prefillFrom }: { accountId: number; prefi
     if (prefillFrom) formRef.current?.scrollIntoView({ block: 'center' });
   }, [prefillFrom, draft !== null]);
 
-  const run = async (fn: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await fn();
-    } catch (e) {
-      setError(toAppError(e).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-
   const set = (patch: Partial<Draft>) => setDraft((d) => (d ? { ...d, ...patch } : d));
   const setCond = (i: number, patch: Partial<Draft['conditions'][number]>) =>
     setDraft((d) => (d ? { ...d, conditions: d.conditions.map((c, j) => (j === i ? { ...c, ...patch } : c)) } : d));
 
   const save = () =>
-    run(async () => {
+    run('save', async () => {
       if (!draft) return;
       if (!draft.name.trim()) throw new Error(R.needName);
       if (draft.move && draft.moveTo === null) throw new Error(R.needFolder);
@@ -141,21 +130,21 @@ export function MailRules({ accountId, prefillFrom }: { accountId: number; prefi
     });
 
   const toggle = (r: MailRuleView, enabled: boolean) =>
-    run(async () => {
+    run('toggle', async () => {
       await call('mail:rules:save', { ...toInput(accountId, fromRule(r)), enabled });
       await reload();
     });
 
   const moveRule = (i: number, by: -1 | 1) =>
-    run(async () => {
+    run('move', async () => {
       const ids = rules.map((r) => r.id);
       [ids[i], ids[i + by]] = [ids[i + by], ids[i]];
       setRules(await call('mail:rules:reorder', { accountId, ids }));
     });
 
   const remove = (r: MailRuleView) =>
-    run(async () => {
-      if (!window.confirm(R.confirmRemove(r.name))) return;
+    run('remove', async () => {
+      if (!(await askConfirm(R.confirmRemove(r.name), R.remove))) return;
       await call('mail:rules:delete', { id: r.id });
       if (draft?.id === r.id) setDraft(null);
       toast.ok(R.removed);
@@ -163,7 +152,7 @@ export function MailRules({ accountId, prefillFrom }: { accountId: number; prefi
     });
 
   const apply = (r: MailRuleView) =>
-    run(async () => {
+    run('apply', async () => {
       const res = await call('mail:rules:apply', { id: r.id, limit: 5000 });
       toast.ok(R.applied(res.matched, res.scanned));
     });

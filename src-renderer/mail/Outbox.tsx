@@ -8,6 +8,7 @@ import type { MailDraftView, MailOutboxItem } from '../../src-shared/ipc/mail';
 import { M } from './strings';
 import { formatSendAt } from './send-later';
 import { draftSavesSettled } from './store';
+import { askConfirm } from '../stores/confirm';
 
 /** The badge: a scheduled item says when it goes out (or that it is going, in the undo window). */
 function statusText(it: MailOutboxItem): string {
@@ -78,7 +79,7 @@ export function OutboxPage() {
                 <button type="button" className="btn btn-sm" onClick={() => act(() => call('mail:outbox:retry', { id: it.id }))} data-testid="outbox-retry">
                   {M.outboxPage.retry}
                 </button>
-                <button type="button" className="btn btn-sm btn-ghost" onClick={() => window.confirm(M.outboxPage.confirmRemove) && act(() => call('mail:outbox:delete', { id: it.id }))}>
+                <button type="button" className="btn btn-sm btn-ghost" onClick={() => void askConfirm(M.outboxPage.confirmRemove, M.outboxPage.remove).then((ok) => { if (ok) void act(() => call('mail:outbox:delete', { id: it.id })); })}>
                   {M.outboxPage.remove}
                 </button>
               </div>
@@ -100,8 +101,8 @@ export function DraftsPage() {
       .catch((e) => toast.error(toAppError(e).message));
   }, []);
   useEffect(load, [load]);
-  const remove = (d: MailDraftView) => {
-    if (!window.confirm(M.draftsPage.confirmRemove(d.subject || M.draftsPage.noSubject))) return;
+  const remove = async (d: MailDraftView) => {
+    if (!(await askConfirm(M.draftsPage.confirmRemove(d.subject || M.draftsPage.noSubject), M.draftsPage.remove))) return;
     call('mail:drafts:delete', { id: d.id })
       .then(() => toast.info(M.draftsPage.removed))
       .catch((e) => toast.error(toAppError(e).message))
@@ -125,7 +126,7 @@ export function DraftsPage() {
                 {d.to.join(', ')} · {formatDateTime(d.updatedAt)}
               </div>
             </div>
-            <button type="button" className="btn btn-sm btn-ghost" onClick={() => remove(d)} data-testid="draft-remove">
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => void remove(d)} data-testid="draft-remove">
               {M.draftsPage.remove}
             </button>
           </div>

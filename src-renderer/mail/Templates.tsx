@@ -14,6 +14,7 @@ import { useMenu } from '../components/Menu';
 import { M, formatSize } from './strings';
 import { fileToBase64 } from './store';
 import { useBusyAction } from './useBusyAction';
+import { askConfirm } from '../stores/confirm';
 
 export type TemplateWithData = MailTemplateView & { attachmentsData: { filename: string; contentType: string; dataBase64: string }[] };
 
@@ -229,7 +230,7 @@ export function TemplatesSettings() {
 
   const remove = (t: { id?: number; name: string }) =>
     act(async () => {
-      if (!t.id || !window.confirm(T.confirmRemove(t.name))) return;
+      if (!t.id || !(await askConfirm(T.confirmRemove(t.name), T.remove))) return;
       await call('mail:templates:delete', { id: t.id });
       toast.ok(T.removed(t.name));
       setEdit(null);

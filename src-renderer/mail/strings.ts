@@ -1,4 +1,5 @@
 /** Russian strings of the mail UI (hints follow the integration guide's mail section). */
+import { MAIL_FOLDER_TITLES } from '../../src-shared/mail-folder-titles';
 import { pluralize } from '../format';
 import { PLURALS } from '../strings';
 
@@ -50,16 +51,7 @@ export const M = {
   },
   loading: 'Загрузка…',
   selectMessage: 'Выберите письмо в списке.',
-  folders: {
-    '\\Inbox': 'Входящие',
-    '\\Sent': 'Отправленные',
-    '\\Drafts': 'Черновики',
-    '\\Trash': 'Корзина',
-    '\\Junk': 'Спам',
-    '\\Archive': 'Архив',
-    '\\All': 'Вся почта',
-    '\\Flagged': 'Помеченные',
-  } as Record<string, string>,
+  folders: MAIL_FOLDER_TITLES,
   syncFolder: 'Загрузить папку',
   /** A search result's folder, on its row (a search spans the account's folders). */
   rowFolder: (folder: string) => `Папка: ${folder}`,

@@ -19,6 +19,7 @@ import { S } from '../strings';
 import { useContacts } from '../stores/contacts';
 import { useMe } from '../stores/session';
 import { toast } from '../stores/toasts';
+import { askConfirm } from '../stores/confirm';
 
 interface Draft {
   name: string;
@@ -263,7 +264,7 @@ export function ContactCard({ id }: { id: number }) {
   const remove = async () => {
     if (!data) return;
     const name = data.contact.name || S.contact.unnamed;
-    if (!window.confirm(S.contact.deleteConfirm(name))) return;
+    if (!(await askConfirm(S.contact.deleteConfirm(name), S.contact.delete))) return;
     setDeleting(true);
     try {
       await invoke('contacts:delete', { id: data.contact.id });

@@ -8,9 +8,9 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useRef, useState } from 'react';
 import { CONTACTS_IMPORT_MAX_CHARS, type ContactListItem, type ContactsCursor, type ContactsImportResult } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
+import { CsvExportButton } from '../components/CsvExportButton';
 import { IconSearch } from '../components/icons';
 import { Modal } from '../components/Modal';
-import { saveTextFile } from '../download';
 import { formatDate, formatPhone, pluralize } from '../format';
 import { href } from '../router';
 import { PLURALS, S } from '../strings';
@@ -88,24 +88,10 @@ function countLabel(loaded: number, total: number | null, more: boolean): string
   return pluralize(total ?? loaded, PLURALS.contact) + (total == null && more ? '+' : '');
 }
 
+/** «Выгрузить в CSV»: what the search finds. */
 function ExportButton({ search }: { search: string }) {
-  const [busy, setBusy] = useState(false);
-  const run = async () => {
-    setBusy(true);
-    try {
-      const { filename, csv } = await call('contacts:export', { search: search || undefined, tz: Intl.DateTimeFormat().resolvedOptions().timeZone });
-      saveTextFile(filename, csv, 'text/csv;charset=utf-8');
-    } catch (e) {
-      toast.error(toAppError(e).message, S.contacts.exportFailed);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <button type="button" className="btn btn-sm" title={S.contacts.exportTitle} disabled={busy} onClick={() => void run()} data-testid="contacts-export">
-      {busy ? S.contacts.exporting : S.contacts.export}
-    </button>
-  );
+  const fetch = () => call('contacts:export', { search: search || undefined, tz: Intl.DateTimeFormat().resolvedOptions().timeZone });
+  return <CsvExportButton fetch={fetch} labels={S.contacts} testId="contacts-export" />;
 }
 
 /** The admin's «Загрузить из CSV»: pick a file, check it on the relay (dry run), preview, import. */

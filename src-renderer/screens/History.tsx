@@ -7,14 +7,13 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Call } from '../../src-shared/wire';
-import { toAppError } from '../api';
 import { historyFilterFromQuery, type HistoryDirection } from '../call-summary';
 import { CommentAction, CommentEditor, CommentText, mayComment } from '../components/CallComment';
 import { CreateContactDialog } from '../components/CreateContact';
+import { CsvExportButton } from '../components/CsvExportButton';
 import { DirectionIcon, IconPlay, IconSearch } from '../components/icons';
 import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
-import { saveTextFile } from '../download';
 import { callNumber, callStatusLabel, countLabel, formatDate, formatDuration, formatTime, fromDateInput, toDateInput } from '../format';
 import { href, navigate, parseHash } from '../router';
 import { S } from '../strings';
@@ -23,7 +22,6 @@ import type { CallFilter } from '../stores/callsModel';
 import { contactForNumber, useContacts } from '../stores/contacts';
 import { exportHistory, useHistory } from '../stores/history';
 import { useIsAdmin } from '../stores/session';
-import { toast } from '../stores/toasts';
 
 type Period = 'all' | 'today' | '7d' | '30d' | 'custom';
 
@@ -178,7 +176,6 @@ export function History() {
   const [recording, setRecording] = useState<string | null>(null);
   const [creating, setCreating] = useState<string | null>(null);
   const [editingId, setEditingId] = useState<number | null>(null);
-  const [exporting, setExporting] = useState(false);
 
   useEffect(() => {
     const t = setTimeout(() => setDebounced(search), 300);
@@ -229,19 +226,6 @@ export function History() {
     if (hasMore && !loading && calls.length > 0 && lastIndex >= calls.length - 60) void loadMore();
   }, [lastIndex, calls.length, hasMore, loading, loadMore]);
 
-  // The relay writes the file for the filter the list shows (the store's, set from these controls).
-  const exportCsv = async () => {
-    setExporting(true);
-    try {
-      const { filename, csv } = await exportHistory();
-      saveTextFile(filename, csv, 'text/csv;charset=utf-8');
-    } catch (e) {
-      toast.error(toAppError(e).message, S.calls.exportFailed);
-    } finally {
-      setExporting(false);
-    }
-  };
-
   const filtered = !!(direction || result || employeeId || period !== 'all' || debounced.trim());
   const reset = () => {
     setSearch('');
@@ -259,9 +243,8 @@ export function History() {
         <span className="muted" data-testid="history-count" data-loaded={calls.length} data-more={hasMore ? 'yes' : 'no'}>
           {countLabel(calls.length, hasMore, total)}
         </span>
-        <button type="button" className="btn btn-sm" title={S.calls.exportTitle} disabled={exporting} onClick={() => void exportCsv()} data-testid="history-export">
-          {exporting ? S.calls.exporting : S.calls.export}
-        </button>
+        {/* The relay writes the file for the filter the list shows (the store's, set from these controls). */}
+        <CsvExportButton fetch={exportHistory} labels={S.calls} testId="history-export" />
       </header>
       <div className="filters" data-testid="history-filters">
         <label className="search">

@@ -3,18 +3,16 @@
  * missed, average wait and talk), missed-call rate. Admins see everyone (or one employee);
  * employees see their own.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo } from 'react';
 import type uPlot from 'uplot';
 import type { StatsResult } from '../../src-shared/ipc/telephony';
-import { toAppError } from '../api';
+import { CsvExportButton } from '../components/CsvExportButton';
 import { barPaths, UChart } from '../components/UChart';
-import { saveTextFile } from '../download';
 import { formatDate, formatDuration, formatInt, formatPercent } from '../format';
 import { S } from '../strings';
 import { useAdmin } from '../stores/admin';
 import { useIsAdmin } from '../stores/session';
 import { exportStats, useStats, type StatsPeriod } from '../stores/stats';
-import { toast } from '../stores/toasts';
 
 const GREEN = '#2f9e5b';
 const RED = '#d9534f';
@@ -227,27 +225,6 @@ function Charts({ r, since, until }: { r: StatsResult; since: string; until: str
   );
 }
 
-/** «Выгрузить в CSV»: the relay writes the file for what the screen shows (the store's last query). */
-function ExportButton({ ready }: { ready: boolean }) {
-  const [busy, setBusy] = useState(false);
-  const run = async () => {
-    setBusy(true);
-    try {
-      const { filename, csv } = await exportStats();
-      saveTextFile(filename, csv, 'text/csv;charset=utf-8');
-    } catch (e) {
-      toast.error(toAppError(e).message, S.stats.exportFailed);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <button type="button" className="btn btn-sm" title={S.stats.exportTitle} disabled={busy || !ready} onClick={() => void run()} data-testid="stats-export">
-      {busy ? S.stats.exporting : S.stats.export}
-    </button>
-  );
-}
-
 export function Stats() {
   const isAdmin = useIsAdmin();
   const st = useStats();
@@ -297,7 +274,8 @@ export function Stats() {
               ))}
             </select>
           ) : null}
-          <ExportButton ready={!!r && !st.loading} />
+          {/* The relay writes the file for what the screen shows (the store's last query). */}
+          <CsvExportButton fetch={exportStats} labels={S.stats} disabled={!r || st.loading} testId="stats-export" />
         </div>
       </header>
       {!isAdmin ? <p className="muted">{S.stats.ownHint}</p> : null}

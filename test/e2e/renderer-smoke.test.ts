@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
 import { buildRenderer, collectPageErrors, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { answerConfirm } from '../support/confirm';
 import { installFakeAsgard, type FakeOptions } from './fake-asgard';
 
 let browser: Browser;
@@ -466,14 +467,12 @@ describe('renderer smoke (fake core)', () => {
   it('an admin deletes a contact: declined, nothing happens; confirmed, gone, back to the directory', async () => {
     const { page, errors } = await openApp({ role: 'admin', hash: '#/contacts/1' });
     await page.getByTestId('contact-card').waitFor();
-    page.once('dialog', (d) => void d.dismiss());
     await page.getByTestId('contact-delete').click();
+    await answerConfirm(page, false);
     await expect(page.getByTestId('contact-card').count()).resolves.toBe(1);
-    page.once('dialog', (d) => {
-      expect(d.message()).toContain('Удалить контакт «Алексей Морозов»');
-      void d.accept();
-    });
     await page.getByTestId('contact-delete').click();
+    const asked = await answerConfirm(page, true);
+    expect(asked.question).toContain('Удалить контакт «Алексей Морозов» у всех сотрудников? Звонки и письма останутся');
     await page.waitForFunction(() => location.hash === '#/contacts');
     await page.locator('.toast').filter({ hasText: 'Контакт удалён: Алексей Морозов' }).waitFor();
     expect(errors).toEqual([]);

@@ -13,6 +13,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startBrowserApp, type BrowserApp } from '../../src-main/bridge/browser-app';
 import { silentLogger } from '../../src-main/core/log';
 import { buildRenderer, collectPageErrors, launchBrowser, screenshot } from '../support/browser';
+import { answerConfirm } from '../support/confirm';
 import { startTestRelay, type TestRelay } from '../support/relay';
 import pkg from '../../package.json';
 import { CompanyLine } from './company-line';
@@ -223,9 +224,9 @@ describe('settings page (browser bridge, real core and relay)', () => {
       await ap.keyboard.press('Escape');
 
       // «Отключить» after a confirmation: the row is dimmed, the relay refuses the login.
-      ap.once('dialog', (d) => void d.accept());
       await row.getByTestId('employee-menu').click();
       await row.getByTestId('employee-deactivate').click();
+      expect((await answerConfirm(ap, true)).confirm).toBe('Отключить');
       await ap.getByTestId('toast-ok').filter({ hasText: 'Сотрудник отключён: Смирнова Анна' }).waitFor();
       expect(await row.getAttribute('class')).toContain('inactive');
       const refused = await r.api<{ message: string }>('POST', '/api/auth/login', null, { login: 'set-new1', password: 'novyi-parol-7' });

@@ -11,6 +11,7 @@ import type { Browser } from 'playwright-core';
 import { simpleParser } from 'mailparser';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
 import { buildRenderer, launchBrowser, screenshot, serveDir } from '../support/browser';
+import { answerConfirm } from '../support/confirm';
 import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { openMailPage } from './browser-page';
@@ -535,14 +536,9 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.getByTestId('mail-bulk-not-spam').click();
       await page.getByText('Перемещено в папку «Входящие»: 1 письмо.').waitFor();
       await waitFor(() => count(inbox) === inboxBefore + 1, 'back in the inbox', 30_000);
-      let asked = '';
-      page.once('dialog', (d) => {
-        asked = d.message();
-        void d.accept();
-      });
       await page.getByTestId('mail-empty-folder').click();
+      expect(await answerConfirm(page, true)).toEqual({ question: 'Удалить навсегда 2 письма из этой папки? Восстановить их будет нельзя.', confirm: 'Удалить навсегда' });
       await page.getByText('Удалено: 2 письма.').waitFor();
-      expect(asked).toBe('Удалить навсегда 2 письма из этой папки? Восстановить их будет нельзя.');
       expect(count(junk)).toBe(0);
       await waitFor(async () => {
         const c = await imapClient(dc, hana);
@@ -600,16 +596,11 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.evaluate(() => (location.hash = '#/mail/drafts'));
       await page.getByTestId('mail-drafts').locator('h1', { hasText: 'Черновики на этом компьютере' }).waitFor();
       const item = page.getByTestId('draft-item').filter({ hasText: 'Передумал отправлять' });
-      let asked = '';
-      page.once('dialog', (d) => {
-        asked = d.message();
-        void d.dismiss();
-      });
       await item.getByTestId('draft-remove').click();
-      expect(asked).toBe('Удалить черновик «Передумал отправлять»? Восстановить его будет нельзя.');
+      expect((await answerConfirm(page, false)).question).toBe('Удалить черновик «Передумал отправлять»? Восстановить его будет нельзя.');
       await expect(item.count()).resolves.toBe(1);
-      page.once('dialog', (d) => void d.accept());
       await item.getByTestId('draft-remove').click();
+      await answerConfirm(page, true);
       await page.getByText('Черновик удалён.').waitFor();
       await item.waitFor({ state: 'detached' });
 
@@ -710,15 +701,10 @@ describe('mail UI (chromium, real mail service)', () => {
       await screenshot(page, 'mail-folder-renamed');
 
       // Right-click → «Удалить папку»: asked with the count, then the inbox opens.
-      let asked = '';
-      page.once('dialog', (d) => {
-        asked = d.message();
-        void d.accept();
-      });
       await renamed.click({ button: 'right' });
       await page.getByTestId('mail-folder-menu-delete').click();
+      expect(await answerConfirm(page, true)).toEqual({ question: 'Удалить папку «Тендеры (архив)»? В ней нет писем.', confirm: 'Удалить папку' });
       await page.getByText('Папка «Тендеры (архив)» удалена.').waitFor();
-      expect(asked).toBe('Удалить папку «Тендеры (архив)»? В ней нет писем.');
       await waitFor(() => page.url().endsWith(`#/mail/f/${inbox}`), 'the inbox open');
       await renamed.waitFor({ state: 'detached' });
       expect(await serverHas('Тендеры (архив)')).toBe(false);

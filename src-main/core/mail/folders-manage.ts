@@ -16,6 +16,7 @@
  */
 import type { ImapFlow, ListResponse } from 'imapflow';
 import type { MailFolderDeletePreview, MailFolderView } from '../../../src-shared/ipc/mail';
+import { MAIL_FOLDER_TITLES } from '../../../src-shared/mail-folder-titles';
 import type { AccountRecord } from './accounts';
 import { MailError, describeMailError } from './errors-ru';
 import type { FolderRow, MailStore } from './store';
@@ -29,18 +30,6 @@ export interface FolderManageDeps {
   changed(accountId: number, folderIds: number[]): void;
 }
 
-/** Russian names of the roles the server gives folders (RFC 6154), as the folder pane shows them. */
-const ROLE_TITLES: Record<string, string> = {
-  '\\Inbox': 'Входящие',
-  '\\Sent': 'Отправленные',
-  '\\Drafts': 'Черновики',
-  '\\Trash': 'Корзина',
-  '\\Junk': 'Спам',
-  '\\Archive': 'Архив',
-  '\\All': 'Вся почта',
-  '\\Flagged': 'Помеченные',
-};
-
 const PROTECTED_HINT = 'Их использует почтовый сервер; переименовать и удалить можно только свои папки.';
 
 function roleOf(f: { path: string; special_use: string | null }): string | null {
@@ -49,7 +38,7 @@ function roleOf(f: { path: string; special_use: string | null }): string | null 
 
 function titleOf(f: FolderRow): string {
   const r = roleOf(f);
-  return (r && ROLE_TITLES[r]) || f.name;
+  return (r && MAIL_FOLDER_TITLES[r]) || f.name;
 }
 
 /** Dovecot appends its timing to every reply: "… (0.001 + 0.000 secs)." */
@@ -285,7 +274,7 @@ export class FolderManager {
     const subs = d ? list.filter((l) => l.path.startsWith(f.path + d)) : [];
     const special = subs.find((l) => l.specialUse);
     if (special) {
-      throw new MailError('mail-folder-protected', `Папку «${f.name}» нельзя ${verb}: в ней системная папка «${ROLE_TITLES[special.specialUse!] ?? special.name}».`, PROTECTED_HINT);
+      throw new MailError('mail-folder-protected', `Папку «${f.name}» нельзя ${verb}: в ней системная папка «${MAIL_FOLDER_TITLES[special.specialUse!] ?? special.name}».`, PROTECTED_HINT);
     }
     return { self, subs };
   }
