@@ -166,7 +166,7 @@ export function fromDateInput(s: string): Date | null {
 
 /** A call's status as shown to a person: an ended incoming call nobody took is "Пропущен". */
 export function callStatusLabel(call: Call): string {
-  if (call.status === 'active') return S.phase[call.phase];
+  if (call.status === 'active') return call.direction === 'out' && call.phase === 'ringing' ? S.phase.dialling : S.phase[call.phase];
   return S.status[call.status];
 }
 

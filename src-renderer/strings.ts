@@ -132,6 +132,7 @@ export const S = {
   phase: {
     ivr: 'В голосовом меню',
     ringing: 'Звонит',
+    dialling: 'Вызов абонента',
     talking: 'Разговор',
     ended: 'Завершён',
   },

@@ -254,7 +254,9 @@ export function reduceCall(entryId: string, events: StoredEvent[]): ReducedCall 
         .filter((l) => (l.last.call_state === 'Connected' || l.last.call_state === 'OnHold') && l.firstSeq.to.extension && !isQueueLoc(l.firstSeq.location))
         .map((l) => l.firstSeq.to.extension as string))].sort();
   const talking = !ended && legList.some((l) => l.last.call_state === 'Connected' || l.last.call_state === 'OnHold');
-  const phase: ReducedCall['phase'] = ended || allEnded ? 'ended' : talking ? 'talking' : ringing.length ? 'ringing' : 'ivr';
+  // An outgoing call never waits in the voice menu: until answered it is being dialled (it rings
+  // the other side, no employee's popup: `ringing` stays empty).
+  const phase: ReducedCall['phase'] = ended || allEnded ? 'ended' : talking ? 'talking' : ringing.length || direction === 'out' ? 'ringing' : 'ivr';
 
   const endForTalk = endedAt ?? lastEnd;
   let talkSeconds = 0;

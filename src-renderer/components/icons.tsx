@@ -2,6 +2,7 @@
 import type { ReactNode } from 'react';
 import type { Call } from '../../src-shared/wire';
 import { S } from '../strings';
+import { callStatusLabel } from '../format';
 
 type P = { size?: number; className?: string; title?: string };
 
@@ -134,7 +135,7 @@ export const IconPencil = (p: P) => (
 );
 export function DirectionIcon({ call, size = 18 }: { call: Call; size?: number }) {
   const missed = call.status === 'missed' || call.status === 'unanswered';
-  const title = `${S.direction[call.direction]}, ${call.status === 'active' ? S.phase[call.phase] : S.status[call.status]}`.toLowerCase();
+  const title = `${S.direction[call.direction]}, ${callStatusLabel(call)}`.toLowerCase();
   const cls = `dir-icon ${missed ? 'dir-missed' : call.status === 'active' ? 'dir-active' : call.direction === 'out' ? 'dir-out' : 'dir-in'}`;
   const label = title.charAt(0).toUpperCase() + title.slice(1);
   if (call.direction === 'internal') return <span className={cls} title={label}><IconInternal size={size} title={label} /></span>;

@@ -148,6 +148,8 @@ describe('call reducer', () => {
       ['events/call', leg2(1, 'Appeared', 1700001004)],
       ['events/call', leg2(2, 'Connected', 1700001010)],
     ];
+    // Being dialled: neither in a voice menu nor anyone's popup.
+    for (const n of [1, 4]) expect(reduceCall('E2', events(list.slice(0, n)))).toMatchObject({ direction: 'out', status: 'active', phase: 'ringing', ringing: [] });
     const talking = reduceCall('E2', events(list))!;
     expect(talking).toMatchObject({ direction: 'out', status: 'active', phase: 'talking', ringing: [], clientNumber: '+79161234567', employeeExtension: '101' });
     list.push(['events/call', leg2(3, 'Disconnected', 1700001070, { disconnect_reason: 1110 })]);
