@@ -33,10 +33,7 @@ export class SecretBox {
   }
 }
 
-/** "ab12…" style mask: enough to recognise, never enough to use. */
+/** That a secret is stored, and nothing of it: not one character goes back to any client. */
 export function maskSecret(s: string | null): string {
-  if (!s) return '';
-  // Short secrets show nothing; longer ones show at most a sixth at each end, never more than 2 characters.
-  const edge = Math.min(2, Math.floor(s.length / 6));
-  return edge === 0 ? '••••••••' : `${s.slice(0, edge)}${'•'.repeat(8)}${s.slice(-edge)}`;
+  return s ? '••••••••' : '';
 }

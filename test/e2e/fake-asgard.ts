@@ -182,7 +182,7 @@ export function installFakeAsgard(o: FakeOptions): void {
 
   const mango: Any = {
     apiKey: 'a1b2c3d4e5f6',
-    apiSaltMasked: '••••••••9f3c',
+    apiSaltMasked: '••••••••',
     saltConfigured: true,
     vpbxId: 'vpbx400123',
     apiUrl: 'https://app.mango-office.ru/vpbx/',
@@ -368,7 +368,7 @@ export function installFakeAsgard(o: FakeOptions): void {
       Object.assign(mango, rest);
       if (apiSalt) {
         mango.saltConfigured = true;
-        mango.apiSaltMasked = '••••••••' + String(apiSalt).slice(-4);
+        mango.apiSaltMasked = '••••••••';
       }
       return mango;
     },

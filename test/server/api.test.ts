@@ -342,7 +342,7 @@ describe('contacts', () => {
 });
 
 describe('Mango settings updates', () => {
-  it('keeps fields that a save did not send (group id) and masks short salts completely', async () => {
+  it('keeps fields that a save did not send (group id) and masks salts completely', async () => {
     await r.api('PUT', '/api/admin/mango', r.adminToken, { groupId: '1001' });
     const put = await r.api<MangoSettingsView>('PUT', '/api/admin/mango', r.adminToken, { vpbxId: 'vpbx1' });
     expect(put.body.groupId).toBe('1001');
@@ -350,6 +350,9 @@ describe('Mango settings updates', () => {
     const view = await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken);
     expect(view.body.apiSaltMasked).not.toMatch(/[e2x-]/);
     await r.api('PUT', '/api/admin/mango', r.adminToken, { apiSalt: TEST_MANGO_SALT });
+    const long = (await r.api<MangoSettingsView>('GET', '/api/admin/mango', r.adminToken)).body.apiSaltMasked;
+    expect(long).toBe('••••••••');
+    expect(long).not.toContain(TEST_MANGO_SALT.slice(0, 1));
   });
 });
 
