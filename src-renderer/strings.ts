@@ -449,9 +449,9 @@ export const S = {
     extensionSaved: 'Добавочный номер сохранён',
     statusLog: 'Журнал статусов',
     statusLogEmpty: 'Изменений ещё не было.',
-    logOn: 'включил(а) приём звонков',
-    logOff: 'выключил(а) приём звонков',
-    logFor: (who: string) => `для: ${who}`,
+    // The change itself: who made it is the «Кто» column (the employee, an admin, the system).
+    logOn: 'приём звонков включён',
+    logOff: 'приём звонков выключен',
     logSelf: 'сам(а)',
     logSystem: 'система',
     colWhen: 'Когда',
