@@ -29,6 +29,12 @@ const MANGO_KEY = process.env.MANGO_API_KEY || (demo ? 'demo-key' : '');
 const MANGO_SALT = process.env.MANGO_API_SALT || (demo ? 'demo-salt' : '');
 const DATA_DIR = path.resolve(process.env.DATA_DIR || (demo ? 'data/demo' : 'data'));
 
+/** A folder inside the project relative to it («data/demo»), any other as it is. */
+function shownPath(p: string): string {
+  const rel = path.relative(ROOT, p);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? p : rel;
+}
+
 interface Stoppable {
   name: string;
   stop(): Promise<void> | void;
@@ -227,7 +233,7 @@ async function main(): Promise<void> {
   if (relayUrl) say(`Сервер телефонии: ${relayUrl} (RELAY_URL)`);
   else {
     relayUrl = await startEmbeddedRelay();
-    say(`Сервер телефонии: ${relayUrl} (встроенная база в ${path.relative(ROOT, DATA_DIR) || '.'})`);
+    say(`Сервер телефонии: ${relayUrl} (встроенная база в ${shownPath(DATA_DIR)})`);
     say(`Администратор: ${ADMIN_LOGIN} / ${process.env.ADMIN_PASSWORD ? '(из ADMIN_PASSWORD)' : ADMIN_PASSWORD}`);
   }
 
