@@ -570,6 +570,8 @@ export const S = {
     perHour: 'По часам суток',
     perEmployee: 'По сотрудникам',
     missedRateChart: 'Доля пропущенных по дням',
+    /** Instead of the per-day charts when the period is one day: one bar pair would only repeat the cards. */
+    oneDayHint: 'Выбран один день: его итоги — в карточках выше, ниже — звонки по часам. Графики по дням строятся для периода от двух дней.',
     avgWait: 'Ср. ожидание',
     avgTalk: 'Ср. разговор',
     noData: 'За этот период звонков нет.',

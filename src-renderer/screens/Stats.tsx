@@ -4,8 +4,9 @@
  * employees see their own.
  */
 import { useEffect, useMemo } from 'react';
-import type uPlot from 'uplot';
+import uPlot from 'uplot';
 import type { StatsResult } from '../../src-shared/ipc/telephony';
+import { dayRange, dayTicks } from '../chart-days';
 import { CsvExportButton } from '../components/CsvExportButton';
 import { barPaths, UChart } from '../components/UChart';
 import { formatDate, formatDuration, formatInt, formatPercent } from '../format';
@@ -34,19 +35,32 @@ function dayTs(day: string): number {
   return Math.floor(d.getTime() / 1000);
 }
 
-function shortDate(sec: number): string {
-  const d = new Date(sec * 1000);
-  return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}`;
-}
-
 /** "UTC+05:00", "UTC-03:30" for an offset in minutes east of UTC. */
 export function utcOffsetLabel(minutes: number): string {
   const a = Math.abs(minutes);
   return `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
-/** Ticks on whole days only (1, 2, 7, 14, 30 days apart). */
-const DAY_INCRS = [1, 2, 7, 14, 30, 91, 182, 365].map((d) => d * 86400);
+/**
+ * The per-day x axis: the range and the labelled days come from the data (chart-days.ts), not
+ * from uPlot's time scale, which makes one day 1000 days wide. The labels also go to the chart's
+ * `data-x-labels`: uPlot draws them on canvas, where a browser test cannot read them.
+ */
+function dayScale(): uPlot.Scale {
+  return { time: true, range: (u, min, max) => dayRange(u.data[0]) ?? [min, max] };
+}
+function dayAxis(): uPlot.Axis {
+  const ticks = (u: uPlot) => dayTicks(u.data[0], u.bbox.width / uPlot.pxRatio);
+  return {
+    ...AXIS,
+    splits: (u) => ticks(u).ticks,
+    values: (u) => {
+      const { labels } = ticks(u);
+      u.root.dataset.xLabels = labels.join(' ');
+      return labels;
+    },
+  };
+}
 
 /** Room for the widest y label ("12 345"), measured like uPlot draws it. */
 function axisSize(_u: uPlot, values: string[] | null): number {
@@ -74,12 +88,8 @@ function perDayOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   return {
     legend: { show: true, live: false },
     cursor: { points: { show: false } },
-    // Half a day of room on each side so the first and last days' bars are not cut.
-    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
-    axes: [
-      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50, incrs: DAY_INCRS },
-      { ...AXIS, values: intValues, size: axisSize },
-    ],
+    scales: { x: dayScale(), y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
+    axes: [dayAxis(), { ...AXIS, values: intValues, size: axisSize }],
     series: [
       { label: 'Дата', value: (_u, v) => (v == null ? '' : formatDate(v * 1000)) },
       { label: S.stats.answered, stroke: GREEN, fill: GREEN + 'cc', width: 0, paths: barPaths(-1), points: { show: false } },
@@ -130,11 +140,8 @@ function perEmployeeOptions(names: string[]): Omit<uPlot.Options, 'width' | 'hei
 function rateOptions(): Omit<uPlot.Options, 'width' | 'height'> {
   return {
     legend: { show: true, live: false },
-    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, y: { range: (_u, _min, max) => [0, Math.min(100, Math.max(10, Math.ceil((max * 1.15) / 5) * 5))] } },
-    axes: [
-      { ...AXIS, values: (_u, splits) => splits.map(shortDate), space: 50, incrs: DAY_INCRS },
-      { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}%`), size: 52 },
-    ],
+    scales: { x: dayScale(), y: { range: (_u, _min, max) => [0, Math.min(100, Math.max(10, Math.ceil((max * 1.15) / 5) * 5))] } },
+    axes: [dayAxis(), { ...AXIS, values: (_u, splits) => splits.map((v) => `${v}%`), size: 52 }],
     series: [
       { label: 'Дата', value: (_u, v) => (v == null ? '' : formatDate(v * 1000)) },
       {
@@ -177,22 +184,38 @@ function Charts({ r, since, until }: { r: StatsResult; since: string; until: str
   const empOpts = useMemo(() => perEmployeeOptions(empNames), [empNames]);
   const rateOpts = useMemo(rateOptions, []);
 
+  // One day («Сегодня», or a custom day): a per-day chart would be one bar pair and one dot,
+  // the same numbers as the cards above. The day's course is by hour, so that chart goes first, wide.
+  const oneDay = days.length <= 1;
+
   return (
     <>
-      <div className="stats-grid">
-        <section className="card chart-card wide">
-          <h2>{S.stats.perDay}</h2>
-          <UChart options={dayOpts} data={dayData} testId="chart-days" />
-        </section>
-        <section className="card chart-card">
-          <h2>{S.stats.perHour}</h2>
-          <UChart options={hourOpts} data={hourData} height={230} testId="chart-hours" />
-        </section>
-        <section className="card chart-card">
-          <h2>{S.stats.missedRateChart}</h2>
-          <UChart options={rateOpts} data={rateData} height={230} testId="chart-rate" />
-        </section>
-      </div>
+      {oneDay ? (
+        <div className="stats-grid">
+          <section className="card chart-card wide">
+            <h2>{S.stats.perHour}</h2>
+            <p className="muted" data-testid="stats-one-day">
+              {S.stats.oneDayHint}
+            </p>
+            <UChart options={hourOpts} data={hourData} testId="chart-hours" />
+          </section>
+        </div>
+      ) : (
+        <div className="stats-grid">
+          <section className="card chart-card wide">
+            <h2>{S.stats.perDay}</h2>
+            <UChart options={dayOpts} data={dayData} testId="chart-days" />
+          </section>
+          <section className="card chart-card">
+            <h2>{S.stats.perHour}</h2>
+            <UChart options={hourOpts} data={hourData} height={230} testId="chart-hours" />
+          </section>
+          <section className="card chart-card">
+            <h2>{S.stats.missedRateChart}</h2>
+            <UChart options={rateOpts} data={rateData} height={230} testId="chart-rate" />
+          </section>
+        </div>
+      )}
       <section className="card">
         <h2>{S.stats.perEmployee}</h2>
         {emps.length > 0 ? <UChart options={empOpts} data={empData} height={Math.max(200, 220)} testId="chart-employees" /> : null}

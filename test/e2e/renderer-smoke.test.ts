@@ -48,6 +48,62 @@ async function requestLog(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.map((x) => x.name));
 }
 
+/** «dd.MM» as the per-day charts label a day. */
+function ddmm(d: Date): string {
+  return `${String(d.getDate()).padStart(2, '0')}.${String(d.getMonth() + 1).padStart(2, '0')}`;
+}
+
+/** The x labels of a per-day chart: uPlot draws them on canvas, Stats.tsx mirrors them in `data-x-labels`. */
+async function statsDayLabels(page: Page, testId: string): Promise<string[]> {
+  const v = await page.getByTestId(testId).locator('.uplot').getAttribute('data-x-labels');
+  return (v ?? '').split(' ').filter(Boolean);
+}
+
+/**
+ * Where a chart's bars are, read from its canvas on a row just above the zero line: the plot
+ * area's edges (uPlot's `.u-over` covers it exactly) and the first and last coloured columns,
+ * in canvas pixels; whether green and red bars are both there.
+ */
+async function barColumns(page: Page, testId: string): Promise<{ left: number; right: number; first: number; last: number; green: boolean; red: boolean }> {
+  return page.evaluate((id) => {
+    const host = document.querySelector(`[data-testid="${id}"]`)!;
+    const canvas = host.querySelector('canvas')!;
+    const c = canvas.getBoundingClientRect();
+    const o = host.querySelector('.u-over')!.getBoundingClientRect();
+    const k = canvas.width / c.width;
+    const y = Math.round((o.bottom - c.top) * k) - Math.round(3 * k);
+    const px = canvas.getContext('2d')!.getImageData(0, y, canvas.width, 1).data;
+    let first = -1;
+    let last = -1;
+    let green = false;
+    let red = false;
+    for (let x = 0; x < canvas.width; x++) {
+      const [r, g, b] = [px[x * 4], px[x * 4 + 1], px[x * 4 + 2]];
+      if (Math.max(r, g, b) - Math.min(r, g, b) < 60) continue; // white, grey grid and axes
+      if (first < 0) first = x;
+      last = x;
+      if (g > r) green = true;
+      else red = true;
+    }
+    return { left: Math.round((o.left - c.left) * k), right: Math.round((o.right - c.left) * k), first, last, green, red };
+  }, testId);
+}
+
+/** `stats:get` for the asked period only: 20 answered and 8 missed calls every day of it. */
+const STATS_FOR_PERIOD = `(() => {
+  const inv = window.asgard.invoke.bind(window.asgard);
+  window.asgard.invoke = (name, args) => inv(name, args).then((r) => {
+    if (name !== 'stats:get' || !r) return r;
+    const days = [];
+    const u = new Date(args.until);
+    for (let d = new Date(args.since); d < u; d = new Date(d.getFullYear(), d.getMonth(), d.getDate() + 1)) {
+      days.push({ day: d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0'), answered: 20, missed: 8 });
+    }
+    const n = days.length;
+    return { ...r, days, totals: { total: n * 28, answered: n * 20, missed: n * 8, missedRate: 8 / 28 } };
+  });
+})();`;
+
 describe('renderer smoke (fake core)', () => {
   it('login: shows the core’s error as given, then the main page', async () => {
     const { page, errors } = await openApp({ loggedIn: false, role: 'to' });
@@ -538,8 +594,50 @@ describe('renderer smoke (fake core)', () => {
     await expect(page.getByTestId('stats-totals').textContent()).resolves.toContain('Доля пропущенных');
     // Counted in the app's own zone (or by a relay that does not say): no word about the clock.
     await expect(page.getByTestId('stats-counted-in').count()).resolves.toBe(0);
+    // 30 days: day labels without repeats, today labelled.
+    const labels = await statsDayLabels(page, 'chart-days');
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(labels.at(-1)).toBe(ddmm(new Date()));
     await page.waitForTimeout(100);
     await screenshot(page, 'renderer-stats', { fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/stats: one day shows the hours instead of per-day charts; 7 and 30 days show every day, first and last whole', async () => {
+    const { page, errors } = await openApp({ role: 'admin', hash: '#/stats', height: 1400 });
+    // The fake answers 30 days whatever the period; these answers hold the period's days only.
+    await page.addInitScript({ content: STATS_FOR_PERIOD });
+    await page.reload();
+    await page.getByTestId('chart-days').locator('canvas').waitFor();
+
+    await page.getByTestId('stats-period').selectOption('today');
+    await page.getByTestId('stats-one-day').waitFor();
+    await expect(page.getByTestId('chart-days').count()).resolves.toBe(0);
+    await expect(page.getByTestId('chart-rate').count()).resolves.toBe(0);
+    for (const id of ['chart-hours', 'chart-employees']) await expect(page.getByTestId(id).locator('canvas').count()).resolves.toBe(1);
+    await screenshot(page, 'renderer-stats-today', { fullPage: true });
+
+    const today = ddmm(new Date());
+    for (const [period, n] of [
+      ['7d', 7],
+      ['30d', 30],
+    ] as const) {
+      await page.getByTestId('stats-period').selectOption(period);
+      await page.waitForFunction((k) => document.querySelector('[data-testid="stats-totals"]')?.textContent?.includes(k), String(n * 28));
+      for (const id of ['chart-days', 'chart-rate']) {
+        const labels = await statsDayLabels(page, id);
+        expect(new Set(labels).size, `${period} ${id}`).toBe(labels.length);
+        expect(labels.at(-1), `${period} ${id}`).toBe(today);
+        if (period === '7d') expect(labels, id).toHaveLength(7);
+      }
+      // Every day has both bars: the outermost bar pixels lie inside the plot, not cut at its edges.
+      const bars = await barColumns(page, 'chart-days');
+      expect(bars.first, period).toBeGreaterThan(bars.left + 1);
+      expect(bars.last, period).toBeLessThan(bars.right - 2);
+      expect(bars.green && bars.red, period).toBe(true);
+    }
+    await screenshot(page, 'renderer-stats-30d', { fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });
