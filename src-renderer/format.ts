@@ -183,3 +183,21 @@ export function formatClock(totalSec: number): string {
 export function formatRubles(amount: number): string {
   return amount.toLocaleString('ru-RU', { style: 'currency', currency: 'RUB' });
 }
+
+/**
+ * A text cut into its phone numbers («+7 (916) 123-45-67», «8 800 555-35-35») and the rest, so a
+ * number can be kept on one line (a toast must not wrap it as «…123-45-» / «67»). The pieces
+ * joined give the text back unchanged.
+ */
+export function splitPhones(text: string): { text: string; phone: boolean }[] {
+  const out: { text: string; phone: boolean }[] = [];
+  let at = 0;
+  // Seven or more characters of digits, spaces, brackets and hyphens, from a digit (or «+») to a digit.
+  for (const m of text.matchAll(/\+?\d[\d\s()\-\u00a0]{5,}\d/g)) {
+    if (m.index > at) out.push({ text: text.slice(at, m.index), phone: false });
+    out.push({ text: m[0], phone: true });
+    at = m.index + m[0].length;
+  }
+  if (at < text.length) out.push({ text: text.slice(at), phone: false });
+  return out;
+}

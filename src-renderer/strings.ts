@@ -3,7 +3,7 @@
  * troubleshooting texts follow the customer's integration guide word for word.
  */
 import type { CallDirection, CallStatus, RoutingMode, WebhookOutcome } from '../src-shared/wire';
-import { MISSED_CALLS, UNREAD_LETTERS, withPlural } from '../src-shared/plural';
+import { MISSED_CALLS, missedCallersLabel, UNREAD_LETTERS, withPlural } from '../src-shared/plural';
 
 /** Russian plural forms: [one, few, many] — 1 звонок, 2 звонка, 5 звонков. */
 export type PluralForms = readonly [one: string, few: string, many: string];
@@ -56,7 +56,7 @@ export const S = {
     settings: 'Настройки',
     logout: 'Выйти',
     adminSection: 'Администрирование',
-    missedCount: (n: number) => `Перезвонить: ${withPlural(n, MISSED_CALLS)}`,
+    missedCount: missedCallersLabel,
     unreadCount: (n: number) => `${withPlural(n, UNREAD_LETTERS)} во входящих`,
   },
 
@@ -113,6 +113,12 @@ export const S = {
     summaryOpen: (label: string) => `${label}: открыть в истории звонков`,
     /** «×» on a reminder: the toast with «Отменить». */
     missedDismissed: (num: string) => `Напоминание убрано: ${num}`,
+    /** A caller's row: how many of their calls were missed («×3»), said in full for its title. */
+    missedTimes: (n: number) => `×${n}`,
+    missedTimesTitle: (n: number) => withPlural(n, MISSED_CALLS),
+    missedCallersTitle: (n: number) => missedCallersLabel(n),
+    callBackNoExtension: 'Звонок идёт через ваш добавочный номер в Манго, а он не указан: обратитесь к администратору',
+    callBackNoExtensionAdmin: 'Звонок идёт через ваш добавочный номер в Манго, а он не указан. «Телефония» → «Статусы сотрудников»: укажите свой доб. номер',
     undo: 'Отменить',
   },
 
@@ -177,7 +183,7 @@ export const S = {
     title: 'История звонков',
     /** Before a count past the relay's counting limit: «более 10 000 звонков». */
     moreThan: 'более',
-    searchPlaceholder: 'Поиск по номеру, имени или комментарию',
+    searchPlaceholder: 'Номер, имя или комментарий',
     direction: 'Направление',
     directionAll: 'Все направления',
     directionIn: 'Входящие',
@@ -203,6 +209,8 @@ export const S = {
     colNumber: 'Номер и контакт',
     colEmployee: 'Сотрудник',
     colDuration: 'Длительность',
+    /** The same header where the table is narrow (its title keeps the full word). */
+    colDurationShort: 'Длит.',
     colStatus: 'Статус',
     colRecording: 'Запись',
     colComment: 'Комментарий',
@@ -303,7 +311,7 @@ export const S = {
     colName: 'Имя',
     colCompany: 'Компания',
     colPhones: 'Телефоны',
-    colEmails: 'Email',
+    colEmails: 'Эл. почта',
     colLastCall: 'Последний звонок',
     empty: 'Контактов пока нет. Создайте первый или загрузите список из CSV.',
     emptyFiltered: 'По запросу ничего не найдено.',

@@ -15,4 +15,8 @@ export function withPlural(n: number, forms: readonly [string, string, string]):
 
 /** The words the tray and the sidebar count what waits in. */
 export const MISSED_CALLS = ['пропущенный звонок', 'пропущенных звонка', 'пропущенных звонков'] as const;
+/** Whom to call back: the badges count callers, not calls (see src-shared/missed.ts). */
+export const MISSED_CALLERS = ['абоненту', 'абонентам', 'абонентам'] as const;
+/** «Перезвонить 3 абонентам»: the tray's and the sidebar's words for the missed-calls badge. */
+export const missedCallersLabel = (n: number): string => `Перезвонить ${withPlural(n, MISSED_CALLERS)}`;
 export const UNREAD_LETTERS = ['непрочитанное письмо', 'непрочитанных письма', 'непрочитанных писем'] as const;

@@ -92,6 +92,13 @@ export type Call = z.infer<typeof CallSchema>;
 export const TransferMethodSchema = z.enum(['blind', 'hold']);
 export type TransferMethod = z.infer<typeof TransferMethodSchema>;
 
+/**
+ * POST /api/missed/dismiss: one caller's missed calls taken off the «Перезвонить» list at once
+ * (the list shows a caller once). As many as /api/missed lists at most.
+ */
+export const MISSED_DISMISS_MAX = 200;
+export const MissedDismissBodySchema = z.object({ callIds: z.array(z.number().int().positive()).min(1).max(MISSED_DISMISS_MAX) });
+
 /** A colleague as every employee may see them (GET /api/colleagues): whom a call can go to. */
 export const ColleagueSchema = z.object({
   id: z.number().int(),

@@ -38,6 +38,7 @@ import { consoleLogger, type Logger } from './log';
 import type { MailFactory, MailHandler } from './mail-port';
 import { UpdateController, validateUpdateUrl, type UpdaterPort } from './updater';
 import { AttentionTracker } from './attention';
+import { countMissedCallers } from '../../src-shared/missed';
 
 export const APP_NAME = 'АСГАРД Телефония';
 
@@ -73,6 +74,8 @@ export interface AppCoreOptions {
   feed?: Pick<FeedClientOptions, 'backoff' | 'heartbeatTimeoutMs' | 'pingIntervalMs' | 'handshakeTimeoutMs'>;
   /** How often missed-call reminders repeat while there are any (default 15 min). */
   missedReminderMs?: number;
+  /** How often the missed calls are re-read without a signal (default 1 min): see scheduleMissedReminders. */
+  missedRefreshMs?: number;
   httpTimeoutMs?: number;
   /** For "о программе" (default: the browser bridge, no Electron). */
   shellInfo?: ShellInfo;
@@ -123,6 +126,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   let connection: ConnectionState = { state: 'logged-out' };
   let recordingUrl: ((id: string) => string) | null = null;
   let missedTimer: NodeJS.Timeout | null = null;
+  let missedRefreshTimer: NodeJS.Timeout | null = null;
   let closed = false;
   let mail: MailHandler | null = null;
 
@@ -136,7 +140,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   });
 
   const attention = new AttentionTracker({
-    readMissed: async () => (token && http ? (await http.missed()).length : null),
+    refreshMissed: async () => {
+      if (token && http) await readMissed(http);
+    },
     readUnreadMail: async () => {
       if (!mail) return null;
       const folders = (await mail.handle('mail:folders:list', {})) as MailFolderView[];
@@ -262,8 +268,11 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     token = null;
     settings.clearToken();
     if (missedTimer) clearInterval(missedTimer);
-    missedTimer = null;
+    if (missedRefreshTimer) clearInterval(missedRefreshTimer);
+    missedTimer = missedRefreshTimer = null;
+    missed = { seq: ++missedSeq, calls: [] };
     attention.setMissed(0);
+    events.emit('missed', []);
     popups.endBatch();
     popups.closeAll();
     setConnection(reason ? { state: 'logged-out', reason } : { state: 'logged-out' });
@@ -356,6 +365,26 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   }
 
   // ---- missed-call reminders -------------------------------------------------------------
+  /** The last read of /api/missed applied (its sequence number): the list and the badge of it. */
+  let missed: { seq: number; calls: Call[] } = { seq: 0, calls: [] };
+  let missedSeq = 0;
+  /**
+   * Reads /api/missed, and from that one read sets the badge (callers: countMissedCallers) and
+   * tells the renderer the list. Reads overlap (a call ended, the list opened, the reminder):
+   * one that started before the last applied one is dropped, so an old answer arriving late
+   * cannot undo a newer figure. Returns the newest list applied.
+   */
+  async function readMissed(client: RelayHttpClient): Promise<Call[]> {
+    const seq = ++missedSeq;
+    const calls = await client.missed();
+    if (seq > missed.seq && client === http && token) {
+      missed = { seq, calls };
+      attention.setMissed(countMissedCallers(calls));
+      events.emit('missed', calls);
+    }
+    return missed.calls;
+  }
+
   let lastReminder = { at: 0, ids: '' };
   /**
    * Tells the shell about missed calls still to call back: at once when the set changed (a new
@@ -365,8 +394,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
   async function remindMissed(): Promise<void> {
     if (!token || !http) return;
     try {
-      const calls = await http.missed();
-      attention.setMissed(calls.length);
+      const calls = await readMissed(http);
       const ids = calls.map((c) => c.id).sort((a, b) => a - b).join(',');
       const period = opts.missedReminderMs ?? 15 * 60_000;
       const now = Date.now();
@@ -385,6 +413,11 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     if (missedTimer) clearInterval(missedTimer);
     missedTimer = setInterval(() => void remindMissed(), opts.missedReminderMs ?? 15 * 60_000);
     missedTimer.unref?.();
+    // A colleague's dismissal or call back, the 7-day limit, and (for an admin, who sees every
+    // missed call) calls that never ring here change /api/missed with no feed item to this app.
+    if (missedRefreshTimer) clearInterval(missedRefreshTimer);
+    missedRefreshTimer = setInterval(() => attention.missedChanged(), opts.missedRefreshMs ?? 60_000);
+    missedRefreshTimer.unref?.();
   }
 
   // ---- settings --------------------------------------------------------------------------
@@ -465,6 +498,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     'me:setAcceptCalls': async (a) => {
       const updated = await relay().setAcceptCalls(a.acceptCalls);
       if (me && updated.id === me.id) setMe(updated);
+      // The relay keeps the calls offered before the switch on the list, but the user looks at
+      // it now: a fresh read costs one request and settles anything a colleague changed.
+      attention.missedChanged();
       return updated;
     },
     'connection:state': async () => connection,
@@ -558,9 +594,9 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       });
       return c;
     },
-    'missed:list': async () => relay().missed(),
+    'missed:list': async () => readMissed(relay()),
     'missed:dismiss': async (a) => {
-      await relay().dismissMissed(a.callId);
+      await relay().dismissMissed('callIds' in a ? a.callIds : [a.callId]);
       attention.missedChanged();
     },
     'stats:get': async (a) => relay().stats(a),
@@ -682,6 +718,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
       feed?.stop();
       feed = null;
       if (missedTimer) clearInterval(missedTimer);
+      if (missedRefreshTimer) clearInterval(missedRefreshTimer);
       try {
         await mail?.close?.();
       } catch (e) {

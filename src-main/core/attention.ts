@@ -1,14 +1,16 @@
 /**
- * What waits for the user: missed calls still to call back and unread mail in the inboxes.
+ * What waits for the user: callers still to call back and unread mail in the inboxes.
  * The sidebar badges, the window title, the tray and the taskbar all show these figures, so
  * they are counted once, here, and pushed when they change. Both are re-read after a change
  * signal, debounced: a reconnect replaying thousands of call items costs one /api/missed.
+ * The missed figure is not read here but reported (setMissed) by whoever reads /api/missed,
+ * since the same read also gives the «Перезвонить» list: list and badge cannot disagree.
  */
 import type { Attention } from '../../src-shared/ipc/app';
 
 export interface AttentionOptions {
-  /** Missed calls not yet called back nor dismissed; null when it cannot be read now. */
-  readMissed: () => Promise<number | null>;
+  /** Re-reads the missed calls now; the reader reports the figure with setMissed. */
+  refreshMissed: () => Promise<void>;
   /** Unread messages in the accounts' inboxes; null without mail. */
   readUnreadMail: () => Promise<number | null>;
   emit: (a: Attention) => void;
@@ -30,10 +32,7 @@ export class AttentionTracker {
 
   /** A call ended, a reminder was dismissed, a session started: re-read the missed calls soon. */
   missedChanged(): void {
-    this.schedule('missed', async () => {
-      const n = await this.o.readMissed();
-      if (n !== null) this.set({ missedCalls: n });
-    });
+    this.schedule('missed', () => this.o.refreshMissed());
   }
 
   /** Mail changed (new, read, moved, an account added or removed): re-read the unread count soon. */
@@ -44,7 +43,7 @@ export class AttentionTracker {
     });
   }
 
-  /** A count read elsewhere (the periodic reminder's own /api/missed). */
+  /** Callers with missed calls, counted from a read of /api/missed (groupMissed's rows). */
   setMissed(n: number): void {
     this.set({ missedCalls: n });
   }

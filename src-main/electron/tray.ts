@@ -5,7 +5,7 @@
 import { Menu, Tray, type MenuItemConstructorOptions } from 'electron';
 import type { ConnectionState, SessionState } from '../../src-shared/ipc/telephony';
 import type { Attention } from '../../src-shared/ipc/app';
-import { MISSED_CALLS, UNREAD_LETTERS, withPlural } from '../../src-shared/plural';
+import { missedCallersLabel, UNREAD_LETTERS, withPlural } from '../../src-shared/plural';
 import type { AppCore } from '../core/app-core';
 import type { PopupOptions } from '../core/settings';
 import { trayIcon, type TrayTone } from './tray-icon';
@@ -32,10 +32,10 @@ export function connectionLabel(c: ConnectionState): string {
   }
 }
 
-/** «3 пропущенных звонка · 12 непрочитанных писем», or '' when nothing waits. */
+/** «Перезвонить 3 абонентам · 12 непрочитанных писем», or '' when nothing waits. */
 export function attentionLabel(a: Attention): string {
   const parts: string[] = [];
-  if (a.missedCalls) parts.push(withPlural(a.missedCalls, MISSED_CALLS));
+  if (a.missedCalls) parts.push(missedCallersLabel(a.missedCalls));
   if (a.unreadMail) parts.push(withPlural(a.unreadMail, UNREAD_LETTERS));
   return parts.join(' · ');
 }
@@ -96,7 +96,7 @@ export class AppTray {
     const menu = Menu.buildFromTemplate([
       { label: connectionLabel(this.connection), enabled: false },
       ...(me ? [{ label: me.name, enabled: false }] : []),
-      ...(this.attention.missedCalls ? [{ label: `Перезвонить: ${this.attention.missedCalls}`, click: () => this.d.showMain('#/') }] : []),
+      ...(this.attention.missedCalls ? [{ label: missedCallersLabel(this.attention.missedCalls), click: () => this.d.showMain('#/') }] : []),
       ...(this.attention.unreadMail ? [{ label: `Непрочитанные письма: ${this.attention.unreadMail}`, click: () => this.d.showMain('#/mail') }] : []),
       { type: 'separator' },
       {

@@ -39,7 +39,10 @@ export function CallLine({
           </a>
         ) : null}
       </span>
-      {showEmployee ? <span className="cl-emp muted">{call.employee?.name ?? ''}</span> : null}
+      {/* Kept (empty) without the employee, so the columns after it stay in their tracks. */}
+      <span className="cl-emp muted" title={showEmployee ? call.employee?.name : undefined}>
+        {showEmployee ? (call.employee?.name ?? '') : ''}
+      </span>
       <span className="cl-dur">{call.status === 'answered' ? formatDuration(call.talkSeconds) : ''}</span>
       <span className={`cl-status status-${call.status}`}>{callStatusLabel(call)}</span>
       <span className="cl-act">{editing ? null : <CommentAction has={!!call.comment} onClick={() => setEditing(true)} />}</span>

@@ -1,5 +1,6 @@
 /** The main window frame: sidebar navigation, connection state, user, content. */
 import { useEffect, type ReactNode } from 'react';
+import { countMissedCallers } from '../../src-shared/missed';
 import { ROLE_LABELS } from '../../src-shared/roles';
 import { hasShell } from '../api';
 import { href, type Route } from '../router';
@@ -42,8 +43,10 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
   const me = useMe();
   const isAdmin = useIsAdmin();
   const logout = useSession((s) => s.logout);
-  // Reminders just taken off with «×» (the «Отменить» toast is up) count as gone already.
-  const missed = Math.max(0, useAttention((s) => s.missedCalls) - useHome((s) => s.pendingDismiss.size));
+  // The rows of the «Перезвонить» list (the core's read, less those just taken off with «×»),
+  // counted as the core counts the same read for the tray; its figure until the list is loaded.
+  const listed = useHome((s) => (s.missedLoaded ? countMissedCallers(s.missed) : null));
+  const missed = useAttention((s) => listed ?? s.missedCalls);
   const unread = useAttention((s) => s.unreadMail);
   useTitleCount(missed + unread);
   return (
@@ -78,8 +81,14 @@ export function Layout({ route, children }: { route: Route; children: ReactNode 
               </div>
             </div>
           ) : null}
-          <button type="button" className="btn btn-ghost btn-sm" data-testid="logout" onClick={() => void logout()}>
-            {S.nav.logout}
+          {/* In the 64 px sidebar of a narrow window only the icon is left (styles.css); the name stays in title/aria-label. */}
+          <button type="button" className="btn btn-ghost btn-sm logout" title={S.nav.logout} aria-label={S.nav.logout} data-testid="logout" onClick={() => void logout()}>
+            <svg width={16} height={16} viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round">
+              <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" />
+              <path d="m16 17 5-5-5-5" />
+              <path d="M21 12H9" />
+            </svg>
+            <span className="logout-text">{S.nav.logout}</span>
           </button>
         </div>
       </aside>

@@ -1,3 +1,4 @@
+import { splitPhones } from '../format';
 import { useToasts } from '../stores/toasts';
 import { S } from '../strings';
 import { IconX } from './icons';
@@ -19,7 +20,18 @@ export function Toasts() {
         >
           <div className="toast-body">
             {t.title ? <strong>{t.title}</strong> : null}
-            <span>{t.text}</span>
+            <span>
+              {/* A number stays whole on its line (never «…123-45-» / «67»). */}
+              {splitPhones(t.text).map((part, i) =>
+                part.phone ? (
+                  <span key={i} className="nowrap">
+                    {part.text}
+                  </span>
+                ) : (
+                  part.text
+                ),
+              )}
+            </span>
           </div>
           {t.action ? (
             <button

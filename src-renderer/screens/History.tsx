@@ -308,10 +308,18 @@ export function History() {
           <span className="h-dir" />
           <span className="h-number">{S.calls.colNumber}</span>
           <span className="h-emp">{S.calls.colEmployee}</span>
-          <span className="h-dur">{S.calls.colDuration}</span>
+          {/* The short label where the table is narrow (styles.css, @container h-table). */}
+          <span className="h-dur" title={S.calls.colDuration}>
+            <span className="h-label-long">{S.calls.colDuration}</span>
+            <span className="h-label-short">{S.calls.colDurationShort}</span>
+          </span>
           <span className="h-status">{S.calls.colStatus}</span>
-          <span className="h-comment">{S.calls.colComment}</span>
-          <span className="h-rec">{S.calls.colRecording}</span>
+          <span className="h-comment" title={S.calls.colComment}>
+            {S.calls.colComment}
+          </span>
+          <span className="h-rec" title={S.calls.colRecording}>
+            {S.calls.colRecording}
+          </span>
         </div>
         <div className="h-body" ref={scrollRef} data-testid="history-scroll">
           {error ? <div className="error-box">{error}</div> : null}

@@ -1,5 +1,6 @@
 /** `#/`: the "Приём звонков" switch, connection state, today's calls, missed-call reminders. */
 import { useEffect, useMemo, useState } from 'react';
+import { groupMissed, type MissedGroup } from '../../src-shared/missed';
 import type { TelephonyInfo } from '../../src-shared/wire';
 import { call, toAppError } from '../api';
 import { summarizeCalls, summaryLink, type CallSummary } from '../call-summary';
@@ -8,7 +9,7 @@ import { CallLine } from '../components/CallLine';
 import { ConnectionBadge } from '../components/ConnectionBadge';
 import { DirectionIcon, IconX } from '../components/icons';
 import { Switch } from '../components/Switch';
-import { callNumber, countCalls, formatDateTime, formatPhone } from '../format';
+import { countCalls, formatDateTime, formatPhone } from '../format';
 import { href } from '../router';
 import { S } from '../strings';
 import { contactForNumber, useContacts } from '../stores/contacts';
@@ -85,67 +86,95 @@ function AcceptCallsCard() {
   );
 }
 
+/**
+ * Why «Перезвонить» cannot work for this user, or null: Mango rings the caller from the user's
+ * own extension, so without one the relay can only refuse (and an admin is told where to set it).
+ */
+function useCallBackBlocked(): string | null {
+  const me = useSession((s) => s.session?.me ?? null);
+  if (!me || me.extension) return null;
+  return me.role === 'admin' ? S.home.callBackNoExtensionAdmin : S.home.callBackNoExtension;
+}
+
 function MissedList() {
   const missed = useHome((s) => s.missed);
   const loaded = useHome((s) => s.missedLoaded);
   const hide = useHome((s) => s.hideMissed);
   const restore = useHome((s) => s.restoreMissed);
   const commit = useHome((s) => s.dismissMissed);
-  // «×» right next to «Перезвонить» is easy to hit by mistake: the reminder goes at once, but
-  // the dismissal becomes final only when the «Отменить» toast goes.
-  const dismiss = (callId: number, num: string | null) => {
-    const c = hide(callId);
-    if (!c) return;
-    const final = () => void commit(callId).catch((e) => toast.error(toAppError(e).message));
+  // One row per caller (as on a phone); the sidebar counts the same rows (countMissedCallers).
+  const groups = useMemo(() => groupMissed(missed), [missed]);
+  const blocked = useCallBackBlocked();
+  // «×» right next to «Перезвонить» is easy to hit by mistake: the row goes at once, but the
+  // dismissal (of all of that caller's calls) becomes final only when the «Отменить» toast goes.
+  const dismiss = (g: MissedGroup) => {
+    const ids = g.calls.map((c) => c.id);
+    const hidden = hide(ids);
+    if (!hidden.length) return;
+    const final = () => void commit(ids).catch((e) => toast.error(toAppError(e).message));
     useToasts.getState().push(
       {
         kind: 'info',
-        text: S.home.missedDismissed(num ? formatPhone(num) : S.popup.hiddenNumber),
-        action: { label: S.home.undo, testId: 'missed-undo', run: () => restore(c) },
+        text: S.home.missedDismissed(g.number ? formatPhone(g.number) : S.popup.hiddenNumber),
+        action: { label: S.home.undo, testId: 'missed-undo', run: () => restore(hidden) },
         onDismiss: final,
       },
       6000,
     );
   };
   const byPhone = useContacts((s) => s.byPhone);
-  const [busy, setBusy] = useState<number | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
   return (
     <section className="card" data-testid="missed-list">
       <div className="card-head">
         <h2>{S.home.missed}</h2>
-        {missed.length > 0 ? <span className="count-badge count-danger">{missed.length}</span> : null}
+        {groups.length > 0 ? (
+          <span className="count-badge count-danger" title={S.home.missedCallersTitle(groups.length)} data-testid="missed-count">
+            {groups.length}
+          </span>
+        ) : null}
       </div>
       {!loaded ? (
         <p className="muted">{S.loading}</p>
-      ) : missed.length === 0 ? (
+      ) : groups.length === 0 ? (
         <p className="muted empty">{S.home.missedEmpty}</p>
       ) : (
         <ul className="missed-items">
-          {missed.map((c) => {
-            const num = callNumber(c);
+          {groups.map((g) => {
+            const latest = g.calls[0];
+            const num = g.number;
             const contact = contactForNumber(byPhone, num);
+            const n = g.calls.length;
             return (
-              <li key={c.id} className="missed-item" data-testid="missed-item">
-                <DirectionIcon call={c} />
+              <li key={g.key} className="missed-item" data-testid="missed-item" data-calls={n}>
+                <DirectionIcon call={latest} />
                 <div className="missed-who">
-                  <div className="missed-number">{formatPhone(num)}</div>
+                  <div className="missed-number">
+                    {formatPhone(num)}
+                    {n > 1 ? (
+                      <span className="missed-times" title={S.home.missedTimesTitle(n)} data-testid="missed-times">
+                        {S.home.missedTimes(n)}
+                      </span>
+                    ) : null}
+                  </div>
                   <div className="muted small">
                     {contact ? (
                       <a href={href(`/contacts/${contact.id}`)}>{contact.name}</a>
                     ) : (
                       S.popup.newNumber
                     )}{' '}
-                    · {formatDateTime(c.startedAt)}
+                    · {formatDateTime(latest.startedAt)}
                   </div>
                 </div>
                 <button
                   type="button"
                   className="btn btn-primary btn-sm"
-                  disabled={!num || busy === c.id}
+                  disabled={!num || !!blocked || busy === g.key}
+                  title={blocked ?? undefined}
                   data-testid="missed-callback"
                   onClick={async () => {
-                    if (!num) return;
-                    setBusy(c.id);
+                    if (!num || blocked) return;
+                    setBusy(g.key);
                     try {
                       await dialNumber(num);
                     } finally {
@@ -161,7 +190,7 @@ function MissedList() {
                   title={S.home.dismissTitle}
                   aria-label={S.home.dismiss}
                   data-testid="missed-dismiss"
-                  onClick={() => dismiss(c.id, num)}
+                  onClick={() => dismiss(g)}
                 >
                   <IconX size={16} />
                 </button>

@@ -176,31 +176,6 @@ function mergeNewestFirst(a: Call[], b: Call[]): Call[] {
   return out;
 }
 
-/**
- * Missed-call reminders: a missed incoming call is added; any outgoing call to the same
- * number (a call back) clears the reminders for that number; an answered call with the
- * same id removes it (answered elsewhere after all).
- */
-export function applyFeedToMissed(list: Call[], item: FeedItem, dismissed: ReadonlySet<number> = new Set()): Call[] {
-  const p = item.payload;
-  if (p.kind !== 'call') return list;
-  const call = p.call;
-  if (call.direction === 'out') {
-    const num = normalizePhone(call.clientNumber ?? call.to.number);
-    if (!num) return list;
-    const next = list.filter((c) => normalizePhone(c.clientNumber ?? c.from.number) !== num);
-    return next.length === list.length ? list : next;
-  }
-  if (call.direction === 'in' && call.status === 'missed') {
-    // Rang for others only (this employee was not accepting calls): not theirs to call back.
-    if (p.offered === false) return removeCall(list, call.id);
-    if (dismissed.has(call.id)) return list;
-    return upsertCall(list, call);
-  }
-  if (call.status === 'answered') return removeCall(list, call.id);
-  return list;
-}
-
 /** Keeps a contact index by normalized phone, for showing names next to numbers. */
 export function indexContacts(contacts: Contact[]): Map<string, Contact> {
   const m = new Map<string, Contact>();

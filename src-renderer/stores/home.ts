@@ -3,37 +3,36 @@ import { create } from 'zustand';
 import type { Call, FeedItem } from '../../src-shared/wire';
 import { call } from '../api';
 import { startOfDay } from '../format';
-import { useAttention } from './attention';
-import { applyFeedBatch, applyFeedToMissed, emptyCallList, removeCall, replaceCall, upsertCall, type CallList } from './callsModel';
+import { applyFeedBatch, emptyCallList, replaceCall, upsertCall, type CallList } from './callsModel';
 
 interface HomeStore {
   today: CallList;
   todayLoaded: boolean;
   todayError: string | null;
   dayStart: string;
+  /** The core's last read of the relay's missed calls, less those dismissed here. */
   missed: Call[];
   missedLoaded: boolean;
+  /** Taken off with «×» (the «Отменить» toast up, or sent): a read started before is not to bring them back. */
   dismissed: Set<number>;
-  /**
-   * Reminders taken off the list with «×» whose dismissal is not final yet (the «Отменить» toast
-   * is up, or the request runs): the sidebar count leaves them out already.
-   */
-  pendingDismiss: Map<number, Call>;
-  loadToday(): Promise<void>;
   loadMissed(): Promise<void>;
-  /** «×»: off the list at once; final only with dismissMissed (undone by restoreMissed). */
-  hideMissed(callId: number): Call | null;
-  /** «Отменить»: the hidden reminder comes back, nothing is sent. */
-  restoreMissed(call: Call): void;
-  /** Makes the dismissal final at the core/relay; a refusal brings the reminder back. */
-  dismissMissed(callId: number): Promise<void>;
+  /** A read of the core (its `missed` event): the list the badge was counted from. */
+  applyMissed(calls: Call[]): void;
+  loadToday(): Promise<void>;
+  /** «×» on a caller's row: their calls off the list at once; final only with dismissMissed. */
+  hideMissed(callIds: number[]): Call[];
+  /** «Отменить»: the hidden calls come back, nothing is sent. */
+  restoreMissed(calls: Call[]): void;
+  /** Makes the dismissal final at the core/relay; a refusal brings the calls back. */
+  dismissMissed(callIds: number[]): Promise<void>;
   /** Feed items in the order they came (a batch: one update of the lists). */
   applyFeed(items: FeedItem[]): void;
   /** A newer copy of a call from a request's answer (a saved comment). */
   applyCall(call: Call): void;
 }
 
-let missedRefetch: ReturnType<typeof setTimeout> | null = null;
+/** Bumped by each `missed` event: an answer to loadMissed older than an event is not applied. */
+let missedEvents = 0;
 
 export const useHome = create<HomeStore>((set, get) => ({
   today: emptyCallList(),
@@ -43,7 +42,6 @@ export const useHome = create<HomeStore>((set, get) => ({
   missed: [],
   missedLoaded: false,
   dismissed: new Set(),
-  pendingDismiss: new Map(),
 
   async loadToday() {
     const dayStart = startOfDay(new Date()).toISOString();
@@ -60,57 +58,57 @@ export const useHome = create<HomeStore>((set, get) => ({
     }
   },
 
+  // The core answers with its newest read and sends the same as an event, which also comes
+  // for reads of its own: the list follows exactly what the badge was counted from.
   async loadMissed() {
+    const before = missedEvents;
     try {
       const calls = await call('missed:list');
-      const dismissed = get().dismissed;
-      set({ missed: calls.filter((c) => !dismissed.has(c.id)), missedLoaded: true });
+      if (missedEvents === before) get().applyMissed(calls);
     } catch {
       set({ missedLoaded: true });
     }
   },
 
-  hideMissed(callId) {
-    const st = get();
-    const found = st.missed.find((c) => c.id === callId) ?? st.pendingDismiss.get(callId) ?? null;
-    const dismissed = new Set(st.dismissed).add(callId);
-    const pendingDismiss = new Map(st.pendingDismiss);
-    if (found) pendingDismiss.set(callId, found);
-    set({ missed: removeCall(st.missed, callId), dismissed, pendingDismiss });
-    return found;
+  applyMissed(calls) {
+    missedEvents++;
+    const dismissed = get().dismissed;
+    set({ missed: calls.filter((c) => !dismissed.has(c.id)), missedLoaded: true });
   },
 
-  restoreMissed(c) {
+  hideMissed(callIds) {
+    const st = get();
+    const ids = new Set(callIds);
+    const hidden = st.missed.filter((c) => ids.has(c.id));
+    const dismissed = new Set(st.dismissed);
+    for (const id of callIds) dismissed.add(id);
+    set({ missed: st.missed.filter((c) => !ids.has(c.id)), dismissed });
+    return hidden;
+  },
+
+  restoreMissed(calls) {
     const st = get();
     const dismissed = new Set(st.dismissed);
-    dismissed.delete(c.id);
-    const pendingDismiss = new Map(st.pendingDismiss);
-    pendingDismiss.delete(c.id);
-    set({ missed: upsertCall(st.missed, c), dismissed, pendingDismiss });
+    let missed = st.missed;
+    for (const c of calls) {
+      dismissed.delete(c.id);
+      missed = upsertCall(missed, c);
+    }
+    set({ missed, dismissed });
   },
 
-  async dismissMissed(callId) {
-    const hidden = get().hideMissed(callId);
+  async dismissMissed(callIds) {
+    const hidden = get().hideMissed(callIds);
     try {
-      await call('missed:dismiss', { callId });
+      await call('missed:dismiss', { callIds });
     } catch (e) {
-      if (hidden) get().restoreMissed(hidden);
-      else {
-        const dismissed = new Set(get().dismissed);
-        dismissed.delete(callId);
-        set({ dismissed });
-      }
+      if (hidden.length) get().restoreMissed(hidden);
+      const dismissed = new Set(get().dismissed);
+      for (const id of callIds) dismissed.delete(id);
+      set({ dismissed });
       throw e;
     }
-    // The core's new count follows the dismissal: until it comes, this one stays subtracted.
-    const settle = () => {
-      unsub();
-      clearTimeout(timer);
-      const pendingDismiss = new Map(get().pendingDismiss);
-      if (pendingDismiss.delete(callId)) set({ pendingDismiss });
-    };
-    const unsub = useAttention.subscribe(settle);
-    const timer = setTimeout(settle, 3000);
+    // The core re-reads the list and the badge together after the dismissal.
   },
 
   applyFeed(items) {
@@ -120,19 +118,9 @@ export const useHome = create<HomeStore>((set, get) => ({
     // A new day started while the app stayed open: today's list starts over.
     const dayStart = startOfDay(new Date()).toISOString();
     const today = dayStart !== st.dayStart ? emptyCallList() : st.today;
-    set({
-      dayStart,
-      today: applyFeedBatch(today, calls, { since: dayStart }),
-      missed: calls.reduce((list, it) => applyFeedToMissed(list, it, st.dismissed), st.missed),
-    });
-    // The relay decides what is still a reminder (called back from another device…): refetch soon.
-    if (calls.some((it) => it.payload.kind === 'call' && it.payload.call.status !== 'active')) {
-      if (missedRefetch) clearTimeout(missedRefetch);
-      missedRefetch = setTimeout(() => {
-        missedRefetch = null;
-        void get().loadMissed();
-      }, 1500);
-    }
+    // The missed list is not changed from the feed here: the core re-reads it when a call ends
+    // (its `missed` event), so the list and the badge stay one read.
+    set({ dayStart, today: applyFeedBatch(today, calls, { since: dayStart }) });
   },
 
   applyCall(call) {

@@ -130,6 +130,7 @@ export function startLive(): void {
   on('settings', (s) => useSettings.getState().apply(s));
   on('update', (u) => useSettings.getState().applyUpdate(u));
   on('attention', (a) => useAttention.getState().apply(a));
+  on('missed', (calls) => useHome.getState().applyMissed(calls));
   // Not in the popup window: one notification per new mail, from the main window.
   if (!isPopupWindow()) on('mail:new', notifyNewMail);
   // Settings belong to this computer, not to a session: the popup window needs them too.

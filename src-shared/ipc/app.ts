@@ -145,7 +145,10 @@ export type UpdateState =
 // ---------------------------------------------------------------------------------------------
 
 export interface Attention {
-  /** Missed calls not yet called back nor dismissed (the «Перезвонить» list). */
+  /**
+   * Callers (numbers) with missed calls not yet called back nor dismissed: the rows of the
+   * «Перезвонить» list, which shows each caller once (src-shared/missed.ts says why callers).
+   */
   missedCalls: number;
   /** Unread messages in the inboxes of every mail account. */
   unreadMail: number;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { request, event } from './define';
 import type { Call, Colleague, Contact, ContactsImportResult, ContactsPage, Employee, FeedItem, MangoSettingsView, MangoTestResult, StatsCountedIn, StatusChange, TelephonyInfo, WebhookJournal } from '../wire';
-import { CALL_COMMENT_MAX, CallDirectionSchema, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
+import { CALL_COMMENT_MAX, CallDirectionSchema, CONTACTS_IMPORT_MAX_CHARS, ContactsCursorSchema, MangoTestDraftSchema, MISSED_DISMISS_MAX, RoleSchema, RoutingModeSchema, TransferMethodSchema } from '../wire';
 
 export type ConnectionState =
   | { state: 'logged-out'; reason?: string }
@@ -178,8 +178,15 @@ export const telephonyRequests = {
    * renderer. `dryRun` answers what would happen without writing anything.
    */
   'contacts:import': request<ContactsImportResult>()(z.object({ csv: z.string().max(CONTACTS_IMPORT_MAX_CHARS), dryRun: z.boolean() })),
+  /** The relay's missed calls to call back, read now; the core's badge count follows this same read. */
   'missed:list': request<Call[]>()(z.undefined()),
-  'missed:dismiss': request<void>()(z.object({ callId: z.number().int() })),
+  /**
+   * «×» on a row: `callIds` are all of one caller's missed calls (the list shows a caller once);
+   * `callId` alone is the older single-call form, still taken.
+   */
+  'missed:dismiss': request<void>()(
+    z.union([z.object({ callId: z.number().int() }), z.object({ callIds: z.array(z.number().int()).min(1).max(MISSED_DISMISS_MAX) })]),
+  ),
   // tz: see StatsQuerySchema.
   'stats:get': request<StatsResult>()(StatsQuerySchema),
   /** «Выгрузить в CSV» of the statistics for the same query; the file as the relay wrote it, BOM kept. */
@@ -234,4 +241,9 @@ export const telephonyEvents = {
   /** Every feed item applied by the core, in order (history, statuses, presence). */
   feed: event<AppliedFeedItem>(),
   popup: event<CallPopup>(),
+  /**
+   * The missed calls to call back, each time the core re-reads them (a call ended, a dismissal,
+   * a reconnect, the periodic check): the «Перезвонить» list and the badge come from one read.
+   */
+  missed: event<Call[]>(),
 };

@@ -12,6 +12,7 @@ import { connected, liveCoreHarness } from './live-core';
 import { createMailFactory } from '../../src-main/core/mail-adapter';
 import { AttentionTracker } from '../../src-main/core/attention';
 import type { Attention } from '../../src-shared/ipc/app';
+import type { Call } from '../../src-shared/wire';
 import type { MailAccountView, MailSummary } from '../../src-shared/ipc/mail';
 
 const PASSWORD = 'password-attention';
@@ -34,17 +35,19 @@ afterAll(async () => {
 
 const { openCore } = liveCoreHarness('asgard-attention-');
 
-async function missedCall(entryId: string): Promise<void> {
-  const events = buildScenario('directToExtension', { entryId, extension: '131', answered: false, caller: `7903111${String(++seq).padStart(4, '0')}`, start: T0 + seq * 10 });
+async function missedCall(entryId: string, caller = `7903111${String(seq + 1).padStart(4, '0')}`): Promise<void> {
+  const events = buildScenario('directToExtension', { entryId, extension: '131', answered: false, caller, start: T0 + ++seq * 10 });
   expect((await deliver(r.webhookBase, events, { apiKey: TEST_MANGO_KEY, apiSalt: TEST_MANGO_SALT })).failed).toBe(0);
 }
 
 describe('attention counts', () => {
-  it('counts missed calls to call back: new ones, a dismissed one, none after logging out', async () => {
+  it('counts callers to call back, from the same read as the list: new ones, a dismissed caller, none after logging out', async () => {
     const { core } = await openCore();
     const pushed: Attention[] = [];
     const shell: Attention[] = [];
+    const lists: Call[][] = [];
     core.on('attention', (a) => pushed.push(a));
+    core.on('missed', (calls) => lists.push(calls));
     core.onShell('attention', (a) => shell.push(a));
     await core.api.invoke('session:login', { relayUrl: r.url, login: 'att-to', password: PASSWORD });
     await connected(core);
@@ -59,9 +62,29 @@ describe('attention counts', () => {
     expect(shell).toEqual(pushed);
     for (let i = 1; i < pushed.length; i++) expect(pushed[i]).not.toEqual(pushed[i - 1]);
 
-    const [first] = await core.api.invoke('missed:list', undefined);
-    await core.api.invoke('missed:dismiss', { callId: first.id });
+    // The list the renderer gets is the read the figure was counted from.
+    expect(lists.at(-1)).toHaveLength(2);
+
+    // The first caller again: three calls, still two callers (one row each).
+    await missedCall('ATT-3', '79031110001');
+    await r.settle();
+    await vi.waitFor(() => expect(lists.at(-1)).toHaveLength(3), { timeout: 10_000 });
+    expect(pushed.at(-1)).toEqual({ missedCalls: 2, unreadMail: 0 });
+
+    // «×» on that caller's row: both of their calls in one request.
+    const listed = await core.api.invoke('missed:list', undefined);
+    const again = listed.filter((c) => c.clientNumber === listed.find((x) => x.entryId === 'ATT-3')!.clientNumber);
+    expect(again.map((c) => c.entryId).sort()).toEqual(['ATT-1', 'ATT-3']);
+    await core.api.invoke('missed:dismiss', { callIds: again.map((c) => c.id) });
     await vi.waitFor(() => expect(pushed.at(-1)).toEqual({ missedCalls: 1, unreadMail: 0 }), { timeout: 5_000 });
+    expect(lists.at(-1)!.map((c) => c.entryId)).toEqual(['ATT-2']);
+    // The older single-call form still works.
+    await core.api.invoke('missed:dismiss', { callId: lists.at(-1)![0].id });
+    await vi.waitFor(() => expect(pushed.at(-1)).toEqual({ missedCalls: 0, unreadMail: 0 }), { timeout: 5_000 });
+    expect(lists.at(-1)).toEqual([]);
+    await missedCall('ATT-4');
+    await r.settle();
+    await vi.waitFor(() => expect(pushed.at(-1)).toEqual({ missedCalls: 1, unreadMail: 0 }), { timeout: 10_000 });
 
     await core.api.invoke('session:logout', undefined);
     await vi.waitFor(() => expect(pushed.at(-1)).toEqual({ missedCalls: 0, unreadMail: 0 }), { timeout: 5_000 });
@@ -94,10 +117,11 @@ describe('AttentionTracker', () => {
     let reads = 0;
     let missed: number | null = 3;
     const out: Attention[] = [];
-    const t = new AttentionTracker({
-      readMissed: async () => {
+    const t: AttentionTracker = new AttentionTracker({
+      // As the core's reader: it reports what it read, unless it could not read.
+      refreshMissed: async () => {
         reads++;
-        return missed;
+        if (missed !== null) t.setMissed(missed);
       },
       readUnreadMail: async () => null,
       emit: (a) => out.push(a),

@@ -14,6 +14,8 @@ export interface FakeOptions {
   statsCountedIn?: { tz: string } | { tzOffset: number };
   /** What `telephony:info` says (absent: on, routing mode «group»). */
   telephony?: { enabled: boolean; routingMode: 'popup' | 'group' | 'api' };
+  /** The user has no Mango extension (as the demo's admin): «Перезвонить» cannot work. */
+  noExtension?: boolean;
 }
 
 export function installFakeAsgard(o: FakeOptions): void {
@@ -34,7 +36,7 @@ export function installFakeAsgard(o: FakeOptions): void {
   ].map((e) => ({ mangoUserId: null, email: null, phones: [], active: true, acceptCallsManual: false, ...e }));
 
   const meId = o.role === 'admin' ? 1 : o.role === 'to' ? 2 : 5;
-  let me: Any = { ...employees.find((e) => e.id === meId) };
+  let me: Any = { ...employees.find((e) => e.id === meId), ...(o.noExtension ? { extension: null } : {}) };
   let loggedIn = o.loggedIn;
 
   const contacts: Any[] = [
@@ -179,6 +181,8 @@ export function installFakeAsgard(o: FakeOptions): void {
     const c = callAt(i);
     if (c.status === 'missed') missed.push(c);
   }
+  // The first caller was missed twice: one row with «×2» on the main page.
+  if (missed.length) missed.push({ ...missed[0], id: 900201, entryId: 'missed-again', startedAt: iso(Date.parse(missed[0].startedAt) - 3600_000) });
 
   const mango: Any = {
     apiKey: 'a1b2c3d4e5f6',
@@ -267,7 +271,8 @@ export function installFakeAsgard(o: FakeOptions): void {
     language: 'ru',
   };
   const update = { state: 'downloaded', version: '0.2.0' };
-  const attention = () => ({ missedCalls: missed.length, unreadMail: 7 });
+  // As the core counts: callers, not calls.
+  const attention = () => ({ missedCalls: new Set(missed.map((c) => c.clientNumber)).size, unreadMail: 7 });
 
   const handlers: Record<string, (a: Any) => unknown> = {
     'session:state': () => session(),
@@ -341,9 +346,13 @@ export function installFakeAsgard(o: FakeOptions): void {
     },
     'missed:list': () => missed,
     'missed:dismiss': (a) => {
-      missed = missed.filter((c) => c.id !== a.callId);
-      // As the core does: the new count follows the dismissal.
-      setTimeout(() => emit('attention', attention()), 0);
+      const gone = new Set<number>(a.callIds ?? [a.callId]);
+      missed = missed.filter((c) => !gone.has(c.id));
+      // As the core does: it re-reads, and the list and the count of that read follow the dismissal.
+      setTimeout(() => {
+        emit('missed', missed);
+        emit('attention', attention());
+      }, 0);
     },
     'app:attention': () => attention(),
     'stats:get': () => stats(),

@@ -30,7 +30,7 @@ afterAll(async () => {
 async function openApp(opts: Partial<FakeOptions> & { hash?: string; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1360, height: opts.height ?? 860 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   const errors = collectPageErrors(page);
-  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn, telephony: opts.telephony };
+  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn, telephony: opts.telephony, noExtension: opts.noExtension };
   await page.addInitScript({ content: fakeScript(fake) });
   await page.goto(`${site.url}/${opts.hash ?? '#/'}`);
   return { page, errors };
@@ -128,6 +128,17 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   });
 
+  it('main page: «Перезвонить» is off for a user with no Mango extension, and says where to set it', async () => {
+    const { page, errors } = await openApp({ role: 'admin', noExtension: true });
+    const button = page.getByTestId('missed-item').first().getByTestId('missed-callback');
+    await button.waitFor();
+    await expect(button.isDisabled()).resolves.toBe(true);
+    await expect(button.getAttribute('title')).resolves.toContain('«Телефония» → «Статусы сотрудников»: укажите свой доб. номер');
+    expect(await requestLog(page)).not.toContain('calls:callback');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('main page: switch, live status change by an admin, connection states, missed reminders', async () => {
     const { page, errors } = await openApp({ role: 'to' });
     const sw = page.getByTestId('accept-calls');
@@ -147,6 +158,17 @@ describe('renderer smoke (fake core)', () => {
     await page.getByTestId('missed-item').first().waitFor();
     const missedBefore = await page.getByTestId('missed-item').count();
     expect(missedBefore).toBeGreaterThan(0);
+    // One row per caller: the first caller's two missed calls are one row with «×2», the latest time.
+    const firstRow = page.getByTestId('missed-item').first();
+    await expect(firstRow.getAttribute('data-calls')).resolves.toBe('2');
+    await expect(firstRow.getByTestId('missed-times').textContent()).resolves.toBe('×2');
+    await expect(firstRow.getByTestId('missed-times').getAttribute('title')).resolves.toBe('2 пропущенных звонка');
+    const callsListed = await page.evaluate(() => (window as unknown as { asgard: { invoke(n: string): Promise<unknown[]> } }).asgard.invoke('missed:list'));
+    expect(callsListed.length).toBe(missedBefore + 1);
+    await expect(page.getByTestId('missed-count').textContent()).resolves.toBe(String(missedBefore));
+    // This user has an extension: «Перезвонить» works, with no warning.
+    await expect(firstRow.getByTestId('missed-callback').isEnabled()).resolves.toBe(true);
+    await expect(firstRow.getByTestId('missed-callback').getAttribute('title')).resolves.toBeNull();
     await page.getByTestId('today-list').getByTestId('call-line').first().waitFor();
     await screenshot(page, 'renderer-main');
 
@@ -185,9 +207,21 @@ describe('renderer smoke (fake core)', () => {
     await screenshot(page, 'renderer-main-undo');
     await page.getByTestId('toast-info').getByRole('button', { name: 'Закрыть' }).click();
     await page.waitForFunction(() => (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.some((x) => x.name === 'missed:dismiss'));
+    // Both of that caller's calls went in one request; the list, its header and the badge follow.
+    const dismissArgs = await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'missed:dismiss').map((x) => x.args));
+    expect(dismissArgs).toHaveLength(1);
+    expect((dismissArgs[0] as { callIds: number[] }).callIds).toHaveLength(2);
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="missed-item"]').length === n - 1, missedBefore);
     await page.waitForFunction((n) => document.querySelector('[data-testid="nav-home-count"]')?.textContent === String(n - 1), missedBefore);
-    await page.evaluate(() => (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('attention', { missedCalls: 0, unreadMail: 0 }));
+    await expect(page.getByTestId('missed-count').textContent()).resolves.toBe(String(missedBefore - 1));
+    await expect(page.getByTestId('missed-item').first().textContent()).resolves.not.toBe(firstMissed);
+    // The core's next read finds none (a colleague called them back): the list and the badge empty together.
+    await page.evaluate(() => {
+      const fake = (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake;
+      fake.emit('missed', []);
+      fake.emit('attention', { missedCalls: 0, unreadMail: 0 });
+    });
+    await page.getByTestId('missed-list').getByText('Пропущенных звонков нет').waitFor();
     await page.getByTestId('nav-mail-count').waitFor({ state: 'detached' });
     await expect(page.getByTestId('nav-home-count').count()).resolves.toBe(0);
     await page.waitForFunction(() => document.title === 'АСГАРД Телефония');
@@ -559,7 +593,7 @@ describe('renderer smoke (fake core)', () => {
     await page.getByLabel('API Salt', { exact: true }).fill('new-secret-salt-abcd');
     await page.getByTestId('mango-save').click();
     await page.waitForFunction(() => (document.querySelector('[data-testid="mango-apiSalt"]') as HTMLInputElement).value === '');
-    expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toContain('abcd');
+    expect(await page.getByLabel('API Salt', { exact: true }).getAttribute('placeholder')).toBe('сохранён: ••••••••');
     expect(await page.content()).not.toContain('new-secret-salt-abcd');
 
     // Flip an employee's accept-calls switch; it lands in the status log.
@@ -681,5 +715,61 @@ describe('renderer smoke (fake core)', () => {
     await screenshot(page, 'renderer-settings', { fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  /**
+   * What spills out of its box, measured: [what, its right edge, the box's right edge] for every
+   * element of `sel` that ends past the right edge of its closest `box`.
+   */
+  async function spills(page: Page, sel: string, box: string): Promise<[string, number, number][]> {
+    return page.evaluate(
+      ({ sel, box }) =>
+        [...document.querySelectorAll(sel)]
+          .map((el) => [el, el.closest(box)] as const)
+          .filter(([, b]) => b)
+          .map(([el, b]) => [(el as HTMLElement).innerText || el.getAttribute('aria-label') || el.className, Math.round(el.getBoundingClientRect().right), Math.round(b!.getBoundingClientRect().right)] as [string, number, number])
+          .filter(([, r, br]) => r > br),
+      { sel, box },
+    );
+  }
+
+  it('layout at the default window (1100×740), a wider one (1280×800) and the minimum (760×700): nothing cut off', async () => {
+    for (const [width, height] of [
+      [1100, 740],
+      [1280, 800],
+      [760, 700],
+    ] as const) {
+      // History: every header and the row's comment action inside the table's visible box.
+      const h = await openApp({ role: 'admin', hash: '#/calls', width, height });
+      await h.page.getByTestId('history-row').first().getByTestId('comment-edit').waitFor();
+      expect(await spills(h.page, '.h-head > span, [data-testid="history-row"] [data-testid="comment-edit"], [data-testid="row-play"]', '.h-table'), `history at ${width}`).toEqual([]);
+      expect(await h.page.locator('.h-table').evaluate((t) => t.scrollWidth - t.clientWidth), `history overflow at ${width}`).toBeLessThanOrEqual(0);
+      await screenshot(h.page, `renderer-history-${width}`);
+      expect(h.errors).toEqual([]);
+      await h.page.close();
+
+      // «Звонки за сегодня»: no horizontal overflow, columns at one x in every row.
+      const m = await openApp({ role: 'admin', width, height });
+      const list = m.page.getByTestId('today-list');
+      await list.getByTestId('call-line').nth(3).waitFor();
+      expect(await list.evaluate((c) => c.scrollWidth - c.clientWidth), `today card overflow at ${width}`).toBeLessThanOrEqual(0);
+      expect(await spills(m.page, '[data-testid="today-list"] [data-testid="comment-edit"], [data-testid="today-list"] .cl-status', '[data-testid="today-list"]'), `today list at ${width}`).toEqual([]);
+      const xs = await list.evaluate((c) => ['.cl-who', '.cl-emp', '.cl-dur', '.cl-status'].map((sel) => new Set([...c.querySelectorAll(sel)].map((e) => Math.round(e.getBoundingClientRect().left))).size));
+      expect(xs, `today list columns at ${width}`).toEqual([1, 1, 1, 1]);
+      // «Выйти» whole in the sidebar, also where it is only an icon.
+      expect(await spills(m.page, '[data-testid="logout"]', '.sidebar'), `logout at ${width}`).toEqual([]);
+      await screenshot(m.page, `renderer-main-${width}`);
+      expect(m.errors).toEqual([]);
+      await m.page.close();
+    }
+
+    // The employees table keeps names and «не в сети» on one line (one line of text each).
+    const a = await openApp({ role: 'admin', hash: '#/mango', width: 1100, height: 740 });
+    await a.page.getByTestId('employee-row').first().waitFor();
+    const lines = await a.page.evaluate(() =>
+      [...document.querySelectorAll('[data-testid="employee-row"] .emp-name, [data-testid="employee-online"]')].map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight))),
+    );
+    expect(new Set(lines)).toEqual(new Set([1]));
+    await a.page.close();
   });
 });

@@ -206,7 +206,7 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     // Who changed it comes with the status item, which may follow the switch by a moment.
     await to2.page.getByTestId('accept-card').filter({ hasText: 'Статус изменён администратором' }).waitFor({ timeout: 5000 });
     // The status log shows who did it.
-    await admin.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="status-log-row"]')].some((r) => (r.textContent ?? '').includes('Петров Пётр') && (r.textContent ?? '').includes('выключил')));
+    await admin.page.waitForFunction(() => [...document.querySelectorAll('[data-testid="status-log-row"]')].some((r) => (r.textContent ?? '').includes('Петров Пётр') && (r.textContent ?? '').includes('приём звонков выключен')));
     // And back on.
     await row.getByTestId('employee-accept').click();
     await to2.page.waitForFunction(() => document.querySelector('[data-testid="accept-calls"]')?.getAttribute('aria-checked') === 'true', null, { timeout: 1000 });

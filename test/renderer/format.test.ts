@@ -13,6 +13,7 @@ import {
   fromDateInput,
   plural,
   pluralize,
+  splitPhones,
   toDateInput,
 } from '../../src-renderer/format';
 import { PLURALS, S } from '../../src-renderer/strings';
@@ -140,5 +141,15 @@ describe('formatRubles', () => {
   it('writes the Mango balance in rubles, as Russians do', () => {
     expect(formatRubles(15230.5).replace(/\s/g, ' ')).toBe('15 230,50 ₽');
     expect(formatRubles(0).replace(/\s/g, ' ')).toBe('0,00 ₽');
+  });
+});
+
+describe('phones in running text', () => {
+  it('cuts a text into its numbers and the rest, losing nothing', () => {
+    const text = 'Напоминание убрано: +7 (916) 123-45-67, звонил 8 800 555-35-35; доб. 101';
+    const parts = splitPhones(text);
+    expect(parts.map((p) => p.text).join('')).toBe(text);
+    expect(parts.filter((p) => p.phone).map((p) => p.text)).toEqual(['+7 (916) 123-45-67', '8 800 555-35-35']);
+    expect(splitPhones('Импорт завершён: добавлено 12, обновлено 3')).toEqual([{ text: 'Импорт завершён: добавлено 12, обновлено 3', phone: false }]);
   });
 });

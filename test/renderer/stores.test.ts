@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Employee, FeedItem } from '../../src-shared/wire';
+import type { Call, Employee, FeedItem } from '../../src-shared/wire';
+import { countMissedCallers, groupMissed } from '../../src-shared/missed';
 import { applyFeedToEmployees, applyFeedToLog, useAdmin } from '../../src-renderer/stores/admin';
 import {
   appendPage,
   applyFeedBatch,
   applyFeedToList,
-  applyFeedToMissed,
   emptyCallList,
   matchesFilter,
   upsertCall,
@@ -165,26 +165,50 @@ describe('filter matching of live calls', () => {
 });
 
 describe('missed-call reminders', () => {
-  it('adds missed incoming calls, clears them when the number is called back', () => {
-    let l = applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })));
-    l = applyFeedToMissed(l, callItem(makeCall({ id: 2, status: 'missed', clientNumber: '+79990000000', from: { number: '+79990000000', extension: null } })));
-    expect(ids(l)).toEqual([2, 1]);
-    l = applyFeedToMissed(l, callItem(makeCall({ id: 3, direction: 'out', status: 'answered', clientNumber: '+79161234567' })));
-    expect(ids(l)).toEqual([2]);
+  const missed = (id: number, number: string | null, extra: Partial<Call> = {}) =>
+    makeCall({ id, status: 'missed', clientNumber: number, from: { number, extension: null }, ...extra });
+
+  it('one row per caller, newest first, with all of their calls; a hidden number is a row of its own', () => {
+    const calls = [
+      missed(1, '+79265554433'),
+      missed(2, '+79161234567'),
+      missed(3, '+7 (926) 555-44-33'), // the same caller, written otherwise
+      missed(4, null),
+      missed(5, null),
+      missed(6, '+79265554433'),
+    ];
+    const groups = groupMissed(calls);
+    expect(groups.map((g) => [g.key, ids(g.calls)])).toEqual([
+      ['+79265554433', [6, 3, 1]],
+      ['#5', [5]],
+      ['#4', [4]],
+      ['+79161234567', [2]],
+    ]);
+    expect(groups[0].number).toBe('+79265554433');
+    expect(groups[1].number).toBeNull();
+    // The badge counts what the list shows.
+    expect(countMissedCallers(calls)).toBe(groups.length);
+    expect(countMissedCallers([])).toBe(0);
   });
-  it('skips (and drops) a missed call that rang for others only', () => {
-    const item = (offered: boolean) => {
-      const i = callItem(makeCall({ id: 1, status: 'missed' }));
-      return { ...i, payload: { ...i.payload, offered } } as typeof i;
-    };
-    expect(applyFeedToMissed([], item(false))).toEqual([]);
-    expect(ids(applyFeedToMissed([], item(true)))).toEqual([1]);
-    expect(applyFeedToMissed(applyFeedToMissed([], item(true)), item(false))).toEqual([]);
+
+  it('an internal missed call is grouped by the extension that called', () => {
+    const a = makeCall({ id: 1, status: 'missed', direction: 'internal', clientNumber: null, from: { number: null, extension: '105' } });
+    const b = makeCall({ id: 2, status: 'missed', direction: 'internal', clientNumber: null, from: { number: null, extension: '105' } });
+    expect(groupMissed([a, b]).map((g) => [g.number, ids(g.calls)])).toEqual([['105', [2, 1]]]);
   });
-  it('does not re-add a dismissed one, and an answered update removes it', () => {
-    expect(applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })), new Set([1]))).toEqual([]);
-    const l = applyFeedToMissed([], callItem(makeCall({ id: 1, status: 'missed' })));
-    expect(applyFeedToMissed(l, callItem(makeCall({ id: 1, status: 'answered' })))).toEqual([]);
+
+  it('the list is the core\'s read less what was dismissed here; a caller goes and comes back whole', () => {
+    useHome.setState({ missed: [], missedLoaded: false, dismissed: new Set() });
+    useHome.getState().applyMissed([missed(1, '+79265554433'), missed(2, '+79161234567'), missed(3, '+79265554433')]);
+    expect(useHome.getState().missedLoaded).toBe(true);
+    const hidden = useHome.getState().hideMissed([3, 1]);
+    expect(ids(hidden).sort()).toEqual([1, 3]);
+    expect(ids(useHome.getState().missed)).toEqual([2]);
+    // A read that started before the dismissal does not bring them back.
+    useHome.getState().applyMissed([missed(1, '+79265554433'), missed(2, '+79161234567'), missed(3, '+79265554433')]);
+    expect(ids(useHome.getState().missed)).toEqual([2]);
+    useHome.getState().restoreMissed(hidden);
+    expect(groupMissed(useHome.getState().missed).map((g) => ids(g.calls))).toEqual([[3, 1], [2]]);
   });
 });
 

@@ -140,7 +140,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
 const FIELDS = [
   'login', 'password', 'name', 'role', 'extension', 'email', 'phones', 'acceptCalls', 'active', 'keepId', 'mergeId', 'toNumber',
   'company', 'emails', 'note', 'apiKey', 'apiSalt', 'vpbxId', 'apiUrl', 'enabled', 'routingMode', 'groupId', 'id', 'text',
-  'toEmployeeId', 'method',
+  'toEmployeeId', 'method', 'callIds',
 ];
 const QUERY_KEYS = ['limit', 'hours', 'before', 'direction', 'status', 'phone', 'employeeId', 'search', 'since', 'until', 'tz', 'tzOffset', 'offset', 'id'];
 
@@ -321,6 +321,7 @@ function bases(): Record<string, RouteBase> {
     'POST /api/calls/callback': { body: { toNumber: '79161234567' } },
     'POST /api/calls/:id/transfer': { id: () => String(callId), body: { toEmployeeId: victim.employee.id, method: 'blind' } },
     'POST /api/missed/:id/dismiss': { id: () => String(callId) },
+    'POST /api/missed/dismiss': { body: { callIds: [callId] } },
     'GET /api/recordings/:id': { id: () => pct(recordingId) },
     'GET /api/stats': { query: { since, until, tz: 'Asia/Yekaterinburg' } },
     // Ten years at most: the file has a row for every day.

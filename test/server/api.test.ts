@@ -289,6 +289,59 @@ describe('calls API', () => {
   });
 });
 
+describe('missed calls to call back', () => {
+  // Recent: the relay lists the last 7 days only.
+  const T = Math.floor(Date.now() / 1000) - 3600;
+  const missedSum = (entry: string, from: string, at: number) => ({
+    entry_id: entry, call_direction: 1, from: { number: from }, to: { extension: '101' }, line_number: '74951234567',
+    create_time: at, forward_time: at, talk_time: 0, end_time: at + 30, entry_result: 0, disconnect_reason: 1110,
+  });
+  const listed = async (token: string) =>
+    (await r.api<{ calls: Call[] }>('GET', '/api/missed', token)).body.calls.filter((c) => c.entryId.startsWith('MS-')).map((c) => c.entryId);
+  const idOf = async (entry: string) => (await r.api<{ calls: Call[] }>('GET', '/api/calls?limit=100', r.adminToken)).body.calls.find((c) => c.entryId === entry)!.id;
+
+  it('dismisses a caller\'s calls at once (all or none, as visible to the employee); the single-call route still works', async () => {
+    for (const [p, b] of [
+      ['events/summary', missedSum('MS-A1', '79035550001', T)],
+      ['events/summary', missedSum('MS-B1', '79035550002', T + 60)],
+      ['events/summary', missedSum('MS-A2', '79035550001', T + 120)],
+    ] as const)
+      expect((await postSigned(r.webhookBase, p, b)).status).toBe(200);
+    await r.settle();
+    expect(await listed(to.token)).toEqual(['MS-A2', 'MS-B1', 'MS-A1']);
+    const [a1, a2, b1] = [await idOf('MS-A1'), await idOf('MS-A2'), await idOf('MS-B1')];
+    const out2 = await idOf('OUT2'); // another employee's outgoing call: pm may not see it
+
+    expect((await r.api('POST', '/api/missed/dismiss', null, { callIds: [a1, a2] })).status).toBe(401);
+    for (const body of [{}, { callIds: [] }, { callIds: ['x'] }, { callIds: [0] }, { callIds: Array.from({ length: 201 }, (_, i) => i + 1) }, { callId: a1 }])
+      expect((await r.api('POST', '/api/missed/dismiss', to.token, body)).status, JSON.stringify(body).slice(0, 60)).toBe(400);
+    // One call not visible: 404 as for the single route, and nothing written.
+    expect((await r.api('POST', '/api/missed/dismiss', pm.token, { callIds: [a1, out2] })).status).toBe(404);
+    expect((await r.api('POST', '/api/missed/dismiss', to.token, { callIds: [a1, 999999999] })).status).toBe(404);
+    expect(await listed(to.token)).toEqual(['MS-A2', 'MS-B1', 'MS-A1']);
+
+    expect((await r.api('POST', '/api/missed/dismiss', to.token, { callIds: [a2, a1, a2] })).status).toBe(200);
+    expect(await listed(to.token)).toEqual(['MS-B1']);
+    expect(await listed(r.adminToken)).toEqual(['MS-B1']);
+    expect((await r.api('POST', `/api/missed/${b1}/dismiss`, to.token)).status).toBe(200);
+    expect(await listed(to.token)).toEqual([]);
+  });
+
+  it('a call back to the number settles all of its missed calls', async () => {
+    for (const b of [missedSum('MS-C1', '79035550003', T + 200), missedSum('MS-C2', '79035550003', T + 260), missedSum('MS-D1', '79035550004', T + 270)])
+      expect((await postSigned(r.webhookBase, 'events/summary', b)).status).toBe(200);
+    await r.settle();
+    expect(await listed(to.token)).toEqual(['MS-D1', 'MS-C2', 'MS-C1']);
+    const back = {
+      entry_id: 'MS-BACK', call_direction: 2, from: { extension: '101' }, to: { number: '79035550003' }, line_number: '74951234567',
+      create_time: T + 300, forward_time: T + 300, talk_time: T + 305, end_time: T + 360, entry_result: 1, disconnect_reason: 1110,
+    };
+    expect((await postSigned(r.webhookBase, 'events/summary', back)).status).toBe(200);
+    await r.settle();
+    expect(await listed(to.token)).toEqual(['MS-D1']);
+  });
+});
+
 describe('contacts', () => {
   it('creates, looks up by any phone spelling, merges', async () => {
     const a = await r.api<{ id: number; phones: string[] }>('POST', '/api/contacts', to.token, { name: 'ООО Ромашка', phones: ['8 (916) 123-45-67'] });

@@ -5,7 +5,7 @@ import { requireEmployee } from '../context';
 import { sendCsv } from '../csv-reply';
 import { ApiFail, badRequest, notFound } from '../errors';
 import { instant, parseBody, parseId, timeZoneName } from '../validate';
-import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE } from '../../calls/queries';
+import { callStats, getCall, knownTimeZone, listCalls, missedCalls, STATS_DEFAULT_TIME_ZONE, visibleCallIds } from '../../calls/queries';
 import { setCallComment } from '../../calls/comments';
 import { exportCalls } from '../../calls/export';
 import { daysSpanned, periodDays, STATS_EXPORT_MAX_DAYS, statsCsv, statsFilename } from '../../calls/stats-export';
@@ -13,7 +13,7 @@ import { listColleagues, liveLegOf } from '../../calls/transfer';
 import { getEmployee } from '../../people/employees';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
-import { CALL_COMMENT_MAX, CallDirectionSchema, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
+import { CALL_COMMENT_MAX, CallDirectionSchema, MissedDismissBodySchema, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
 
 const intish = z.coerce.number().int();
 const CallsQuery = z.object({
@@ -180,6 +180,17 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     const id = parseId(req.params);
     if (!(await getCall(ctx.db, me, id))) throw notFound('Звонок');
     await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = $1', [id]);
+    return { ok: true };
+  });
+
+  // «×» on a caller's row: all of their missed calls at once, or none (one of them not
+  // visible to this employee is a 404 as for the single route, and nothing is written).
+  app.post('/api/missed/dismiss', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    const ids = [...new Set(parseBody(MissedDismissBodySchema, req.body).callIds)];
+    const visible = await visibleCallIds(ctx.db, me, ids);
+    if (ids.some((id) => !visible.has(id))) throw notFound('Звонок');
+    await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = ANY($1::bigint[])', [ids]);
     return { ok: true };
   });
 
