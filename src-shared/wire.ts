@@ -198,6 +198,13 @@ export const CommandFailureSchema = z.object({
 });
 export type CommandFailure = z.infer<typeof CommandFailureSchema>;
 
+export const RoutingModeSchema = z.enum(['popup', 'group', 'api']);
+export type RoutingMode = z.infer<typeof RoutingModeSchema>;
+
+/** What any employee may know of the telephony's setup: what «Приём звонков» means depends on it. */
+export const TelephonyInfoSchema = z.object({ enabled: z.boolean(), routingMode: RoutingModeSchema });
+export type TelephonyInfo = z.infer<typeof TelephonyInfoSchema>;
+
 /** Feed payloads. `call` items carry the full current call so replay needs no other request. */
 export const FeedPayloadSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -216,6 +223,8 @@ export const FeedPayloadSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('command-failed'), command: CommandFailureSchema }),
   /** An admin deleted contacts (one with those merged into it): the apps forget their cached copies. */
   z.object({ kind: z.literal('contact-deleted'), contactIds: z.array(z.number().int()) }),
+  /** An admin switched «Включить телефонию» or the routing mode: what «Приём звонков» means now. */
+  z.object({ kind: z.literal('telephony'), telephony: TelephonyInfoSchema }),
 ]);
 export const FEED_KINDS: readonly string[] = FeedPayloadSchema.options.map((o) => o.shape.kind.value);
 export type FeedPayload = z.infer<typeof FeedPayloadSchema>;
@@ -273,12 +282,6 @@ export const WS_TOKEN_PREFIX = 'token.';
 export const LoginResponseSchema = z.object({ token: z.string(), expiresAt: z.string(), employee: EmployeeSchema });
 export type LoginResponse = z.infer<typeof LoginResponseSchema>;
 
-export const RoutingModeSchema = z.enum(['popup', 'group', 'api']);
-export type RoutingMode = z.infer<typeof RoutingModeSchema>;
-
-/** What any employee may know of the telephony's setup: what «Приём звонков» means depends on it. */
-export const TelephonyInfoSchema = z.object({ enabled: z.boolean(), routingMode: RoutingModeSchema });
-export type TelephonyInfo = z.infer<typeof TelephonyInfoSchema>;
 
 export const MangoSettingsViewSchema = z.object({
   apiKey: z.string(),

@@ -89,3 +89,9 @@ export async function appendToAdminsAnd(q: Queryable, payload: FeedPayload, extr
   const ids = [...new Set([...admins, ...extra])];
   return appendFeed(q, ids.map((employeeId) => ({ employeeId, payload })), deliveredBy);
 }
+
+/** The same item for every active employee (a company-wide change every app must hear of). */
+export async function appendToEveryone(q: Queryable, payload: FeedPayload, deliveredBy?: string): Promise<StoredFeedItem[]> {
+  const everyone = (await q.query<{ id: number }>('SELECT id FROM employees WHERE active')).rows;
+  return appendFeed(q, everyone.map((e) => ({ employeeId: Number(e.id), payload })), deliveredBy);
+}

@@ -2,7 +2,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { groupMissed, type MissedGroup } from '../../src-shared/missed';
 import type { TelephonyInfo } from '../../src-shared/wire';
-import { call, toAppError } from '../api';
+import { toAppError } from '../api';
 import { summarizeCalls, summaryLink, type CallSummary } from '../call-summary';
 import { dialNumber } from '../actions';
 import { CallLine } from '../components/CallLine';
@@ -15,20 +15,14 @@ import { S } from '../strings';
 import { contactForNumber, useContacts } from '../stores/contacts';
 import { useHome } from '../stores/home';
 import { useSession } from '../stores/session';
+import { useTelephony } from '../stores/telephony';
 import { toast, useToasts } from '../stores/toasts';
 
-/** The relay's distribution mode, read when the page opens (an admin may change it any time). */
+/** The relay's setup, read again when the page opens; the feed keeps it current meanwhile. */
 function useTelephonyInfo(): TelephonyInfo | null {
-  const [info, setInfo] = useState<TelephonyInfo | null>(null);
+  const info = useTelephony((s) => s.info);
   useEffect(() => {
-    let alive = true;
-    call('telephony:info').then(
-      (i) => alive && setInfo(i),
-      () => undefined, // offline: the generic wording stays
-    );
-    return () => {
-      alive = false;
-    };
+    void useTelephony.getState().load();
   }, []);
   return info;
 }

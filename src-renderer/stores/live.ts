@@ -19,6 +19,7 @@ import { useHome } from './home';
 import { usePopups } from './popups';
 import { useSession } from './session';
 import { useSettings } from './settings';
+import { useTelephony } from './telephony';
 
 let started = false;
 /** Calls already notified: a missed call's later items (recording, reconciliation) say nothing new. */
@@ -94,6 +95,7 @@ export function applyFeedItems(items: AppliedFeedItem[]): void {
     else if (p.kind === 'employee') useSession.getState().applyEmployee(p.employee);
     else if (p.kind === 'status') useSession.getState().applyStatus(p.change);
     else if (p.kind === 'contact-deleted') p.contactIds.forEach((id) => useContacts.getState().remove(id));
+    else if (p.kind === 'telephony') useTelephony.getState().apply(p.telephony);
     useAdmin.getState().applyFeed(item);
   }
 }

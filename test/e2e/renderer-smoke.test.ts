@@ -121,9 +121,22 @@ describe('renderer smoke (fake core)', () => {
     await page.close();
   });
 
-  it('main page says when the admin has switched the telephony off', async () => {
+  it('main page says when the admin has switched the telephony off, and follows the switch live', async () => {
     const { page, errors } = await openApp({ role: 'to', telephony: { enabled: false, routingMode: 'popup' } });
     await page.getByTestId('telephony-off').filter({ hasText: 'Телефония выключена администратором' }).waitFor();
+    await expect(page.getByTestId('accept-card').textContent()).resolves.toContain('показываются карточки');
+    // The admin switches it on (a `telephony` feed item): the note goes without reopening the page.
+    await page.evaluate(() =>
+      (window as unknown as { __fake: { emit(n: string, p: unknown): void } }).__fake.emit('feed', {
+        id: Date.now(),
+        at: new Date().toISOString(),
+        news: true,
+        payload: { kind: 'telephony', telephony: { enabled: true, routingMode: 'group' } },
+      }),
+    );
+    await page.getByTestId('telephony-off').waitFor({ state: 'detached' });
+    // …and in the group mode «Приём звонков» decides who is rung, which the card now says.
+    await page.waitForFunction(() => document.querySelector('[data-testid="accept-card"]')?.textContent?.includes('звонки поступают вам'));
     expect(errors).toEqual([]);
     await page.close();
   });

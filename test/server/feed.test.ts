@@ -129,9 +129,11 @@ describe('«Включить телефонию» off', () => {
     // A queue call ringing now, with telephony on: to1 has its popup.
     await post('events/call', now(ivrCall('T1')));
     await a.waitFor(() => lastPopup(a, 'T1') === true, 5000, 'T1 popup');
-    // Switched off: the popup closes at once, without the call's next event.
+    // Switched off: the popup closes at once, without the call's next event, and the app hears of it.
     await setTelephony(false);
     await a.waitFor(() => lastPopup(a, 'T1') === false, 5000, 'T1 popup closed by the switch');
+    const told = (on: boolean) => a.items.some((i) => i.payload.kind === 'telephony' && i.payload.telephony.enabled === on);
+    await a.waitFor(() => told(false), 5000, 'telephony item: off');
 
     // While off: neither a queue call nor a direct call pops up, and switching «Приём звонков»
     // on again does not bring them back.
@@ -151,6 +153,7 @@ describe('«Включить телефонию» off', () => {
     // Switched on: the queue call still waiting (T2) pops up at once for those accepting calls.
     await setTelephony(true);
     await a.waitFor(() => lastPopup(a, 'T2') === true, 5000, 'T2 popup after switching on');
+    await a.waitFor(() => told(true), 5000, 'telephony item: on');
     expect(lastPopup(a, 'T1')).toBe(true);
     for (const e of ['T1', 'T2']) await post('events/call', now(ivrCall(e, 'Disconnected', 2)));
     await r.settle();

@@ -7,6 +7,7 @@ import { parseBody } from '../validate';
 import { MangoTestDraftSchema, RoutingModeSchema } from '../../../src-shared/wire';
 import { MangoError } from '../../mango/client';
 import { redecideOnTelephonySwitch } from '../../people/status';
+import { appendToEveryone } from '../../hub/feed-store';
 
 const MangoPatch = z.object({
   apiKey: z.string().trim().max(200).optional(),
@@ -33,10 +34,16 @@ export function registerAdminMangoRoutes(app: FastifyInstance, ctx: RelayContext
     if (p.routingMode === 'group' && !(p.groupId ?? (await ctx.settings.get()).groupId)) {
       throw new ApiFail(400, 'bad-request', 'Для режима «группа» выберите группу операторов Манго');
     }
-    const on = p.enabled;
-    const switched = on !== undefined && on !== (await ctx.settings.get()).enabled;
-    await ctx.settings.update({ ...p, groupId: p.groupId === undefined ? undefined : p.groupId || null });
-    if (switched) await ctx.db.tx((q) => redecideOnTelephonySwitch(q, on));
+    const before = await ctx.settings.get();
+    const after = await ctx.settings.update({ ...p, groupId: p.groupId === undefined ? undefined : p.groupId || null });
+    if (after.enabled !== before.enabled || after.routingMode !== before.routingMode) {
+      // Live popups open or close at once, and every app rewords «Приём звонков» by the new setup.
+      const feed = await ctx.db.tx(async (q) => {
+        if (after.enabled !== before.enabled) await redecideOnTelephonySwitch(q, after.enabled);
+        return appendToEveryone(q, { kind: 'telephony', telephony: { enabled: after.enabled, routingMode: after.routingMode } }, ctx.hub.instanceId);
+      });
+      ctx.hub.deliver(feed);
+    }
     ctx.log.info({ reqId: req.id, by: admin.id, fields: Object.keys(p).filter((k) => k !== 'apiSalt') }, 'Mango settings updated');
     ctx.mango.statusChanged();
     return ctx.settings.view(ctx.webhookUrl());

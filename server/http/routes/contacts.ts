@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { RelayContext } from '../context';
 import { requireAdmin, requireEmployee } from '../context';
-import { appendFeed } from '../../hub/feed-store';
+import { appendToEveryone } from '../../hub/feed-store';
 import { sendCsv } from '../csv-reply';
 import { ApiFail, notFound } from '../errors';
 import { parseBody, parseId, timeZoneName } from '../validate';
@@ -119,8 +119,7 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
       const ids = await deleteContact(q, id);
       if (!ids) return null;
       // Every app holding a copy forgets it (the history shows the number again, not the name).
-      const everyone = (await q.query<{ id: number }>('SELECT id FROM employees WHERE active')).rows;
-      return appendFeed(q, everyone.map((e) => ({ employeeId: Number(e.id), payload: { kind: 'contact-deleted', contactIds: ids } })), ctx.hub.instanceId);
+      return appendToEveryone(q, { kind: 'contact-deleted', contactIds: ids }, ctx.hub.instanceId);
     });
     if (!feed) throw notFound('Контакт');
     ctx.hub.deliver(feed);
