@@ -4,7 +4,7 @@
  * attachments downloaded, opened or previewed (pictures as thumbnails), and the other messages of its thread. «Ещё ▾» holds the
  * source («Показать оригинал»), «Сохранить как файл (.eml)» and «Печать».
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { call, toAppError } from '../api';
 import { formatDateTime } from '../format';
 import { href, navigate } from '../router';
@@ -58,10 +58,16 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
     };
   }, [id]);
 
-  // Flags changed elsewhere (another device): refresh the header quietly.
+  // Flags changed elsewhere (another device): refresh the header quietly. Only for the message
+  // still asked for: opening an unread one marks it read, which changes its folder while `msg`
+  // is the previous message, and that late answer must not replace the one just opened.
+  const current = useRef(id);
+  current.current = id;
   useEffect(() => {
-    if (!msg || !tick) return;
-    void call('mail:messages:get', { id: msg.id }).then(setMsg).catch(() => undefined);
+    if (!msg || !tick || msg.id !== id) return;
+    void call('mail:messages:get', { id: msg.id })
+      .then((m) => m.id === current.current && setMsg(m))
+      .catch(() => undefined);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [tick]);
 

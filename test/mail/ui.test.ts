@@ -176,6 +176,25 @@ describe('mail UI (chromium, real mail service)', () => {
     expect(trackerHits).not.toContain('/script');
     await screenshot(page, 'mail-reader-images-allowed');
 
+    // Another unread message, opened while one is shown: the reader shows it, and keeps showing
+    // it once the marking read has changed the folder. Answers come late here, as from a busy
+    // core: the folder's change arrives first, and the quiet refresh it starts for the previous
+    // message answers after the new one, which it must not replace.
+    await page.evaluate(() => {
+      const api = (window as unknown as { asgard: { invoke(n: string, a: { markSeen?: boolean }): Promise<unknown> } }).asgard;
+      const invoke = api.invoke.bind(api);
+      const late = (ms: number) => (v: unknown) => new Promise((r) => setTimeout(() => r(v), ms));
+      api.invoke = (n, a) => (n === 'mail:messages:get' ? invoke(n, a).then(late(a.markSeen ? 400 : 800)) : invoke(n, a));
+    });
+    const next = rows.filter({ has: page.locator('.mail-row-subject') }).and(page.locator('.unread')).first();
+    const nextSubject = ((await next.locator('.mail-row-subject').textContent()) ?? '').trim();
+    await next.click();
+    await waitFor(async () => (await page.getByTestId('mail-subject').textContent()) === nextSubject, 'the next message in the reader');
+    await page.waitForTimeout(1500);
+    await expect(page.getByTestId('mail-subject').textContent()).resolves.toBe(nextSubject);
+    await first.click();
+    await waitFor(async () => (await page.getByTestId('mail-subject').textContent()) === 'Счёт на оплату по договору 17', 'back to the first message');
+
     // A folder's own list names no folder; a search (across the account's folders) does, per row.
     await expect(page.getByTestId('mail-row-folder').count()).resolves.toBe(0);
     await page.getByTestId('mail-search').fill('выпуск 1499');
