@@ -143,6 +143,23 @@ export function formatDateTime(d: string | number | Date, now: Date = new Date()
   return `${formatDay(x, now)}, ${formatTime(x)}`;
 }
 
+/** Months as «23 нояб.» writes them (genitive, abbreviated like ru-RU). */
+const MONTHS_SHORT = ['янв.', 'февр.', 'мар.', 'апр.', 'мая', 'июн.', 'июл.', 'авг.', 'сент.', 'окт.', 'нояб.', 'дек.'];
+
+/**
+ * A date in a narrow list (mail): "14:05" today, "Вчера, 09:12", "23 нояб., 22:43" this year,
+ * "23.11.2024" before — the year only where it tells something.
+ */
+export function formatListDate(d: string | number | Date, now: Date = new Date()): string {
+  const x = toDate(d);
+  if (Number.isNaN(x.getTime())) return '';
+  const day = formatDay(x, now);
+  if (day === S.time.today) return formatTime(x);
+  if (day === S.time.yesterday) return `${day}, ${formatTime(x)}`;
+  if (x.getFullYear() !== now.getFullYear()) return formatDate(x);
+  return `${x.getDate()} ${MONTHS_SHORT[x.getMonth()]}, ${formatTime(x)}`;
+}
+
 /** "12%" / "4,5%" from a 0..1 ratio. */
 export function formatPercent(ratio: number): string {
   if (!Number.isFinite(ratio)) return '0%';

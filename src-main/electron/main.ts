@@ -111,6 +111,9 @@ if (!app.requestSingleInstanceLock()) {
     c.onShell('popup-layout', ({ height }) => popup.setContentHeight(height));
     const mailNotifications = new MailNotifications({ enabled: () => c.getSettings().mailNotifications, open: (route) => main.show(route) });
     c.on('mail:new', ({ accountId, messages }) => mailNotifications.onNewMail(accountId, messages));
+    c.on('mail:sendNotice', (n) => {
+      if (!main.window?.isFocused()) mailNotifications.onSendNotice(n);
+    });
     // What waits for the user: a count on the dock / Unity launcher, a dot on Windows' taskbar.
     c.onShell('attention', (a) => {
       app.setBadgeCount(a.missedCalls + a.unreadMail);

@@ -1,7 +1,7 @@
 /** Native notifications: a ringing call, a missed one, missed-call reminders, new mail. */
 import { Notification } from 'electron';
 import { mailNotice } from '../../src-shared/mail-notice';
-import type { MailSummary } from '../../src-shared/ipc/mail';
+import type { MailSendNotice, MailSummary } from '../../src-shared/ipc/mail';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, CommandFailure } from '../../src-shared/wire';
 import { formatPhone } from '../../src-shared/phone';
@@ -72,5 +72,22 @@ export class MailNotifications {
     n.on('close', () => this.current.get(accountId) === n && this.current.delete(accountId));
     this.current.set(accountId, n);
     n.show();
+  }
+
+  /**
+   * A message failed to go out (first time only), or went out after failing: the window says it
+   * too, but it may be in the tray. Not behind the new-mail setting: it is about the user's own mail.
+   */
+  onSendNotice(n: MailSendNotice): void {
+    if (!Notification.isSupported()) return;
+    const subject = n.item.subject.trim() || '(без темы)';
+    const title = n.kind === 'failed' ? 'Письмо не отправлено' : 'Письмо отправлено';
+    const body =
+      n.kind === 'failed'
+        ? `«${subject}»: ${n.reason ?? ''} ${n.willRetry ? 'Отправим автоматически.' : 'Откройте «Исходящие».'}`.replace(/\s+/g, ' ').trim()
+        : `«${subject}» отправлено после неудачной попытки.`;
+    const note = new Notification({ title, body, silent: false });
+    note.on('click', () => this.o.open('#/mail/outbox'));
+    note.show();
   }
 }

@@ -171,6 +171,12 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
   const ruleAccount = Number(query?.get('account')) || null;
   const ruleFrom = query?.get('rule-from') ?? null;
   const [ruleOpened, setRuleOpened] = useState(false);
+  // «Правила сортировки» pressed on an account's row: its rules, with or without its form.
+  const [rulesOf, setRulesOf] = useState<number | null>(null);
+  const rulesAccount = rulesOf ?? draft?.id ?? null;
+  useEffect(() => {
+    if (rulesOf !== null) document.querySelector('[data-testid="mail-rules"]')?.scrollIntoView?.({ block: 'start' });
+  }, [rulesOf]);
   useEffect(() => {
     const a = ruleAccount && !ruleOpened ? accounts.find((x) => x.id === ruleAccount) : undefined;
     if (!a) return;
@@ -274,7 +280,15 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
                     <div>{a.name ? `${a.name} <${a.email}>` : a.email}</div>
                     <div className={`small mail-state-${st.kind}`}>{st.text}</div>
                   </div>
-                  <button type="button" className="btn btn-sm" onClick={() => (setDraft(fromAccount(a)), setCheck(a.lastCheck))}>
+                  <button
+                    type="button"
+                    className="btn btn-sm"
+                    onClick={() => (setRulesOf(a.id), draft?.id !== undefined && draft.id !== a.id && setDraft(null))}
+                    data-testid="mail-account-rules"
+                  >
+                    {M.account.rules}
+                  </button>
+                  <button type="button" className="btn btn-sm" onClick={() => (setRulesOf(null), setDraft(fromAccount(a)), setCheck(a.lastCheck))}>
                     {M.account.edit}
                   </button>
                 </div>
@@ -403,7 +417,7 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
               </div>
             </form>
           ) : null}
-          {draft?.id ? <MailRules accountId={draft.id} prefillFrom={draft.id === ruleAccount ? ruleFrom : null} /> : null}
+          {rulesAccount ? <MailRules key={rulesAccount} accountId={rulesAccount} prefillFrom={rulesAccount === ruleAccount ? ruleFrom : null} /> : null}
           <TemplatesSettings />
         </div>
         <aside className="mail-settings-side">
@@ -416,7 +430,8 @@ export function AccountsSettings({ query }: { query?: URLSearchParams } = {}) {
                   i === 0 ? accounts.length > 0 :
                   i === 1 ? accounts.some((a) => a.passwordConfigured || a.oauth?.connected) :
                   i === 2 ? accounts.some((a) => a.passwordConfigured || a.oauth?.connected) :
-                  accounts.some((a) => a.lastCheck?.ok && a.lastCheck.steps.some((s) => s.step === 'receive'));
+                  // The test mail arrived, or real mail went out from the account: sending works.
+                  accounts.some((a) => !!a.lastSentAt || (a.lastCheck?.ok && a.lastCheck.steps.some((s) => s.step === 'receive')));
                 return <li key={t} className={done ? 'ok-text' : 'muted'}>{done ? '✓' : '○'} {t}</li>;
               })}
             </ul>

@@ -1,11 +1,13 @@
 /**
- * The bar above the message list: the «select all» box and, for the checked messages, read /
- * unread, flag, move, delete; with nothing checked, «Отметить все как прочитанные».
+ * The bar above the message list: the «select all» box and, for the checked messages, flag,
+ * delete, move, and in «Ещё ▾» unflag, read / unread, spam; with nothing checked, «Отметить все
+ * как прочитанные».
  */
 import { useEffect, useRef } from 'react';
 import { call, toAppError } from '../api';
 import { toast, useToasts } from '../stores/toasts';
 import type { MailFolderView } from '../../src-shared/ipc/mail';
+import { MenuButton } from '../components/Menu';
 import { FolderSelect, spamTarget } from './FolderSelect';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
@@ -138,22 +140,8 @@ export function BulkBar({
         <>
           <span className="mail-bulk-count" data-testid="mail-selected-count">{M.bulk.selected(count)}</span>
           <button type="button" className="link-btn mail-bulk-clear" onClick={onClear} title={M.bulk.clear} aria-label={M.bulk.clear} data-testid="mail-bulk-clear">✕</button>
-          {/* The stars first: with the count they fill the first line; read / unread take the next. */}
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flagTitle}>{M.bulk.flag}</button>
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: false })} title={M.bulk.unflagTitle} data-testid="mail-bulk-unflag">{M.bulk.unflag}</button>
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: true })} data-testid="mail-bulk-read">{M.bulk.markRead}</button>
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ seen: false })} data-testid="mail-bulk-unread">{M.bulk.markUnread}</button>
-          {spamTo ? (
-            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.move(spamTo)} data-testid={inJunk ? 'mail-bulk-not-spam' : 'mail-bulk-spam'}>
-              {inJunk ? M.bulk.notSpam : M.bulk.spam}
-            </button>
-          ) : null}
-          <FolderSelect
-            folders={targets}
-            disabled={busy}
-            testId="mail-bulk-move"
-            onPick={actions.move}
-          />
+          {/* Compact, so the bar keeps to two rows in the list's 250–400 px: the star as an icon, the rarer actions in «Ещё ▾». */}
+          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => actions.setFlags({ flagged: true })} data-testid="mail-bulk-flag" title={M.bulk.flagTitle} aria-label={M.bulk.flagTitle}>★</button>
           <button
             type="button"
             className="btn btn-sm btn-ghost"
@@ -163,6 +151,25 @@ export function BulkBar({
           >
             {inTrash(folder, searching) ? M.bulk.deleteForever : M.bulk.delete}
           </button>
+          <MenuButton
+            label={`${M.reader.more} ▾`}
+            title={M.bulk.moreTitle}
+            buttonClass="btn btn-sm btn-ghost"
+            disabled={busy}
+            testId="mail-bulk-more"
+            items={[
+              { label: M.bulk.unflag, testId: 'mail-bulk-unflag', onPick: () => actions.setFlags({ flagged: false }) },
+              { label: M.bulk.markRead, testId: 'mail-bulk-read', onPick: () => actions.setFlags({ seen: true }) },
+              { label: M.bulk.markUnread, testId: 'mail-bulk-unread', onPick: () => actions.setFlags({ seen: false }) },
+              ...(spamTo ? [{ label: inJunk ? M.bulk.notSpam : M.bulk.spam, testId: inJunk ? 'mail-bulk-not-spam' : 'mail-bulk-spam', onPick: () => actions.move(spamTo) }] : []),
+            ]}
+          />
+          <FolderSelect
+            folders={targets}
+            disabled={busy}
+            testId="mail-bulk-move"
+            onPick={actions.move}
+          />
         </>
       ) : (
         <>

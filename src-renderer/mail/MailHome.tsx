@@ -8,6 +8,7 @@ import { moveMail } from './BulkBar';
 import { draggingMailOf, droppedMail } from './drag';
 import { FolderMenu, FolderNameDialog, type FolderDialogState } from './FolderActions';
 import { MessageList } from './MessageList';
+import { DraftsFolderNotice } from './Outbox';
 import { Reader } from './Reader';
 import { M, folderTitle } from './strings';
 import { useMail } from './store';
@@ -33,11 +34,13 @@ export function stateLine(s: MailAccountState | undefined): { text: string; kind
 /** A folder in the pane; messages dragged from the list of the same account drop into it. */
 function FolderLink({ folder: f, active }: { folder: MailFolderView; active: boolean }) {
   const [over, setOver] = useState(false);
+  // Mail not all here yet (still loading, or a virtual folder): the server's count (STATUS).
+  const unread = f.sync !== 'synced' && f.serverUnread !== null ? f.serverUnread : f.unread;
   const accepts = (dt: DataTransfer) => !active && draggingMailOf(dt, f.accountId);
   return (
     <a
       href={href(`/mail/f/${f.id}`)}
-      className={`mail-folder${active ? ' active' : ''}${f.unread ? ' has-unread' : ''}${over ? ' drop-target' : ''}`}
+      className={`mail-folder${active ? ' active' : ''}${unread ? ' has-unread' : ''}${over ? ' drop-target' : ''}`}
       style={{ paddingLeft: 10 + f.depth * 12 }}
       data-testid="mail-folder"
       data-path={f.path}
@@ -58,12 +61,12 @@ function FolderLink({ folder: f, active }: { folder: MailFolderView; active: boo
       }}
     >
       <span className="grow" title={folderTitle(f)}>{folderTitle(f)}</span>
-      {f.unread ? <span className="count-badge">{f.unread}</span> : null}
+      {unread ? <span className="count-badge">{unread}</span> : null}
     </a>
   );
 }
 
-function FolderPane({ current }: { current: number | null }) {
+function FolderPane({ current, drawer }: { current: number | null; drawer: boolean }) {
   const accounts = useMail((s) => s.accounts);
   const folders = useMail((s) => s.folders);
   const states = useMail((s) => s.states);
@@ -73,7 +76,7 @@ function FolderPane({ current }: { current: number | null }) {
   const [dialog, setDialog] = useState<FolderDialogState | null>(null);
   const closeMenu = useCallback(() => setMenu(null), []);
   return (
-    <nav className="mail-folders" aria-label="Папки">
+    <nav className={`mail-folders${drawer ? ' open' : ''}`} aria-label={M.foldersToggle} data-testid="mail-folders">
       <a className="btn btn-primary btn-block" href={href('/mail/compose')} data-testid="mail-compose">{M.compose}</a>
       {accounts.map((a) => {
         const st = stateLine(states[a.id]);
@@ -189,17 +192,37 @@ export function MailHome({ folderId, messageId, query }: { folderId: number | nu
   const loaded = useMail((s) => s.loaded);
   const [q, setQ] = useState(query);
   useEffect(() => setQ(query), [query]);
+  // Narrow windows (≤1000 px, mail.css) hide the folder pane; «Папки» shows it over the list.
+  const [drawer, setDrawer] = useState(false);
+  useEffect(() => {
+    if (!drawer) return;
+    const close = (e: Event) => {
+      const t = e.target as Element;
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !t.closest?.('.mail-folders, [data-testid="mail-folders-toggle"], .modal-backdrop, .popup-overlay')) setDrawer(false);
+    };
+    document.addEventListener('pointerdown', close);
+    document.addEventListener('keydown', close);
+    return () => {
+      document.removeEventListener('pointerdown', close);
+      document.removeEventListener('keydown', close);
+    };
+  }, [drawer]);
 
   // No folder chosen: the first account's INBOX.
   const fallback = folders.find((f) => f.path.toUpperCase() === 'INBOX') ?? folders[0];
   const fid = folderId ?? fallback?.id ?? null;
   const folder = folders.find((f) => f.id === fid);
+  // A folder picked in the drawer closes it.
+  useEffect(() => setDrawer(false), [fid]);
 
+  // Opened before its mail is all here (a virtual folder, or one still loading in the
+  // background): fetched now, ahead of the others.
+  const fsync = folder?.sync;
   useEffect(() => {
-    if (folder && !folder.syncEnabled) {
-      void call('mail:folders:sync', { folderId: folder.id }).catch((e) => console.warn(toAppError(e).message));
+    if (fid !== null && fsync !== undefined && fsync !== 'synced') {
+      void call('mail:folders:sync', { folderId: fid }).catch((e) => console.warn(toAppError(e).message));
     }
-  }, [folder]);
+  }, [fid, fsync]);
 
   if (loaded && !accounts.length) {
     return (
@@ -217,14 +240,25 @@ export function MailHome({ folderId, messageId, query }: { folderId: number | nu
   const qs = q.trim() ? `?q=${encodeURIComponent(q.trim())}` : '';
   return (
     <div className="mail-layout">
-      <FolderPane current={fid} />
+      <FolderPane current={fid} drawer={drawer} />
       <section className="mail-middle">
         <div className="mail-search">
+          <button
+            type="button"
+            className="icon-btn mail-folders-toggle"
+            title={folder ? `${M.foldersToggle}: ${folderTitle(folder)}` : M.foldersToggle}
+            aria-label={M.foldersToggle}
+            aria-expanded={drawer}
+            data-testid="mail-folders-toggle"
+            onClick={() => setDrawer(!drawer)}
+          >
+            ☰
+          </button>
           <input
             type="search"
             className="search"
             placeholder={M.searchPlaceholder}
-            aria-label={M.searchPlaceholder}
+            aria-label={M.searchLabel}
             value={q}
             onChange={(e) => setQ(e.target.value)}
             onKeyDown={(e) => {
@@ -234,6 +268,7 @@ export function MailHome({ folderId, messageId, query }: { folderId: number | nu
           />
           <SearchHelp />
         </div>
+        {folder?.specialUse === '\\Drafts' ? <DraftsFolderNotice accountId={folder.accountId} /> : null}
         {fid !== null && folder ? (
           <MessageList
             folder={folder}

@@ -12,7 +12,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { call, toAppError } from '../api';
-import { formatDateTime } from '../format';
+import { formatDateTime, formatListDate } from '../format';
 import { IconPaperclip } from '../components/icons';
 import { toast } from '../stores/toasts';
 import { MAX_BULK, type MailFolderView, type MailListFilter, type MailSummary } from '../../src-shared/ipc/mail';
@@ -70,6 +70,8 @@ export function MessageList({
   const [total, setTotal] = useState<number | null>(null);
   const [, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
+  /** Searched folders still being downloaded: the results say they may be incomplete. */
+  const [loadingIds, setLoadingIds] = useState<number[]>([]);
   const searching = query.trim().length > 0;
   const tick = useMail((s) => (searching ? s.tick : (s.changedTick[folderId] ?? 0)));
   const folders = useMail((s) => s.folders);
@@ -134,6 +136,7 @@ export function MessageList({
         const r = await call('mail:messages:search', { query, accountId, limit: 300, filter, keep: filter ? sticky.current.keep() : undefined });
         if (gen !== generation.current) return;
         pages.current = new Map([[0, r.items]]);
+        setLoadingIds(r.loadingFolderIds);
         setTotal(r.items.length);
         setError(null);
         setVersion((v) => v + 1);
@@ -361,6 +364,11 @@ export function MessageList({
       </div>
       <span className="mail-filter-total muted" data-testid="mail-list-total">{total !== null ? M.filters.total(total) : ''}</span>
     </div>
+    {searching && loadingIds.length ? (
+      <div className="muted mail-list-note" role="status" data-testid="mail-search-loading">
+        {M.searchLoading(loadingIds.map((id) => folders.find((f) => f.id === id)).filter((f): f is MailFolderView => Boolean(f)).map(folderTitle))}
+      </div>
+    ) : null}
     <BulkBar
       count={checked.size}
       folder={folder}
@@ -428,7 +436,7 @@ export function MessageList({
                         {rowFolder(m)}
                       </span>
                     ) : null}
-                    <span className="mail-row-date">{formatDateTime(m.date)}</span>
+                    <span className="mail-row-date" title={formatDateTime(m.date)}>{formatListDate(m.date)}</span>
                   </span>
                   <span className="mail-row-subject">{m.subject || '(без темы)'}</span>
                   <span className="mail-row-snippet">{m.snippet}</span>

@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { call, on, toAppError } from '../api';
 import { formatDateTime } from '../format';
-import { href } from '../router';
+import { href, navigate } from '../router';
 import { toast } from '../stores/toasts';
 import type { MailDraftView, MailOutboxItem } from '../../src-shared/ipc/mail';
 import { M } from './strings';
@@ -10,8 +10,17 @@ import { formatSendAt } from './send-later';
 import { draftSavesSettled } from './store';
 import { askConfirm } from '../stores/confirm';
 
-/** The badge: a scheduled item says when it goes out (or that it is going, in the undo window). */
+/** A failed item the outbox will try again by itself: waiting, not given up. */
+function retrying(it: MailOutboxItem): boolean {
+  return it.status === 'failed' && it.nextAttemptAt !== null;
+}
+
+/**
+ * The badge: a scheduled item says when it goes out (or that it is going, in the undo window);
+ * a failed one that will be retried says it waits, so «Не отправлено» is left for the given-up.
+ */
 function statusText(it: MailOutboxItem): string {
+  if (retrying(it)) return M.outboxPage.waitingRetry;
   if (it.status !== 'scheduled') return M.outboxPage.status[it.status];
   return it.userScheduled && it.sendAt ? M.outboxPage.scheduledFor(formatSendAt(it.sendAt)) : M.outboxPage.undoWindow;
 }
@@ -51,12 +60,15 @@ export function OutboxPage() {
               <div className="muted small">
                 {it.to.join(', ')} · {formatDateTime(it.createdAt)} · {M.outboxPage.attempts(it.attempts)}
               </div>
-              {it.lastError ? <div className="error-text small" data-testid="outbox-error">{it.lastError}</div> : null}
+              {it.lastError ? <div className={`${retrying(it) ? 'muted' : 'error-text'} small`} data-testid="outbox-error">{it.lastError}</div> : null}
               {it.status === 'failed' && it.nextAttemptAt ? (
                 <div className="muted small">{M.outboxPage.nextAttempt}: {formatDateTime(it.nextAttemptAt)}</div>
               ) : null}
             </div>
-            <span className={`badge badge-${it.status === 'failed' ? 'missed' : it.status === 'sent' ? 'answered' : 'ringing'}`}>
+            <span
+              className={`badge badge-${it.status === 'failed' && !retrying(it) ? 'missed' : it.status === 'sent' ? 'answered' : 'ringing'}`}
+              data-testid="outbox-status"
+            >
               {statusText(it)}
             </span>
             {it.status === 'scheduled' ? (
@@ -91,6 +103,31 @@ export function OutboxPage() {
   );
 }
 
+/**
+ * At the top of the mailbox's «Черновики» folder: the drafts kept on this computer (autosave and
+ * «Сохранить черновик» keep them here, not on the server), with the way to them.
+ */
+export function DraftsFolderNotice({ accountId }: { accountId: number }) {
+  const [count, setCount] = useState<number | null>(null);
+  useEffect(() => {
+    let live = true;
+    draftSavesSettled()
+      .then(() => call('mail:drafts:list', { accountId }))
+      .then((list) => live && setCount(list.length))
+      .catch(() => live && setCount(null));
+    return () => {
+      live = false;
+    };
+  }, [accountId]);
+  if (count === null) return null;
+  return (
+    <div className="mail-list-note mail-drafts-notice" data-testid="drafts-folder-notice">
+      <a href={href('/mail/drafts')} data-testid="drafts-folder-notice-link">{M.draftsPage.folderNotice(count)}</a>
+      <div className="muted small">{M.draftsPage.folderNoticeHint}</div>
+    </div>
+  );
+}
+
 export function DraftsPage() {
   const [items, setItems] = useState<MailDraftView[] | null>(null);
   const load = useCallback(() => {
@@ -119,7 +156,15 @@ export function DraftsPage() {
         {items === null ? <p className="muted">{M.loading}</p> : null}
         {items?.length === 0 ? <p className="muted empty">{M.draftsPage.empty}</p> : null}
         {items?.map((d) => (
-          <div className="mail-outbox-item" key={d.id} data-testid="draft-item">
+          <div
+            className="mail-outbox-item mail-draft-row"
+            key={d.id}
+            data-testid="draft-item"
+            // The whole row opens the draft (the link stays for the keyboard); «Удалить» is its own.
+            onClick={(e) => {
+              if (!(e.target as HTMLElement).closest('a, button')) navigate(`/mail/compose?draft=${d.id}`);
+            }}
+          >
             <div className="mail-outbox-main">
               <a href={href(`/mail/compose?draft=${d.id}`)} className="mail-outbox-subject">{d.subject || M.draftsPage.noSubject}</a>
               <div className="muted small">

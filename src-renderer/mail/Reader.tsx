@@ -22,6 +22,13 @@ import { sanitizeMailHtml, textToHtml } from './sanitize';
 import { M, folderTitle, formatSize } from './strings';
 import { downloadBase64, useMail } from './store';
 import { useBusyAction } from './useBusyAction';
+import { useNarrow } from './useNarrow';
+
+/**
+ * Below this reader width (the app's default 1100 px window) mark read / flag / spam go into
+ * «Ещё ▾», so the toolbar keeps to two rows.
+ */
+const NARROW_READER_PX = 540;
 
 function addr(a: MailAddress): string {
   return a.name ? `${a.name} <${a.email}>` : a.email;
@@ -40,6 +47,8 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   // Tied to its message: a preview left open never shows over the next one.
   const [preview, setPreview] = useState<{ messageId: number; image?: number; text?: MailAttachmentView } | null>(null);
   const images = useImagePreviews(msg?.id ?? null, msg?.attachments ?? []);
+  const article = useRef<HTMLElement>(null);
+  const narrow = useNarrow(article, NARROW_READER_PX, [msg !== null, error]);
 
   useEffect(() => {
     let live = true;
@@ -110,34 +119,53 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   const moveTo = (f: MailFolderView) =>
     act(async () => {
       const r = await call('mail:messages:move', { ids: [msg.id], folderId: f.id });
-      removedToast(M.reader.moved(folderTitle(f)), r.undoToken);
+      // The same wording as a move from the list or a drop on a folder.
+      removedToast(M.bulk.moved(r.moved, folderTitle(f)), r.undoToken);
       onDeleted();
     });
 
+  const toggleSeen = () =>
+    act(async () => {
+      await call('mail:messages:setFlags', { ids: [msg.id], seen: !msg.seen });
+      setMsg({ ...msg, seen: !msg.seen });
+    });
+  const toggleFlag = () =>
+    act(async () => {
+      await call('mail:messages:setFlags', { ids: [msg.id], flagged: !msg.flagged });
+      setMsg({ ...msg, flagged: !msg.flagged });
+    });
+  const spamLabel = inJunk ? M.bulk.notSpam : M.bulk.spam;
+  // Narrow: the secondary actions head «Ещё ▾» (same test ids), the rest keeps the bar to two rows.
+  const folded = narrow
+    ? [
+        { label: msg.seen ? M.reader.markUnread : M.reader.markRead, testId: 'mail-toggle-seen', onPick: () => void toggleSeen() },
+        { label: msg.flagged ? M.reader.unflag : M.reader.flag, testId: 'mail-toggle-flag', onPick: () => void toggleFlag() },
+        ...(spamTo ? [{ label: spamLabel, testId: 'mail-spam', onPick: () => void moveTo(spamTo) }] : []),
+      ]
+    : [];
+
   return (
-    <article className="mail-reader" data-testid="mail-reader">
-      <div className="mail-actions">
+    <article className={`mail-reader${narrow ? ' narrow' : ''}`} data-testid="mail-reader" ref={article}>
+      <div className="mail-actions" data-testid="mail-actions">
         <a className="btn btn-sm" href={href(`/mail/compose?mode=reply&source=${msg.id}`)} data-testid="mail-reply">{M.reader.reply}</a>
         <a className="btn btn-sm" href={href(`/mail/compose?mode=replyAll&source=${msg.id}`)} data-testid="mail-reply-all">{M.reader.replyAll}</a>
         <a className="btn btn-sm" href={href(`/mail/compose?mode=forward&source=${msg.id}`)} data-testid="mail-forward">{M.reader.forward}</a>
         <span className="grow" />
-        <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => act(async () => {
-          await call('mail:messages:setFlags', { ids: [msg.id], seen: !msg.seen });
-          setMsg({ ...msg, seen: !msg.seen });
-        })}>
-          {msg.seen ? M.reader.markUnread : M.reader.markRead}
-        </button>
-        <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => act(async () => {
-          await call('mail:messages:setFlags', { ids: [msg.id], flagged: !msg.flagged });
-          setMsg({ ...msg, flagged: !msg.flagged });
-        })}>
-          {msg.flagged ? M.reader.unflag : M.reader.flag}
-        </button>
-        {spamTo ? (
-          <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void moveTo(spamTo)} data-testid="mail-spam">
-            {inJunk ? M.bulk.notSpam : M.bulk.spam}
-          </button>
-        ) : null}
+        {narrow ? null : (
+          <>
+            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void toggleSeen()} data-testid="mail-toggle-seen">
+              {msg.seen ? M.reader.markUnread : M.reader.markRead}
+            </button>
+            <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void toggleFlag()} data-testid="mail-toggle-flag">
+              {msg.flagged ? M.reader.unflag : M.reader.flag}
+            </button>
+            {spamTo ? (
+              <button type="button" className="btn btn-sm btn-ghost" disabled={busy} onClick={() => void moveTo(spamTo)} data-testid="mail-spam">
+                {spamLabel}
+              </button>
+            ) : null}
+          </>
+        )}
         <FolderSelect folders={targets} disabled={busy} testId="mail-move" onPick={(f) => void moveTo(f)} />
         <button type="button" className="btn btn-sm btn-ghost" disabled={busy} data-testid="mail-delete" onClick={() => act(async () => {
           const r = await call('mail:messages:delete', { ids: [msg.id] });
@@ -154,6 +182,7 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
           disabled={busy}
           testId="mail-more"
           items={[
+            ...folded,
             { label: M.reader.showSource, testId: 'mail-show-source', onPick: () => setShowSource(true) },
             { label: M.reader.saveEml, testId: 'mail-save-eml', onPick: () => void act(() => downloadEml(msg.id)) },
             { label: M.reader.print, testId: 'mail-print', onPick: print },
@@ -187,23 +216,28 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
         <div className="mail-attachments" data-testid="mail-attachments">
           <span className="muted small">{M.reader.attachments}:</span>
           {files.map((a) => (
+            // Name and size first; the actions wrap under them when the reader is narrow.
             <span className="mail-att" key={a.index}>
-              <span className="mail-att-name">{a.filename}</span>
-              <span className="muted small">{formatSize(a.size)}</span>
-              <button type="button" className="link-btn" onClick={() => act(async () => {
-                const r = await call('mail:attachments:get', { messageId: msg.id, index: a.index });
-                downloadBase64(r.filename, r.contentType, r.dataBase64);
-              })}>{M.reader.download}</button>
-              <button type="button" className="link-btn" onClick={() => act(async () => {
-                const r = await call('mail:attachments:open', { messageId: msg.id, index: a.index });
-                if (!r.opened) toast.info(r.path);
-              })}>{M.reader.open}</button>
-              {images.some((i) => i.index === a.index) || labelKind(a) === 'text' ? (
-                <button type="button" className="link-btn" data-testid="mail-att-preview" onClick={() => {
-                  const at = images.findIndex((i) => i.index === a.index);
-                  setPreview(at >= 0 ? { messageId: msg.id, image: at } : { messageId: msg.id, text: a });
-                }}>{M.reader.preview}</button>
-              ) : null}
+              <span className="mail-att-file">
+                <span className="mail-att-name" title={a.filename}>{a.filename}</span>
+                <span className="muted small mail-att-size">{formatSize(a.size)}</span>
+              </span>
+              <span className="mail-att-actions">
+                <button type="button" className="link-btn" onClick={() => act(async () => {
+                  const r = await call('mail:attachments:get', { messageId: msg.id, index: a.index });
+                  downloadBase64(r.filename, r.contentType, r.dataBase64);
+                })}>{M.reader.download}</button>
+                <button type="button" className="link-btn" onClick={() => act(async () => {
+                  const r = await call('mail:attachments:open', { messageId: msg.id, index: a.index });
+                  if (!r.opened) toast.info(r.path);
+                })}>{M.reader.open}</button>
+                {images.some((i) => i.index === a.index) || labelKind(a) === 'text' ? (
+                  <button type="button" className="link-btn" data-testid="mail-att-preview" onClick={() => {
+                    const at = images.findIndex((i) => i.index === a.index);
+                    setPreview(at >= 0 ? { messageId: msg.id, image: at } : { messageId: msg.id, text: a });
+                  }}>{M.reader.preview}</button>
+                ) : null}
+              </span>
             </span>
           ))}
         </div>

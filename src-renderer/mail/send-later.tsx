@@ -104,6 +104,8 @@ export async function cancelSend(outboxId: number): Promise<boolean> {
 
 function announce(status: MailOutboxStatus, error: string | null): void {
   if (status === 'sent') toast.ok(M.composeForm.sent);
+  // A failure is told by `mail:sendNotice` (send-notices.ts), once, with the way to the outbox.
+  else if (status === 'failed') return;
   else toast.info(`${M.composeForm.queued}${error ? ` ${error}` : ''}`);
 }
 

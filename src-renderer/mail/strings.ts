@@ -17,7 +17,9 @@ export const M = {
   drafts: 'Черновики на этом компьютере',
   /** The link back to the mail from its settings, outbox and local drafts. */
   backToMail: '← К письмам',
-  searchPlaceholder: 'Поиск по письмам: тема, адрес, текст',
+  searchPlaceholder: 'Поиск по письмам',
+  searchLabel: 'Поиск по письмам: тема, адрес, текст',
+  foldersToggle: 'Папки',
   noAccounts: 'Почтовый ящик ещё не подключён.',
   connectAccount: 'Подключить почту',
   noFolder: 'Выберите папку слева.',
@@ -55,6 +57,11 @@ export const M = {
   syncFolder: 'Загрузить папку',
   /** A search result's folder, on its row (a search spans the account's folders). */
   rowFolder: (folder: string) => `Папка: ${folder}`,
+  /** Above search results while some searched folders are still being downloaded. */
+  searchLoading: (folders: string[]) =>
+    folders.length === 1
+      ? `Ещё загружается папка «${folders[0]}» — результаты могут быть неполными.`
+      : `Ещё загружаются папки: ${folders.map((f) => `«${f}»`).join(', ')} — результаты могут быть неполными.`,
   folderManage: {
     newFolder: 'Новая папка…',
     newInside: 'Новая папка…',
@@ -160,7 +167,10 @@ export const M = {
     deleteForever: 'Удалить навсегда',
     confirmDeleteForever: (n: number) => `Удалить навсегда ${pluralize(n, LETTERS)}? Восстановить ${them(n)} будет нельзя.`,
     deleted: (n: number) => `Удалено: ${pluralize(n, LETTERS)}.`,
-    moved: (n: number, folder: string) => `Перемещено в папку «${folder}»: ${pluralize(n, LETTERS)}.`,
+    // One message reads the same from the reader, the bar and a drop on a folder.
+    moved: (n: number, folder: string) =>
+      n === 1 ? `Письмо перемещено в папку «${folder}».` : `Перемещено в папку «${folder}»: ${pluralize(n, LETTERS)}.`,
+    moreTitle: 'Другие действия с выбранными письмами',
     undo: 'Отменить',
     restored: (n: number) => `Возвращено: ${pluralize(n, LETTERS)}.`,
     undoFailed: 'Не удалось отменить',
@@ -238,6 +248,15 @@ export const M = {
     title: 'Исходящие',
     empty: 'Все письма отправлены.',
     status: { scheduled: 'Запланировано', queued: 'В очереди', sending: 'Отправляется', failed: 'Не отправлено', sent: 'Отправлено' } as Record<string, string>,
+    /** A failed item the outbox will try again by itself: not final, unlike «Не отправлено». */
+    waitingRetry: 'Ждёт повторной попытки',
+    /** Told once per message (`mail:sendNotice`), not on every retry. */
+    failedNotice: (subject: string, reason: string, willRetry: boolean) =>
+      `Не удалось отправить «${subject}»: ${reason.replace(/[.\s]+$/, '')}. ` +
+      (willRetry ? 'Письмо в «Исходящих», отправим автоматически.' : 'Письмо в «Исходящих»: исправьте причину и нажмите «Отправить сейчас».'),
+    failedNoticeTitle: 'Письмо не отправлено',
+    sentAfterFailure: (subject: string) => `Письмо «${subject}» отправлено.`,
+    open: 'Открыть исходящие',
     scheduledFor: (when: string) => `Запланировано на ${when}`,
     undoWindow: 'Отправляется…',
     cancel: 'Отменить',
@@ -251,6 +270,9 @@ export const M = {
   },
   draftsPage: {
     title: 'Черновики на этом компьютере',
+    /** At the top of the mailbox's «Черновики» folder: drafts are kept on this computer. */
+    folderNotice: (n: number) => `Черновики на этом компьютере: ${n} — открыть`,
+    folderNoticeHint: 'Черновики, сохранённые в программе, хранятся на этом компьютере, а не в этой папке.',
     intro: 'Черновики, сохранённые в программе. Папка «Черновики» почтового ящика — в списке папок.',
     empty: 'Черновиков нет.',
     open: 'Открыть',
@@ -263,6 +285,8 @@ export const M = {
     title: 'Почтовые ящики',
     add: 'Добавить ящик',
     edit: 'Изменить',
+    /** Each account's row: the way to its sorting rules without opening the account's form. */
+    rules: 'Правила сортировки',
     preset: 'Почтовый сервис',
     name: 'Имя отправителя',
     nameHint: 'Так получатели увидят ваше имя.',
@@ -357,7 +381,7 @@ export const M = {
   },
   /** «Правила сортировки» in the mail settings, per account. */
   rules: {
-    title: 'Правила',
+    title: 'Правила сортировки',
     intro: 'Правила применяются к новым письмам во «Входящих» по порядку, сверху вниз. Письма, загруженные при подключении ящика, не обрабатываются.',
     empty: 'Правил пока нет.',
     add: 'Добавить правило',

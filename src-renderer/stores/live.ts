@@ -4,6 +4,7 @@ import { isPopupWindow } from '../router';
 import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
 import { S } from '../strings';
 import { mailNotice } from '../../src-shared/mail-notice';
+import { onSendNotice } from '../mail/send-notices';
 import type { MailSummary } from '../../src-shared/ipc/mail';
 import type { CommandFailure } from '../../src-shared/wire';
 import { formatPhone } from '../format';
@@ -135,6 +136,8 @@ export function startLive(): void {
   on('missed', (calls) => useHome.getState().applyMissed(calls));
   // Not in the popup window: one notification per new mail, from the main window.
   if (!isPopupWindow()) on('mail:new', notifyNewMail);
+  // A failed send, and its delivery after failing, told once per message (main window only).
+  if (!isPopupWindow()) on('mail:sendNotice', onSendNotice);
   // Settings belong to this computer, not to a session: the popup window needs them too.
   void useSettings.getState().init();
 }

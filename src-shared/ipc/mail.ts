@@ -91,9 +91,19 @@ export interface MailAccountView {
   oauth: { provider: MailOAuthProvider; clientId: string; connected: boolean } | null;
   state: MailAccountState;
   lastCheck: MailCheckResult | null;
+  /** When mail last went out from the account (any send the server took); absent/null: never. */
+  lastSentAt?: string | null;
   /** Added below the text of new mail, replies and forwards (plain text). */
   signature: string;
 }
+
+/**
+ * Where a folder's mail stands here: `synced`, all of it stored (search covers it); `loading`,
+ * still being fetched in the background (search may miss some, counts come from the server);
+ * `counts`, only the server's counts kept: a virtual folder repeating other folders' mail
+ * (Gmail's «Вся почта», «Помеченные»), fetched once opened.
+ */
+export type MailFolderSync = 'synced' | 'loading' | 'counts';
 
 export interface MailFolderView {
   id: number;
@@ -105,9 +115,12 @@ export interface MailFolderView {
   depth: number;
   total: number;
   unread: number;
-  /** INBOX and Sent are always synced; others once opened. */
+  /** Kept in step with the server: every folder but the virtual ones (see `sync`), those once opened. */
   syncEnabled: boolean;
   lastSyncAt: string | null;
+  sync: MailFolderSync;
+  /** Unread on the server (IMAP STATUS) while `sync` is not `synced`, for the folder pane; null once synced or not read yet. */
+  serverUnread: number | null;
 }
 
 export interface MailAddress {
@@ -198,6 +211,18 @@ export interface MailOutboxItem {
   sendAt: string | null;
   /** The user chose the time («Отправить позже»); false for the «Отмена отправки» window. */
   userScheduled: boolean;
+}
+
+/**
+ * What the user hears about a message, once each: `failed` — its first failed attempt (`reason`:
+ * the short Russian cause, without advice); `sentAfterFailure` — it went out after failing.
+ */
+export interface MailSendNotice {
+  kind: 'failed' | 'sentAfterFailure';
+  item: MailOutboxItem;
+  reason: string | null;
+  /** The outbox tries again by itself (network trouble, a 4xx); false: the user has to act. */
+  willRetry: boolean;
 }
 
 export interface MailDraftView {
@@ -524,7 +549,11 @@ export const mailRequests = {
    * `от:`/`from:`, `кому:`/`to:`, `тема:`/`subject:` (a word or `"a phrase"`), `есть:вложения`/
    * `has:attachment`, `непрочитанные`/`is:unread`; anything else is text.
    */
-  'mail:messages:search': request<{ items: MailSummary[] }>()(
+  'mail:messages:search': request<{
+    items: MailSummary[];
+    /** Searched folders whose mail is still being fetched: results may be incomplete («Ещё загружаются папки…»). */
+    loadingFolderIds: number[];
+  }>()(
     z.object({
       query: z.string().max(500),
       accountId: Id.optional(),
@@ -655,6 +684,8 @@ export const mailEvents = {
   'mail:new': event<{ accountId: number; messages: MailSummary[] }>(),
   /** An outbox item was queued, failed, retried or sent. */
   'mail:outbox': event<MailOutboxItem>(),
+  /** A message failed for the first time, or went out after failing (once each, not per retry). */
+  'mail:sendNotice': event<MailSendNotice>(),
   /** Accounts were added, removed or changed. */
   'mail:accounts': event<{ accounts: MailAccountView[] }>(),
 };

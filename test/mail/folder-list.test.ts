@@ -115,7 +115,7 @@ describe('folders created and deleted elsewhere', () => {
       }, 'folders created elsewhere listed', 4 * FOLDER_LIST_MS);
       expect(Date.now() - t0).toBeLessThan(4 * FOLDER_LIST_MS);
       const fl = await folders(h, acc.id);
-      expect(fl.find((f) => f.path === 'Тендеры/2025')).toMatchObject({ name: '2025', depth: 1, syncEnabled: false });
+      expect(fl.find((f) => f.path === 'Тендеры/2025')).toMatchObject({ name: '2025', depth: 1, syncEnabled: true });
       expect(h.events.some((e) => e.name === 'mail:changed')).toBe(true);
 
       // Deleted elsewhere: gone as promptly.

@@ -9,7 +9,7 @@ import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 import { splitAddresses } from '../../src-renderer/mail/addresses';
 import { accountInput, addAccount, folderId, imapClient, makeService, waitFor, waitSynced } from './helpers';
-import type { MailAccountView, MailCheckResult, MailComposePrefill, MailMessageView, MailOutboxItem, MailSummary } from '../../src-shared/ipc/mail';
+import type { MailAccountView, MailCheckResult, MailComposePrefill, MailMessageView, MailOutboxItem, MailSendNotice, MailSummary } from '../../src-shared/ipc/mail';
 
 const alice = { user: 'alice@example.test', pass: 'alice-pass' };
 const bob = { user: 'bob@example.test', pass: 'bob-pass' };
@@ -136,6 +136,8 @@ describe('mail sending', () => {
       expect(res.status).toBe('failed');
       expect(res.error).toMatch(/отклонил подключение/);
       expect(res.error).toMatch(/порт/);
+      // The SMTP side failed: no IMAP advice (993, imap.mail.ru).
+      expect(res.error).not.toMatch(/993|imap/i);
       const items = (await h.mail.handle('mail:outbox:list', {})) as MailOutboxItem[];
       expect(items[0]).toMatchObject({ id: res.outboxId, status: 'failed', subject: 'Письмо через исходящие' });
       expect(items[0].nextAttemptAt).not.toBeNull();
@@ -156,6 +158,53 @@ describe('mail sending', () => {
       expect(events).toContain('failed');
       expect(events.at(-1)).toBe('sent');
       expect((await h.mail.handle('mail:outbox:list', {})) as MailOutboxItem[]).toHaveLength(0);
+    } finally {
+      await h.close();
+      await down.close();
+    }
+  }, 90_000);
+
+  it('tells a failed send once, says the server is down for an account that sent before, and tells the delivery after', async () => {
+    const down = await startSmtp({ dovecot: dc });
+    const h = makeService({ outbox: { initialBackoffMs: 300, maxBackoffMs: 600 } });
+    try {
+      const acc = await addAccount(h, dc, down, alice);
+      expect(((await h.mail.handle('mail:accounts:list', undefined)) as MailAccountView[])[0].lastSentAt).toBeNull();
+      const first = (await h.mail.handle('mail:send', { accountId: acc.id, to: ['bob@example.test'], subject: 'Первое', text: 'Ушло.' })) as { status: string };
+      expect(first.status).toBe('sent');
+      // A real send counts for the checklist («Проверена отправка тестового письма»).
+      const view = ((await h.mail.handle('mail:accounts:list', undefined)) as MailAccountView[])[0];
+      expect(view.lastSentAt).not.toBeNull();
+      expect(h.events.some((e) => e.name === 'mail:accounts' && (e.payload as { accounts: MailAccountView[] }).accounts[0]?.lastSentAt)).toBe(true);
+      expect(h.events.filter((e) => e.name === 'mail:sendNotice')).toHaveLength(0);
+
+      await down.stop();
+      const res = (await h.mail.handle('mail:send', { accountId: acc.id, to: ['bob@example.test'], subject: 'Расчёты по ТН-118', text: 'Во вложении.' })) as {
+        outboxId: number;
+        status: string;
+        error: string | null;
+      };
+      expect(res.status).toBe('failed');
+      // It sent minutes ago: an outage, not a setting to fix.
+      expect(res.error).toMatch(/^Сервер исходящей почты \(SMTP\) 127\.0\.0\.1:\d+ не принимает подключения\./);
+      expect(res.error).toMatch(/Почтовый сервер сейчас недоступен — повторим автоматически/);
+      expect(res.error).not.toMatch(/порт|993|imap/i);
+
+      await waitFor(() => ((h.mail.internals.outbox.item(res.outboxId)?.attempts ?? 0) >= 3 ? true : null), 'retries', 10_000);
+      const notices = () => h.events.filter((e) => e.name === 'mail:sendNotice').map((e) => e.payload as MailSendNotice);
+      // Once per message, not on every retry.
+      expect(notices()).toHaveLength(1);
+      expect(notices()[0]).toMatchObject({ kind: 'failed', willRetry: true, item: { id: res.outboxId, subject: 'Расчёты по ТН-118', status: 'failed' } });
+      expect(notices()[0].reason).toMatch(/^Сервер исходящей почты \(SMTP\) .* не принимает подключения\.$/);
+
+      await down.start();
+      await waitFor(() => h.mail.internals.outbox.item(res.outboxId)?.status === 'sent', 'sent after SMTP is back', 10_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(notices().map((n) => n.kind)).toEqual(['failed', 'sentAfterFailure']);
+      expect(notices()[1].item).toMatchObject({ id: res.outboxId, status: 'sent' });
+      // «Первое» and this one, each once.
+      expect(down.received).toHaveLength(2);
+      expect((await inboxOf(bob)).filter((m) => m.subject === 'Расчёты по ТН-118')).toHaveLength(1);
     } finally {
       await h.close();
       await down.close();

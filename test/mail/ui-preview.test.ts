@@ -3,13 +3,16 @@
  * service (real Dovecot) answering the renderer's `mail:*` requests. One message carries a PNG,
  * a GIF, an SVG labelled image/png (script inside) and a windows-1251 text file: thumbnails for
  * the two pictures only, the preview dialog (full picture, ←/→, Esc), the text shown as text.
+ * And the layout at the app's default window (1100×740) and its minimum width (760): no pane
+ * scrolls sideways, every reader and attachment action lies inside the reader, the toolbar and
+ * the bulk bar keep to two rows.
  */
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { contentSecurityPolicy } from '../../src-main/core/csp';
 import { buildRenderer, launchBrowser, screenshot, serveDir } from '../support/browser';
-import { startDovecot, type Dovecot } from '../support/dovecot';
+import { rawMessage, startDovecot, type Dovecot } from '../support/dovecot';
 import { openMailPage } from './browser-page';
 import { addAccount, folderId, makeService, waitSynced, type Harness } from './helpers';
 import type { MailSummary } from '../../src-shared/ipc/mail';
@@ -20,6 +23,7 @@ let h: Harness;
 let browser: Browser;
 let site: { url: string; close(): Promise<void> };
 let messageHash = '';
+let htmlHash = '';
 
 const png = gradientPng(320, 200);
 const gif = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -92,15 +96,27 @@ beforeAll(async () => {
         part('diagram.gif', 'image/gif', gif) +
         part('logo.png', 'image/png', svg) +
         part('smeta.txt', 'text/plain', cp1251(TEXT)) +
+        part('Смета на ремонт компрессорной станции КС-7.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', Buffer.from('PK docx')) +
+        part('Счёт на оплату 2304.pdf', 'application/pdf', Buffer.from('%PDF-1.4')) +
         '--MIX--\r\n',
     ].join('\r\n'),
+    rawMessage({
+      from: 'Журнал «Нефтегазовое оборудование» <news@ngo-journal.example>',
+      to: ira.user,
+      subject: 'Дайджест отрасли: новые стандарты на компрессорное оборудование',
+      text: 'Дайджест',
+      html: '<h1>Дайджест</h1><img src="http://127.0.0.1:9/banner.png" alt="Баннер"><img src="http://127.0.0.1:9/b2.png">',
+      date: new Date('2024-06-02T10:00:00+03:00'),
+      messageId: '<digest@ngo-journal.example>',
+    }),
   ]);
   h = makeService();
   const acc = await addAccount(h, dc, null, ira);
   await waitSynced(h, acc.id);
   const inbox = await folderId(h, acc.id, 'INBOX');
   const list = (await h.mail.handle('mail:messages:list', { folderId: inbox })) as { items: MailSummary[] };
-  messageHash = `/mail/f/${inbox}/m/${list.items[0].id}`;
+  messageHash = `/mail/f/${inbox}/m/${list.items.find((m) => m.subject === 'Фото с объекта')!.id}`;
+  htmlHash = `/mail/f/${inbox}/m/${list.items.find((m) => m.subject.startsWith('Дайджест'))!.id}`;
   const built = await buildRenderer();
   site = await serveDir(built.dir, { 'content-security-policy': contentSecurityPolicy() });
   browser = await launchBrowser();
@@ -114,7 +130,48 @@ afterAll(async () => {
 });
 
 /** The app with telephony from the renderer's fake and mail from the real service (as in ui.test.ts). */
-const openApp = (hash: string) => openMailPage(browser, site.url, h.mail, hash, { width: 1280, height: 800, timeoutMs: 20_000, totalCalls: 5 });
+const openApp = (hash: string, size = { width: 1280, height: 800 }) => openMailPage(browser, site.url, h.mail, hash, { ...size, timeoutMs: 20_000, totalCalls: 5 });
+
+/**
+ * What overflows in the mail layout: `main.content` and the reader scrolling sideways, controls
+ * of the reader (or of `inside`) sticking out of it, and how many rows the reader's toolbar takes.
+ */
+function layoutReport(inside: string) {
+  const box = (el: Element) => el.getBoundingClientRect();
+  const out: string[] = [];
+  for (const sel of ['main.content', '.mail-layout', '.mail-reader', '.mail-middle']) {
+    const el = document.querySelector<HTMLElement>(sel);
+    if (el && el.scrollWidth > el.clientWidth) out.push(`${sel} scrolls sideways: ${el.scrollWidth} > ${el.clientWidth}`);
+  }
+  const outer = document.querySelector(inside);
+  if (!outer) return { out: [`no ${inside}`], rows: 0 };
+  const o = box(outer);
+  const controls = outer.querySelectorAll('[data-testid="mail-actions"] > *, [data-testid="mail-actions"] button, .mail-att, .mail-att button, [data-testid="mail-images-blocked"] button, [data-testid="mail-bulk"] > *, [data-testid="mail-bulk"] button');
+  for (const c of controls) {
+    const r = box(c);
+    if (r.width === 0) continue;
+    if (r.left < o.left - 0.5 || r.right > o.right + 0.5 || r.top < o.top - 0.5) out.push(`${c.textContent?.trim() || c.getAttribute('data-testid')} outside ${inside}: ${Math.round(r.left)}–${Math.round(r.right)} of ${Math.round(o.left)}–${Math.round(o.right)}`);
+  }
+  // The blocked-images notice: its buttons inside its own box.
+  const notice = outer.querySelector('[data-testid="mail-images-blocked"]');
+  if (notice) {
+    const n = box(notice);
+    for (const b of notice.querySelectorAll('button')) if (box(b).right > n.right + 0.5) out.push(`${b.textContent} runs past the notice`);
+  }
+  // Rows: controls sorted by top, a new row where one starts below the previous row's bottom.
+  const rowsOf = (bar: Element | null) => {
+    let rows = 0;
+    let bottom = -Infinity;
+    for (const r of [...(bar?.children ?? [])].map(box).filter((r) => r.width > 0).sort((a, b) => a.top - b.top)) {
+      if (r.top >= bottom - 2) {
+        rows++;
+        bottom = r.bottom;
+      } else bottom = Math.max(bottom, r.bottom);
+    }
+    return rows;
+  };
+  return { out, rows: rowsOf(outer.querySelector('[data-testid="mail-actions"]') ?? outer.querySelector('[data-testid="mail-bulk"]')) };
+}
 
 describe('attachment preview (chromium, real mail service)', () => {
   it('thumbnails real pictures only; the dialog shows them full size, ←/→ and Esc; text shows as text', async () => {
@@ -183,6 +240,51 @@ describe('attachment preview (chromium, real mail service)', () => {
       expect(loads).toBe(false);
     } finally {
       await page.close();
+    }
+  }, 60_000);
+
+  it('at 1100×740 and 760×700 nothing sticks out: no sideways scroll, actions inside the reader, two-row bars', async () => {
+    for (const size of [{ width: 1100, height: 740 }, { width: 760, height: 700 }]) {
+      const at = `${size.width}×${size.height}`;
+      const { page, errors } = await openApp(htmlHash, size);
+      try {
+        // HTML mail with its pictures blocked: the notice's buttons fit in it.
+        await page.getByTestId('mail-images-blocked').waitFor();
+        const html = await page.evaluate(layoutReport, '.mail-reader');
+        expect(html.out, at).toEqual([]);
+        if (size.width === 1100) expect(html.rows, `${at}: toolbar rows`).toBeLessThanOrEqual(2);
+        await screenshot(page, `mail-layout-${size.width}-html`);
+
+        // Six attachments: every «Скачать» / «Открыть» / «Просмотр» reachable, in the reader.
+        await page.evaluate((hash) => (location.hash = `#${hash}`), messageHash);
+        await page.getByTestId('mail-thumb').nth(1).waitFor();
+        await expect(page.locator('.mail-att').count()).resolves.toBe(6);
+        const att = await page.evaluate(layoutReport, '.mail-reader');
+        expect(att.out, at).toEqual([]);
+        if (size.width === 1100) expect(att.rows, `${at}: toolbar rows`).toBeLessThanOrEqual(2);
+        // Focusing the last button scrolls nothing but the reader: the panes stay put.
+        await page.getByTestId('mail-att-preview').last().focus();
+        await expect(page.evaluate(() => [document.querySelector('main.content')!.scrollLeft, document.querySelector('main.content')!.scrollTop, document.querySelector('.mail-layout')!.scrollLeft])).resolves.toEqual([0, 0, 0]);
+        await screenshot(page, `mail-layout-${size.width}-attachments`);
+        // Narrow, the secondary actions are in «Ещё ▾».
+        await page.getByTestId('mail-more').click();
+        await page.getByTestId('mail-toggle-flag').waitFor();
+        await page.keyboard.press('Escape');
+
+        // Both checked: the bulk bar's controls stay in the list, on at most two rows.
+        await page.evaluate(() => (location.hash = location.hash.replace(/\/m\/\d+.*$/, '')));
+        await page.getByTestId('mail-reader').waitFor({ state: 'detached' });
+        await page.getByTestId('mail-row-check').nth(0).click();
+        await page.getByTestId('mail-row-check').nth(1).click();
+        await page.getByTestId('mail-selected-count').filter({ hasText: /^Выбрано: 2$/ }).waitFor();
+        const bulk = await page.evaluate(layoutReport, '.mail-middle');
+        expect(bulk.out, at).toEqual([]);
+        expect(bulk.rows, `${at}: bulk bar rows`).toBeLessThanOrEqual(2);
+        await screenshot(page, `mail-layout-${size.width}-bulk`);
+        expect(errors).toEqual([]);
+      } finally {
+        await page.close();
+      }
     }
   }, 60_000);
 });

@@ -375,6 +375,9 @@ describe('mail UI (chromium, real mail service)', () => {
       const heights = async (sel: string) => page.locator(sel).evaluateAll((els) => els.map((el) => (el as HTMLElement).offsetHeight));
       expect(new Set(await heights('[data-testid="mail-filter"]')).size).toBe(1);
       expect(new Set(await heights('[data-testid="mail-bulk"] button.btn')).size).toBe(1);
+      await expect(page.getByTestId('mail-bulk-flag').getAttribute('title')).resolves.toBe('Пометить звёздочкой');
+      // The rarer actions wait in the bar's «Ещё ▾».
+      await page.getByTestId('mail-bulk-more').click();
       await expect(page.getByTestId('mail-bulk-unflag').textContent()).resolves.toBe('☆ Снять пометку');
       await expect(page.getByTestId('mail-bulk-read').textContent()).resolves.toBe('Отметить прочитанным');
 
@@ -402,7 +405,8 @@ describe('mail UI (chromium, real mail service)', () => {
       await expect(page.getByTestId('mail-selected-count').count()).resolves.toBe(0);
       const single = await idAt(3);
       await rows.nth(3).dragTo(archiveLink);
-      await page.getByText('Перемещено в папку «Архив рассылок»: 1 письмо.').waitFor();
+      // One message: the reader's wording.
+      await page.getByText('Письмо перемещено в папку «Архив рассылок».').waitFor();
       const left = h.db.prepare('SELECT COUNT(*) AS n FROM mail_messages WHERE folder_id = ? AND id IN (?, ?, ?)').get(inbox, ...pair, single) as { n: number };
       expect(left.n).toBe(0);
       await waitFor(async () => (await archiveTotal()) === 9, 'dragged mail in the archive', 30_000);
@@ -539,6 +543,7 @@ describe('mail UI (chromium, real mail service)', () => {
       const opened = Number(await rows.nth(2).getAttribute('data-id'));
       await page.getByTestId('mail-row-check').nth(0).click();
       await page.getByTestId('mail-row-check').nth(1).click();
+      await page.getByTestId('mail-bulk-more').click();
       await page.getByTestId('mail-bulk-spam').click();
       await page.getByText('Перемещено в папку «Спам»: 2 письма.').waitFor();
       await page.locator(`[data-testid="mail-row"][data-id="${opened}"]`).click();
@@ -552,8 +557,9 @@ describe('mail UI (chromium, real mail service)', () => {
       await rows.nth(2).waitFor();
       const inboxBefore = count(inbox);
       await page.getByTestId('mail-row-check').nth(0).click();
+      await page.getByTestId('mail-bulk-more').click();
       await page.getByTestId('mail-bulk-not-spam').click();
-      await page.getByText('Перемещено в папку «Входящие»: 1 письмо.').waitFor();
+      await page.getByText('Письмо перемещено в папку «Входящие».').waitFor();
       await waitFor(() => count(inbox) === inboxBefore + 1, 'back in the inbox', 30_000);
       await page.getByTestId('mail-empty-folder').click();
       expect(await answerConfirm(page, true)).toEqual({ question: 'Удалить навсегда 2 письма из этой папки? Восстановить их будет нельзя.', confirm: 'Удалить навсегда' });
@@ -736,6 +742,71 @@ describe('mail UI (chromium, real mail service)', () => {
       await page.close();
     }
   }, 60_000);
+
+  it('a failed send is told once with the way to the outbox, worded as waiting; its delivery is told; the checklist, the rules and the «Черновики» folder', async () => {
+    const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];
+    // The account has sent before (the walkthrough's case): an outage, not a setting to fix.
+    await h.mail.handle('mail:send', { accountId: acc.id, to: ['morozov@stroyinvest.ru'], subject: 'Разминка', text: 'Ушло.' });
+    const { page, errors } = await openApp('/mail');
+    try {
+      await smtp.stop();
+      await page.getByTestId('mail-compose').click();
+      await page.getByTestId('mail-compose-page').waitFor();
+      await waitFor(() => page.getByTestId('compose-send').isEnabled(), 'compose ready');
+      await page.getByTestId('compose-to').fill('morozov@stroyinvest.ru');
+      await page.getByTestId('compose-subject').fill('Расчёты по ТН-118');
+      await page.getByTestId('compose-text').fill('Расчёты во вложении.');
+      await page.getByTestId('compose-send').click();
+      const failed = page.getByTestId('toast-error').filter({ hasText: 'Не удалось отправить «Расчёты по ТН-118»' });
+      await failed.waitFor();
+      const text = (await failed.textContent()) ?? '';
+      expect(text).toMatch(/Не удалось отправить «Расчёты по ТН-118»: Сервер исходящей почты \(SMTP\) 127\.0\.0\.1:\d+ не принимает подключения\. Письмо в «Исходящих», отправим автоматически\./);
+      expect(text).not.toMatch(/993|imap/i);
+      await screenshot(page, 'mail-send-failed-toast');
+      // Retries stay quiet: still one toast after a few of them.
+      const item = () => ((h.mail.handle('mail:outbox:list', {}) as Promise<{ id: number; subject: string; attempts: number }[]>).then((l) => l.find((x) => x.subject === 'Расчёты по ТН-118')));
+      await waitFor(async () => ((await item())?.attempts ?? 0) >= 3, 'retries', 20_000);
+      await expect(failed.count()).resolves.toBe(1);
+
+      // The toast's button opens the outbox, where the message waits for its retry (not «Не отправлено»).
+      await failed.getByTestId('toast-open-outbox').click();
+      const row = page.getByTestId('outbox-item').filter({ hasText: 'Расчёты по ТН-118' });
+      await row.waitFor();
+      await waitFor(async () => (await row.getByTestId('outbox-status').textContent()) === 'Ждёт повторной попытки', 'waiting badge');
+      await expect(row.getByTestId('outbox-error').textContent()).resolves.toMatch(/не принимает подключения\. Почтовый сервер сейчас недоступен — повторим автоматически\./);
+      await screenshot(page, 'mail-outbox-waiting');
+
+      await smtp.start();
+      await page.getByTestId('toast-ok').filter({ hasText: 'Письмо «Расчёты по ТН-118» отправлено.' }).waitFor({ timeout: 30_000 });
+
+      // The checklist counts a real send; each account shows its «Правила сортировки».
+      await page.evaluate(() => (location.hash = '#/mail/settings'));
+      await page.getByTestId('mail-settings').locator('li', { hasText: '✓ Проверена отправка тестового письма' }).waitFor();
+      await page.getByTestId('mail-account-rules').first().click();
+      await page.getByTestId('mail-rules').locator('h2', { hasText: 'Правила сортировки' }).waitFor();
+      await expect(page.getByTestId('mail-account-form').count()).resolves.toBe(0);
+      await screenshot(page, 'mail-settings-rules-entry');
+
+      // The mailbox's «Черновики» says where the drafts are; a local draft's whole row opens it.
+      const d = (await h.mail.handle('mail:drafts:save', { accountId: acc.id, to: ['morozov@stroyinvest.ru'], subject: 'Недописанное КП', text: 'Текст КП' })) as { id: number };
+      const local = ((await h.mail.handle('mail:drafts:list', { accountId: acc.id })) as unknown[]).length;
+      const drafts = await folderId(h, acc.id, 'Drafts');
+      await page.evaluate((to) => (location.hash = to), `#/mail/f/${drafts}`);
+      const notice = page.getByTestId('drafts-folder-notice');
+      await notice.waitFor();
+      await expect(notice.getByTestId('drafts-folder-notice-link').textContent()).resolves.toBe(`Черновики на этом компьютере: ${local} — открыть`);
+      await screenshot(page, 'mail-drafts-folder-notice');
+      await notice.getByTestId('drafts-folder-notice-link').click();
+      await page.getByTestId('mail-drafts').waitFor();
+      await page.getByTestId('draft-item').filter({ hasText: 'Недописанное КП' }).locator('.muted.small').click();
+      await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Недописанное КП', 'the draft opened from its row');
+      await h.mail.handle('mail:drafts:delete', { id: d.id });
+      expect(errors).toEqual([]);
+    } finally {
+      await smtp.start().catch(() => undefined);
+      await page.close();
+    }
+  }, 120_000);
 
   it('«Правила»: a rule made in the settings (as «Создать правило…» opens it) files matching new mail into its folder, read', async () => {
     const acc = ((await h.mail.handle('mail:accounts:list', undefined)) as { id: number }[])[0];

@@ -6,6 +6,7 @@ import {
   formatClock,
   formatDate,
   formatDay,
+  formatListDate,
   formatDuration,
   formatPercent,
   formatPhone,
@@ -113,6 +114,15 @@ describe('dates', () => {
     // Across a month boundary.
     expect(formatDay(new Date(2025, 1, 28, 12, 0), new Date(2025, 2, 1, 8, 0))).toBe('Вчера');
     expect(formatDate('garbage')).toBe('');
+  });
+  it('dates a mail list row: time today, no year this year, the year for older mail', () => {
+    const now = new Date(2026, 10, 25, 15, 0);
+    expect(formatListDate(new Date(2026, 10, 25, 9, 5), now)).toBe('09:05');
+    expect(formatListDate(new Date(2026, 10, 24, 22, 43), now)).toBe('Вчера, 22:43');
+    expect(formatListDate(new Date(2026, 10, 23, 22, 43), now)).toBe('23 нояб., 22:43');
+    expect(formatListDate(new Date(2026, 4, 1, 8, 0), now)).toBe('1 мая, 08:00');
+    expect(formatListDate(new Date(2025, 11, 31, 10, 0), now)).toBe('31.12.2025');
+    expect(formatListDate('garbage', now)).toBe('');
   });
   it('round-trips date inputs in local time', () => {
     const d = new Date(2025, 0, 9);

@@ -50,8 +50,14 @@ export const HINTS = {
   enable: 'Убедитесь, что в настройках почтового ящика включён доступ по протоколам IMAP и SMTP (раздел «Почтовые программы»).',
   appPassword: 'Используйте пароль приложения, а не основной пароль от почты: создайте его в настройках безопасности почтового ящика.',
   ports: 'Проверьте порты и SSL: IMAP — порт 993 с SSL/TLS; SMTP — порт 465 с SSL или 587 с STARTTLS.',
+  portsImap: 'Проверьте порт и SSL сервера входящей почты (IMAP): обычно 993 с SSL/TLS.',
+  portsSmtp: 'Проверьте порт и SSL сервера исходящей почты (SMTP): 465 с SSL или 587 с STARTTLS.',
   network: 'Проверьте подключение к интернету; попробуйте отключить VPN или прокси.',
   host: 'Проверьте адрес сервера (например, imap.mail.ru или smtp.yandex.ru).',
+  hostImap: 'Проверьте адрес сервера входящей почты (IMAP), например imap.mail.ru.',
+  hostSmtp: 'Проверьте адрес сервера исходящей почты (SMTP), например smtp.mail.ru.',
+  /** A network failure of an account that has worked: an outage, not a setting to change. */
+  outage: 'Почтовый сервер сейчас недоступен — повторим автоматически.',
   certificate:
     'Адрес сервера должен совпадать с именем в его сертификате: укажите имя сервера из инструкции почтового сервиса, а не IP-адрес.',
   oauth: 'Войдите через Яндекс/Google заново (кнопка «Войти»), и проверьте идентификатор приложения OAuth.',
@@ -101,11 +107,23 @@ const CERT_CODES = new Set([
   'CERT_REVOKED',
 ]);
 
+export interface MailErrorContext {
+  proto: 'imap' | 'smtp' | 'oauth';
+  host?: string;
+  port?: number;
+  /**
+   * This side of the account has worked before (mail went out, a check passed): a refused or
+   * timed-out connection is then an outage, and port/host advice would only mislead.
+   */
+  workedBefore?: boolean;
+}
+
 /**
  * Maps an error from imapflow, nodemailer, Node's net/tls or our OAuth client to Russian.
- * `proto` and `server` only shape the wording ("IMAP-сервер imap.mail.ru:993").
+ * `proto` and `server` shape the wording ("IMAP-сервер imap.mail.ru:993") and pick the hints of
+ * the side that failed; `workedBefore` turns network trouble into «сервер недоступен».
  */
-export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 'oauth'; host?: string; port?: number } = { proto: 'imap' }): RuError {
+export function describeMailError(err: unknown, ctx: MailErrorContext = { proto: 'imap' }): RuError {
   if (err instanceof MailError) {
     return { kind: 'unknown', code: err.code, message: err.summary, hint: err.hint, transient: false };
   }
@@ -115,6 +133,11 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
   const has = (c: string) => codes.includes(c);
   const who = ctx.proto === 'smtp' ? 'SMTP-сервер' : ctx.proto === 'oauth' ? 'Сервер авторизации' : 'IMAP-сервер';
   const where = ctx.host ? ` ${ctx.host}${ctx.port ? `:${ctx.port}` : ''}` : '';
+  // Only the side that failed: an SMTP failure must not send the user to the IMAP settings.
+  const ports = ctx.proto === 'smtp' ? HINTS.portsSmtp : ctx.proto === 'imap' ? HINTS.portsImap : HINTS.ports;
+  const host = ctx.proto === 'smtp' ? HINTS.hostSmtp : ctx.proto === 'imap' ? HINTS.hostImap : HINTS.host;
+  const outage = (kind: MailErrorKind, what: string): RuError =>
+    r(kind, `${ctx.proto === 'smtp' ? 'Сервер исходящей почты (SMTP)' : 'Сервер входящей почты (IMAP)'}${where} ${what}.`, HINTS.outage, true);
   const r = (kind: MailErrorKind, message: string, hint: string | null, transient: boolean): RuError => ({
     kind,
     code: `mail-${kind}`,
@@ -148,33 +171,39 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
     return r(
       'tls-mismatch',
       `${who}${where} не понял защищённое соединение: похоже, неверный порт или режим SSL.`,
-      HINTS.ports,
+      ports,
       false,
     );
   }
 
+  // A temporary DNS failure of a server that has answered before is an outage, not a wrong name.
+  if (ctx.workedBefore && (has('EAI_AGAIN') || /eai_again/.test(text))) return outage('not-found', 'временно не находится по имени (сбой DNS)');
   if (has('ENOTFOUND') || has('EAI_AGAIN') || has('EDNS') || /getaddrinfo|enotfound/.test(text)) {
-    return r('not-found', `Сервер${where} не найден.`, `${HINTS.host} ${HINTS.network}`, has('EAI_AGAIN'));
+    return r('not-found', `${who}${where} не найден.`, `${host} ${HINTS.network}`, has('EAI_AGAIN'));
   }
 
   if (has('ECONNREFUSED') || /econnrefused/.test(text)) {
-    return r('refused', `${who}${where} отклонил подключение: на этом порту никто не отвечает.`, `${HINTS.ports} ${HINTS.host}`, true);
+    if (ctx.workedBefore) return outage('refused', 'не принимает подключения');
+    return r('refused', `${who}${where} отклонил подключение: на этом порту никто не отвечает.`, `${ports} ${host}`, true);
   }
 
   if (has('GREETING_TIMEOUT') || (ctx.proto === 'smtp' && has('ETIMEDOUT') && /greeting/.test(text))) {
+    if (ctx.workedBefore) return outage('timeout', 'не ответил вовремя');
     return r(
       'timeout',
       `${who}${where} не ответил на подключение вовремя: похоже, неверный порт или режим SSL.`,
-      `${HINTS.ports} ${HINTS.network}`,
+      `${ports} ${HINTS.network}`,
       true,
     );
   }
 
   if (has('CONNECT_TIMEOUT') || has('ETIMEDOUT') || has('ETIMEOUT') || has('ESOCKETTIMEDOUT') || /timed? ?out/.test(text)) {
-    return r('timeout', `${who}${where} не ответил вовремя.`, `${HINTS.network} ${HINTS.ports}`, true);
+    if (ctx.workedBefore) return outage('timeout', 'не ответил вовремя');
+    return r('timeout', `${who}${where} не ответил вовремя.`, `${HINTS.network} ${ports}`, true);
   }
 
   if (has('ECONNRESET') || has('EPIPE') || has('ENETUNREACH') || has('EHOSTUNREACH') || has('ENETDOWN') || has('NoConnection') || has('EConnectionClosed') || has('ClosedAfterConnectText') || has('ECONNECTION') || has('ESOCKET')) {
+    if (ctx.workedBefore) return outage('network', 'прервал соединение');
     return r('network', `Соединение с сервером${where} прервалось.`, HINTS.network, true);
   }
 
@@ -209,7 +238,7 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
   const said = str(e.response) || str(e.message);
   // Asked for a login without encryption (538, or Gmail's "530 Must issue a STARTTLS command first").
   if (ctx.proto === 'smtp' && rc >= 500 && /starttls|tls required|encryption required/.test(text)) {
-    return r('tls-mismatch', `${who}${where} требует защищённое соединение (STARTTLS), а в настройках выбрано подключение без шифрования.`, HINTS.ports, false);
+    return r('tls-mismatch', `${who}${where} требует защищённое соединение (STARTTLS), а в настройках выбрано подключение без шифрования.`, ports, false);
   }
   if (authFailed) {
     if (e.oauthError) return r('oauth', 'Сервер не принял токен OAuth.', HINTS.oauth, false);
@@ -222,7 +251,7 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
   }
   // The server wants a login but did not offer AUTH (nodemailer then goes on without one).
   if (ctx.proto === 'smtp' && (rc === 530 || /authentication required|auth(entication)? is required/.test(text))) {
-    return r('auth', `${who}${where} требует вход, но не предложил его на этом подключении: обычно вход разрешён только по защищённому соединению.`, HINTS.ports, false);
+    return r('auth', `${who}${where} требует вход, но не предложил его на этом подключении: обычно вход разрешён только по защищённому соединению.`, ports, false);
   }
 
   // A 4xx reply at any stage (greylisting, "try again later"): temporary, whatever the command.
@@ -247,7 +276,7 @@ export function describeMailError(err: unknown, ctx: { proto: 'imap' | 'smtp' | 
   }
 
   const raw = str(e.message) || String(err);
-  return r('unknown', `Ошибка почты${where}: ${raw}`, `${HINTS.enable} ${HINTS.appPassword} ${HINTS.ports}`, true);
+  return r('unknown', `Ошибка ${ctx.proto === 'smtp' ? 'отправки почты (SMTP)' : ctx.proto === 'imap' ? 'почты (IMAP)' : 'почты'}${where}: ${raw}`, `${HINTS.enable} ${HINTS.appPassword} ${ports}`, true);
 }
 
 /** The SMTP reply code an error carries (nodemailer's `responseCode`), or 0. */

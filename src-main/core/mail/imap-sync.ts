@@ -1,9 +1,23 @@
 /**
- * One account's IMAP sync: a single connection that lists folders, syncs INBOX, Sent and the
- * folders the user opened (newest first, resumable, by UID), keeps flags in step both ways
- * (CONDSTORE when offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX,
- * stepping out of IDLE every `folderListMs` for a LIST so folders created, renamed or deleted
- * by other clients show up within that time. A folder renamed elsewhere keeps its local copy.
+ * One account's IMAP sync: a single connection that lists folders, syncs INBOX first, then every
+ * other folder (newest first, resumable, by UID), keeps flags in step both ways (CONDSTORE when
+ * offered), resyncs a folder whose UIDVALIDITY changed, then IDLEs on INBOX, stepping out of
+ * IDLE every `folderListMs` for a LIST so folders created, renamed or deleted by other clients
+ * show up within that time. A folder renamed elsewhere keeps its local copy.
+ *
+ * All folders, as desktop clients do (mail filed by server-side filters or a phone into
+ * «Тендеры» must show its unread count and be found by search). One connection still does it
+ * all, in one loop, so INBOX keeps priority by order rather than by a second connection:
+ * - each full round (every `pollMs`) reads STATUS (MESSAGES UNSEEN UIDNEXT HIGHESTMODSEQ) of every
+ *   folder: the pane shows the server's unread while a folder's mail is not all here, and a
+ *   folder already here is selected again only when its STATUS changed (with CONDSTORE);
+ * - folders still being fetched (first sync, a big archive) get `backgroundSlice` messages per
+ *   turn, Sent first, then the smallest: between turns a STATUS of INBOX (UIDNEXT) tells whether
+ *   new mail came, which is then fetched before the next slice, and queued changes go out;
+ * - virtual folders (Gmail's «Вся почта», «Помеченные»: VIRTUAL_FOLDERS) only repeat other
+ *   folders' mail: counts only, fetched once the user opens one (as any folder used to be).
+ * Big folders are fetched whole, newest first, a slice at a time: search ends up covering them,
+ * and says which folders are still loading meanwhile.
  * Reconnects with backoff; reports its state (synced, syncing N%, offline, error).
  */
 import type { ImapFlow, FetchMessageObject, ListResponse, MailboxObject } from 'imapflow';
@@ -22,19 +36,21 @@ import {
   repairEnvelope,
   type ParsedMessage,
 } from './parse';
-import type { FolderInfo, FolderRename, FolderRow, MailStore, NewMessage } from './store';
+import { folderLoading, type FolderInfo, type FolderRename, type FolderRow, type MailStore, type NewMessage } from './store';
 import type { MoveOutcome } from './undo';
 
 export interface SyncOptions {
   /** First reconnect delay; doubles up to `maxBackoffMs`. */
   initialBackoffMs: number;
   maxBackoffMs: number;
-  /** While idle, every folder enabled for sync is checked this often. */
+  /** While idle, every folder is checked this often (STATUS; selected again when it changed). */
   pollMs: number;
   /** While idle, the folder list is read again (LIST) this often. */
   folderListMs: number;
   /** Messages per FETCH. */
   batchSize: number;
+  /** Messages fetched from folders still loading per turn, before INBOX is looked at again. */
+  backgroundSlice: number;
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -43,6 +59,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   pollMs: 2 * 60_000,
   folderListMs: 60_000,
   batchSize: 250,
+  backgroundSlice: 500,
 };
 
 /** Shortest wait between two rounds of IDLE, whatever the options say (no busy loop). */
@@ -138,6 +155,8 @@ export class AccountSync {
   private folderEpoch = 0;
   /** Folders messages were just moved into on the server: synced in this cycle so they show up there. */
   private movedInto = new Set<number>();
+  /** Folders still loading that the server refused to give (not selectable after all…): left until the next full round. */
+  private refused = new Set<number>();
   private readonly accountId: number;
   /** Serializes pushing the queue with `withOps` (an undo looking at what was pushed). */
   private opsLock: Promise<unknown> = Promise.resolve();
@@ -329,6 +348,8 @@ export class AccountSync {
   }
 
   private async session(client: ImapFlow): Promise<void> {
+    /** The last turn fetched a background slice and INBOX's STATUS showed no new mail: not selected again. */
+    let inboxQuiet = false;
     while (!this.stopped) {
       if (!client.usable) throw Object.assign(new Error('Connection closed'), { code: 'NoConnection' });
       const now = Date.now();
@@ -338,14 +359,21 @@ export class AccountSync {
       await this.pushOps(client);
 
       const full = now - this.lastFullCycle >= this.opts.pollMs || this.requested.has(-1);
+      // Folders whose STATUS differs from what is stored (null: all of them, no CONDSTORE).
+      const changed = full ? await this.readStatuses(client) : null;
+      if (full) this.refused.clear();
       const folders = this.store.folders(this.accountId);
       // A target deleted meanwhile must not keep the loop from idling.
       for (const id of this.movedInto) if (!folders.some((f) => f.id === id)) this.movedInto.delete(id);
       const targets = folders.filter((f) => {
         if (this.requested.has(f.id) || this.movedInto.has(f.id)) return true;
         if (f.sync_enabled !== 1) return false;
-        return full || isInbox(f);
+        if (isInbox(f)) return full || !inboxQuiet;
+        // Fetched a slice at a time below, after INBOX.
+        if (folderLoading(f)) return false;
+        return full && (changed === null || changed.has(f.id));
       });
+      inboxQuiet = false;
       const done = new Set<number>();
       for (const f of targets) {
         if (this.stopped) return;
@@ -363,14 +391,93 @@ export class AccountSync {
         done.add(-1);
       }
       this.resolveRequests(false, done);
-      this.setState({ state: 'synced', at: new Date().toISOString() });
-      // Moves pushed between folders: their targets are synced before idling.
-      if (this.woken || this.movedInto.size) {
+      // Something more urgent (a wake: new mail, a change to push, a folder asked for) goes first.
+      const urgent = this.woken || this.movedInto.size > 0;
+      const loading = urgent ? this.loadingFolders().length > 0 : await this.backgroundSlice(client);
+      if (!loading) this.setState({ state: 'synced', at: new Date().toISOString() });
+      if (urgent || loading || this.woken || this.movedInto.size) {
+        // Mail reaching INBOX while another folder was selected raised no EXISTS: its UIDNEXT tells.
+        if (loading && !this.woken && !this.movedInto.size) inboxQuiet = await this.inboxUnchanged(client);
         this.woken = false;
         continue;
       }
       await this.idle(client);
     }
+  }
+
+  /**
+   * STATUS of every folder but INBOX (synced every turn anyway): stores the server's counts (the
+   * pane shows them while a folder's mail is not all here) and returns the folders whose state
+   * differs from the stored one, or null when the server has no CONDSTORE (flag changes do not
+   * show in STATUS then: every folder is selected again, as before).
+   */
+  private async readStatuses(client: ImapFlow): Promise<Set<number> | null> {
+    const condstore = client.capabilities.has('CONDSTORE') || client.capabilities.has('QRESYNC');
+    const changed = new Set<number>();
+    const counted: number[] = [];
+    for (const f of this.store.folders(this.accountId)) {
+      if (isInbox(f) || this.stopped) continue;
+      let st: Awaited<ReturnType<ImapFlow['status']>>;
+      try {
+        st = await client.status(f.path, { messages: true, unseen: true, uidNext: true, highestModseq: condstore });
+      } catch (e) {
+        if (!client.usable) throw e;
+        // Gone meanwhile (or refused): the folder list is read again soon.
+        this.lastFolderList = 0;
+        continue;
+      }
+      if (!st) continue;
+      const total = st.messages ?? 0;
+      // The pane shows these counts only for folders whose mail is not all here.
+      if (this.store.setServerCounts(f.id, total, st.unseen ?? 0) && (f.sync_enabled !== 1 || folderLoading(f))) counted.push(f.id);
+      const same =
+        st.uidNext === f.uidnext && total === this.store.count(f.id) && st.highestModseq !== undefined && String(st.highestModseq) === f.highest_modseq;
+      if (!same) changed.add(f.id);
+    }
+    if (counted.length) this.hooks.changed(this.accountId, counted);
+    return condstore ? changed : null;
+  }
+
+  /** Folders kept in step whose mail is still being fetched, in the order they get it: Sent, then the smallest first. */
+  private loadingFolders(): FolderRow[] {
+    const rank = (f: FolderRow) => (f.special_use === '\\Sent' ? 0 : f.special_use === '\\Trash' || f.special_use === '\\Junk' ? 2 : 1);
+    return this.store
+      .folders(this.accountId)
+      .filter((f) => folderLoading(f) && !isInbox(f) && !this.refused.has(f.id))
+      .sort((a, b) => rank(a) - rank(b) || (a.server_total ?? Infinity) - (b.server_total ?? Infinity) || a.id - b.id);
+  }
+
+  /**
+   * One turn of fetching folders still loading: up to `backgroundSlice` messages, over as many
+   * folders as that reaches (empty and small ones finish together). True while some are left.
+   */
+  private async backgroundSlice(client: ImapFlow): Promise<boolean> {
+    let budget = this.opts.backgroundSlice;
+    for (const f of this.loadingFolders()) {
+      if (budget <= 0 || this.woken || this.stopped) break;
+      const current = this.store.folder(f.id);
+      if (!current) continue;
+      try {
+        budget -= await this.syncFolder(client, current, Math.max(1, budget));
+      } catch (e) {
+        if (!client.usable) throw e;
+        // One folder the server will not give must not stop the others (nor the loop).
+        this.refused.add(f.id);
+      }
+      await this.pushOps(client);
+    }
+    return this.loadingFolders().length > 0;
+  }
+
+  /** Whether INBOX has no mail the store has not seen (STATUS UIDNEXT), without selecting it. */
+  private async inboxUnchanged(client: ImapFlow): Promise<boolean> {
+    const inbox = this.store.folders(this.accountId).find(isInbox);
+    if (!inbox || inbox.uidnext === null || client.mailbox === false || client.mailbox?.path === inbox.path) return false;
+    const st = await client.status(inbox.path, { uidNext: true }).catch((e: unknown) => {
+      if (!client.usable) throw e;
+      return false as const;
+    });
+    return Boolean(st) && st !== false && st.uidNext === inbox.uidnext;
   }
 
   /** Reads the folder list (LIST) into the store; true when it changed. */
@@ -584,10 +691,14 @@ export class AccountSync {
     }
   }
 
-  private async syncFolder(client: ImapFlow, folderIn: FolderRow): Promise<void> {
+  /**
+   * Syncs one folder: fetches at most `limit` of the messages missing here (newest first; the
+   * rest is left for a later pass, see fetch_left), then flag changes. Returns how many it fetched.
+   */
+  private async syncFolder(client: ImapFlow, folderIn: FolderRow, limit = Infinity): Promise<number> {
     let folder = folderIn;
     const mb = await this.openFolder(client, folder);
-    if (!mb) return;
+    if (!mb) return 0;
     // Renamed elsewhere meanwhile: the same folder under its new path.
     folder = this.store.folder(folder.id) ?? folder;
     if (mb.mailboxId && mb.mailboxId !== folder.mailbox_id) this.store.setMailboxId(folder.id, mb.mailboxId);
@@ -604,7 +715,9 @@ export class AccountSync {
     }
 
     const localCount = this.store.count(folder.id);
-    if (folder.last_sync_at === null || mb.exists !== localCount || mb.uidNext !== folder.uidnext) {
+    let fetched = 0;
+    let fetchLeft = 0;
+    if (folder.last_sync_at === null || folder.fetch_left !== 0 || mb.exists !== localCount || mb.uidNext !== folder.uidnext) {
       const serverUids = mb.exists ? ((await client.search({ all: true }, { uid: true })) || []) : [];
       const serverSet = new Set(serverUids);
       const local = this.store.localUids(folder.id);
@@ -619,7 +732,12 @@ export class AccountSync {
       // Deleted or moved in the app but not pushed yet: not to be fetched back.
       const leaving = this.store.pendingRemovals(folder.id);
       const missing = serverUids.filter((u) => !localSet.has(u) && !leaving.has(u)).sort((a, b) => b - a);
-      if (missing.length) await this.fetchNew(client, folder, missing, !firstSync && isInbox(folder));
+      const take = missing.slice(0, limit);
+      fetchLeft = missing.length - take.length;
+      // A folder fetched in slices reports its progress as a whole.
+      const progress = fetchLeft > 0 || take.length < serverUids.length ? { done: serverUids.length - missing.length, total: serverUids.length } : undefined;
+      if (take.length) await this.fetchNew(client, folder, take, !firstSync && isInbox(folder), progress);
+      fetched = take.length;
     }
 
     // Flags changed on the server (by another client, webmail, a phone).
@@ -632,7 +750,8 @@ export class AccountSync {
         await this.applyFlags(client, folder, null);
       }
     }
-    this.store.setFolderState(folder.id, { uidvalidity: uidValidity, uidnext: mb.uidNext, highestModseq: modseq?.toString() ?? null });
+    this.store.setFolderState(folder.id, { uidvalidity: uidValidity, uidnext: mb.uidNext, highestModseq: modseq?.toString() ?? null, fetchLeft });
+    return fetched;
   }
 
   private async applyFlags(client: ImapFlow, folder: FolderRow, since: bigint | null): Promise<void> {
@@ -647,10 +766,14 @@ export class AccountSync {
     if (changed) this.hooks.changed(this.accountId, [folder.id]);
   }
 
-  /** Fetches the given UIDs (newest first) in batches, each stored in one transaction. */
-  private async fetchNew(client: ImapFlow, folder: FolderRow, missing: number[], notify: boolean): Promise<void> {
-    const total = missing.length;
-    let done = 0;
+  /**
+   * Fetches the given UIDs (newest first) in batches, each stored in one transaction. `progress`:
+   * where this fetch stands in the folder's (a slice of a bigger one), for the state reported.
+   */
+  private async fetchNew(client: ImapFlow, folder: FolderRow, missing: number[], notify: boolean, progress?: { done: number; total: number }): Promise<void> {
+    const total = progress?.total ?? missing.length;
+    let done = progress?.done ?? 0;
+    const end = done + missing.length;
     const name = folder.name;
     this.setState({ state: 'syncing', folder: name, done, total, percent: 0 });
 
@@ -684,7 +807,7 @@ export class AccountSync {
         if (fresh.length) this.hooks.newMail(this.accountId, fresh);
       }
       const now = Date.now();
-      if (now - lastEmit > 250 || done === total) {
+      if (now - lastEmit > 250 || done === end) {
         lastEmit = now;
         this.setState({ state: 'syncing', folder: name, done, total, percent: Math.floor((done / total) * 100) });
         this.hooks.changed(this.accountId, [folder.id]);

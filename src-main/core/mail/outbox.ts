@@ -21,7 +21,7 @@
  * `draft_json` to become a draft again.
  */
 import type Database from 'better-sqlite3';
-import type { MailOutboxItem, MailOutboxStatus } from '../../../src-shared/ipc/mail';
+import type { MailOutboxItem, MailOutboxStatus, MailSendNotice } from '../../../src-shared/ipc/mail';
 import { describeMailError, describeRejectedRecipients, retryByItself, ruLine, MailError, type RejectedRecipient } from './errors-ru';
 import { restampDate } from './compose';
 
@@ -67,6 +67,13 @@ export interface OutboxDeps {
   /** Called after a reply/forward went out (marks the original answered). */
   afterSent?(row: OutboxRow): void;
   emit(item: MailOutboxItem): void;
+  /**
+   * Told once per message: its first failure, and its delivery after one (the outbox page
+   * shows every attempt; the user hears of a message only when its fate changes).
+   */
+  notice?(n: MailSendNotice): void;
+  /** Sending has worked for the account outside the outbox (a passed check or test mail). */
+  smtpWorked?(accountId: number): boolean;
   smtpServer(accountId: number): { host: string; port: number } | undefined;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -308,6 +315,8 @@ export class Outbox {
       this.db.prepare('UPDATE mail_outbox SET raw = ? WHERE id = ?').run(row.raw, id);
     }
     const envelope = JSON.parse(row.envelope_json) as { from: string; to: string[] };
+    // An error kept from before this attempt: the user has already been told it failed.
+    const toldFailed = row.last_error !== null;
     const dataSent = () => {
       try {
         this.db.prepare(`UPDATE mail_outbox SET handed_over = 1 WHERE id = ? AND status = 'sending'`).run(id);
@@ -319,12 +328,13 @@ export class Outbox {
     try {
       outcome = await this.deps.send(row.account_id, envelope, row.raw, dataSent);
     } catch (e) {
-      const d = describeMailError(e, { proto: 'smtp', ...this.deps.smtpServer(row.account_id) });
+      const d = describeMailError(e, { proto: 'smtp', ...this.deps.smtpServer(row.account_id), workedBefore: this.smtpWorked(row.account_id, id) });
       const auto = retryByItself(e, d);
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'failed', last_error = ?, next_attempt_at = ? WHERE id = ?`)
         .run(ruLine(d), auto ? this.retryAt(row.attempts) : null, id);
       this.emit(id);
+      if (!toldFailed) this.notice(id, 'failed', d.message);
       return this.item(id)!;
     }
     const now = new Date().toISOString();
@@ -338,11 +348,13 @@ export class Outbox {
           `UPDATE mail_outbox SET status = 'failed', envelope_json = ?, last_error = ?, next_attempt_at = ?, sent_at = COALESCE(sent_at, ?) WHERE id = ?`,
         )
         .run(JSON.stringify({ ...envelope, to: rest }), ruLine(d), d.transient ? this.retryAt(row.attempts) : null, now, id);
+      if (!toldFailed) this.notice(id, 'failed', d.message);
     } else {
       // Accepted by the server: from here on it must never be sent again.
       this.db
         .prepare(`UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL, next_attempt_at = NULL, draft_json = NULL WHERE id = ?`)
         .run(now, id);
+      if (toldFailed) this.notice(id, 'sentAfterFailure', null);
     }
     this.emit(id);
     try {
@@ -352,6 +364,30 @@ export class Outbox {
     }
     await this.finishCopy(id);
     return this.item(id)!;
+  }
+
+  /**
+   * Whether sending has worked for the account before: some other message went out, or a check
+   * passed. Then a connection failure is an outage, not a setting to fix.
+   */
+  private smtpWorked(accountId: number, exceptId: number): boolean {
+    const r = this.db.prepare('SELECT 1 FROM mail_outbox WHERE account_id = ? AND id != ? AND sent_at IS NOT NULL LIMIT 1').get(accountId, exceptId);
+    if (r) return true;
+    try {
+      return this.deps.smtpWorked?.(accountId) ?? false;
+    } catch {
+      return false;
+    }
+  }
+
+  private notice(id: number, kind: MailSendNotice['kind'], reason: string | null): void {
+    const item = this.item(id);
+    if (!item || !this.deps.notice) return;
+    try {
+      this.deps.notice({ kind, item, reason, willRetry: kind === 'failed' && item.nextAttemptAt !== null });
+    } catch {
+      /* a listener's failure must not undo the send's bookkeeping */
+    }
   }
 
   /** When a failed item tries again by itself: backoff doubling per attempt, capped. */

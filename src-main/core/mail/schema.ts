@@ -281,6 +281,22 @@ CREATE INDEX mail_messages_unseen_all ON mail_messages (id) WHERE seen = 0;
 CREATE INDEX mail_messages_attached_all ON mail_messages (id) WHERE has_attachments = 1;
 `,
   },
+  {
+    version: 11,
+    name: 'every folder kept in step: server counts (STATUS) and how much is still to fetch',
+    // Folders used to be synced only once opened; now all are, except virtual ones that only
+    // repeat other folders' mail (\All: Gmail's «Вся почта», \Flagged), which keep counts until
+    // opened. fetch_left: messages still to download (NULL: never synced); a folder whose last
+    // sync finished counts as done. server_total / server_unread: the last STATUS, shown while
+    // the folder's mail is not all here.
+    sql: `
+ALTER TABLE mail_folders ADD COLUMN server_total INTEGER;
+ALTER TABLE mail_folders ADD COLUMN server_unread INTEGER;
+ALTER TABLE mail_folders ADD COLUMN fetch_left INTEGER;
+UPDATE mail_folders SET fetch_left = 0 WHERE last_sync_at IS NOT NULL;
+UPDATE mail_folders SET sync_enabled = 1 WHERE coalesce(special_use, '') NOT IN ('\\All', '\\Flagged');
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

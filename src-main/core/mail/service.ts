@@ -223,7 +223,13 @@ export function createMailService(opts: MailServiceOptions): MailService {
   }
 
   function accountViews(): MailAccountView[] {
-    return accounts.list().map((a) => accounts.view(a, stateOf(a.id)));
+    return accounts.list().map((a) => accountView(a));
+  }
+
+  /** The stored view plus when mail last went out (the checklist counts any real send). */
+  function accountView(a: AccountRecord): MailAccountView {
+    const r = db.prepare('SELECT MAX(sent_at) AS t FROM mail_outbox WHERE account_id = ?').get(a.id) as { t: string | null } | undefined;
+    return { ...accounts.view(a, stateOf(a.id)), lastSentAt: r?.t ?? null };
   }
 
   function startSync(acc: AccountRecord): void {
@@ -271,6 +277,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     return list.find((l) => l.specialUse === '\\Sent')?.path ?? null;
   }
 
+  const accountsSent = new Set<number>();
   const outbox = new Outbox(db, {
     send: async (accountId, envelope, raw, dataSent) => smtpSend(accounts.get(accountId), envelope, raw, dataSent),
     saveSentCopy: async (accountId, raw, messageIdHeader) => {
@@ -297,7 +304,16 @@ export function createMailService(opts: MailServiceOptions): MailService {
         setFlags([row.source_message_id], { answered: true });
       }
     },
-    emit: (item) => emit('mail:outbox', item),
+    emit: (item) => {
+      emit('mail:outbox', item);
+      // The first send of an account this run: its view (lastSentAt, the checklist) changed.
+      if (item.sentAt && !accountsSent.has(item.accountId)) {
+        accountsSent.add(item.accountId);
+        emit('mail:accounts', { accounts: accountViews() });
+      }
+    },
+    notice: (n) => emit('mail:sendNotice', n),
+    smtpWorked: (accountId) => !!accounts.find(accountId)?.lastCheck?.steps.some((st) => (st.step === 'smtp' || st.step === 'send') && st.ok),
     smtpServer: (accountId) => {
       const a = accounts.find(accountId);
       return a ? { host: a.smtp.host, port: a.smtp.port } : undefined;
@@ -738,7 +754,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       if (before) outbox.retryAccount(acc.id);
       const views = accountViews();
       emit('mail:accounts', { accounts: views });
-      return accounts.view(acc, stateOf(acc.id));
+      return accountView(acc);
     },
     'mail:accounts:delete': async ({ id }) => {
       await stopSync(id);
@@ -806,7 +822,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       tokens.set(f.accountId, t);
       await restartSync(f.accountId);
       emit('mail:accounts', { accounts: accountViews() });
-      return accounts.view(accounts.get(f.accountId), stateOf(f.accountId));
+      return accountView(accounts.get(f.accountId));
     },
     'mail:oauth:cancel': ({ flowId }) => {
       flows.get(flowId)?.flow.cancel();
@@ -849,7 +865,8 @@ export function createMailService(opts: MailServiceOptions): MailService {
       await Promise.race([s.syncNow(folderId), new Promise((r) => setTimeout(r, 60_000).unref())]);
     },
     'mail:messages:list': ({ folderId, offset, limit, filter, keep }) => store.list(folderId, offset, limit, filter, keep),
-    'mail:messages:search': (a) => ({ items: search.search(a) }),
+    // Folders still loading are named so the list can say results may be incomplete.
+    'mail:messages:search': (a) => ({ items: search.search(a), loadingFolderIds: store.loadingFolderIds(a.accountId, a.folderId) }),
     'mail:recipients:suggest': ({ query, limit, accountId }) => suggestRecipients(db, query, limit, accountId),
     'mail:messages:get': async ({ id, markSeen }) => {
       const m = messageRow(id);

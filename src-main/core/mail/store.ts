@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { MailAddress, MailAttachmentView, MailFolderView, MailListFilter, MailSummary } from '../../../src-shared/ipc/mail';
+import type { MailAddress, MailAttachmentView, MailFolderSync, MailFolderView, MailListFilter, MailSummary } from '../../../src-shared/ipc/mail';
 import { foldForSearch, searchTokens, makeSnippet, htmlToSearchText, normalizeEmail, type ParsedMessage } from './parse';
 
 export interface FolderRow {
@@ -22,6 +22,29 @@ export interface FolderRow {
   last_sync_at: string | null;
   /** The server's id of the mailbox (RFC 8474 MAILBOXID), when it tells; survives renames. */
   mailbox_id: string | null;
+  /** The server's message and unseen counts at the last STATUS (null: not read yet). */
+  server_total: number | null;
+  server_unread: number | null;
+  /** Messages still to download after the last sync pass; null: never synced. */
+  fetch_left: number | null;
+}
+
+/**
+ * Special-use folders that only show other folders' mail again (Gmail's «Вся почта» holds every
+ * message, «Помеченные» the starred ones): fetching them would store everything twice, so they
+ * keep server counts only until the user opens one.
+ */
+export const VIRTUAL_FOLDERS: readonly string[] = ['\\All', '\\Flagged'];
+
+/** Whether a folder synced by default still has mail on the server that is not stored here. */
+export function folderLoading(f: Pick<FolderRow, 'sync_enabled' | 'fetch_left'>): boolean {
+  return f.sync_enabled === 1 && (f.fetch_left === null || f.fetch_left > 0);
+}
+
+/** Where a folder's mail stands here (MailFolderView.sync). */
+export function folderSyncState(f: Pick<FolderRow, 'sync_enabled' | 'fetch_left'>): MailFolderSync {
+  if (f.sync_enabled !== 1) return 'counts';
+  return folderLoading(f) ? 'loading' : 'synced';
 }
 
 export interface MessageRow {
@@ -185,6 +208,17 @@ export class MailStore {
   private readonly knownTerms = new Set<string>();
   /** Filtered list / count / ids statements, prepared on first use. */
   private readonly filtered = new Map<string, Database.Statement>();
+  /** Statements on columns of later migrations, prepared on first use (a store opened on an older schema still works). */
+  private readonly later = new Map<string, Database.Statement>();
+
+  private lazy(sql: string): Database.Statement {
+    let st = this.later.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.later.set(sql, st);
+    }
+    return st;
+  }
 
   constructor(readonly db: Database.Database) {
     const p = <T = unknown>(sql: string) => db.prepare<unknown[], T>(sql);
@@ -298,8 +332,8 @@ export class MailStore {
   }
 
   /**
-   * Replaces the account's folder list with what the server listed (INBOX and Sent always
-   * synced). Folders in `renames` move to their new path first, keeping their id, messages, sync
+   * Replaces the account's folder list with what the server listed (every folder synced but the
+   * virtual ones, see VIRTUAL_FOLDERS). Folders in `renames` move to their new path first, keeping their id, messages, sync
    * state and queued changes (moves into them follow). Returns whether the list changed.
    */
   saveFolderList(accountId: number, list: FolderInfo[], renames: FolderRename[] = []): boolean {
@@ -316,8 +350,8 @@ export class MailStore {
       const keep = new Set<string>();
       for (const f of list) {
         keep.add(f.path);
-        const always = f.specialUse === '\\Inbox' || f.specialUse === '\\Sent' || f.path.toUpperCase() === 'INBOX';
-        this.s.insertFolder.run(accountId, f.path, f.name, f.delimiter, f.specialUse, f.depth, always ? 1 : 0);
+        const sync = f.path.toUpperCase() === 'INBOX' || !VIRTUAL_FOLDERS.includes(f.specialUse ?? '');
+        this.s.insertFolder.run(accountId, f.path, f.name, f.delimiter, f.specialUse, f.depth, sync ? 1 : 0);
       }
       for (const f of this.folders(accountId)) if (!keep.has(f.path)) this.deleteFolder(f.id);
       return shape(this.folders(accountId)) !== before;
@@ -353,8 +387,26 @@ export class MailStore {
     this.s.enableSync.run(folderId);
   }
 
-  setFolderState(folderId: number, st: { uidvalidity: number; uidnext: number; highestModseq: string | null }): void {
-    this.s.folderState.run(st.uidvalidity, st.uidnext, st.highestModseq, new Date().toISOString(), folderId);
+  /** After a sync pass; `fetchLeft`: messages it left for a later pass (0: all here). */
+  setFolderState(folderId: number, st: { uidvalidity: number; uidnext: number; highestModseq: string | null; fetchLeft: number }): void {
+    this.db.transaction(() => {
+      this.s.folderState.run(st.uidvalidity, st.uidnext, st.highestModseq, new Date().toISOString(), folderId);
+      this.lazy('UPDATE mail_folders SET fetch_left = ? WHERE id = ?').run(st.fetchLeft, folderId);
+    })();
+  }
+
+  /** The server's counts of a folder (IMAP STATUS); true when they changed. */
+  setServerCounts(folderId: number, total: number, unread: number): boolean {
+    const st = this.lazy(
+      'UPDATE mail_folders SET server_total = ?, server_unread = ? WHERE id = ? AND (server_total IS NOT ? OR server_unread IS NOT ?)',
+    );
+    return st.run(total, unread, folderId, total, unread).changes > 0;
+  }
+
+  /** Folders whose mail is still being fetched (search does not cover all of it yet). */
+  loadingFolderIds(accountId?: number, folderId?: number): number[] {
+    const rows = accountId === undefined ? this.s.allFolders.all() : this.folders(accountId);
+    return rows.filter((r) => folderLoading(r) && (folderId === undefined || r.id === folderId)).map((r) => r.id);
   }
 
   /** Drops every message of a folder (UIDVALIDITY changed, folder gone). */
@@ -363,6 +415,8 @@ export class MailStore {
       for (const { id } of this.s.idsInFolder.all(folderId)) this.deleteMessageRow(id);
       this.s.deleteOpsOfFolder.run(folderId);
       this.s.folderState.run(null, null, null, null, folderId);
+      // Fetched again from scratch: loading.
+      this.lazy('UPDATE mail_folders SET fetch_left = NULL WHERE id = ?').run(folderId);
     })();
   }
 
@@ -390,6 +444,8 @@ export class MailStore {
         unread: counts.get(r.id)?.unread ?? 0,
         syncEnabled: r.sync_enabled === 1,
         lastSyncAt: r.last_sync_at,
+        sync: folderSyncState(r),
+        serverUnread: folderSyncState(r) === 'synced' ? null : r.server_unread,
       }));
   }
 
