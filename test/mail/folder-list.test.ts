@@ -197,7 +197,13 @@ describe('a folder renamed elsewhere', () => {
       // the folder under its new name, nothing is downloaded again.
       tap.refuse = true;
       tap.dropAll();
+      const cutAt = h.events.length;
       await waitFor(() => ['offline', 'error', 'connecting'].includes(stateOf(h, acc.id)), 'offline');
+      // An account that has synced meets a refused connection as an outage, not a settings error.
+      const down = () => h.events.slice(cutAt).filter((e) => e.name === 'mail:state').map((e) => (e.payload as { state: { state: string; reason?: string } }).state);
+      await waitFor(() => down().some((st) => st.state === 'offline'), 'offline as an outage');
+      expect(down().find((st) => st.state === 'offline')?.reason).toMatch(/^Сервер входящей почты \(IMAP\) 127\.0\.0\.1:\d+ /);
+      expect(down().filter((st) => st.state === 'error')).toEqual([]);
       const d4 = (await list(h, dog)).items.find((m) => m.subject === 'Договор 4')!;
       await h.mail.handle('mail:messages:setFlags', { ids: [d4.id], seen: true });
       expect(opsLeft(h)).toBe(1);
