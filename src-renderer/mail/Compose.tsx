@@ -205,9 +205,10 @@ export function Compose({ query }: { query: URLSearchParams }) {
   /**
    * Saves the form to «Черновики на этом компьютере», after any save under way; the footer shows
    * how it went. `onlyChanged` (autosave): nothing is done (null) when the letter is as last saved,
-   * or sent or discarded meanwhile.
+   * or sent or discarded meanwhile. `server`: when the mailbox's copy is updated (`soon`: typing,
+   * rate-limited by the core).
    */
-  const persist = (onlyChanged: boolean): Promise<{ view: MailDraftView; data: MailDraftInput } | null> => {
+  const persist = (onlyChanged: boolean, server: 'now' | 'soon' = 'now'): Promise<{ view: MailDraftView; data: MailDraftInput } | null> => {
     const run = saving.current
       .catch(() => undefined)
       .then(async () => {
@@ -215,7 +216,7 @@ export function Compose({ query }: { query: URLSearchParams }) {
         const state = snap();
         if (onlyChanged && (done.current || !isReady || saved.current === null || state === saved.current)) return null;
         const data: MailDraftInput = form();
-        const save = (id: number | null) => call('mail:drafts:save', { ...data, id: id ?? undefined });
+        const save = (id: number | null) => call('mail:drafts:save', { ...data, id: id ?? undefined, server });
         if (mounted.current) setAutoStatus({ kind: 'saving' });
         try {
           let view: MailDraftView;
@@ -240,12 +241,23 @@ export function Compose({ query }: { query: URLSearchParams }) {
     return trackDraftSave(run);
   };
 
-  /** Autosave: best effort and quiet (the footer says how it went); never blocks leaving. */
-  const autosave = (): void => {
+  /**
+   * Autosave: best effort and quiet (the footer says how it went); never blocks leaving. While
+   * typing the server copy follows at the core's pace; `leaving` updates it now.
+   */
+  const autosave = (leaving = false): void => {
     const { ready: isReady, snapshot: snap } = live.current;
-    if (done.current || !isReady || saved.current === null || snap() === saved.current) return;
-    persist(true).catch(() => undefined);
+    if (done.current || !isReady || saved.current === null) return;
+    if (snap() !== saved.current) {
+      persist(true, leaving ? 'now' : 'soon').catch(() => undefined);
+      return;
+    }
+    const id = draftId.current;
+    if (leaving && id !== null && autoWrote.current) {
+      void saving.current.catch(() => undefined).then(() => call('mail:drafts:pushNow', { id }).catch(() => undefined));
+    }
   };
+  const autosaveLeaving = () => autosave(true);
 
   // Typing paused (or any other change): saved a moment later; an untouched form never is.
   const current = snapshot();
@@ -261,17 +273,17 @@ export function Compose({ query }: { query: URLSearchParams }) {
   useEffect(() => {
     mounted.current = true;
     const onHidden = () => {
-      if (document.visibilityState === 'hidden') autosave();
+      if (document.visibilityState === 'hidden') autosave(true);
     };
     document.addEventListener('visibilitychange', onHidden);
-    window.addEventListener('pagehide', autosave);
-    window.addEventListener('beforeunload', autosave);
+    window.addEventListener('pagehide', autosaveLeaving);
+    window.addEventListener('beforeunload', autosaveLeaving);
     return () => {
       document.removeEventListener('visibilitychange', onHidden);
-      window.removeEventListener('pagehide', autosave);
-      window.removeEventListener('beforeunload', autosave);
+      window.removeEventListener('pagehide', autosaveLeaving);
+      window.removeEventListener('beforeunload', autosaveLeaving);
       mounted.current = false;
-      autosave();
+      autosave(true);
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);

@@ -104,8 +104,8 @@ export function OutboxPage() {
 }
 
 /**
- * At the top of the mailbox's «Черновики» folder: the drafts kept on this computer (autosave and
- * «Сохранить черновик» keep them here, not on the server), with the way to them.
+ * At the top of the mailbox's «Черновики» folder: the drafts kept on this computer that have no
+ * copy there yet (saved offline, a server refusing them), with the way to them; none: no notice.
  */
 export function DraftsFolderNotice({ accountId }: { accountId: number }) {
   const [count, setCount] = useState<number | null>(null);
@@ -113,13 +113,13 @@ export function DraftsFolderNotice({ accountId }: { accountId: number }) {
     let live = true;
     draftSavesSettled()
       .then(() => call('mail:drafts:list', { accountId }))
-      .then((list) => live && setCount(list.length))
+      .then((list) => live && setCount(list.filter((d) => !d.onServer).length))
       .catch(() => live && setCount(null));
     return () => {
       live = false;
     };
   }, [accountId]);
-  if (count === null) return null;
+  if (!count) return null;
   return (
     <div className="mail-list-note mail-drafts-notice" data-testid="drafts-folder-notice">
       <a href={href('/mail/drafts')} data-testid="drafts-folder-notice-link">{M.draftsPage.folderNotice(count)}</a>

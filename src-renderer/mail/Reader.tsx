@@ -114,6 +114,13 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
 
   // «Спам» files it into Junk; read in Junk, «Не спам» takes it back to the inbox.
   const inJunk = folders.find((f) => f.id === msg.folderId)?.specialUse === '\\Junk';
+  // A draft in the mailbox's «Черновики» (ours or a phone's) is finished in the compose form.
+  const inDrafts = folders.find((f) => f.id === msg.folderId)?.specialUse === '\\Drafts';
+  const continueDraft = () =>
+    act(async () => {
+      const r = await call('mail:drafts:fromMessage', { messageId: msg.id });
+      navigate(`/mail/compose?draft=${r.draftId}`);
+    });
   const spamTo = spamTarget(targets, inJunk);
 
   const moveTo = (f: MailFolderView) =>
@@ -147,6 +154,11 @@ export function Reader({ id, onDeleted }: { id: number; onDeleted: () => void })
   return (
     <article className={`mail-reader${narrow ? ' narrow' : ''}`} data-testid="mail-reader" ref={article}>
       <div className="mail-actions" data-testid="mail-actions">
+        {inDrafts ? (
+          <button type="button" className="btn btn-sm btn-primary" disabled={busy} onClick={() => void continueDraft()} data-testid="mail-continue-draft">
+            {M.reader.continueDraft}
+          </button>
+        ) : null}
         <a className="btn btn-sm" href={href(`/mail/compose?mode=reply&source=${msg.id}`)} data-testid="mail-reply">{M.reader.reply}</a>
         <a className="btn btn-sm" href={href(`/mail/compose?mode=replyAll&source=${msg.id}`)} data-testid="mail-reply-all">{M.reader.replyAll}</a>
         <a className="btn btn-sm" href={href(`/mail/compose?mode=forward&source=${msg.id}`)} data-testid="mail-forward">{M.reader.forward}</a>

@@ -109,6 +109,7 @@ export const M = {
     reply: 'Ответить',
     replyAll: 'Ответить всем',
     forward: 'Переслать',
+    continueDraft: 'Продолжить редактирование',
     delete: 'Удалить',
     move: 'Переместить в папку…',
     moved: (folder: string) => `Письмо перемещено в папку «${folder}».`,
@@ -270,9 +271,9 @@ export const M = {
   },
   draftsPage: {
     title: 'Черновики на этом компьютере',
-    /** At the top of the mailbox's «Черновики» folder: drafts are kept on this computer. */
+    /** At the top of the mailbox's «Черновики» folder: drafts not (yet) copied there. */
     folderNotice: (n: number) => `Черновики на этом компьютере: ${n} — открыть`,
-    folderNoticeHint: 'Черновики, сохранённые в программе, хранятся на этом компьютере, а не в этой папке.',
+    folderNoticeHint: 'Эти черновики ещё не сохранены на сервере (например, сохранены без связи с ним), поэтому их нет в этой папке.',
     intro: 'Черновики, сохранённые в программе. Папка «Черновики» почтового ящика — в списке папок.',
     empty: 'Черновиков нет.',
     open: 'Открыть',

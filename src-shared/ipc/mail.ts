@@ -240,6 +240,8 @@ export interface MailDraftView {
   /** Forward: which of the original's attachments go along (null: all of them, when included). */
   sourceAttachmentIndexes: number[] | null;
   updatedAt: string;
+  /** A copy of it is in the mailbox's «Черновики» (\Drafts) on the server (perhaps an older version, being updated). */
+  onServer: boolean;
 }
 
 /**
@@ -358,6 +360,13 @@ export const MailDraftInputSchema = MailComposeSchema.omit({ sendAt: true }).ext
   bcc: z.array(z.string().max(400)).max(500).default([]),
 });
 export type MailDraftInput = z.input<typeof MailDraftInputSchema>;
+
+/**
+ * Saving a draft: `server` says when its copy in the mailbox's «Черновики» is updated — `now`
+ * (by hand, the form left), or `soon`: autosave while typing, at most one upload per draft every
+ * 30 s. Best effort: offline it goes at the sync's next round; without a «Черновики» folder never.
+ */
+export const MailDraftSaveSchema = MailDraftInputSchema.extend({ server: z.enum(['now', 'soon']).default('now') });
 
 /** A template's files: each within the compose form's limit, and all together too (one letter carries them). */
 export const MAIL_TEMPLATE_MAX_FILE_BYTES = 25 * 1024 * 1024;
@@ -650,8 +659,17 @@ export const mailRequests = {
   'mail:drafts:get': request<MailDraftView & { attachmentsData: { filename: string; contentType: string; dataBase64: string }[] }>()(
     z.object({ id: Id }),
   ),
-  'mail:drafts:save': request<MailDraftView>()(MailDraftInputSchema),
+  'mail:drafts:save': request<MailDraftView>()(MailDraftSaveSchema),
+  /** Deletes the draft here and (at the sync's next round, when offline) its copy on the server. */
   'mail:drafts:delete': request<void>()(z.object({ id: Id })),
+  /** The compose form was left with autosaved changes: the server copy is updated now, not at the rate limit. */
+  'mail:drafts:pushNow': request<void>()(z.object({ id: Id })),
+  /**
+   * «Продолжить редактирование» on a message in the mailbox's «Черновики»: the local draft it is a
+   * copy of (same Message-ID), or a new local draft made from it (recipients, subject, text,
+   * files) that then updates that copy.
+   */
+  'mail:drafts:fromMessage': request<{ draftId: number }>()(z.object({ messageId: Id })),
 
   /** «Шаблоны писем», by name. */
   'mail:templates:list': request<MailTemplateView[]>()(z.undefined()),

@@ -787,19 +787,31 @@ describe('mail UI (chromium, real mail service)', () => {
       await expect(page.getByTestId('mail-account-form').count()).resolves.toBe(0);
       await screenshot(page, 'mail-settings-rules-entry');
 
-      // The mailbox's «Черновики» says where the drafts are; a local draft's whole row opens it.
+      // A saved draft also goes to the mailbox's «Черновики»: no notice about local drafts then,
+      // and its copy there opens back in the compose form («Продолжить редактирование»).
       const d = (await h.mail.handle('mail:drafts:save', { accountId: acc.id, to: ['morozov@stroyinvest.ru'], subject: 'Недописанное КП', text: 'Текст КП' })) as { id: number };
-      const local = ((await h.mail.handle('mail:drafts:list', { accountId: acc.id })) as unknown[]).length;
       const drafts = await folderId(h, acc.id, 'Drafts');
+      await h.mail.handle('mail:folders:sync', { folderId: drafts });
+      await waitFor(
+        async () => ((await h.mail.handle('mail:drafts:list', { accountId: acc.id })) as { onServer: boolean }[]).every((x) => x.onServer),
+        'the drafts copied to the server',
+      );
+      await waitFor(
+        async () => ((await h.mail.handle('mail:messages:list', { folderId: drafts })) as { items: { subject: string }[] }).items.some((m) => m.subject === 'Недописанное КП'),
+        'the copy synced into «Черновики»',
+      );
       await page.evaluate((to) => (location.hash = to), `#/mail/f/${drafts}`);
-      const notice = page.getByTestId('drafts-folder-notice');
-      await notice.waitFor();
-      await expect(notice.getByTestId('drafts-folder-notice-link').textContent()).resolves.toBe(`Черновики на этом компьютере: ${local} — открыть`);
-      await screenshot(page, 'mail-drafts-folder-notice');
-      await notice.getByTestId('drafts-folder-notice-link').click();
-      await page.getByTestId('mail-drafts').waitFor();
-      await page.getByTestId('draft-item').filter({ hasText: 'Недописанное КП' }).locator('.muted.small').click();
-      await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Недописанное КП', 'the draft opened from its row');
+      const copyRow = page.getByTestId('mail-row').filter({ hasText: 'Недописанное КП' });
+      await copyRow.waitFor();
+      await expect(page.getByTestId('drafts-folder-notice').count()).resolves.toBe(0);
+      await copyRow.click();
+      await page.getByTestId('mail-continue-draft').waitFor();
+      await expect(page.getByTestId('mail-continue-draft').textContent()).resolves.toBe('Продолжить редактирование');
+      await screenshot(page, 'mail-drafts-folder-continue');
+      await page.getByTestId('mail-continue-draft').click();
+      await waitFor(async () => (await page.getByTestId('compose-subject').inputValue()) === 'Недописанное КП', 'the draft opened from its server copy');
+      await expect(page.getByTestId('compose-text').inputValue()).resolves.toBe('Текст КП');
+      expect(((await h.mail.handle('mail:drafts:list', { accountId: acc.id })) as unknown[]).length).toBe(1);
       await h.mail.handle('mail:drafts:delete', { id: d.id });
       expect(errors).toEqual([]);
     } finally {

@@ -73,7 +73,36 @@ export async function buildMime(m: OutgoingMessage): Promise<BuiltMessage> {
   if (!to.length && !cc.length && !bcc.length) {
     throw new MailError('mail-no-recipients', 'Укажите хотя бы одного получателя.');
   }
-  const messageId = newMessageId(m.from.email);
+  return compile(m, { to, cc, bcc }, newMessageId(m.from.email));
+}
+
+/** A draft's own Message-ID: every copy of the draft on the server carries the same one. */
+export function newDraftMessageId(fromEmail: string): string {
+  return newMessageId(fromEmail).replace(/^</, '<draft.');
+}
+
+/**
+ * A draft as the copy put into the mailbox's «Черновики»: the same MIME as sending, but
+ * unfinished is fine — no recipients yet, and an address still being typed is left out (the
+ * local draft keeps it) rather than refusing the whole copy.
+ */
+export async function buildDraftMime(m: OutgoingMessage, messageId: string): Promise<Buffer> {
+  const lenient = (list: string[]) =>
+    list.flatMap((item) => {
+      try {
+        return parseRecipients([item]);
+      } catch {
+        return [];
+      }
+    });
+  // Bcc stays in a draft's header, so a phone or webmail finishing it still has it.
+  return (await compile(m, { to: lenient(m.to), cc: lenient(m.cc), bcc: lenient(m.bcc) }, messageId, true)).raw;
+}
+
+type Parsed = ReturnType<typeof parseRecipients>;
+
+async function compile(m: OutgoingMessage, r: { to: Parsed; cc: Parsed; bcc: Parsed }, messageId: string, keepBcc = false): Promise<BuiltMessage> {
+  const { to, cc, bcc } = r;
   const composer = new MailComposer({
     from: { name: m.from.name, address: m.from.email },
     to,
@@ -90,6 +119,7 @@ export async function buildMime(m: OutgoingMessage): Promise<BuiltMessage> {
     date: new Date(),
   });
   const node = composer.compile();
+  node.keepBcc = keepBcc;
   const envelope = node.getEnvelope();
   const raw = await node.build();
   return { raw, messageId, envelope: { from: envelope.from || m.from.email, to: envelope.to } };
@@ -121,7 +151,7 @@ export function forwardSubject(s: string): string {
 }
 
 /** «Имя <адрес>»; a name with separators or specials is quoted (RFC 5322), so «Петров, Иван» stays one recipient. */
-function fmtAddr(a: MailAddress): string {
+export function fmtAddr(a: MailAddress): string {
   if (!a.name) return a.email;
   const name = /[,;<>"()[\]:@\\]/.test(a.name) ? `"${a.name.replace(/(["\\])/g, '\\$1')}"` : a.name;
   return `${name} <${a.email}>`;

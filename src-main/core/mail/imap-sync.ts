@@ -84,6 +84,11 @@ export interface SyncHooks {
    * what «Отменить» needs to move them back.
    */
   moved?(ops: { id: number; uid: number }[], outcome: MoveOutcome | false): void;
+  /**
+   * After the queued changes: uploads the drafts' copies that are due (draft-copies.ts) over this
+   * connection, returning the folders it changed (synced next, so the copies show up there).
+   */
+  pushDrafts?(accountId: number, client: ImapFlow, open: (f: FolderRow) => Promise<MailboxObject | null>): Promise<number[]>;
 }
 
 interface OpRow {
@@ -629,7 +634,12 @@ export class AccountSync {
    * against a distant server. Only adjacent changes are joined, so their order per message holds.
    */
   private pushOps(client: ImapFlow): Promise<void> {
-    return this.withOps(() => this.pushQueued(client));
+    return this.withOps(async () => {
+      await this.pushQueued(client);
+      const push = this.hooks.pushDrafts;
+      if (!push) return;
+      for (const id of await push(this.accountId, client, (f) => this.openFolder(client, f))) this.movedInto.add(id);
+    });
   }
 
   private async pushQueued(client: ImapFlow): Promise<void> {
@@ -671,6 +681,16 @@ export class AccountSync {
           if (moved === false) this.lastFolderList = 0;
         } else if (op === 'expunge') {
           await client.messageDelete(uids, { uid: true });
+        } else if (op === 'expungeDraft') {
+          // A sent or deleted draft's copy: by its UID if known, and every copy with its Message-ID.
+          for (const o of run) {
+            const { messageId } = JSON.parse(o.data) as { messageId?: string };
+            const found = messageId ? (((await client.search({ header: { 'message-id': messageId } }, { uid: true })) || []) as number[]) : [];
+            const all = [...new Set([...found, ...(o.uid > 0 ? [o.uid] : [])])];
+            if (all.length) await client.messageDelete(toRange(all), { uid: true });
+          }
+          // A fetch of the folder under way may have stored the copy again: the folder's sync drops it.
+          this.movedInto.add(folder.id);
         }
         // imapflow answers a failed STORE / MOVE / EXPUNGE with false, whether the server refused
         // it (dropped: the next sync shows the server's state) or the connection died (kept for

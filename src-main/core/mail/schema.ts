@@ -298,6 +298,26 @@ UPDATE mail_folders SET fetch_left = 0 WHERE last_sync_at IS NOT NULL;
 UPDATE mail_folders SET sync_enabled = 1 WHERE coalesce(special_use, '') NOT IN ('\\All', '\\Flagged');
 `,
   },
+  {
+    version: 12,
+    name: "drafts: a copy in the mailbox's \\Drafts folder, kept in step by the sync",
+    // message_id: the draft's own Message-ID, the same for every copy of it, so a copy is found by
+    // it (no UIDPLUS, a copy made before a crash) and the reader links a copy back to its draft.
+    // server_folder_id / server_uid / server_uidvalidity: the last copy known on the server.
+    // server_due_at: newer than that copy, to be appended from this time on (epoch ms; NULL: in
+    // step, or local only); server_pushed_at: the last append (autosave is rate-limited by it).
+    sql: `
+ALTER TABLE mail_drafts ADD COLUMN message_id TEXT;
+ALTER TABLE mail_drafts ADD COLUMN server_folder_id INTEGER;
+ALTER TABLE mail_drafts ADD COLUMN server_uid INTEGER;
+ALTER TABLE mail_drafts ADD COLUMN server_uidvalidity INTEGER;
+ALTER TABLE mail_drafts ADD COLUMN server_due_at INTEGER;
+ALTER TABLE mail_drafts ADD COLUMN server_pushed_at INTEGER;
+CREATE INDEX mail_drafts_message_id ON mail_drafts (account_id, message_id);
+-- Drafts kept before this version get their copy on the first sync.
+UPDATE mail_drafts SET server_due_at = 0;
+`,
+  },
 ];
 
 /** Applies the mail migrations not applied yet; safe to call on every start. */

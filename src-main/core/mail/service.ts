@@ -12,6 +12,7 @@ import {
   mailRequests,
   MailDraftInputSchema,
   type mailEvents,
+  type MailAddress,
   type MailAccountState,
   type MailAccountView,
   type MailMessageView,
@@ -20,9 +21,10 @@ import {
 import type { EventDef, RequestDef } from '../../../src-shared/ipc/define';
 import { Accounts, type AccountRecord, type SecretBox } from './accounts';
 import { checkConnection, sendTestMail, type CheckDeps } from './check';
-import { buildMime, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
+import { buildDraftMime, buildMime, fmtAddr, newDraftMessageId, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
-import { Drafts } from './drafts';
+import { Drafts, type DraftCopy } from './drafts';
+import { DraftCopies, draftsFolder } from './draft-copies';
 import { Templates } from './templates';
 import { FolderManager } from './folders-manage';
 import { DEFAULT_IMAGE_LIMITS, fetchImages, urlInHtml, type AddressPolicy } from './images';
@@ -107,7 +109,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
   const store = new MailStore(db);
   const search = new MailSearch(db);
   const accounts = new Accounts(db, opts.secretBox);
-  const drafts = new Drafts(db);
+  const drafts = new Drafts(db, (copy) => forgetDraftCopy(copy));
   const rules = new MailRules(db, store);
   const templates = new Templates(db);
   const undos = new UndoRegistry(opts.undoTtlMs ?? UNDO_TTL_MS);
@@ -251,6 +253,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
         }
       },
       moved: (ops, outcome) => undos.pushed(ops, outcome),
+      pushDrafts: (id, client, open) => draftCopies.push(id, client, open),
     }, syncOptions);
     syncs.set(acc.id, s);
     s.start();
@@ -321,6 +324,103 @@ export function createMailService(opts: MailServiceOptions): MailService {
     initialBackoffMs: opts.outbox?.initialBackoffMs ?? 5_000,
     maxBackoffMs: opts.outbox?.maxBackoffMs ?? 10 * 60_000,
   });
+
+  // -- drafts' copies in the mailbox's «Черновики» ------------------------------------------------
+
+  const draftCopies = new DraftCopies(db, store, {
+    build: (draftId, messageId) => buildDraft(draftId, messageId),
+    kick: (accountId) => syncs.get(accountId)?.kick(),
+    accountEmail: (accountId) => accounts.find(accountId)?.email,
+  });
+
+  /** A draft's MIME for its server copy: what sending it would build, files and threading included. */
+  async function buildDraft(draftId: number, messageId: string): Promise<Buffer> {
+    const d = drafts.get(draftId);
+    const acc = accounts.get(d.accountId);
+    const src = d.sourceMessageId ? (store.message(d.sourceMessageId) ?? null) : null;
+    const attachments: OutgoingAttachment[] = d.attachmentsData.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.dataBase64, 'base64') }));
+    if (src && d.mode === 'forward' && d.includeSourceAttachments) {
+      const wanted = d.sourceAttachmentIndexes ? new Set(d.sourceAttachmentIndexes) : null;
+      for (const a of store.attachments(src.id)) {
+        if (a.inline || (wanted && !wanted.has(a.index))) continue;
+        try {
+          attachments.push(await attachmentContent(src.id, a.index));
+        } catch {
+          // The original's file cannot be read now: the copy goes without it (the local draft keeps the link).
+        }
+      }
+    }
+    const threading = src ? threadingHeaders(src) : { inReplyTo: null, references: [] };
+    return buildDraftMime(
+      {
+        from: { name: acc.name, email: acc.email },
+        to: d.to,
+        cc: d.cc,
+        bcc: d.bcc,
+        subject: d.subject,
+        text: d.text,
+        attachments,
+        inReplyTo: d.mode === 'reply' || d.mode === 'replyAll' ? threading.inReplyTo : null,
+        references: d.mode === 'new' ? [] : threading.references,
+      },
+      messageId,
+    );
+  }
+
+  /**
+   * A sent or deleted draft's copy leaves «Черновики»: here at once, on the server by the sync
+   * (queued like any deletion, so offline it goes at the next round).
+   */
+  function forgetDraftCopy(copy: DraftCopy): void {
+    const folder = (copy.folderId !== null ? store.folder(copy.folderId) : undefined) ?? draftsFolder(store, copy.accountId);
+    if (!folder || folder.account_id !== copy.accountId) return;
+    db.prepare('INSERT INTO mail_ops (account_id, folder_id, uid, op, data, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      copy.accountId,
+      folder.id,
+      copy.uid ?? 0,
+      'expungeDraft',
+      JSON.stringify({ messageId: copy.messageId }),
+      new Date().toISOString(),
+    );
+    const ids = (db.prepare('SELECT id FROM mail_messages WHERE folder_id = ? AND message_id = ?').all(folder.id, copy.messageId) as { id: number }[]).map((r) => r.id);
+    if (ids.length) store.deleteIds(ids);
+    syncs.get(copy.accountId)?.kick();
+    emit('mail:changed', { accountId: copy.accountId, folderIds: [folder.id] });
+  }
+
+  /** «Продолжить редактирование»: the local draft a server copy stands for, or a new one taking it over. */
+  async function draftFromMessage(messageId: number): Promise<number> {
+    const m = messageRow(messageId);
+    const acc = accounts.get(m.account_id);
+    const linked = m.message_id ? drafts.byMessageId(m.account_id, m.message_id) : undefined;
+    if (linked !== undefined) return linked;
+    const files: { filename: string; contentType: string; dataBase64: string }[] = [];
+    for (const a of store.attachments(m.id)) {
+      if (a.inline) continue;
+      const c = await attachmentContent(m.id, a.index);
+      files.push({ filename: c.filename, contentType: c.contentType, dataBase64: c.content.toString('base64') });
+    }
+    // A draft of an answer (In-Reply-To a message here) stays an answer to it.
+    const parent = m.in_reply_to
+      ? (db.prepare('SELECT id FROM mail_messages WHERE account_id = ? AND message_id = ? AND folder_id != ? ORDER BY id DESC LIMIT 1').get(m.account_id, m.in_reply_to, m.folder_id) as
+          | { id: number }
+          | undefined)
+      : undefined;
+    const list = (json: string) => (JSON.parse(json) as MailAddress[]).map(fmtAddr);
+    const input = MailDraftInputSchema.parse({
+      accountId: m.account_id,
+      mode: parent ? 'reply' : 'new',
+      sourceMessageId: parent?.id ?? null,
+      to: list(m.to_json),
+      cc: list(m.cc_json),
+      bcc: list(m.bcc_json),
+      subject: m.subject,
+      text: m.text,
+      attachments: files,
+    });
+    const folder = store.folder(m.folder_id);
+    return drafts.adopt(input, { messageId: m.message_id ?? newDraftMessageId(acc.email), folderId: m.folder_id, uid: m.uid, uidvalidity: folder?.uidvalidity ?? null }).id;
+  }
 
   // «Новая папка…» / «Переименовать…» / «Удалить папку»: on the server, then here. The sync is
   // told at once, so a folder list it read before the change is not saved over it.
@@ -989,25 +1089,34 @@ export function createMailService(opts: MailServiceOptions): MailService {
     'mail:outbox:list': ({ includeSent }) => outbox.list(includeSent),
     'mail:outbox:retry': ({ id }) => outbox.retry(id),
     'mail:outbox:delete': ({ id }) => outbox.delete(id),
-    'mail:outbox:cancel': ({ id }) =>
+    'mail:outbox:cancel': ({ id }) => {
       // Taken out of the outbox and saved as a draft together, or neither.
-      db.transaction(() => {
+      const r = db.transaction(() => {
         const t = outbox.takeBack(id);
         const parsed = t.draftJson ? MailDraftInputSchema.safeParse(JSON.parse(t.draftJson)) : null;
         const data = parsed?.success ? { ...parsed.data, accountId: t.accountId } : MailDraftInputSchema.parse({ accountId: t.accountId, to: t.to, subject: t.subject });
         return { draftId: drafts.save({ ...data, id: undefined }).id };
-      })(),
+      })();
+      draftCopies.schedule();
+      return r;
+    },
     'mail:outbox:sendNow': async ({ id }) => {
       const it = await outbox.sendNow(id);
       return { status: it.status, error: it.lastError };
     },
     'mail:drafts:list': ({ accountId }) => drafts.list(accountId),
     'mail:drafts:get': ({ id }) => drafts.get(id),
-    'mail:drafts:save': (input) => {
+    'mail:drafts:save': ({ server, ...input }) => {
       accounts.get(input.accountId);
-      return drafts.save(input);
+      const v = drafts.save(input, server);
+      draftCopies.schedule();
+      return v;
     },
     'mail:drafts:delete': ({ id }) => drafts.delete(id),
+    'mail:drafts:pushNow': ({ id }) => {
+      if (drafts.pushNow(id)) draftCopies.schedule();
+    },
+    'mail:drafts:fromMessage': async ({ messageId }) => ({ draftId: await draftFromMessage(messageId) }),
     'mail:rules:list': ({ accountId }) => {
       accounts.get(accountId);
       return rules.list(accountId);
@@ -1055,6 +1164,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
       started = true;
       for (const a of accounts.list()) startSync(a);
       outbox.start();
+      draftCopies.start();
     },
     resume() {
       for (const s of syncs.values()) s.reconnect();
@@ -1064,6 +1174,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
     async stop() {
       started = false;
       outbox.stop();
+      draftCopies.stop();
       for (const { flow } of flows.values()) flow.cancel();
       flows.clear();
       undos.clear();
