@@ -73,3 +73,33 @@ export function formatPhone(raw: string | null | undefined): string {
   }
   return n;
 }
+
+/**
+ * The extension written after a number ("доб. 215", "ext 7", "вн. 12"), or null. Calls come
+ * from the number itself, so matching ignores it (normalizePhone); a contact keeps it to be
+ * reached again at that desk.
+ */
+export function phoneExtension(raw: string | null | undefined): string | null {
+  if (raw == null) return null;
+  const m = EXTENSION.exec(String(raw).trim());
+  return m ? m[0].replace(/\D/g, '') : null;
+}
+
+/**
+ * A contact's phone as the directory stores it: normalizePhone's form plus its extension as
+ * " доб. 215" ("+74951234567 доб. 215"). That suffix is what EXTENSION strips, so normalizePhone
+ * of the stored value is still the number calls are matched on. Extensions and SIP URIs take none.
+ */
+export function normalizePhoneWithExt(raw: string | null | undefined): string | null {
+  const n = normalizePhone(raw);
+  if (!n || !n.startsWith('+')) return n;
+  const ext = phoneExtension(raw);
+  return ext ? `${n} доб. ${ext}` : n;
+}
+
+/** formatPhone, with the extension kept: "+7 (495) 123-45-67 доб. 215". */
+export function formatPhoneWithExt(raw: string | null | undefined): string {
+  const f = formatPhone(raw);
+  const ext = isExternalNumber(normalizePhone(raw)) ? phoneExtension(raw) : null;
+  return ext ? `${f} доб. ${ext}` : f;
+}

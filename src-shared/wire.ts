@@ -151,6 +151,25 @@ export type ContactsPage = z.infer<typeof ContactsPageSchema>;
 export const CONTACTS_IMPORT_MAX_ROWS = 20_000;
 /** The largest import file, in characters of text (20,000 rows with long notes fit). */
 export const CONTACTS_IMPORT_MAX_CHARS = 5_000_000;
+/** What the import took a file's column for: a contact's field, or a part of the name. */
+export const ContactsImportFieldSchema = z.enum(['name', 'lastName', 'firstName', 'middleName', 'company', 'position', 'phone', 'email', 'note']);
+export type ContactsImportField = z.infer<typeof ContactsImportFieldSchema>;
+/** A column of the file (1-based, as Excel counts), its header, and what it was used for (null: ignored). */
+export const ContactsImportColumnSchema = z.object({ column: z.number().int(), header: z.string(), field: ContactsImportFieldSchema.nullable() });
+export type ContactsImportColumn = z.infer<typeof ContactsImportColumnSchema>;
+/**
+ * A row's phone that already belongs to another contact (existing: ownerId; or one an earlier row
+ * of the file creates: ownerRow) and so is not added to the row's contact.
+ */
+export const ContactsImportConflictSchema = z.object({
+  row: z.number().int(),
+  name: z.string(),
+  phone: z.string(),
+  ownerId: z.number().int().nullable(),
+  ownerRow: z.number().int().nullable(),
+  ownerName: z.string(),
+});
+export type ContactsImportConflict = z.infer<typeof ContactsImportConflictSchema>;
 /** What «Загрузить из CSV» did (or, in a dry run, would do). Counts of contacts, except `skipped` (rows). */
 export const ContactsImportResultSchema = z.object({
   dryRun: z.boolean(),
@@ -164,6 +183,11 @@ export const ContactsImportResultSchema = z.object({
   skipped: z.number().int(),
   /** The first skipped rows: the row number as Excel shows it (the header is row 1) and why. */
   errors: z.array(z.object({ row: z.number().int(), reason: z.string() })),
+  /** The file's columns and what each was used for. Absent from relays before it. */
+  columns: z.array(ContactsImportColumnSchema).optional(),
+  /** Phones not added because another contact has them: how many, and the first ones. Absent from relays before it. */
+  conflicted: z.number().int().optional(),
+  conflicts: z.array(ContactsImportConflictSchema).optional(),
   /** A few of the contacts to be created and updated, for the preview. */
   samples: z.object({
     created: z.array(z.object({ row: z.number().int(), name: z.string(), company: z.string(), phones: z.array(z.string()) })),

@@ -6,9 +6,10 @@
 import type { Queryable } from '../db/db';
 import type { ContactListItem, ContactsCursor, ContactsPage } from '../../src-shared/wire';
 import { callsWhere } from '../calls/queries';
-import { csvRow, excelPhone, pagedCsv } from '../ops/csv';
+import { csvRow, pagedCsv } from '../ops/csv';
+import { formatPhoneWithExt, isExternalNumber, normalizePhone } from '../../src-shared/phone';
 import type { EmployeeRow } from './employees';
-import { toContact, type ContactRow } from './contacts';
+import { FOLD_SQL, foldedLike, toContact, type ContactRow } from './contacts';
 
 export const CONTACTS_PAGE_MAX = 500;
 export const CONTACTS_EXPORT_MAX_ROWS = 100_000;
@@ -19,15 +20,18 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => '\\' + c);
 
 /**
  * The search's condition on contacts row `k`, its parameters pushed onto `params`: a part of the
- * name, company or an email, or (three digits and more) of a phone — as typed with a Russian
- * leading 8 too, since phones are stored as +7….
+ * name or company (case and «ё» aside: people type «Соловьев» for «Соловьёв»), of an email, or
+ * (three digits and more) of a phone — as typed with a Russian leading 8 too, since phones are
+ * stored as +7…. A substring search has no index to use either way (a scan of the live contacts).
  */
 function searchWhere(search: string | undefined, params: unknown[]): string {
   const s = (search ?? '').trim();
   if (!s) return 'true';
+  params.push(foldedLike(s));
+  const f = params.length;
   params.push(`%${likeEscape(s)}%`);
   const t = params.length;
-  const or = [`k.name ILIKE $${t}`, `k.company ILIKE $${t}`, `k.emails::text ILIKE $${t}`];
+  const or = [`${FOLD_SQL('k.name')} LIKE $${f}`, `${FOLD_SQL('k.company')} LIKE $${f}`, `k.emails::text ILIKE $${t}`];
   const digits = s.replace(/\D/g, '');
   if (digits.length >= 3) {
     params.push(`%${digits}%`);
@@ -82,7 +86,21 @@ export interface ContactsExport {
   chunks: AsyncIterable<string>;
 }
 
-const toCsv = (c: ContactRow) => csvRow([c.name, c.company, (c.phones ?? []).map(excelPhone).join(', '), (c.emails ?? []).join(', '), c.note]);
+/**
+ * A phone for Excel: a Russian number as Russians write it, «8 (916) 123-45-67» (with « доб. 215»
+ * if it has one). A leading «+» would make Excel read the cell as a formula (csvRow defuses that
+ * with a visible apostrophe) and a bare «79161234567» becomes 7,92E+10; «8 (…) …-…-…» stays text,
+ * reads naturally and imports back as the same +7 number. Other countries' numbers keep their
+ * code without the «+» («49 30 1234567»), which the import takes back as +49….
+ */
+export function exportPhone(raw: string): string {
+  const n = normalizePhone(raw);
+  const f = formatPhoneWithExt(raw);
+  if (n && /^\+7\d{10}$/.test(n)) return f.replace(/^\+7 /, '8 ');
+  return isExternalNumber(n) ? f.replace(/^\+/, '') : f;
+}
+
+const toCsv = (c: ContactRow) => csvRow([c.name, c.company, (c.phones ?? []).map(exportPhone).join(', '), (c.emails ?? []).join(', '), c.note]);
 
 /**
  * The directory for `search` as CSV (Имя; Компания; Телефоны; Email; Заметка), by name, read in

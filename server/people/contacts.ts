@@ -1,6 +1,7 @@
 import type { Queryable } from '../db/db';
 import type { Contact } from '../../src-shared/wire';
-import { normalizePhone } from '../../src-shared/phone';
+import { normalizePhone, normalizePhoneWithExt } from '../../src-shared/phone';
+import { foldRu } from '../../src-shared/fold';
 
 export interface ContactRow {
   id: number;
@@ -41,14 +42,24 @@ export async function getContact(q: Queryable, id: number): Promise<Contact | nu
   return r.rows[0] ? toContact(r.rows[0]) : null;
 }
 
+/**
+ * Text folded in SQL as foldRu folds it in JS: case and «ё» aside. Cyrillic capitals go through
+ * translate() too, so the result does not depend on the database's LC_CTYPE (lower() under "C"
+ * leaves them as they are). Migration 010's index is this expression over btrim()'d columns.
+ */
+export const FOLD_SQL = (expr: string) => `lower(translate(${expr}, 'АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯё', 'абвгдеежзийклмнопрстуфхцчшщъыьэюяе'))`;
+/** A search as a LIKE pattern for FOLD_SQL'd text: folded, its wildcards taken literally. */
+export const foldedLike = (s: string) => `%${foldRu(s).replace(/[\\%_]/g, (c) => '\\' + c)}%`;
+
+/** «Объединить с…» and old apps' list: name, company (ё as е, any case), email or phone digits. */
 export async function listContacts(q: Queryable, search: string | undefined, limit = 200): Promise<Contact[]> {
   const s = (search ?? '').trim();
   const digits = s.replace(/\D/g, '');
   const r = await q.query<ContactRow>(
-    `SELECT * FROM contacts WHERE merged_into IS NULL AND ($1 = '' OR name ILIKE '%' || $1 || '%' OR company ILIKE '%' || $1 || '%'
+    `SELECT * FROM contacts WHERE merged_into IS NULL AND ($1 = '' OR ${FOLD_SQL('name')} LIKE $4 OR ${FOLD_SQL('company')} LIKE $4
        OR emails::text ILIKE '%' || $1 || '%' OR ($2 <> '' AND phones::text LIKE '%' || $2 || '%'))
      ORDER BY name, id LIMIT $3`,
-    [s, digits.length >= 3 ? digits : '', limit],
+    [s, digits.length >= 3 ? digits : '', limit, foldedLike(s)],
   );
   return r.rows.map(toContact);
 }
@@ -61,13 +72,16 @@ export interface ContactInput {
   note?: string;
 }
 
+/** Normalized, each with its extension ("+74951234567 доб. 215"): the same number at two desks is two phones. */
 function cleanPhones(phones: string[]): string[] {
-  return [...new Set(phones.map((p) => normalizePhone(p)).filter((p): p is string => !!p))];
+  return [...new Set(phones.map((p) => normalizePhoneWithExt(p)).filter((p): p is string => !!p))];
 }
 
+/** Calls are matched on the number without its extension (normalizePhone strips it). */
 async function indexPhones(q: Queryable, id: number, phones: string[]) {
   await q.query('DELETE FROM contact_phones WHERE contact_id = $1', [id]);
-  for (const p of phones) await q.query('INSERT INTO contact_phones (phone, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p, id]);
+  for (const p of new Set(phones.map((x) => normalizePhone(x) ?? x)))
+    await q.query('INSERT INTO contact_phones (phone, contact_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [p, id]);
 }
 
 export async function createContact(q: Queryable, c: ContactInput): Promise<Contact> {
@@ -120,9 +134,18 @@ export async function mergeContacts(q: Queryable, keepId: number, mergeId: numbe
     phones: [...keep.phones, ...gone.phones],
     emails: [...new Set([...keep.emails, ...gone.emails])],
     company: keep.company || gone.company,
-    note: [keep.note, gone.note].filter(Boolean).join('\n'),
+    note: mergeNotes(keep.note, gone.note),
   });
   await q.query('UPDATE contacts SET merged_into = $1, updated_at = now() WHERE id = $2', [keepId, mergeId]);
   await q.query('DELETE FROM contact_phones WHERE contact_id = $1', [mergeId]);
   return merged;
+}
+
+/** Two notes as one: the same text (or one already inside the other) is not written twice. */
+export function mergeNotes(a: string, b: string): string {
+  const x = a.trim();
+  const y = b.trim();
+  if (!y || x.includes(y)) return a;
+  if (!x || y.includes(x)) return b;
+  return `${a}\n${b}`;
 }

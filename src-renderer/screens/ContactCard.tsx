@@ -13,6 +13,7 @@ import { PhoneLink } from '../components/PhoneLink';
 import { RecordingPlayer } from '../components/RecordingPlayer';
 import { IconPlay, IconUser } from '../components/icons';
 import { countCalls, formatDateTime, formatPhone, normalizePhone } from '../format';
+import { formatPhoneWithExt, isExternalNumber, normalizePhoneWithExt, phoneExtension } from '../../src-shared/phone';
 import { href, navigate } from '../router';
 import { slotComponents } from '../slots';
 import { S } from '../strings';
@@ -33,7 +34,7 @@ function toDraft(c: Contact | null, phone?: string): Draft {
   return {
     name: c?.name ?? '',
     company: c?.company ?? '',
-    phones: c ? c.phones.map((p) => formatPhone(p)).join('\n') : phone ? formatPhone(phone) : '',
+    phones: c ? c.phones.map((p) => formatPhoneWithExt(p)).join('\n') : phone ? formatPhone(phone) : '',
     emails: c?.emails.join('\n') ?? '',
     note: c?.note ?? '',
   };
@@ -47,7 +48,8 @@ function lines(s: string): string[] {
 }
 
 function draftPhones(s: string): string[] {
-  return lines(s).map((p) => normalizePhone(p) ?? p);
+  // Extensions kept («доб. 215»): the relay stores them with the number.
+  return lines(s).map((p) => normalizePhoneWithExt(p) ?? p);
 }
 
 function ContactForm({ initial, onSave, onCancel, busy, error }: { initial: Draft; onSave: (d: Draft) => void; onCancel: () => void; busy: boolean; error: string | null }) {
@@ -140,7 +142,7 @@ function MergeDialog({ keep, onClose, onMerged }: { keep: Contact; onClose: () =
               <strong>{c.name || S.contact.unnamed}</strong>
               <span className="muted">
                 {c.company ? ` · ${c.company}` : ''}
-                {c.phones.length ? ` · ${c.phones.map((p) => formatPhone(p)).join(', ')}` : ''}
+                {c.phones.length ? ` · ${c.phones.map((p) => formatPhoneWithExt(p)).join(', ')}` : ''}
               </span>
             </button>
           </li>
@@ -341,6 +343,7 @@ export function ContactCard({ id }: { id: number }) {
                   contact.phones.map((p) => (
                     <div key={p}>
                       <PhoneLink number={p} />
+                      {phoneExtension(p) && isExternalNumber(normalizePhone(p)) ? <span data-testid="contact-phone-ext"> {S.contact.ext(phoneExtension(p)!)}</span> : null}
                     </div>
                   ))
                 ) : (

@@ -12,6 +12,7 @@ import { CsvExportButton } from '../components/CsvExportButton';
 import { IconSearch } from '../components/icons';
 import { Modal } from '../components/Modal';
 import { formatDate, formatPhone, pluralize } from '../format';
+import { formatPhoneWithExt } from '../../src-shared/phone';
 import { href } from '../router';
 import { PLURALS, S } from '../strings';
 import { useIsAdmin } from '../stores/session';
@@ -77,7 +78,7 @@ const Row = memo(function Row({ c }: { c: ContactListItem }) {
     <a className="c-row" href={href(`/contacts/${c.id}`)} data-testid="contacts-row" data-contact-id={c.id}>
       <span className="c-name">{c.name || <span className="muted">{S.contact.unnamed}</span>}</span>
       <span className="c-company">{c.company}</span>
-      <span className="c-phones">{c.phones.map((p) => formatPhone(p)).join(', ')}</span>
+      <span className="c-phones">{c.phones.map((p) => formatPhoneWithExt(p)).join(', ')}</span>
       <span className="c-emails">{c.emails.join(', ')}</span>
       <span className="c-last">{c.lastCallAt ? formatDate(c.lastCallAt) : <span className="muted">{S.dash}</span>}</span>
     </a>
@@ -181,6 +182,34 @@ function ImportPreview({ file, csv, result, onClose, onDone }: { file: string; c
               .map((c) => c.name || c.phones.map((p) => formatPhone(p)).join(', '))
               .join('; ')}
           </p>
+        ) : null}
+        {result.columns ? (
+          <div className="small" data-testid="import-columns">
+            <span className="muted">{S.contacts.previewColumns}: </span>
+            {result.columns.map((c, i) => (
+              <span key={c.column} data-testid="import-column" data-field={c.field ?? ''} className={c.field ? '' : 'muted'}>
+                {i ? '; ' : ''}«{c.header || c.column}» → {c.field ? S.contacts.previewField[c.field] : S.contacts.previewIgnored}
+              </span>
+            ))}
+          </div>
+        ) : null}
+        {result.columns && !result.columns.some((c) => c.field === 'phone') ? (
+          <div className="warn-box" data-testid="import-no-phones">
+            {S.contacts.previewNoPhones}
+          </div>
+        ) : null}
+        {result.conflicts?.length ? (
+          <div className="warn-box" data-testid="import-conflicts">
+            <strong>{S.contacts.previewConflicts}</strong>
+            <ul className="import-errors">
+              {result.conflicts.slice(0, ERRORS_SHOWN).map((c) => (
+                <li key={`${c.row}:${c.phone}`}>
+                  {S.contacts.previewRow(c.row)}: {S.contacts.previewConflict(c.name, formatPhoneWithExt(c.phone), c.ownerName)}
+                </li>
+              ))}
+              {(result.conflicted ?? 0) > ERRORS_SHOWN ? <li className="muted">{S.contacts.previewMoreErrors((result.conflicted ?? 0) - ERRORS_SHOWN)}</li> : null}
+            </ul>
+          </div>
         ) : null}
         {result.errors.length ? (
           <div className="warn-box" data-testid="import-errors">

@@ -479,6 +479,10 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
     expect(await preview.getByTestId('import-created').getAttribute('data-count')).toBe('1');
     expect(await preview.getByTestId('import-skipped').getAttribute('data-count')).toBe('1');
     expect(await preview.getByTestId('import-errors').textContent()).toContain('строка 3: не распознан телефон «нет»');
+    // The preview says what each column was taken for.
+    expect(await preview.getByTestId('import-column').evaluateAll((els) => els.map((e) => e.getAttribute('data-field')))).toEqual(['name', 'company', 'phone']);
+    expect(await preview.getByTestId('import-columns').textContent()).toContain('«Телефон» → Телефон');
+    expect(await preview.getByTestId('import-no-phones').count()).toBe(0);
     await preview.getByTestId('import-confirm').click();
     await page.getByTestId('toast-ok').filter({ hasText: 'новых 1' }).waitFor({ timeout: 10_000 });
     await page.getByTestId('contacts-search').fill('лебедев');

@@ -133,7 +133,7 @@ describe('GET /api/contacts/export', () => {
     expect(text.endsWith('\r\n')).toBe(true);
     expect(rows).toEqual([
       ['Имя', 'Компания', 'Телефоны', 'Email', 'Заметка'],
-      ['Сидоров Олег', 'ООО «Ромашка»', '7 (916) 123-45-67, 7 (495) 765-43-21', 'oleg@romashka.ru', `'=СУММ(A1); "VIP"\nзвонить после 10`],
+      ['Сидоров Олег', 'ООО «Ромашка»', '8 (916) 123-45-67, 8 (495) 765-43-21', 'oleg@romashka.ru', `'=СУММ(A1); "VIP"\nзвонить после 10`],
     ]);
   });
 
@@ -367,6 +367,120 @@ describe('POST /api/contacts/import', () => {
     expect(res).toMatchObject({ dryRun: true, created: 1 });
     const employee = new RelayHttpClient({ baseUrl: r.url, getToken: () => to.token });
     await expect(employee.importContacts('Имя\nX\n', true)).rejects.toMatchObject({ code: 'forbidden' });
+  });
+});
+
+/** Text as Russian Excel's plain «CSV» saves it: Windows-1251 bytes (what the app decodes before sending). */
+const cp1251 = (s: string) => Buffer.from([...s].map((ch) => (ch === 'Ё' ? 0xa8 : ch === 'ё' ? 0xb8 : ch === '№' ? 0xb9 : ch === '«' ? 0xab : ch === '»' ? 0xbb : ch >= 'А' && ch <= 'я' ? ch.charCodeAt(0) - 0x350 : ch.charCodeAt(0))));
+
+describe('a real Excel list (walkthrough 3)', () => {
+  // Headers as a Russian Excel list writes them; cp1251, `;`, CRLF; read as the app reads it.
+  const excel = (lines: string[]) => decodeTextBytes(new Uint8Array(cp1251(lines.join('\r\n') + '\r\n')));
+  const first = excel([
+    '№;ФИО;Должность;Организация;Моб. телефон;Раб. телефон;E-mail;Примечание',
+    '1;Соловьёв Андрей;Директор;ООО «Тепло»;8 (916) 555-10-01;8 (495) 987-65-43 доб. 215;solovyov@teplo.ru;Тендер по котельной',
+    '2;Белов Игорь;;ООО «Север»;+7 916 555-10-02;;belov@sever.ru;',
+    '3;Никитина Ольга;;;7,91655E+10;;;',
+    '4;Орлов Д.;;;8 (916) 555-10-01;;;дубль телефона Соловьёва',
+    '5;Гусев Павел;;ООО «Юг»;;8 (495) 123-45-67, доб. 12;;',
+  ]);
+
+  it('recognises «Моб. телефон», «Раб. телефон» and the rest, keeps every phone with its extension, and says which columns it used', async () => {
+    const dry = await importCsv(first, true);
+    expect(dry.status).toBe(200);
+    expect(dry.body.columns).toEqual([
+      { column: 1, header: '№', field: null },
+      { column: 2, header: 'ФИО', field: 'name' },
+      { column: 3, header: 'Должность', field: 'position' },
+      { column: 4, header: 'Организация', field: 'company' },
+      { column: 5, header: 'Моб. телефон', field: 'phone' },
+      { column: 6, header: 'Раб. телефон', field: 'phone' },
+      { column: 7, header: 'E-mail', field: 'email' },
+      { column: 8, header: 'Примечание', field: 'note' },
+    ]);
+    // Every row is accounted for: 4 new contacts (Орлов too), Никитина skipped with the cause.
+    expect(dry.body).toMatchObject({ rows: 5, created: 4, updated: 0, unchanged: 0, skipped: 1, conflicted: 1 });
+    expect(dry.body.errors).toHaveLength(1);
+    expect(dry.body.errors[0].row).toBe(4);
+    expect(dry.body.errors[0].reason).toContain('«7,91655E+10»: Excel превратил номер в число');
+    expect(dry.body.errors[0].reason).toContain('формат «Текстовый»');
+    // «Орлов Д.» shares Соловьёв's mobile: not folded into him, listed as a conflict.
+    expect(dry.body.conflicts).toEqual([{ row: 5, name: 'Орлов Д.', phone: '+79165551001', ownerId: null, ownerRow: 2, ownerName: 'Соловьёв Андрей' }]);
+
+    expect((await importCsv(first, false)).body).toMatchObject({ created: 4, skipped: 1, conflicted: 1 });
+    const solovyov = (await byPhone('+7 916 555-10-01'))!;
+    expect(solovyov).toMatchObject({ name: 'Соловьёв Андрей', company: 'ООО «Тепло»', phones: ['+79165551001', '+74959876543 доб. 215'], note: 'Должность: Директор\nТендер по котельной' });
+    // An incoming call from the main number still finds the contact.
+    expect((await byPhone('84959876543'))?.id).toBe(solovyov.id);
+    const orlov = (await db().query<{ phones: string[]; note: string }>(`SELECT phones, note FROM contacts WHERE name = 'Орлов Д.' AND merged_into IS NULL`)).rows;
+    expect(orlov).toEqual([{ phones: [], note: 'дубль телефона Соловьёва' }]);
+    expect((await byPhone('+7 495 123-45-67'))).toMatchObject({ name: 'Гусев Павел', phones: ['+74951234567 доб. 12'] });
+  });
+
+  it('a corrected file fills in the same contacts: matched by phone, else email, else name and company', async () => {
+    // First imported without phones (unrecognised header), then again with them.
+    const noPhones = excel(['ФИО;Организация;Прочее;E-mail', 'Тимофеева Анна;ООО «Лес»;;anna@les.ru', 'Кравченко Олег;ООО «Поле»;;']);
+    expect((await importCsv(noPhones, false)).body).toMatchObject({ created: 2 });
+    const before = await contactCount();
+    const fixed = excel(['ФИО;Организация;Телефон;Рабочий телефон;E-mail', 'Тимофеева Анна;ООО «Лес»;8 916 555-20-01;;ANNA@les.ru', 'КРАВЧЕНКО Олег;ооо «поле»;;+7 495 555-20-02;']);
+    const dry = await importCsv(fixed, true);
+    expect(dry.body).toMatchObject({ created: 0, updated: 2, unchanged: 0, skipped: 0 });
+    expect(dry.body.samples.updated.map((u) => [u.name, u.addPhones])).toEqual([
+      ['Тимофеева Анна', ['+79165552001']],
+      ['Кравченко Олег', ['+74955552002']],
+    ]);
+    await importCsv(fixed, false);
+    expect(await contactCount(), 'no one doubled').toBe(before);
+    expect((await importCsv(fixed, false)).body).toMatchObject({ created: 0, updated: 0, unchanged: 2 });
+  });
+
+  it('the first import of the Excel list again adds no one (Орлов is found by name)', async () => {
+    const before = await contactCount();
+    expect((await importCsv(first, false)).body).toMatchObject({ created: 0, updated: 0, unchanged: 4, conflicted: 1 });
+    expect(await contactCount()).toBe(before);
+  });
+
+  it('search and «Объединить с…» ignore ё/е and case', async () => {
+    const names = async (q: string) => (await page(`limit=50&search=${encodeURIComponent(q)}`)).body.contacts.map((c) => c.name);
+    expect(await names('Соловьев')).toEqual(['Соловьёв Андрей']);
+    expect(await names('СОЛОВЬЁВ')).toEqual(['Соловьёв Андрей']);
+    expect(await names('елкина')).toEqual(['Ёлкина Мария']);
+    const list = await r.api<{ contacts: Contact[] }>('GET', '/api/contacts?search=' + encodeURIComponent('соловьев'), to.token);
+    expect(list.body.contacts.map((c) => c.name)).toEqual(['Соловьёв Андрей']);
+  });
+
+  it('keeps extensions typed into a card; two desks of one number are two phones, the card shows their calls once', async () => {
+    const made = await r.api<Contact>('POST', '/api/contacts', r.adminToken, { name: 'Доб Тест', phones: ['8 (495) 700-00-01 доб. 12', '8-495-7000001', '+7 495 700-00-01 ext 7'] });
+    expect(made.body.phones).toEqual(['+74957000001 доб. 12', '+74957000001', '+74957000001 доб. 7']);
+    expect((await byPhone('+74957000001'))?.id).toBe(made.body.id);
+    const patched = await r.api<Contact>('PATCH', `/api/contacts/${made.body.id}`, r.adminToken, { phones: ['+74957000001 доб. 215'] });
+    expect(patched.body.phones).toEqual(['+74957000001 доб. 215']);
+    expect((await byPhone('84957000001'))?.id).toBe(made.body.id);
+    const { rows } = await download('search=' + encodeURIComponent('Доб Тест'));
+    expect(rows[1][2]).toBe('8 (495) 700-00-01 доб. 215');
+  });
+
+  it('merging two contacts with the same note keeps it once', async () => {
+    const a = await r.api<Contact>('POST', '/api/contacts', r.adminToken, { name: 'Нотов', note: 'Тендер, звонить после 14:00' });
+    const b = await r.api<Contact>('POST', '/api/contacts', r.adminToken, { name: 'Нотов', note: ' Тендер, звонить после 14:00 ' });
+    const c = await r.api<Contact>('POST', '/api/contacts', r.adminToken, { name: 'Нотов', note: 'другое' });
+    const m = await r.api<Contact>('POST', '/api/contacts/merge', r.adminToken, { keepId: a.body.id, mergeId: b.body.id });
+    expect(m.body.note).toBe('Тендер, звонить после 14:00');
+    const m2 = await r.api<Contact>('POST', '/api/contacts/merge', r.adminToken, { keepId: a.body.id, mergeId: c.body.id });
+    expect(m2.body.note).toBe('Тендер, звонить после 14:00\nдругое');
+  });
+
+  it('recognises the usual header variants, and Фамилия + Имя + Отчество as one name', async () => {
+    const csv = excel([
+      'Фамилия;Имя;Отчество;Компания;Тел. моб.;Телефон рабочий;Сотовый;Домашний;Эл. почта;Комментарий;Домашний адрес;Факс',
+      'Тестов;Пётр;Ильич;Контрагент-1;8 916 555-30-01;8 495 555-30-02;8 916 555-30-03;8 495 555-30-04;p@test.ru;к;Москва;8 495 000-00-00',
+    ]);
+    const dry = await importCsv(csv, true);
+    expect(dry.body.columns!.map((c) => c.field)).toEqual(['lastName', 'firstName', 'middleName', 'company', 'phone', 'phone', 'phone', 'phone', 'email', 'note', null, null]);
+    expect(dry.body.samples.created).toEqual([{ row: 2, name: 'Тестов Пётр Ильич', company: 'Контрагент-1', phones: ['+79165553001', '+74955553002', '+79165553003', '+74955553004'] }]);
+    const en = await importCsv('First Name,Last Name,Company,Mobile,Work Phone,E-mail Address,Notes,Phone 1 - Type\nJohn,Smith,Acme,+1 212 555 0100,+1 212 555 0101 ext 5,j@acme.com,n,Mobile\n', true);
+    expect(en.body.columns!.map((c) => c.field)).toEqual(['firstName', 'lastName', 'company', 'phone', 'phone', 'email', 'note', null]);
+    expect(en.body.samples.created[0]).toMatchObject({ name: 'Smith John', phones: ['+12125550100', '+12125550101 доб. 5'] });
   });
 });
 

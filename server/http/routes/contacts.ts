@@ -10,6 +10,7 @@ import { createContact, deleteContact, findContactByPhone, getContact, listConta
 import { exportContacts, pageContacts, CONTACTS_PAGE_MAX } from '../../people/contacts-directory';
 import { ContactsImportRefused, importContacts } from '../../people/contacts-import';
 import { CONTACTS_IMPORT_MAX_CHARS } from '../../../src-shared/wire';
+import { normalizePhone } from '../../../src-shared/phone';
 import { knownTimeZone, listCalls, STATS_DEFAULT_TIME_ZONE, todayIn } from '../../calls/queries';
 
 const Search = z.string().max(100).optional();
@@ -106,7 +107,9 @@ export function registerContactRoutes(app: FastifyInstance, ctx: RelayContext) {
     const me = await requireEmployee(ctx, req);
     const contact = await getContact(ctx.db, parseId(req.params));
     if (!contact) throw notFound('Контакт');
-    const calls = (await Promise.all(contact.phones.map((phone) => listCalls(ctx.db, me, { limit: 200, phone }))))
+    // One number at two desks («доб. 12», «доб. 215») is one line of calls: read it once.
+    const numbers = [...new Set(contact.phones.map((p) => normalizePhone(p) ?? p))];
+    const calls = (await Promise.all(numbers.map((phone) => listCalls(ctx.db, me, { limit: 200, phone }))))
       .flatMap((page) => page.calls)
       .sort((a, b) => (a.startedAt < b.startedAt ? 1 : -1));
     return { contact, calls };
