@@ -159,6 +159,8 @@ export const S = {
     createContact: 'Создать контакт',
     none: 'Сейчас нет входящих звонков.',
     dismiss: 'Скрыть',
+    /** A folded card of the stack (another card is open): a click opens it. */
+    expand: 'Показать карточку звонка',
   },
 
   /** «Перевести звонок» from the popup of the call the employee is talking on. */
@@ -635,7 +637,9 @@ export const S = {
     displayCursor: 'где курсор мыши',
     displayPrimary: 'на основном',
     popupDuration: 'Скрывать окно через',
-    popupDurationHint: '0 — показывать, пока звонок не закончится или пока вы не закроете окно.',
+    popupDurationHint: 'Считается с момента, когда зазвонили телефоны (пока клиент в голосовом меню, окно не скрывается). 0 — не скрывать: окно закроется, когда звонок закончится или когда вы его закроете.',
+    /** A number setting's refusal: the saved value stays. */
+    numberInvalid: (min: number, max: number, kept: number) => `Введите целое число от ${min} до ${max}. Оставлено прежнее значение: ${kept}.`,
     seconds: 'с',
     minDigits: 'Не показывать для номеров короче (цифр)',
     minDigitsHint: 'Внутренние звонки между сотрудниками обычно 3–4 цифры.',
@@ -643,11 +647,11 @@ export const S = {
     soundTest: 'Проверить звук',
     notification: 'Уведомление системы вместе с окном',
     localOnly: 'Эти настройки хранятся на этом компьютере.',
-    browserNotifications: 'Уведомления о пропущенных звонках и новых письмах',
-    browserNotificationsHint: 'Браузер покажет уведомление, даже если вкладка не на экране.',
+    browserNotifications: 'Разрешение браузера на уведомления',
+    browserNotificationsHint: 'Без него браузер не покажет программе ни одного уведомления — ни о пропущенных звонках, ни о письмах, — когда вкладка не на экране.',
     allowNotifications: 'Разрешить',
     mailNotifications: 'Уведомлять о новых письмах',
-    mailNotificationsHint: 'Во «Входящих» любого подключённого ящика; щелчок по уведомлению открывает письмо.',
+    mailNotificationsHint: 'Только о письмах во «Входящих» любого подключённого ящика; щелчок по уведомлению открывает письмо. Уведомлений о звонках этот переключатель не касается.',
     notificationsOn: 'Включены',
     notificationsDenied: 'Запрещены в настройках браузера',
     saved: 'Сохранено',
@@ -685,6 +689,7 @@ export const S = {
     aboutNoElectron: 'нет — открыто в браузере',
     aboutRelayUnknown: 'версию не сообщает',
     aboutUnknown: 'неизвестна',
+    aboutDevBuild: 'нет — сборка для разработки',
   },
 
   mail: {

@@ -533,7 +533,7 @@ export async function createAppCore(opts: AppCoreOptions): Promise<AppCore> {
     },
     'popups:list': async () => popups.list(),
     'popups:dismiss': async (a) => popups.dismiss(a.callId),
-    'popups:keep': async (a) => popups.keep(a.callId),
+    'popups:keep': async (a) => popups.keep(a.callId, a.keep ?? true),
     'popups:layout': async (a) => {
       shellEvents.emit('popup-layout', { height: a.height });
     },

@@ -6,12 +6,15 @@
  * a call that rang and ended while we were away never flashes up.
  *
  * With a display duration set (settings: popup.durationSec > 0) a popup hides by itself that
- * many seconds after it opened, as if the user had closed it: later updates of the same call do
- * not bring it back. 0 keeps it until the call ends or the user closes it.
+ * many seconds after the phones began to ring (not while the caller is still in the voice menu:
+ * a short duration would hide it before anyone could answer), as if the user had closed it:
+ * later updates of the same call do not bring it back. 0 keeps it until the call ends or the
+ * user closes it.
  *
  * One exception to closing at the end: the card of a call this employee talked on stays for a
  * while once it ends (live, never from a replay), showing «Добавить комментарий»: the outcome
- * of a call is written right after it. Writing one (popups:keep) holds it until it is closed.
+ * of a call is written right after it. A form open in it (popups:keep) holds it; once the form
+ * closes (keep false) an ended call's card goes by the wrap-up timer again, never stays forever.
  */
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import type { Call, Contact, Employee, FeedPayload } from '../../src-shared/wire';
@@ -73,6 +76,8 @@ export class PopupManager {
   private readonly wrapTimers = new Map<number, unknown>();
   /** Cards the user is writing a comment in: no timer hides them. */
   private readonly kept = new Set<number>();
+  /** Cards whose display-duration timer has started (once per card: keeping it cancels it for good). */
+  private readonly hideArmed = new Set<number>();
 
   constructor(private readonly o: PopupManagerOptions) {}
 
@@ -97,9 +102,10 @@ export class PopupManager {
         recentCalls: p.recentCalls.filter((c) => c.id !== id),
         recentMails: this.o.recentMails?.(p.call, contact) ?? [],
       };
-      const isNew = !this.open.has(id);
       this.open.set(id, popup);
-      if (isNew && options.durationSec > 0) {
+      // Counted from ringing: the voice menu may take longer than the whole duration.
+      if (options.durationSec > 0 && p.call.phase !== 'ivr' && !this.hideArmed.has(id) && !this.kept.has(id)) {
+        this.hideArmed.add(id);
         const timers = this.o.timers ?? realTimers;
         this.hideTimers.set(id, timers.setTimeout(() => this.dismiss(id), options.durationSec * 1000));
       }
@@ -133,11 +139,25 @@ export class PopupManager {
     this.o.emit(popup);
   }
 
-  /** The user is writing a comment in this card: no timer hides it; it closes when they close it. */
-  keep(callId: number): void {
-    if (!this.open.has(callId)) return;
-    this.kept.add(callId);
-    this.clearTimers(callId);
+  /**
+   * `keep`: the user opened a form in this card (a comment, the transfer): no timer hides it.
+   * Released (the form closed or failed): an ended call's card gets the usual wrap-up from now;
+   * a live call's card closes at its end as ever.
+   */
+  keep(callId: number, keep = true): void {
+    const cur = this.open.get(callId);
+    if (!cur) return;
+    if (keep) {
+      this.kept.add(callId);
+      this.clearTimers(callId);
+      return;
+    }
+    if (!this.kept.delete(callId)) return;
+    const ended = cur.call.phase === 'ended' || cur.call.status !== 'active';
+    if (ended && !this.wrapTimers.has(callId)) {
+      const timers = this.o.timers ?? realTimers;
+      this.wrapTimers.set(callId, timers.setTimeout(() => this.close(callId), this.o.wrapUpMs ?? WRAP_UP_MS));
+    }
   }
 
   /** The user closed the popup (or clicked an action that ends it). */
@@ -158,6 +178,7 @@ export class PopupManager {
     if (!cur) return;
     this.open.delete(callId);
     this.kept.delete(callId);
+    this.hideArmed.delete(callId);
     this.clearTimers(callId);
     if (!this.batchStart) this.o.emit({ ...cur, call: call ?? cur.call, open: false });
   }

@@ -114,7 +114,8 @@ export class PopupWindow {
   private layoutAndShow(): void {
     const win = this.ensureWindow();
     this.display ??= this.pickDisplay();
-    // The page's measure, within the screen; before it reports, a card's height per call.
+    // The page's measure, within the screen (the work area, so the window never runs off it: the
+    // page scrolls beyond, newest card first); before it reports, a card's height per call.
     const height = Math.min(this.contentHeight ?? Math.min(this.open.size, MAX_CARDS) * CARD_HEIGHT, this.display.workArea.height - 2 * MARGIN);
     win.setBounds(popupBounds(this.display.workArea, this.o.options().position, { width: WIDTH, height }, MARGIN));
     const show = () => {

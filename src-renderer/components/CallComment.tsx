@@ -70,6 +70,7 @@ export function CommentEditor({
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const area = useRef<HTMLTextAreaElement>(null);
+  const box = useRef<HTMLDivElement>(null);
   const alive = useRef(true);
   useEffect(() => {
     alive.current = true;
@@ -100,6 +101,20 @@ export function CommentEditor({
     }
   };
 
+  // The editor replaced the row's «+ Комментарий» button, which unmounted: closing it would drop
+  // the focus to the page's start. A keyboard user goes back to that button instead.
+  const cancelToOpener = () => {
+    const near = box.current?.parentElement ?? null;
+    onCancel();
+    setTimeout(() => {
+      const active = document.activeElement;
+      if (active && active !== document.body && document.contains(active)) return;
+      const sel = `[data-call-id="${call.id}"] [data-testid="comment-edit"]`;
+      const target = near?.querySelector<HTMLElement>(sel) ?? document.querySelector<HTMLElement>(sel);
+      target?.focus();
+    }, 0);
+  };
+
   return (
     <div
       className={`comment-editor ${className}`}
@@ -112,9 +127,10 @@ export function CommentEditor({
           // Not the page's or a dialog's Escape: only this editor closes.
           e.preventDefault();
           e.stopPropagation();
-          onCancel();
+          cancelToOpener();
         }
       }}
+      ref={box}
     >
       <textarea
         ref={area}
@@ -130,7 +146,7 @@ export function CommentEditor({
         <button type="button" className="btn btn-primary btn-sm" disabled={busy || tooLong} onClick={() => void save()} data-testid="comment-save">
           {busy ? S.saving : S.save}
         </button>
-        <button type="button" className="btn btn-sm" onClick={onCancel} data-testid="comment-cancel">
+        <button type="button" className="btn btn-sm" onClick={cancelToOpener} data-testid="comment-cancel">
           {S.cancel}
         </button>
         {error ? (

@@ -5,7 +5,7 @@
  * its outcome right there. While I am talking on the call, «Перевести» hands it to a colleague;
  * «Перезвонить» only once it has ended (no calling back someone still on the line).
  */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CallPopup } from '../../src-shared/ipc/telephony';
 import { call as invoke } from '../api';
 import { dialNumber } from '../actions';
@@ -21,7 +21,11 @@ import { CreateContactDialog } from './CreateContact';
 import { DirectionIcon, IconX } from './icons';
 import { TransferForm } from './TransferForm';
 
-export function PopupCard({ popup, compact = false }: { popup: CallPopup; compact?: boolean }) {
+/**
+ * `collapsed`: another card of the stack is the open one; this one shows a single line (who,
+ * status, ✕) and opens on a click. A card with a form being filled in never folds.
+ */
+export function PopupCard({ popup, compact = false, collapsed = false, onExpand }: { popup: CallPopup; compact?: boolean; collapsed?: boolean; onExpand?: () => void }) {
   const { call, contact } = popup;
   const [creating, setCreating] = useState(false);
   const [createdId, setCreatedId] = useState<number | null>(null);
@@ -40,8 +44,6 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const recent = popup.recentCalls.filter((c) => c.id !== call.id).slice(0, compact ? 3 : 5);
   const line = call.to.line;
   const isIn = call.direction !== 'out';
-  // No hide timer may take the card away under the user's hands (a comment, the transfer form).
-  const keepCard = () => void invoke('popups:keep', { callId: call.id }).catch(() => {});
   // Only the conversation going on at my own phone can be transferred (the relay refuses others):
   // who talks now (talkingExtensions: after a transfer, the colleague), else, from relays before
   // it, the call's employee.
@@ -49,6 +51,24 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
   const talkingNames = call.phase === 'talking' && call.talkingEmployees?.length ? call.talkingEmployees.map((e) => e.name).join(', ') : null;
   const canTransfer =
     call.phase === 'talking' && me != null && (call.talkingExtensions ? !!me.extension && call.talkingExtensions.includes(me.extension) : call.employee?.id === me.id);
+  // A form is being filled in (the transfer form only while it shows: it goes when the talk ends).
+  const busy = commenting || creating || (transferring && canTransfer);
+  useKeepWhileBusy(call.id, busy);
+  if (collapsed && !busy) {
+    return (
+      <article className={`popup-card popup-card-folded phase-${call.phase}`} data-testid="call-popup" data-call-id={call.id} data-collapsed="true">
+        <button type="button" className="popup-fold" onClick={onExpand} title={S.popup.expand} aria-expanded={false} data-testid="popup-expand">
+          <DirectionIcon call={call} size={14} />
+          <span className="popup-fold-number" data-testid="popup-number">{number ? formatPhone(number) : S.popup.hiddenNumber}</span>
+          <span className="popup-fold-name">{contact ? contact.name || S.contact.unnamed : S.popup.newNumber}</span>
+          <span className={`badge badge-${call.phase}`} data-testid="popup-status">{callStatusLabel(call)}</span>
+        </button>
+        <button type="button" className="icon-btn" onClick={() => dismiss(call.id)} aria-label={S.popup.dismiss} title={S.popup.dismiss}>
+          <IconX size={16} />
+        </button>
+      </article>
+    );
+  }
   return (
     <article className={`popup-card phase-${call.phase}`} data-testid="call-popup" data-call-id={call.id}>
       <header className="popup-head">
@@ -127,10 +147,7 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
             <CommentAction
               className="popup-comment-action"
               label={call.comment ? S.comment.change : S.comment.add}
-              onClick={() => {
-                setCommenting(true);
-                keepCard();
-              }}
+              onClick={() => setCommenting(true)}
             />
           ) : null}
         </section>
@@ -185,7 +202,6 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
           ) : null}
           {canTransfer ? (
             <button type="button" className="btn" data-testid="popup-transfer" title={S.transfer.actionTitle} onClick={() => {
-                keepCard();
                 useCommandFailures.getState().clearTransfer(call.id);
                 setTransferring(true);
               }}>
@@ -199,4 +215,18 @@ export function PopupCard({ popup, compact = false }: { popup: CallPopup; compac
       ) : null}
     </article>
   );
+}
+
+/**
+ * No hide timer may take the card away while a form in it is being filled in; once the form is
+ * closed (saved, cancelled, the transfer sent or refused) the card goes by its usual rule again:
+ * pressing «Перевести» once must not leave an ended call's card up for good.
+ */
+function useKeepWhileBusy(callId: number, busy: boolean): void {
+  const kept = useRef(false);
+  useEffect(() => {
+    if (busy === kept.current) return;
+    kept.current = busy;
+    void invoke('popups:keep', { callId, keep: busy }).catch(() => {});
+  }, [callId, busy]);
 }

@@ -1,8 +1,18 @@
 /**
  * The stack of open call popups. In the Electron popup window it fills the window (`#/popup`);
- * in browser mode it floats in the corner of the main window.
+ * in browser mode it floats in the corner of the main window, never taller than the window
+ * (it scrolls).
+ *
+ * In the main window one card is open at a time, the others fold to one line (number, name,
+ * status, ✕): the stack shares the window with the app, several full cards do not fit, and a
+ * receptionist answers one call at a time, so the open one is the newest (usually the one
+ * ringing now): who calls must be readable at a glance. A
+ * click on a folded line opens that card instead; a new call opens its own card again. A card
+ * with a form being filled in (a comment, the transfer) never folds under the user's hands.
+ * The Electron popup window is a window of its own: its cards stay whole, the window grows up
+ * to the screen's height and its page scrolls beyond that, newest first (popup-window.ts).
  */
-import { useEffect, useRef, type RefObject } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 import { call, hasShell } from '../api';
 import { S } from '../strings';
 import { usePopups } from '../stores/popups';
@@ -91,12 +101,23 @@ export function PopupStack({ mode }: { mode: 'window' | 'overlay' }) {
   const root = useRef<HTMLDivElement>(null);
   useReportHeight(root, mode === 'window' && hasShell, popups.length);
 
+  // The card the user opened; forgotten when a newer call arrives (its card opens instead).
+  const newest = popups[0]?.callId ?? null;
+  const [chosen, setChosen] = useState<number | null>(null);
+  useEffect(() => {
+    setChosen(null);
+    // The newest card is the first: scrolled into view when it arrives.
+    root.current?.scrollTo?.({ top: 0 });
+    if (mode === 'window') window.scrollTo?.({ top: 0 });
+  }, [newest, mode]);
+  const openId = chosen != null && popups.some((p) => p.callId === chosen) ? chosen : newest;
+
   if (mode === 'overlay' && popups.length === 0) return null;
   return (
     <div ref={root} className={mode === 'window' ? 'popup-window' : `popup-overlay pos-${popupPosition}`} data-testid="popup-stack">
       {popups.length === 0 ? <p className="muted popup-none">{S.popup.none}</p> : null}
-      {popups.slice(0, mode === 'overlay' ? 3 : 6).map((p) => (
-        <PopupCard key={p.callId} popup={p} compact={mode === 'overlay'} />
+      {popups.map((p) => (
+        <PopupCard key={p.callId} popup={p} compact={mode === 'overlay'} collapsed={mode === 'overlay' && p.callId !== openId} onExpand={() => setChosen(p.callId)} />
       ))}
     </div>
   );

@@ -39,31 +39,57 @@ function BrowserNotifications() {
   );
 }
 
-/** A number field that saves when it loses focus or on Enter (not on every keystroke). */
+/**
+ * A number field that saves when it loses focus or on Enter (not on every keystroke). An empty,
+ * fractional or out-of-range entry is refused with a message and the saved value stays: a silent
+ * «0» would mean the opposite of what was meant (e.g. «не скрывать»).
+ */
 function NumberSetting(props: { value: number; min: number; max: number; label: string; testId: string; onCommit: (n: number) => void }) {
   const { value, min, max, label, testId, onCommit } = props;
   const [draft, setDraft] = useState(String(value));
+  const [invalid, setInvalid] = useState(false);
   useEffect(() => setDraft(String(value)), [value]);
   const commit = () => {
-    const n = Math.max(min, Math.min(max, Math.round(Number(draft) || 0)));
+    const text = draft.trim();
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) {
+      setInvalid(true);
+      setDraft(String(value));
+      return;
+    }
+    setInvalid(false);
     setDraft(String(n));
     if (n !== value) onCommit(n);
   };
+  const errorId = `${testId}-error`;
   return (
-    <input
-      className="input-sm num-input"
-      type="number"
-      min={min}
-      max={max}
-      value={draft}
-      onChange={(e) => setDraft(e.target.value)}
-      onBlur={commit}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') commit();
-      }}
-      aria-label={label}
-      data-testid={testId}
-    />
+    <span className="num-setting">
+      <input
+        className="input-sm num-input"
+        type="number"
+        min={min}
+        max={max}
+        step={1}
+        value={draft}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          setInvalid(false);
+        }}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') commit();
+        }}
+        aria-label={label}
+        aria-invalid={invalid || undefined}
+        aria-describedby={invalid ? errorId : undefined}
+        data-testid={testId}
+      />
+      {invalid ? (
+        <span className="error-text small num-setting-error" id={errorId} role="alert" data-testid={errorId}>
+          {S.settings.numberInvalid(min, max, value)}
+        </span>
+      ) : null}
+    </span>
   );
 }
 
@@ -251,7 +277,8 @@ function About() {
           <dt>{S.settings.aboutRelay}</dt>
           <dd data-testid="about-relay">{a.relayVersion ?? <span className="muted">{S.settings.aboutRelayUnknown}</span>}</dd>
           <dt>{S.settings.aboutBuildDate}</dt>
-          <dd>{a.buildDate ? formatDateTime(a.buildDate) : <span className="muted">{S.settings.aboutUnknown}</span>}</dd>
+          {/* Only a built app has a date (its bundle's); run from the sources there is none. */}
+          <dd data-testid="about-build-date">{a.buildDate ? formatDateTime(a.buildDate) : <span className="muted">{S.settings.aboutDevBuild}</span>}</dd>
         </dl>
       ) : (
         <p className="muted">{S.loading}</p>

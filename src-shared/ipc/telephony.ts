@@ -150,8 +150,11 @@ export const telephonyRequests = {
   'calls:setComment': request<Call>()(z.object({ callId: z.number().int(), text: z.string().max(CALL_COMMENT_MAX * 2) })),
   'popups:list': request<CallPopup[]>()(z.undefined()),
   'popups:dismiss': request<void>()(z.object({ callId: z.number().int() })),
-  /** The user is writing a comment in an ended call's popup: it stays until closed, not hidden by a timer. */
-  'popups:keep': request<void>()(z.object({ callId: z.number().int() })),
+  /**
+   * The user is typing in a popup (a comment, the transfer form): no timer hides it. `keep: false`
+   * when the form closes: an ended call's card then goes by its usual wrap-up timer again.
+   */
+  'popups:keep': request<void>()(z.object({ callId: z.number().int(), keep: z.boolean().optional() })),
   /**
    * The popup window's content height in CSS pixels (its cards, a comment being written, the
    * transfer form open): the shell sizes the window to it, within the screen.

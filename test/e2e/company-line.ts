@@ -26,6 +26,22 @@ export class CompanyLine {
     };
   }
 
+  /** The leg ringing (or hanging up on) an employee's extension, after the IVR (mango-api.md §2.3). */
+  ringEvent(entry: string, caller: string, extension: string, state: 'Appeared' | 'Disconnected', s: number) {
+    return {
+      entry_id: entry,
+      call_id: `${entry}-${extension}`,
+      timestamp: this.t0 + ++this.seq,
+      seq: s,
+      call_state: state,
+      location: 'abonent',
+      from: { number: caller },
+      to: { extension, number: `sip:${extension}@vpbx.mangosip.ru`, line_number: LINE },
+      dct: { type: 0 },
+      ...(state === 'Disconnected' ? { disconnect_reason: 1110 } : {}),
+    };
+  }
+
   async post(body: object): Promise<void> {
     const res = await postSigned(this.webhookBase(), 'events/call', body);
     expect(res.status, `relay answered ${res.status} ${res.body}`).toBe(200);

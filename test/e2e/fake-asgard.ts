@@ -16,6 +16,11 @@ export interface FakeOptions {
   telephony?: { enabled: boolean; routingMode: 'popup' | 'group' | 'api' };
   /** The user has no Mango extension (as the demo's admin): «Перезвонить» cannot work. */
   noExtension?: boolean;
+  /**
+   * Browser mode (the popups float in the main window): the renderer's first look for
+   * `window.asgard` (api.ts `hasShell`) finds none, the API pick after it gets this fake.
+   */
+  browserMode?: boolean;
 }
 
 export function installFakeAsgard(o: FakeOptions): void {
@@ -429,6 +434,12 @@ export function installFakeAsgard(o: FakeOptions): void {
       return () => s!.delete(l);
     },
   };
+  if (o.browserMode) {
+    const fakeApi = w.asgard;
+    let looks = 0;
+    delete w.asgard;
+    Object.defineProperty(w, 'asgard', { configurable: true, get: () => (looks++ === 0 ? undefined : fakeApi) });
+  }
   w.__fake = {
     emit,
     log,

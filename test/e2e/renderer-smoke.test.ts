@@ -30,7 +30,7 @@ afterAll(async () => {
 async function openApp(opts: Partial<FakeOptions> & { hash?: string; width?: number; height?: number } = {}): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1360, height: opts.height ?? 860 }, locale: 'ru-RU', timezoneId: 'Europe/Moscow' });
   const errors = collectPageErrors(page);
-  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn, telephony: opts.telephony, noExtension: opts.noExtension };
+  const fake: FakeOptions = { loggedIn: opts.loggedIn ?? true, role: opts.role ?? 'admin', totalCalls: opts.totalCalls ?? 2000, now: Date.now(), statsCountedIn: opts.statsCountedIn, telephony: opts.telephony, noExtension: opts.noExtension, browserMode: opts.browserMode };
   await page.addInitScript({ content: fakeScript(fake) });
   await page.goto(`${site.url}/${opts.hash ?? '#/'}`);
   return { page, errors };
@@ -380,7 +380,7 @@ describe('renderer smoke (fake core)', () => {
       return l.length > 0 && l[l.length - 1].args.height > h;
     }, before);
     // The card is kept while a colleague is picked: no hide timer takes it away.
-    expect((await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'popups:keep').map((x) => x.args)))).toContainEqual({ callId: 900010 });
+    expect((await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'popups:keep').map((x) => x.args)))).toContainEqual({ callId: 900010, keep: true });
     await expect(mine.getByTestId('popup-call-back').count()).resolves.toBe(0);
     await page.waitForFunction(() => document.querySelectorAll('[data-call-id="900010"] [data-testid="transfer-to"] option').length === 4);
     const options = await form.getByTestId('transfer-to').locator('option').allTextContents();
@@ -703,6 +703,116 @@ describe('renderer smoke (fake core)', () => {
     const { page } = await openApp({ role: 'to', hash: '#/stats', statsCountedIn: { tz: 'Asia/Yekaterinburg' } });
     await page.getByTestId('stats-totals').waitFor();
     await expect(page.getByTestId('stats-counted-in').count()).resolves.toBe(0);
+    await page.close();
+  });
+
+  it('main window: 4 call cards never run off a 1100×740 window; the newest is open, the others one line each', async () => {
+    // Browser mode: the stack floats in the main window.
+    const { page, errors } = await openApp({ role: 'to', hash: '#/', width: 1100, height: 740, browserMode: true });
+    await page.getByTestId('call-popup').first().waitFor({ timeout: 5000 });
+    // Two more calls arrive, one of them my conversation (transfer form possible): 4 cards.
+    await page.evaluate(async () => {
+      const w = window as unknown as { asgard: { invoke(n: string): Promise<Record<string, unknown>[]> }; __fake: { emit(n: string, p: unknown): void } };
+      const [p] = await w.asgard.invoke('popups:list');
+      const base = p.call as Record<string, unknown>;
+      const me = { id: 2, name: 'Иванов Сергей', extension: '101' };
+      w.__fake.emit('popup', { ...p, callId: 900030, call: { ...base, id: 900030, entryId: 'live-900030', phase: 'talking', employee: me, answeredAt: new Date().toISOString() } });
+      w.__fake.emit('popup', { ...p, callId: 900031, call: { ...base, id: 900031, entryId: 'live-900031', clientNumber: '+79031112233', from: { number: '+79031112233', extension: null } } });
+    });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="call-popup"]').length === 4);
+    const geometry = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>('[data-testid="call-popup"]')].map((c) => {
+          const r = c.getBoundingClientRect();
+          return { id: Number(c.dataset.callId), top: Math.round(r.top), bottom: Math.round(r.bottom), folded: c.dataset.collapsed === 'true' };
+        }),
+      );
+    let cards = await geometry();
+    // Newest first, open and wholly inside the window; the older ones folded to a line.
+    expect(cards.map((c) => c.id)).toEqual([900031, 900030, 900002, 900001]);
+    expect(cards.map((c) => c.folded)).toEqual([false, true, true, true]);
+    for (const c of cards) expect(c.top).toBeGreaterThanOrEqual(0);
+    expect(cards[0].bottom).toBeLessThanOrEqual(740);
+    const stack = await page.getByTestId('popup-stack').boundingBox();
+    expect(stack!.y).toBeGreaterThanOrEqual(0);
+    expect(stack!.y + stack!.height).toBeLessThanOrEqual(740);
+    await screenshot(page, 'renderer-popup-stack-folded');
+
+    // A click on a folded line opens that card (my conversation) and folds the newest.
+    const mine = page.locator('[data-testid="call-popup"][data-call-id="900030"]');
+    await mine.getByTestId('popup-expand').click({ timeout: 5000 });
+    await mine.getByTestId('popup-transfer').waitFor({ timeout: 5000 });
+    // The transfer form: the card is kept while it is open and released once it closes.
+    await mine.getByTestId('popup-transfer').click({ timeout: 5000 });
+    await mine.locator('.transfer-form').waitFor({ timeout: 5000 });
+    await mine.locator('.transfer-form .btn-ghost').click({ timeout: 5000 });
+    await mine.getByTestId('popup-transfer').waitFor({ timeout: 5000 });
+    const keeps = await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'popups:keep').map((x) => x.args));
+    expect(keeps).toEqual([
+      { callId: 900030, keep: true },
+      { callId: 900030, keep: false },
+    ]);
+    cards = await geometry();
+    expect(cards.map((c) => c.folded)).toEqual([true, false, true, true]);
+    for (const c of cards) expect(c.top).toBeGreaterThanOrEqual(0);
+    for (const c of cards) expect(c.bottom).toBeLessThanOrEqual(740);
+    // A newer call opens its own card again.
+    await page.evaluate(async () => {
+      const w = window as unknown as { asgard: { invoke(n: string): Promise<Record<string, unknown>[]> }; __fake: { emit(n: string, p: unknown): void } };
+      const [p] = await w.asgard.invoke('popups:list');
+      w.__fake.emit('popup', { ...p, callId: 900032, call: { ...(p.call as Record<string, unknown>), id: 900032, entryId: 'live-900032' } });
+    });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="call-popup"]').length === 5);
+    cards = await geometry();
+    expect(cards[0]).toMatchObject({ id: 900032, folded: false });
+    expect(cards.filter((c) => !c.folded).map((c) => c.id)).toEqual([900032]);
+    expect(cards[0].top).toBeGreaterThanOrEqual(0);
+    expect(cards[0].bottom).toBeLessThanOrEqual(740);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/settings: «Скрывать окно через» refuses an empty or negative value with a message and keeps the saved one', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/settings' });
+    const field = page.getByTestId('popup-duration');
+    await field.waitFor({ timeout: 5000 });
+    for (const bad of ['', '-3', '99999']) {
+      await field.fill(bad);
+      await field.press('Enter');
+      await page.getByTestId('popup-duration-error').waitFor();
+      await expect(page.getByTestId('popup-duration-error').textContent()).resolves.toBe('Введите целое число от 0 до 600. Оставлено прежнее значение: 0.');
+      await expect(field.inputValue()).resolves.toBe('0');
+      await expect(field.getAttribute('aria-invalid')).resolves.toBe('true');
+    }
+    await field.fill('15');
+    await expect(page.getByTestId('popup-duration-error').count()).resolves.toBe(0);
+    await field.press('Enter');
+    await page.waitForFunction(() =>
+      (window as unknown as { __fake: { log: { name: string }[] } }).__fake.log.some((x) => x.name === 'settings:update'),
+    );
+    const log = await page.evaluate(() => (window as unknown as { __fake: { log: { name: string; args: unknown }[] } }).__fake.log.filter((x) => x.name === 'settings:update').map((x) => x.args));
+    expect(log).toEqual([{ popup: { durationSec: 15 } }]);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('#/calls: Esc in the comment editor returns the focus to the row’s comment button', async () => {
+    const { page, errors } = await openApp({ role: 'to', hash: '#/calls', width: 1100, height: 740 });
+    const row = page.getByTestId('history-row').first();
+    await row.waitFor({ timeout: 5000 });
+    const id = await row.getAttribute('data-call-id');
+    const button = page.locator(`[data-testid="history-row"][data-call-id="${id}"] [data-testid="comment-edit"]`);
+    await button.focus({ timeout: 5000 });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('comment-text').waitFor({ timeout: 5000 });
+    await expect(page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).resolves.toBe('comment-text');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('comment-editor').waitFor({ state: 'detached', timeout: 5000 });
+    await page.waitForFunction(
+      (callId) => document.activeElement?.getAttribute('data-testid') === 'comment-edit' && document.activeElement.closest('[data-testid="history-row"]')?.getAttribute('data-call-id') === callId,
+      id,
+    );
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -118,6 +118,12 @@ describe('settings page (browser bridge, real core and relay)', () => {
     await post(ivrEvent('SET-POP2', '79034445566', 'Appeared', 1));
     const popup = page.getByTestId('call-popup');
     await popup.waitFor({ timeout: 5000 });
+    // The delay counts from when the phones ring, not while the caller is in the voice menu.
+    await page.waitForTimeout(3500);
+    await expect(popup.count()).resolves.toBe(1);
+    await post(ivrEvent('SET-POP2', '79034445566', 'Disconnected', 2));
+    await post(line.ringEvent('SET-POP2', '79034445566', '121', 'Appeared', 1));
+    await page.locator('[data-testid="call-popup"].phase-ringing').waitFor({ timeout: 5000 });
     const shownAt = Date.now();
     expect(await page.getByTestId('popup-stack').getAttribute('class')).toContain('pos-top-left');
     await screenshot(page, 'e2e-settings-popup-top-left');
@@ -127,7 +133,7 @@ describe('settings page (browser bridge, real core and relay)', () => {
     // The call is still ringing on the relay: the popup went because of the duration, not the call.
     expect((await r.api<{ calls: { status: string }[] }>('GET', '/api/calls?limit=5', r.adminToken)).body.calls.some((c) => c.status === 'active')).toBe(true);
     expect(await tones()).toBe(0); // a fresh page after the reload, sound off: no tone
-    await post(ivrEvent('SET-POP2', '79034445566', 'Disconnected', 2));
+    await post(line.ringEvent('SET-POP2', '79034445566', '121', 'Disconnected', 2));
   }, 30_000);
 
   it('"о программе" shows the package version, no Electron under the bridge, the browser and the OS', async () => {
