@@ -177,6 +177,12 @@ export function threadingHeaders(src: Pick<MessageRow, 'message_id' | 'refs' | '
   return { inReplyTo: src.message_id, references: [...new Set(refs)] };
 }
 
+/** In-Reply-To and References of a letter written in `mode` from `src`: a reply answers it, a forward only keeps its thread. */
+export function replyHeaders(mode: MailComposeMode, src: Pick<MessageRow, 'message_id' | 'refs' | 'in_reply_to'> | null): { inReplyTo: string | null; references: string[] } {
+  const threading = src ? threadingHeaders(src) : { inReplyTo: null, references: [] };
+  return { inReplyTo: mode === 'reply' || mode === 'replyAll' ? threading.inReplyTo : null, references: mode === 'new' ? [] : threading.references };
+}
+
 export function prefill(
   mode: MailComposeMode,
   accountId: number,

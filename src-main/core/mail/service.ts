@@ -21,7 +21,7 @@ import {
 import type { EventDef, RequestDef } from '../../../src-shared/ipc/define';
 import { Accounts, type AccountRecord, type SecretBox } from './accounts';
 import { checkConnection, sendTestMail, type CheckDeps } from './check';
-import { buildDraftMime, buildMime, fmtAddr, newDraftMessageId, prefill, threadingHeaders, type OutgoingAttachment } from './compose';
+import { buildDraftMime, buildMime, fmtAddr, newDraftMessageId, prefill, replyHeaders, type OutgoingAttachment } from './compose';
 import { DEFAULT_TIMEOUTS, openImap, smtpTransport, requirePassword, type ConnectionDeps, type Credentials, type Timeouts } from './connection';
 import { Drafts, type DraftCopy } from './drafts';
 import { DraftCopies, draftsFolder } from './draft-copies';
@@ -350,7 +350,6 @@ export function createMailService(opts: MailServiceOptions): MailService {
         }
       }
     }
-    const threading = src ? threadingHeaders(src) : { inReplyTo: null, references: [] };
     return buildDraftMime(
       {
         from: { name: acc.name, email: acc.email },
@@ -360,8 +359,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
         subject: d.subject,
         text: d.text,
         attachments,
-        inReplyTo: d.mode === 'reply' || d.mode === 'replyAll' ? threading.inReplyTo : null,
-        references: d.mode === 'new' ? [] : threading.references,
+        ...replyHeaders(d.mode, src),
       },
       messageId,
     );
@@ -1054,7 +1052,6 @@ export function createMailService(opts: MailServiceOptions): MailService {
           attachments.push(await attachmentContent(src.id, a.index));
         }
       }
-      const threading = src ? threadingHeaders(src) : { inReplyTo: null, references: [] };
       const built = await buildMime({
         from: { name: acc.name, email: acc.email },
         to: input.to,
@@ -1064,8 +1061,7 @@ export function createMailService(opts: MailServiceOptions): MailService {
         text: input.text,
         html: input.html,
         attachments,
-        inReplyTo: input.mode === 'reply' || input.mode === 'replyAll' ? threading.inReplyTo : null,
-        references: input.mode === 'new' ? [] : threading.references,
+        ...replyHeaders(input.mode, src),
       });
       const id = outbox.enqueue({
         accountId: acc.id,
