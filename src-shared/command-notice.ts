@@ -6,5 +6,5 @@ import type { CommandFailure } from './wire';
 import { formatPhone } from './phone';
 
 export function commandFailureTitle(f: CommandFailure): string {
-  return f.action === 'callback' ? `Не удалось позвонить на ${formatPhone(f.target) || f.target}` : `Не удалось перевести звонок: ${f.target}`;
+  return f.action === 'callback' ? `Не удалось позвонить на ${formatPhone(f.target) || f.target}` : `Не удалось перевести звонок (кому: ${f.target})`;
 }

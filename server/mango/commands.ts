@@ -71,7 +71,8 @@ export async function applyCommandResult(db: Db, path: string, payload: Record<s
 /** Why it failed, in the employee's words; the app puts it after «Не удалось …:». */
 export function failureReason(action: CommandAction, code: number): string {
   if (code >= 2000 && code < 3000) return `Манго не разрешает вызов по тарифу или балансу (код ${code}), обратитесь к администратору`;
-  if (action === 'transfer' && code === 4101) return 'звонок уже завершён';
+  // The employee's own call ended before Mango moved it, not the colleague's.
+  if (action === 'transfer' && code === 4101) return 'ваш разговор уже завершился';
   if (action === 'transfer' && code === 4100) return 'этот звонок нельзя перевести';
   if (code >= 3200 && code < 3300) return `Манго не принял номер (код ${code})`;
   if (code >= 3000 && code < 4000) return `Манго отклонил команду (код ${code})`;

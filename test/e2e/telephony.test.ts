@@ -291,7 +291,7 @@ describe('telephony end to end (relay + simulator + bridge + renderer)', () => {
       await expect.poll(() => sim.requests.filter((q) => q.path === 'commands/transfer').length, { timeout: 10_000 }).toBe(1);
       sim.setResult('commands/transfer', null);
       await sim.flush();
-      await mine.getByTestId('transfer-failed').filter({ hasText: 'Не удалось перевести звонок: Петров Пётр: этот звонок нельзя перевести' }).waitFor({ timeout: 10_000 });
+      await mine.getByTestId('transfer-failed').filter({ hasText: 'Не удалось перевести звонок (кому: Петров Пётр): этот звонок нельзя перевести' }).waitFor({ timeout: 10_000 });
       // Again, and this time it goes through.
       await mine.getByTestId('popup-transfer').click();
       await expect(mine.getByTestId('transfer-failed').count()).resolves.toBe(0);

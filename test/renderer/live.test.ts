@@ -97,12 +97,12 @@ describe('a command Mango reported as failed after accepting it', () => {
 
     // The call's card is open here: the failure is said in it, not in a toast over it.
     usePopups.setState({ popups: [{ callId: 7 } as never] });
-    live.applyFeedItems([failed(4, true, { action: 'transfer', callId: 7, target: 'Петров Пётр', result: 4101, reason: 'звонок уже завершён' })]);
-    expect(useCommandFailures.getState().transfers.get(7)).toMatchObject({ commandId: 'c4', reason: 'звонок уже завершён' });
+    live.applyFeedItems([failed(4, true, { action: 'transfer', callId: 7, target: 'Петров Пётр', result: 4101, reason: 'ваш разговор уже завершился' })]);
+    expect(useCommandFailures.getState().transfers.get(7)).toMatchObject({ commandId: 'c4', reason: 'ваш разговор уже завершился' });
     expect(useToasts.getState().toasts).toHaveLength(1);
     // No card for the call (closed meanwhile): the main window says it.
-    live.applyFeedItems([failed(5, true, { action: 'transfer', callId: 8, target: 'Петров Пётр', result: 4101, reason: 'звонок уже завершён' })]);
-    expect(useToasts.getState().toasts.at(-1)).toMatchObject({ title: 'Не удалось перевести звонок: Петров Пётр', text: 'звонок уже завершён' });
+    live.applyFeedItems([failed(5, true, { action: 'transfer', callId: 8, target: 'Петров Пётр', result: 4101, reason: 'ваш разговор уже завершился' })]);
+    expect(useToasts.getState().toasts.at(-1)).toMatchObject({ title: 'Не удалось перевести звонок (кому: Петров Пётр)', text: 'ваш разговор уже завершился' });
     useCommandFailures.getState().clearTransfer(7);
     expect([...useCommandFailures.getState().transfers.keys()]).toEqual([8]);
   });

@@ -200,7 +200,7 @@ describe('call transfer', () => {
       const transfers = () => feed.items.flatMap((i) => (i.payload.kind === 'command-failed' && i.payload.command.action === 'transfer' ? [i.payload.command] : []));
       await feed.waitFor(() => transfers().length > 0, 5000, 'the transfer failure');
       expect(transfers()).toEqual([
-        { commandId: late.body.commandId, action: 'transfer', target: 'Петров Пётр', callId: call.id, result: 4101, reason: 'звонок уже завершён' },
+        { commandId: late.body.commandId, action: 'transfer', target: 'Петров Пётр', callId: call.id, result: 4101, reason: 'ваш разговор уже завершился' },
       ]);
     } finally {
       feed.close();
