@@ -56,8 +56,11 @@ function classify(key: string): Field | null {
   return null;
 }
 
-/** The name as the file writes it: a full-name column, else Фамилия Имя Отчество from their own columns. */
-const PARTS = ['lastName', 'firstName', 'middleName'] as const;
+/**
+ * The name as the file writes it: a full-name column, else its parts from their own columns in
+ * the file's order (Russian lists put Фамилия first, Google's and Outlook's First Name first).
+ */
+const PARTS: readonly Field[] = ['lastName', 'firstName', 'middleName'];
 
 const LIMITS = { name: 200, company: 200, note: 5000 } as const;
 const FIELD_LABEL = { name: 'Имя', company: 'Компания', note: 'Заметка' } as const;
@@ -139,6 +142,7 @@ export function readContactsCsv(csv: string): { rows: Parsed[]; errors: { row: n
   else fields.forEach((f, i) => f === 'firstName' && !fields.includes('name') && ['имя', 'name'].includes(headerKey(headers[i])) && (fields[i] = 'name'));
   const cols = (f: Field) => fields.flatMap((x, i) => (x === f ? [i] : []));
   const columns: ContactsImportColumn[] = headers.flatMap((header, column) => (header || fields[column] ? [{ column: column + 1, header, field: fields[column] }] : []));
+  const nameParts = fields.flatMap((f, i) => (f && PARTS.includes(f) ? [i] : []));
   const hasName = fields.some((f) => f === 'name' || f === 'lastName' || f === 'firstName');
   if (!hasName && !cols('phone').length) {
     throw new ContactsImportRefused('bad-request', 'В первой строке файла нет столбцов «Имя» и «Телефон»: ожидаются заголовки Имя (ФИО, Name), Компания, Телефон, Email, Заметка');
@@ -158,7 +162,7 @@ export function readContactsCsv(csv: string): { rows: Parsed[]; errors: { row: n
         .join(f === 'note' ? '\n' : ' ');
     const position = text('position');
     const note = [position ? `Должность: ${position}` : '', text('note')].filter(Boolean).join('\n');
-    const name = text('name') || PARTS.map(text).filter(Boolean).join(' ');
+    const name = text('name') || nameParts.map((i) => (cells[i] ?? '').trim()).filter(Boolean).join(' ');
     const p: Parsed = { row, name, company: text('company'), note, phones: [], emails: [] };
     const reason = (() => {
       for (const f of ['name', 'company', 'note'] as const) if (p[f].length > LIMITS[f]) return `поле «${FIELD_LABEL[f]}» длиннее ${LIMITS[f]} символов`;

@@ -480,7 +480,7 @@ describe('a real Excel list (walkthrough 3)', () => {
     expect(dry.body.samples.created).toEqual([{ row: 2, name: 'Тестов Пётр Ильич', company: 'Контрагент-1', phones: ['+79165553001', '+74955553002', '+79165553003', '+74955553004'] }]);
     const en = await importCsv('First Name,Last Name,Company,Mobile,Work Phone,E-mail Address,Notes,Phone 1 - Type\nJohn,Smith,Acme,+1 212 555 0100,+1 212 555 0101 ext 5,j@acme.com,n,Mobile\n', true);
     expect(en.body.columns!.map((c) => c.field)).toEqual(['firstName', 'lastName', 'company', 'phone', 'phone', 'email', 'note', null]);
-    expect(en.body.samples.created[0]).toMatchObject({ name: 'Smith John', phones: ['+12125550100', '+12125550101 доб. 5'] });
+    expect(en.body.samples.created[0]).toMatchObject({ name: 'John Smith', phones: ['+12125550100', '+12125550101 доб. 5'] });
   });
 });
 
