@@ -119,10 +119,7 @@ export async function redecideLiveCalls(q: Queryable, live: LiveCalls, before: E
     const mine = new Set(popup ? [id] : []);
     plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups: mine, offered: c.popup || popup ? new Set([id]) : mine, audience: new Set([id]) });
   }
-  if (!plans.length) return;
-  await upsertAudience(q, { callIds: plans.map((p) => p.callId), employeeIds: plans.map(() => id), popups: plans.map((p) => p.offered.has(id)) });
-  const numbers = [...new Set(plans.map((p) => p.call.clientNumber).filter((n): n is string => !!n))];
-  await appendFeed(q, feedItems(plans, await callerCards(q, numbers)));
+  await announcePlans(q, plans);
 }
 
 /**
@@ -151,6 +148,11 @@ export async function redecideOnTelephonySwitch(q: Queryable, telephonyOn: boole
     const popups = telephonyOn ? rung : new Set<number>();
     plans.push({ callId: Number(c.id), call: c.reduced, view: c.view, popups, offered: new Set([...offered, ...popups]), audience });
   }
+  await announcePlans(q, plans);
+}
+
+/** Records who now hears of each live call (and who was offered it) and tells their apps. */
+async function announcePlans(q: Queryable, plans: CallPlan[]): Promise<void> {
   if (!plans.length) return;
   const a = plans.flatMap((p) => [...p.audience].map((employeeId) => ({ callId: p.callId, employeeId, popup: p.offered.has(employeeId) })));
   await upsertAudience(q, { callIds: a.map((x) => x.callId), employeeIds: a.map((x) => x.employeeId), popups: a.map((x) => x.popup) });

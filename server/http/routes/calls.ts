@@ -10,7 +10,7 @@ import { setCallComment } from '../../calls/comments';
 import { exportCalls } from '../../calls/export';
 import { daysSpanned, periodDays, STATS_EXPORT_MAX_DAYS, statsCsv, statsFilename } from '../../calls/stats-export';
 import { listColleagues, liveLegOf } from '../../calls/transfer';
-import { getEmployee } from '../../people/employees';
+import { getEmployee, type EmployeeRow } from '../../people/employees';
 import { MangoError } from '../../mango/client';
 import { normalizePhone } from '../../../src-shared/phone';
 import { CALL_COMMENT_MAX, CallDirectionSchema, MissedDismissBodySchema, TransferMethodSchema, UTC_OFFSET_MAX, UTC_OFFSET_MIN, type StatsCountedIn, type TelephonyInfo } from '../../../src-shared/wire';
@@ -175,23 +175,18 @@ export function registerCallRoutes(app: FastifyInstance, ctx: RelayContext) {
     return { calls: await missedCalls(ctx.db, me) };
   });
 
-  app.post('/api/missed/:id/dismiss', async (req) => {
-    const me = await requireEmployee(ctx, req);
-    const id = parseId(req.params);
-    if (!(await getCall(ctx.db, me, id))) throw notFound('Звонок');
-    await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = $1', [id]);
-    return { ok: true };
-  });
-
-  // «×» on a caller's row: all of their missed calls at once, or none (one of them not
-  // visible to this employee is a 404 as for the single route, and nothing is written).
-  app.post('/api/missed/dismiss', async (req) => {
-    const me = await requireEmployee(ctx, req);
-    const ids = [...new Set(parseBody(MissedDismissBodySchema, req.body).callIds)];
+  // All the calls or none: one of them not visible to this employee is a 404 and nothing is written.
+  const dismissMissed = async (me: EmployeeRow, ids: number[]) => {
     const visible = await visibleCallIds(ctx.db, me, ids);
     if (ids.some((id) => !visible.has(id))) throw notFound('Звонок');
     await ctx.db.query('UPDATE calls SET reminder_done = true WHERE id = ANY($1::bigint[])', [ids]);
     return { ok: true };
+  };
+  app.post('/api/missed/:id/dismiss', async (req) => dismissMissed(await requireEmployee(ctx, req), [parseId(req.params)]));
+  // «×» on a caller's row: all of their missed calls at once.
+  app.post('/api/missed/dismiss', async (req) => {
+    const me = await requireEmployee(ctx, req);
+    return dismissMissed(me, [...new Set(parseBody(MissedDismissBodySchema, req.body).callIds)]);
   });
 
   app.get('/api/recordings/:id', async (req, reply) => {
