@@ -132,11 +132,15 @@ export class PopupManager {
     const cur = this.open.get(id)!;
     const popup: CallPopup = { ...cur, call: p.call, contact: p.contact ?? cur.contact, recentCalls: p.recentCalls.filter((c) => c.id !== id) };
     this.open.set(id, popup);
-    if (!this.wrapTimers.has(id) && !this.kept.has(id)) {
-      const timers = this.o.timers ?? realTimers;
-      this.wrapTimers.set(id, timers.setTimeout(() => this.close(id), this.o.wrapUpMs ?? WRAP_UP_MS));
-    }
+    if (!this.kept.has(id)) this.armWrapUp(id);
     this.o.emit(popup);
+  }
+
+  /** An ended call's card goes after the wrap-up time (once armed, not pushed back by updates). */
+  private armWrapUp(id: number): void {
+    if (this.wrapTimers.has(id)) return;
+    const timers = this.o.timers ?? realTimers;
+    this.wrapTimers.set(id, timers.setTimeout(() => this.close(id), this.o.wrapUpMs ?? WRAP_UP_MS));
   }
 
   /**
@@ -153,11 +157,7 @@ export class PopupManager {
       return;
     }
     if (!this.kept.delete(callId)) return;
-    const ended = cur.call.phase === 'ended' || cur.call.status !== 'active';
-    if (ended && !this.wrapTimers.has(callId)) {
-      const timers = this.o.timers ?? realTimers;
-      this.wrapTimers.set(callId, timers.setTimeout(() => this.close(callId), this.o.wrapUpMs ?? WRAP_UP_MS));
-    }
+    if (cur.call.phase === 'ended' || cur.call.status !== 'active') this.armWrapUp(callId);
   }
 
   /** The user closed the popup (or clicked an action that ends it). */

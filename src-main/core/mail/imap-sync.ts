@@ -299,7 +299,7 @@ export class AccountSync {
         attempt++;
         const delay = Math.min(this.opts.initialBackoffMs * 2 ** (attempt - 1), this.opts.maxBackoffMs);
         // Synced before: a refused or timed-out connection is the server's outage, not the settings.
-        const workedBefore = !!this.store.db.prepare('SELECT 1 FROM mail_folders WHERE account_id = ? AND last_sync_at IS NOT NULL LIMIT 1').get(this.accountId);
+        const workedBefore = this.store.folders(this.accountId).some((f) => f.last_sync_at !== null);
         const d = describeMailError(e, { proto: 'imap', host: this.acc.imap.host, port: this.acc.imap.port, workedBefore });
         const retryInSec = Math.ceil(delay / 1000);
         if (d.transient) this.setState({ state: 'offline', reason: d.message, retryInSec });
