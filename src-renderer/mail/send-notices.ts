@@ -4,7 +4,7 @@
  * each once per message, so retries stay quiet. In a browser with the page hidden, also a
  * notification (the Electron shell shows its own native one).
  */
-import { hasShell } from '../api';
+import { browserNotify } from '../browser-notify';
 import { navigate } from '../router';
 import { toast, useToasts } from '../stores/toasts';
 import type { MailSendNotice } from '../../src-shared/ipc/mail';
@@ -21,19 +21,8 @@ export function sendNoticeText(n: MailSendNotice): string {
 }
 
 function notifyHidden(n: MailSendNotice, text: string): void {
-  if (hasShell || typeof document === 'undefined' || !document.hidden) return;
-  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  try {
-    const title = n.kind === 'failed' ? M.outboxPage.failedNoticeTitle : M.outboxPage.status.sent;
-    const note = new Notification(title, { body: text, tag: `mail-send-${n.item.id}` });
-    note.onclick = () => {
-      window.focus();
-      navigate('/mail/outbox');
-      note.close();
-    };
-  } catch {
-    // Notifications unsupported here.
-  }
+  const title = n.kind === 'failed' ? M.outboxPage.failedNoticeTitle : M.outboxPage.status.sent;
+  browserNotify({ title, body: text, tag: `mail-send-${n.item.id}`, route: '/mail/outbox', onlyWhenHidden: true });
 }
 
 export function onSendNotice(n: MailSendNotice): void {

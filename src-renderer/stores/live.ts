@@ -1,4 +1,5 @@
 /** Wires the core's event streams into the stores, once per window. */
+import { browserNotify } from '../browser-notify';
 import { hasShell, on } from '../api';
 import { isPopupWindow } from '../router';
 import type { AppliedFeedItem } from '../../src-shared/ipc/telephony';
@@ -34,44 +35,22 @@ function notifyMissed(item: AppliedFeedItem): void {
   // Replayed history is not news. The core knows which items happened during this session; the
   // item's `at` (the relay's clock) against this computer's clock would misjudge a skewed one.
   if (!item.news || notified.has(c.id)) return;
-  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
+  if (!browserNotify({ title: S.status.missed + ': ' + who, body: S.home.callBack, tag: 'missed-' + c.id })) return;
   notified.add(c.id);
   if (notified.size > 200) notified.delete(notified.values().next().value as number);
-  try {
-    const who = item.payload.contact?.name || formatPhone(c.clientNumber ?? c.from.number);
-    new Notification(S.status.missed + ': ' + who, { body: S.home.callBack, tag: 'missed-' + c.id });
-  } catch {
-    // Notifications unsupported here.
-  }
 }
 
 /** Browser mode, the page in the background: a failed command is also a browser notification. */
 function notifyCommandFailed(f: CommandFailure): void {
-  if (hasShell || typeof document === 'undefined' || !document.hidden) return;
-  if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  try {
-    new Notification(commandFailureTitle(f), { body: f.reason, tag: 'command-' + f.commandId });
-  } catch {
-    // Notifications unsupported here.
-  }
+  browserNotify({ title: commandFailureTitle(f), body: f.reason, tag: 'command-' + f.commandId, onlyWhenHidden: true });
 }
 
 /** Browser mode: new inbox mail raises the browser's notification (Electron's shell does its own). */
 function notifyNewMail({ accountId, messages }: { accountId: number; messages: MailSummary[] }): void {
-  if (hasShell || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
   if (!useSettings.getState().settings.mailNotifications) return;
   const notice = mailNotice(accountId, messages);
-  if (!notice) return;
-  try {
-    const n = new Notification(notice.title, { body: notice.body, tag: notice.tag });
-    n.onclick = () => {
-      window.focus();
-      location.hash = notice.route;
-      n.close();
-    };
-  } catch {
-    // Notifications unsupported here.
-  }
+  if (notice) browserNotify(notice);
 }
 
 /**
